@@ -1,0 +1,1 @@
+"""Accounts: users, sign-in identities, verification codes, API tokens, roles and addresses."""

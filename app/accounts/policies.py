@@ -1,0 +1,39 @@
+"""Who may do what with accounts. Later issues reuse `has_admin_role` and the
+decorators in `app.web.auth` for merchant staff and distributors."""
+from __future__ import annotations
+
+from app.accounts.states import AdminRole
+
+# What each admin area needs. `super` may do everything.
+ADMIN_PERMISSIONS: dict[str, set[str]] = {
+    "users.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "users.edit": {AdminRole.OPERATOR},
+    "users.ban": {AdminRole.OPERATOR},
+    "admins.manage": set(),  # super only
+    "settings.edit": set(),  # super only
+    "jobs.view": {AdminRole.OPERATOR},
+    "jobs.retry": {AdminRole.OPERATOR},
+    "audit.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+}
+
+
+def has_admin_role(user, *roles: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.admin_role != AdminRole.NONE and (not roles or user.admin_role in roles)
+
+
+def can(user, permission: str) -> bool:
+    """May this admin do `permission`? Super admins may do everything."""
+    if not has_admin_role(user):
+        return False
+    if user.admin_role == AdminRole.SUPER:
+        return True
+    return user.admin_role in ADMIN_PERMISSIONS.get(permission, set())
+
+
+def can_edit_user(actor, target) -> bool:
+    """Operators manage shoppers; only a super admin touches another admin."""
+    if not can(actor, "users.edit"):
+        return False
+    return actor.admin_role == AdminRole.SUPER or target.admin_role == AdminRole.NONE

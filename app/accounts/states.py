@@ -1,0 +1,35 @@
+"""Account statuses, admin roles and the names of sign-in methods."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    BANNED = "banned"
+
+
+class AdminRole(StrEnum):
+    NONE = "none"
+    SUPER = "super"
+    OPERATOR = "operator"
+    FINANCE = "finance"
+
+
+class IdentityProvider(StrEnum):
+    WECHAT_MP = "wechat_mp"  # mini-program openid
+    WECHAT_WEB = "wechat_web"  # website QR login openid
+    WECHAT = "wechat"  # unionid, shared by the platform's WeChat apps
+    ALIPAY = "alipay"
+
+
+class CodePurpose(StrEnum):
+    REGISTER = "register"
+    LOGIN = "login"
+    RESET = "reset"
+    BIND = "bind"
+
+
+class CodeChannel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"

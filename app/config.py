@@ -1,0 +1,157 @@
+"""Configuration classes. Every value comes from an environment variable.
+
+`DevConfig` is the embedded default (SQLite in instance/, jobs inline, console
+SMS and mail, sandbox payments). `TestConfig` points at real PostgreSQL and
+Redis. `ProdConfig` refuses to start with the default secret key.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEFAULT_SECRET_KEY = "dev-secret-change-me"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value is not None else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Let a plain `postgresql://` URL work as written (we drive it with psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = env("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'shop.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = env("REDIS_URL")  # absent: jobs run inline after commit
+    OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+    UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+
+    # Sessions: HttpOnly + SameSite always; Secure outside development.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or env("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Notifications
+    SMS_PROVIDER = env("SMS_PROVIDER", "console")  # console | aliyun
+    MAIL_PROVIDER = env("MAIL_PROVIDER", "console")  # console | smtp
+    MAIL_FROM = env("MAIL_FROM", "商城 <no-reply@shop.local>")
+    SMTP_HOST = env("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = env_int("SMTP_PORT", 25)
+    SMTP_USE_TLS = env_bool("SMTP_USE_TLS", False)  # STARTTLS
+    SMTP_USE_SSL = env_bool("SMTP_USE_SSL", False)  # implicit TLS
+    SMTP_USERNAME = env("SMTP_USERNAME")
+    SMTP_PASSWORD = env("SMTP_PASSWORD")
+    SMTP_TIMEOUT_SECONDS = env_int("SMTP_TIMEOUT_SECONDS", 10)
+    ALIYUN_SMS_BASE_URL = env("ALIYUN_SMS_BASE_URL", "https://dysmsapi.aliyuncs.com")
+    ALIYUN_SMS_ACCESS_KEY_ID = env("ALIYUN_SMS_ACCESS_KEY_ID")
+    ALIYUN_SMS_ACCESS_KEY_SECRET = env("ALIYUN_SMS_ACCESS_KEY_SECRET")
+    ALIYUN_SMS_SIGN_NAME = env("ALIYUN_SMS_SIGN_NAME", "商城")
+    # template key -> provider template code, e.g. "verification_code=SMS_123,notice=SMS_456"
+    ALIYUN_SMS_TEMPLATES = env("ALIYUN_SMS_TEMPLATES", "")
+
+    # Third-party sign-in
+    WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", "https://api.weixin.qq.com")
+    WECHAT_OPEN_BASE_URL = env("WECHAT_OPEN_BASE_URL", "https://open.weixin.qq.com")
+    WECHAT_MP_APPID = env("WECHAT_MP_APPID")
+    WECHAT_MP_SECRET = env("WECHAT_MP_SECRET")
+    WECHAT_WEB_APPID = env("WECHAT_WEB_APPID")
+    WECHAT_WEB_SECRET = env("WECHAT_WEB_SECRET")
+    ALIPAY_GATEWAY_URL = env("ALIPAY_GATEWAY_URL", "https://openapi.alipay.com/gateway.do")
+    ALIPAY_AUTH_URL = env("ALIPAY_AUTH_URL", "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm")
+    ALIPAY_APP_ID = env("ALIPAY_APP_ID")
+    ALIPAY_APP_PRIVATE_KEY = env("ALIPAY_APP_PRIVATE_KEY")  # PEM
+    ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY")  # PEM, Alipay's key for verifying replies
+    HTTP_TIMEOUT_SECONDS = env_int("HTTP_TIMEOUT_SECONDS", 10)
+
+    SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET")
+
+    JOBS_INLINE = REDIS_URL is None
+    JOB_RETRY_INTERVALS = (10, 60, 300)
+    API_TOKEN_DAYS = 30
+    LOG_JSON = env_bool("LOG_JSON", True)
+
+
+class DevConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = env_bool("FLASK_DEBUG", False)
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET", "sandbox-dev-secret")
+    LOG_JSON = env_bool("LOG_JSON", False)
+
+
+class TestConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        env("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/shop_test")
+    )
+    REDIS_URL = env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    RATELIMIT_STORAGE_URI = REDIS_URL
+    JOBS_INLINE = False
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = False
+    SANDBOX_PAY_SECRET = "sandbox-test-secret"
+    SMTP_TIMEOUT_SECONDS = 5
+    HTTP_TIMEOUT_SECONDS = 5
+    JOB_RETRY_INTERVALS = (0, 0, 0)
+    LOG_JSON = False
+
+
+class ProdConfig(Config):
+    ENV_NAME = "production"
+
+    @classmethod
+    def check(cls) -> None:
+        if cls.SECRET_KEY == DEFAULT_SECRET_KEY or not cls.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set to a secret value in production")
+
+
+CONFIGS = {"development": DevConfig, "testing": TestConfig, "production": ProdConfig}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS.get(env("APP_ENV", "development"), DevConfig)

@@ -1,0 +1,79 @@
+"""Database helpers: the unit of work, a timezone-safe datetime column and the
+guarded state transition every stateful entity uses.
+
+Services only `flush()`. The caller (view, job, CLI command) owns the unit of
+work with `with transaction():`, which commits or rolls back; jobs registered
+with `app.core.jobs.enqueue_after_commit` go out only after the commit.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from app.core.clock import as_utc, utcnow
+from app.core.errors import DomainError, StaleState
+from app.core.jobs import send_committed_jobs
+from app.extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware UTC datetimes; returns aware UTC datetimes on SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return as_utc(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return as_utc(value)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit the session when the block succeeds, roll back when it raises."""
+    try:
+        yield
+        db.session.commit()
+    except DomainError as exc:
+        if exc.keeps_changes:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    send_committed_jobs()
+
+
+def guarded_update(model, row_id: int, *, expected, values: dict, status_column: str = "status") -> None:
+    """Move a row from one of the `expected` states, racing requests included.
+
+    Runs `UPDATE ... WHERE id = :id AND status IN (:expected)` and raises
+    `StaleState` when no row matched, so of two concurrent requests exactly one wins.
+    """
+    expected = (expected,) if isinstance(expected, str) else tuple(expected)
+    column = getattr(model, status_column)
+    result = db.session.execute(
+        sa.update(model)
+        .where(model.id == row_id, column.in_(expected))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleState("状态已变化，请刷新后重试")
+    db.session.expire_all()

@@ -1,0 +1,55 @@
+"""Typed errors raised by domain code. Each surface maps them: pages flash,
+HTMX gets a partial, the API answers `{"error": {"code", "message"}}`."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    # True for failures whose bookkeeping must survive the failed request (a
+    # wrong verification code counts an attempt): `transaction()` commits the
+    # flushed changes, then re-raises.
+    keeps_changes = False
+
+    def __init__(self, message: str = "", *, code: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class ValidationError(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+class StaleState(Conflict):
+    """A guarded transition lost: the row was no longer in the expected state."""
+
+    code = "stale_state"

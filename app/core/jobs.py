@@ -1,0 +1,77 @@
+"""Background jobs, sent only after the surrounding transaction commits.
+
+`enqueue_after_commit(func, *args)` remembers the job on the session; when the
+session commits the job goes to RQ, or runs inline (the embedded default has
+no Redis). On rollback the job is dropped. Jobs take ids, never ORM objects,
+and must be safe to run twice.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+PENDING_KEY = "after_commit_jobs"
+QUEUE_NAMES = ("high", "default", "low")
+
+
+def get_redis():
+    holder = current_app.extensions.get("redis")
+    return holder.client if holder else None
+
+
+def get_queue(name: str = "default") -> Queue:
+    return Queue(name, connection=get_redis())
+
+
+def enqueue_after_commit(func: Callable, *args: Any, queue: str = "default", retry: bool = True, **kwargs: Any) -> None:
+    pending = db.session.info.setdefault(PENDING_KEY, [])
+    pending.append((func, args, kwargs, queue, retry))
+
+
+def dispatch(func: Callable, args: tuple, kwargs: dict, queue: str = "default", retry: bool = True) -> None:
+    """Send one job now: to RQ when Redis is configured, else run it inline."""
+    if current_app.config.get("JOBS_INLINE") or get_redis() is None:
+        try:
+            func(*args, **kwargs)
+        except Exception:  # inline jobs must not break the request that caused them
+            log.exception("inline job %s failed", func.__name__)
+        return
+    intervals = list(current_app.config.get("JOB_RETRY_INTERVALS", (10, 60, 300)))
+    get_queue(queue).enqueue(
+        func, *args, **kwargs,
+        retry=Retry(max=len(intervals), interval=intervals) if retry and intervals else None,
+    )
+
+
+READY_KEY = "committed_jobs"
+
+
+@event.listens_for(Session, "after_commit")
+def _release_pending_jobs(session: Session) -> None:
+    # No SQL may run inside after_commit, and inline jobs need the session, so
+    # the jobs are only marked ready here; `send_committed_jobs` sends them.
+    pending = session.info.pop(PENDING_KEY, [])
+    if pending:
+        session.info.setdefault(READY_KEY, []).extend(pending)
+
+
+def send_committed_jobs() -> None:
+    """Send the jobs whose transaction has committed (called by `transaction()`)."""
+    ready = db.session.info.pop(READY_KEY, [])
+    for func, args, kwargs, queue, retry in ready:
+        dispatch(func, args, kwargs, queue, retry)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_jobs(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None or not previous_transaction.nested:
+        session.info.pop(PENDING_KEY, None)

@@ -1,0 +1,63 @@
+"""Pagination of list pages: a fixed number of queries whatever the page size
+(one for the rows, one for the total)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.extensions import db
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def window(self, size: int = 2) -> list[int | None]:
+        """Page numbers to show, with None for a gap: [1, None, 4, 5, 6, None, 12]."""
+        shown: list[int | None] = []
+        for n in range(1, self.pages + 1):
+            if n in (1, self.pages) or abs(n - self.page) <= size:
+                shown.append(n)
+            elif shown and shown[-1] is not None:
+                shown.append(None)
+        return shown
+
+
+def clamp(page: Any, per_page: Any) -> tuple[int, int]:
+    try:
+        page = max(1, int(page))
+    except (TypeError, ValueError):
+        page = 1
+    try:
+        per_page = min(MAX_PER_PAGE, max(1, int(per_page)))
+    except (TypeError, ValueError):
+        per_page = DEFAULT_PER_PAGE
+    return page, per_page
+
+
+def paginate(stmt: sa.Select, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE, *, scalars: bool = True) -> Page:
+    page, per_page = clamp(page, per_page)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = list(rows.scalars().unique() if scalars else rows.all())
+    return Page(items=items, page=page, per_page=per_page, total=total)

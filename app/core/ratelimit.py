@@ -1,0 +1,46 @@
+"""Rate limits that services apply by key (a phone number, an account, an IP).
+
+Decorators on routes cannot see "per phone number", so services call `hit()`
+here. It uses Flask-Limiter's own storage and strategy (Redis in production
+and tests, memory in the embedded default) and honours RATELIMIT_ENABLED.
+"""
+from __future__ import annotations
+
+import time
+
+from limits import parse
+
+from app.core.errors import RateLimited
+from app.extensions import limiter
+
+
+def _enabled() -> bool:
+    return bool(limiter.enabled)
+
+
+def hit(name: str, limit: str, identifier: str, message: str) -> None:
+    """Count one use of `name` for `identifier`; raise RateLimited when over `limit`."""
+    if not _enabled():
+        return
+    item = parse(limit)
+    if not limiter.limiter.hit(item, name, identifier):
+        raise RateLimited(message, code="rate_limited")
+
+
+def test(name: str, limit: str, identifier: str) -> bool:
+    """True while `identifier` is still within `limit` (does not count a use)."""
+    if not _enabled():
+        return True
+    return limiter.limiter.test(parse(limit), name, identifier)
+
+
+def retry_after_seconds(name: str, limit: str, identifier: str) -> int:
+    if not _enabled():
+        return 0
+    reset_at, _remaining = limiter.limiter.get_window_stats(parse(limit), name, identifier)
+    return max(0, int(reset_at - time.time()))
+
+
+def clear(name: str, limit: str, identifier: str) -> None:
+    if _enabled():
+        limiter.limiter.clear(parse(limit), name, identifier)

@@ -1,0 +1,101 @@
+"""The settings store: platform settings that admins edit at run time.
+
+Each setting is declared once in `DEFINITIONS` with its type, default and a
+validator; reads fall back to the default, writes are validated and audited.
+Later issues add their settings to `DEFINITIONS`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.core import audit
+from app.core.errors import ValidationError
+from app.core.models import PlatformSetting
+from app.extensions import db
+
+
+@dataclass(frozen=True)
+class SettingDefinition:
+    key: str
+    label: Any
+    kind: type
+    default: Any
+    help: Any = ""
+    validate: Callable[[Any], None] | None = None
+
+
+def _positive(value: int) -> None:
+    if value <= 0:
+        raise ValidationError(str(_l("必须大于 0")))
+
+
+DEFINITIONS: dict[str, SettingDefinition] = {}
+
+
+def define(definition: SettingDefinition) -> None:
+    DEFINITIONS[definition.key] = definition
+
+
+define(SettingDefinition(
+    "require_phone_for_third_party", _l("第三方登录后要求绑定手机号"), bool, False,
+    _l("开启后，微信或支付宝新用户需先绑定手机号才能下单"),
+))
+define(SettingDefinition(
+    "sms_daily_limit_per_phone", _l("每个手机号每天最多发送验证码次数"), int, 10, validate=_positive,
+))
+define(SettingDefinition(
+    "sms_hourly_limit_per_ip", _l("每个 IP 每小时最多发送验证码次数"), int, 30, validate=_positive,
+))
+
+
+def get(key: str) -> Any:
+    definition = DEFINITIONS[key]
+    row = db.session.get(PlatformSetting, key)
+    return definition.default if row is None else row.value
+
+
+def all_values() -> dict[str, Any]:
+    stored = {row.key: row.value for row in db.session.scalars(db.select(PlatformSetting))}
+    return {key: stored.get(key, d.default) for key, d in DEFINITIONS.items()}
+
+
+def coerce(definition: SettingDefinition, raw: Any) -> Any:
+    if definition.kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in {"1", "true", "on", "yes", "y"}
+    if definition.kind is int:
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise ValidationError(str(_l("请输入整数")), fields={definition.key: str(_l("请输入整数"))}) from None
+    return definition.kind(raw)
+
+
+def put(key: str, raw: Any, actor) -> Any:
+    """Validate and store one setting; writes an audit row when the value changes."""
+    if key not in DEFINITIONS:
+        raise ValidationError(f"unknown setting {key}")
+    definition = DEFINITIONS[key]
+    value = coerce(definition, raw)
+    if definition.validate:
+        try:
+            definition.validate(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.message, fields={key: exc.message}) from None
+    before = get(key)
+    if before == value:
+        return value
+    row = db.session.get(PlatformSetting, key)
+    if row is None:
+        row = PlatformSetting(key=key)
+        db.session.add(row)
+    row.value = value
+    row.updated_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    audit.record(actor, "settings.update", ("PlatformSetting", key), {key: [before, value]})
+    return value

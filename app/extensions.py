@@ -1,0 +1,50 @@
+"""Extension objects, created unbound. Imports nothing from the app."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from redis import Redis
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names so Alembic revisions are the same on PostgreSQL and SQLite.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class RedisHolder:
+    """Holds the app's Redis client; `None` when REDIS_URL is not configured."""
+
+    def __init__(self) -> None:
+        self.client: Redis | None = None
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config.get("REDIS_URL")
+        self.client = Redis.from_url(url) if url else None
+        app.extensions["redis"] = self
+
+
+redis_holder = RedisHolder()

@@ -1,0 +1,1 @@
+"""Notifications: in-site messages, and SMS and email sent by background jobs."""

@@ -1,0 +1,100 @@
+"""Sending notifications. Guarantees:
+
+- `notify` puts a message in a user's inbox in the caller's transaction.
+- `send_sms` / `send_mail` record an `OutboundMessage` (status `queued`) and
+  hand delivery to a background job that runs only after the caller commits;
+  nothing is sent for a transaction that rolled back.
+- Delivery is retried by RQ; every attempt is recorded on the row, and a row
+  already `sent` is never sent again.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+
+from app.core import audit
+from app.core.clock import utcnow
+from app.core.errors import Conflict, NotFound
+from app.core.jobs import enqueue_after_commit
+from app.extensions import db
+from app.notifications import tasks
+from app.notifications.models import Message, OutboundMessage
+from app.notifications.templates import MAIL_SUBJECTS, render_sms
+
+
+def notify(user_id: int, title: str, body: str = "", link: str | None = None, kind: str = "system") -> Message:
+    message = Message(recipient_id=user_id, title=title, body=body, link=link, kind=kind)
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Message.id)).where(Message.recipient_id == user_id, Message.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(user_id: int, message_id: int) -> Message:
+    """Mark one of the user's own messages read (another user's id is NotFound)."""
+    message = db.session.scalar(
+        sa.select(Message).where(Message.id == message_id, Message.recipient_id == user_id)
+    )
+    if message is None:
+        raise NotFound("消息不存在")
+    if message.read_at is None:
+        message.read_at = utcnow()
+        db.session.flush()
+    return message
+
+
+def mark_all_read(user_id: int) -> int:
+    result = db.session.execute(
+        sa.update(Message)
+        .where(Message.recipient_id == user_id, Message.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount
+
+
+def send_sms(to: str, template: str, params: dict) -> OutboundMessage:
+    row = OutboundMessage(
+        channel="sms", recipient=to, template=template, params=params,
+        text=render_sms(template, params), provider=current_app.config["SMS_PROVIDER"],
+    )
+    db.session.add(row)
+    db.session.flush()
+    enqueue_after_commit(tasks.deliver_outbound, row.id, queue="high")
+    return row
+
+
+def send_mail(to: str, template: str, params: dict, subject: str | None = None) -> OutboundMessage:
+    text = render_template(f"emails/{template}.txt", **params)
+    try:
+        html = render_template(f"emails/{template}.html", **params)
+    except Exception:  # a plain-text-only template is fine
+        html = None
+    row = OutboundMessage(
+        channel="email", recipient=to, template=template, params=params,
+        subject=subject or MAIL_SUBJECTS.get(template, "通知"), text=text, html=html,
+        provider=current_app.config["MAIL_PROVIDER"],
+    )
+    db.session.add(row)
+    db.session.flush()
+    enqueue_after_commit(tasks.deliver_outbound, row.id, queue="high")
+    return row
+
+
+def retry_outbound(actor, outbound_id: int) -> OutboundMessage:
+    """Queue a failed message again (admin action)."""
+    row = db.session.get(OutboundMessage, outbound_id)
+    if row is None:
+        raise NotFound("消息不存在")
+    if row.status != "failed":
+        raise Conflict("只有发送失败的消息可以重试")
+    row.status = "queued"
+    row.error = None
+    db.session.flush()
+    audit.record(actor, "outbound.retry", row)
+    enqueue_after_commit(tasks.deliver_outbound, row.id, queue="high")
+    return row

@@ -1,0 +1,51 @@
+"""RQ jobs that deliver SMS and mail. Safe to run twice: a row already sent is skipped."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.notifications import providers
+from app.notifications.models import OutboundMessage
+
+
+def build_email(row: OutboundMessage) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = row.recipient
+    message["Subject"] = row.subject or ""
+    message["Message-ID"] = make_msgid(domain="shop.local")
+    message.set_content(row.text)
+    if row.html:
+        message.add_alternative(row.html, subtype="html")
+    return message
+
+
+def deliver_outbound(outbound_id: int) -> str:
+    """Deliver one queued message; on failure record the error and raise so RQ retries."""
+    row = db.session.get(OutboundMessage, outbound_id)
+    if row is None or row.status == "sent":
+        return "skipped"
+    row.attempts += 1
+    try:
+        if row.channel == "sms":
+            provider_id = providers.sms_provider().send(row.recipient, row.text, row.template, row.params)
+        else:
+            provider_id = providers.mail_provider().send(build_email(row))
+    except Exception as exc:
+        row.status = "failed"
+        row.error = f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.commit()
+        raise
+    # Guarded: a concurrent duplicate run cannot mark it twice.
+    db.session.execute(
+        sa.update(OutboundMessage)
+        .where(OutboundMessage.id == outbound_id, OutboundMessage.status != "sent")
+        .values(status="sent", provider_id=provider_id, error=None, sent_at=utcnow(), attempts=row.attempts)
+    )
+    db.session.commit()
+    return provider_id

@@ -1,0 +1,21 @@
+"""Message templates: SMS texts by template key, mail bodies from
+`templates/emails/<template>.txt` and `.html`. SMS text is kept short and in
+Chinese because that is what carriers accept for the registered signature."""
+from __future__ import annotations
+
+SMS_TEMPLATES: dict[str, str] = {
+    "verification_code": "您的验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
+    "notice": "{text}",
+}
+
+MAIL_SUBJECTS: dict[str, str] = {
+    "register_link": "完成注册",
+    "account_exists": "你已经注册过了",
+    "reset_link": "重置密码",
+    "bind_email": "验证你的邮箱",
+    "notice": "通知",
+}
+
+
+def render_sms(template: str, params: dict) -> str:
+    return SMS_TEMPLATES[template].format(**params)

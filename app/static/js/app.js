@@ -1,0 +1,127 @@
+// Small behaviours shared by every page: HTMX progress bar and CSRF, toasts,
+// confirm dialogs, SMS code countdown, charts.
+(function () {
+  "use strict";
+
+  function showToast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast align-items-center border-0 text-bg-" + (level || "success");
+    el.setAttribute("role", "status");
+    var body = document.createElement("div");
+    body.className = "d-flex";
+    var text = document.createElement("div");
+    text.className = "toast-body";
+    text.textContent = message;
+    body.appendChild(text);
+    el.appendChild(body);
+    box.appendChild(el);
+    new bootstrap.Toast(el, { delay: 3500 }).show();
+    el.addEventListener("hidden.bs.toast", function () { el.remove(); });
+  }
+  window.showToast = showToast;
+
+  function initToasts(root) {
+    root.querySelectorAll(".toast.js-autoshow").forEach(function (el) {
+      el.classList.remove("js-autoshow");
+      new bootstrap.Toast(el, { delay: 4000 }).show();
+    });
+  }
+
+  // Confirm dialog for any form or button with data-confirm.
+  var pendingForm = null;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute("data-confirm");
+    if (!message || form.dataset.confirmed === "1") return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    pendingForm = form;
+    document.getElementById("confirm-modal-text").textContent = message;
+    bootstrap.Modal.getOrCreateInstance(document.getElementById("confirm-modal")).show();
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (event.target.id !== "confirm-modal-ok" || !pendingForm) return;
+    var form = pendingForm;
+    pendingForm = null;
+    bootstrap.Modal.getOrCreateInstance(document.getElementById("confirm-modal")).hide();
+    form.dataset.confirmed = "1";
+    if (form.hasAttribute("hx-post") && window.htmx) {
+      htmx.trigger(form, "submit");
+    } else {
+      form.requestSubmit();
+    }
+    setTimeout(function () { delete form.dataset.confirmed; }, 0);
+  });
+
+  // SMS button countdown after a code was sent.
+  function initCountdowns(root) {
+    root.querySelectorAll("[data-countdown]").forEach(function (btn) {
+      if (btn.dataset.counting) return;
+      btn.dataset.counting = "1";
+      var left = parseInt(btn.getAttribute("data-countdown"), 10) || 60;
+      var label = btn.textContent;
+      btn.disabled = true;
+      var timer = setInterval(function () {
+        left -= 1;
+        btn.textContent = left + "s";
+        if (left <= 0) {
+          clearInterval(timer);
+          btn.disabled = false;
+          btn.textContent = label;
+          btn.removeAttribute("data-countdown");
+          delete btn.dataset.counting;
+        }
+      }, 1000);
+      btn.textContent = left + "s";
+    });
+  }
+
+  // Charts: <div class="chart" data-chart='{"type": "bar", "x": [...], "y": [...], "name": "..."}'>
+  function initCharts(root) {
+    if (!window.echarts) return;
+    root.querySelectorAll(".chart[data-chart]").forEach(function (el) {
+      var spec = JSON.parse(el.getAttribute("data-chart"));
+      var chart = echarts.init(el);
+      chart.setOption({
+        color: ["#FF4D2E", "#165DFF", "#00B42A", "#FF7D00"],
+        tooltip: { trigger: "axis" },
+        grid: { left: 40, right: 16, top: 24, bottom: 28 },
+        xAxis: { type: "category", data: spec.x },
+        yAxis: { type: "value", minInterval: 1 },
+        series: [{ type: spec.type || "bar", name: spec.name, data: spec.y, barMaxWidth: 28 }]
+      });
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+
+  function init(root) {
+    initToasts(root);
+    initCountdowns(root);
+    initCharts(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+
+  // HTMX: progress bar, toasts from HX-Trigger, and re-initialising swapped content.
+  var bar = null, active = 0;
+  document.addEventListener("htmx:beforeRequest", function () {
+    bar = bar || document.getElementById("htmx-progress");
+    active += 1;
+    if (bar) { bar.classList.remove("done"); bar.classList.add("running"); }
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    active = Math.max(0, active - 1);
+    if (bar && active === 0) { bar.classList.remove("running"); bar.classList.add("done"); }
+  });
+  document.addEventListener("toast", function (event) {
+    var detail = event.detail || {};
+    showToast(detail.message || (detail.value && detail.value.message), detail.level || (detail.value && detail.value.level));
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+  document.addEventListener("htmx:oobAfterSwap", function (event) { init(event.target); });
+  document.addEventListener("htmx:responseError", function (event) {
+    showToast(event.detail.xhr.status === 429 ? "操作太频繁，请稍后再试" : "请求失败，请稍后重试", "danger");
+  });
+})();

@@ -1,0 +1,153 @@
+"""`/api/v1/auth`: codes, registration, sign-in and sign-out for the mini-program."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.accounts import services as accounts
+from app.core.db import transaction
+from app.web.api.security import bearer_token, token_required
+from app.web.api.v1.schemas import ErrorSchema, TokenSchema
+from app.web.api.v1.serializers import user_payload
+from app.web.forms import client_ip
+
+blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in and registration")
+
+
+class SmsCodeIn(Schema):
+    phone = fields.Str(required=True)
+    purpose = fields.Str(required=True, validate=validate.OneOf(["register", "login", "reset"]))
+
+
+class PhoneRegisterIn(Schema):
+    phone = fields.Str(required=True)
+    code = fields.Str(required=True)
+    password = fields.Str(required=True)
+
+
+class PasswordLoginIn(Schema):
+    account = fields.Str(required=True)
+    password = fields.Str(required=True)
+
+
+class SmsLoginIn(Schema):
+    phone = fields.Str(required=True)
+    code = fields.Str(required=True)
+
+
+class EmailStartIn(Schema):
+    email = fields.Str(required=True)
+
+
+class EmailRegisterIn(Schema):
+    token = fields.Str(required=True)
+    password = fields.Str(required=True)
+
+
+class PasswordResetIn(Schema):
+    phone = fields.Str(required=True)
+    code = fields.Str(required=True)
+    password = fields.Str(required=True)
+
+
+def token_reply(user, method: str, status: int = 200, **extra):
+    with transaction():
+        accounts.record_sign_in(user, f"api_{method}", client_ip(), None)
+        token = accounts.issue_api_token(user)
+    return {"token": token, "user": user_payload(user), **extra}, status
+
+
+@blp.post("/sms-codes")
+@blp.arguments(SmsCodeIn)
+@blp.response(202)
+@blp.alt_response(422, schema=ErrorSchema)
+@blp.alt_response(429, schema=ErrorSchema)
+def send_sms_code(data):
+    """Send a 6-digit code by SMS (60 s between sends, daily and hourly limits)."""
+    with transaction():
+        accounts.request_sms_code(data["phone"], data["purpose"], client_ip())
+    return {}
+
+
+@blp.post("/register/phone")
+@blp.arguments(PhoneRegisterIn)
+@blp.response(201, TokenSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def register_phone(data):
+    """Create an account with a phone number, the SMS code and a password."""
+    with transaction():
+        user = accounts.register_with_phone(data["phone"], data["code"], data["password"])
+    return token_reply(user, "register", 201)
+
+
+@blp.post("/login/password")
+@blp.arguments(PasswordLoginIn)
+@blp.response(200, TokenSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(429, schema=ErrorSchema)
+def login_password(data):
+    """Sign in with a phone number or email and the password."""
+    with transaction():
+        user = accounts.authenticate_password(data["account"], data["password"], client_ip())
+    return token_reply(user, "password")
+
+
+@blp.post("/login/sms")
+@blp.arguments(SmsLoginIn)
+@blp.response(200, TokenSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def login_sms(data):
+    """Sign in with a phone number and an SMS code."""
+    with transaction():
+        user = accounts.authenticate_sms(data["phone"], data["code"])
+    return token_reply(user, "sms")
+
+
+@blp.post("/email/start")
+@blp.arguments(EmailStartIn)
+@blp.response(202)
+@blp.alt_response(422, schema=ErrorSchema)
+def email_start(data):
+    """Mail a registration link (the token in it is valid 24 hours, once)."""
+    with transaction():
+        accounts.start_email_registration(
+            data["email"], lambda token: url_for("shop.register_email_finish", token=token, _external=True)
+        )
+    return {}
+
+
+@blp.post("/register/email")
+@blp.arguments(EmailRegisterIn)
+@blp.response(201, TokenSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def register_email(data):
+    """Finish an email registration with the token from the mail and a password."""
+    with transaction():
+        user = accounts.complete_email_registration(data["token"], data["password"])
+    return token_reply(user, "register", 201)
+
+
+@blp.post("/password/reset")
+@blp.arguments(PasswordResetIn)
+@blp.response(200)
+@blp.alt_response(422, schema=ErrorSchema)
+def password_reset(data):
+    """Set a new password with an SMS code; every session and token is signed out."""
+    with transaction():
+        accounts.reset_password_by_sms(data["phone"], data["code"], data["password"])
+    return {"ok": True}
+
+
+@blp.post("/logout")
+@blp.response(204)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def logout():
+    """Revoke the token used for this request."""
+    with transaction():
+        accounts.revoke_api_token(bearer_token() or "")
+    return None

@@ -1,0 +1,6 @@
+"""The shop: what shoppers see (mobile first)."""
+from flask import Blueprint
+
+bp = Blueprint("shop", __name__)
+
+from app.web.shop import views_account, views_auth, views_home, views_messages  # noqa: E402,F401

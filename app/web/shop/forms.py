@@ -1,0 +1,67 @@
+"""Shop forms. Field names are the API's field names."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+REQUIRED = _l("必填")
+
+
+class PasswordLoginForm(FlaskForm):
+    account = StringField(_l("手机号或邮箱"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(REQUIRED), Length(max=128)])
+    remember = BooleanField(_l("记住我"))
+
+
+class SmsLoginForm(FlaskForm):
+    phone = StringField(_l("手机号"), validators=[DataRequired(REQUIRED)])
+    code = StringField(_l("验证码"), validators=[DataRequired(REQUIRED), Length(max=6)])
+
+
+class PhoneRegisterForm(FlaskForm):
+    phone = StringField(_l("手机号"), validators=[DataRequired(REQUIRED)])
+    code = StringField(_l("验证码"), validators=[DataRequired(REQUIRED), Length(max=6)])
+    password = PasswordField(_l("设置密码"), validators=[DataRequired(REQUIRED)])
+
+
+class EmailStartForm(FlaskForm):
+    email = StringField(_l("邮箱"), validators=[DataRequired(REQUIRED), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    token = HiddenField()
+    password = PasswordField(_l("设置密码"), validators=[DataRequired(REQUIRED)])
+
+
+class SmsResetForm(FlaskForm):
+    phone = StringField(_l("手机号"), validators=[DataRequired(REQUIRED)])
+    code = StringField(_l("验证码"), validators=[DataRequired(REQUIRED), Length(max=6)])
+    password = PasswordField(_l("新密码"), validators=[DataRequired(REQUIRED)])
+
+
+class ProfileForm(FlaskForm):
+    nickname = StringField(_l("昵称"), validators=[DataRequired(REQUIRED), Length(max=20)])
+    avatar = FileField(_l("头像"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"))
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(REQUIRED)])
+
+
+class BindPhoneForm(FlaskForm):
+    phone = StringField(_l("手机号"), validators=[DataRequired(REQUIRED)])
+    code = StringField(_l("验证码"), validators=[DataRequired(REQUIRED), Length(max=6)])
+
+
+class AddressForm(FlaskForm):
+    recipient = StringField(_l("收货人"), validators=[DataRequired(REQUIRED), Length(max=20)])
+    phone = StringField(_l("手机号"), validators=[DataRequired(REQUIRED)])
+    province_code = StringField(_l("省份"), validators=[DataRequired(REQUIRED)])
+    city_code = StringField(_l("城市"), validators=[DataRequired(REQUIRED)])
+    district_code = StringField(_l("区县"), validators=[DataRequired(REQUIRED)])
+    detail = StringField(_l("详细地址"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    is_default = BooleanField(_l("设为默认地址"))

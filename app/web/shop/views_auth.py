@@ -1,0 +1,205 @@
+"""Registering, signing in and out, and resetting a password (HTML)."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import services as accounts
+from app.core.db import transaction
+from app.core.errors import DomainError
+from app.core.htmx import is_htmx
+from app.web.forms import attach_errors, client_ip, safe_next
+from app.web.i18n import LANG_COOKIE
+from app.web.shop import bp
+from app.web.shop.forms import (
+    EmailStartForm,
+    PasswordLoginForm,
+    PhoneRegisterForm,
+    SetPasswordForm,
+    SmsLoginForm,
+    SmsResetForm,
+)
+
+
+def sign_in(user, method: str, remember: bool = False):
+    """Start a fresh session for `user` (nothing from the old session survives)."""
+    session.clear()
+    with transaction():
+        accounts.record_sign_in(user, method, client_ip(), request.user_agent.string)
+    login_user(user, remember=remember)
+
+
+def fail(form, exc: DomainError, default_field: str | None = None) -> None:
+    if not attach_errors(form, exc, default_field):
+        flash(exc.message, "danger")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(url_for("shop.me")))
+    mode = request.args.get("mode", "password")
+    password_form = PasswordLoginForm(prefix="")
+    sms_form = SmsLoginForm(prefix="")
+    if request.method == "POST":
+        mode = request.form.get("mode", "password")
+        form = sms_form if mode == "sms" else password_form
+        if form.validate_on_submit():
+            try:
+                with transaction():
+                    if mode == "sms":
+                        user = accounts.authenticate_sms(form.phone.data, form.code.data)
+                    else:
+                        user = accounts.authenticate_password(form.account.data, form.password.data, client_ip())
+                sign_in(user, mode, remember=mode == "password" and password_form.remember.data)
+                flash(_("登录成功"), "success")
+                return redirect(safe_next(url_for("shop.me")))
+            except DomainError as exc:
+                fail(form, exc, "code" if mode == "sms" else "password")
+    return render_template("shop/auth/login.html", mode=mode, password_form=password_form, sms_form=sms_form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("shop.me"))
+    mode = request.values.get("mode", "phone")
+    phone_form = PhoneRegisterForm(prefix="")
+    email_form = EmailStartForm(prefix="")
+    if request.method == "POST":
+        if mode == "email":
+            if email_form.validate_on_submit():
+                try:
+                    with transaction():
+                        accounts.start_email_registration(
+                            email_form.email.data,
+                            lambda token: url_for("shop.register_email_finish", token=token, _external=True),
+                        )
+                    return render_template("shop/auth/email_sent.html", email=email_form.email.data.strip())
+                except DomainError as exc:
+                    fail(email_form, exc, "email")
+        elif phone_form.validate_on_submit():
+            try:
+                with transaction():
+                    user = accounts.register_with_phone(phone_form.phone.data, phone_form.code.data,
+                                                        phone_form.password.data)
+                sign_in(user, "register")
+                flash(_("注册成功，欢迎来到商城"), "success")
+                return redirect(safe_next(url_for("shop.me")))
+            except DomainError as exc:
+                fail(phone_form, exc, "code")
+    return render_template("shop/auth/register.html", mode=mode, phone_form=phone_form, email_form=email_form)
+
+
+@bp.route("/register/email/<token>", methods=["GET", "POST"])
+def register_email_finish(token: str):
+    form = SetPasswordForm(prefix="")
+    try:
+        email = accounts.email_for_registration_token(token)
+    except DomainError as exc:
+        return render_template("shop/auth/link_invalid.html", message=exc.message), 400
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                user = accounts.complete_email_registration(token, form.password.data)
+            sign_in(user, "register")
+            flash(_("注册成功，欢迎来到商城"), "success")
+            return redirect(url_for("shop.me"))
+        except DomainError as exc:
+            fail(form, exc, "password")
+    return render_template("shop/auth/set_password.html", form=form, email=email,
+                           title=_("设置密码，完成注册"), action=url_for("shop.register_email_finish", token=token))
+
+
+@bp.post("/auth/sms-code")
+def send_sms_code():
+    """Send a verification code. HTMX gets the button back with a countdown;
+    a plain post goes back to the page with a flash."""
+    purpose = request.form.get("purpose", "")
+    phone = request.form.get("phone", "")
+    if purpose == "bind" and not current_user.is_authenticated:
+        purpose = "register"
+    try:
+        with transaction():
+            accounts.request_sms_code(phone, purpose, client_ip())
+        ok, message = True, _("验证码已发送")
+    except DomainError as exc:
+        ok, message = False, exc.message
+    if is_htmx():
+        return render_template("shop/auth/_sms_button.html", ok=ok, message=message, purpose=purpose)
+    flash(message, "success" if ok else "danger")
+    return redirect(safe_next(request.referrer or url_for("shop.login")))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    mode = request.values.get("mode", "sms")
+    sms_form = SmsResetForm(prefix="")
+    email_form = EmailStartForm(prefix="")
+    if request.method == "POST":
+        if mode == "email":
+            if email_form.validate_on_submit():
+                try:
+                    with transaction():
+                        accounts.start_email_reset(
+                            email_form.email.data,
+                            lambda token: url_for("shop.reset_password_email", token=token, _external=True),
+                        )
+                    return render_template("shop/auth/email_sent.html", email=email_form.email.data.strip(),
+                                           reset=True)
+                except DomainError as exc:
+                    fail(email_form, exc, "email")
+        elif sms_form.validate_on_submit():
+            try:
+                with transaction():
+                    accounts.reset_password_by_sms(sms_form.phone.data, sms_form.code.data, sms_form.password.data)
+                flash(_("密码已重置，请用新密码登录"), "success")
+                return redirect(url_for("shop.login"))
+            except DomainError as exc:
+                fail(sms_form, exc, "code")
+    return render_template("shop/auth/forgot.html", mode=mode, sms_form=sms_form, email_form=email_form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password_email(token: str):
+    form = SetPasswordForm(prefix="")
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                accounts.reset_password_by_email(token, form.password.data)
+            flash(_("密码已重置，请用新密码登录"), "success")
+            return redirect(url_for("shop.login"))
+        except DomainError as exc:
+            if exc.code in ("invalid_token", "token_expired", "token_used"):
+                return render_template("shop/auth/link_invalid.html", message=exc.message), 400
+            fail(form, exc, "password")
+    return render_template("shop/auth/set_password.html", form=form, email=None, title=_("设置新密码"),
+                           action=url_for("shop.reset_password_email", token=token))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("已退出登录"), "info")
+    return redirect(url_for("shop.home"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    with transaction():
+        accounts.bump_session_version(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("已在所有设备上退出登录"), "info")
+    return redirect(url_for("shop.login"))
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    response = redirect(safe_next(request.referrer or url_for("shop.home")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response

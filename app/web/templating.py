@@ -1,0 +1,53 @@
+"""Jinja filters and globals shared by every surface."""
+from __future__ import annotations
+
+from flask import Flask, request, url_for
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+from app.core import money
+from app.core.clock import to_local
+
+# One badge colour per status, everywhere (UI.md).
+BADGE_CLASSES = {
+    "pending": "secondary", "queued": "secondary", "draft": "secondary",
+    "submitted": "info", "pending_review": "info", "in_review": "info",
+    "active": "success", "paid": "success", "sent": "success", "approved": "success", "on_sale": "success",
+    "warning": "warning", "suspended": "warning", "frozen": "warning", "off_sale": "warning",
+    "rejected": "danger", "cancelled": "danger", "banned": "danger", "failed": "danger", "closed": "danger",
+}
+
+
+def badge_class(status: str | None) -> str:
+    return BADGE_CLASSES.get(str(status or ""), "secondary")
+
+
+def local_dt(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    if value is None:
+        return ""
+    return format_datetime(to_local(value), fmt)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["yuan"] = money.format_yuan
+    app.jinja_env.filters["compact"] = money.compact_count
+    app.jinja_env.filters["dt"] = local_dt
+    app.jinja_env.globals["badge_class"] = badge_class
+    app.jinja_env.globals["split_yuan"] = money.split_yuan
+
+    @app.context_processor
+    def layout_context():
+        from app.accounts import policies
+
+        def unread_count() -> int:
+            from app.notifications.services import unread_count as count
+
+            return count(current_user.id) if current_user.is_authenticated else 0
+
+        return {
+            "unread_count": unread_count,
+            "current_locale": str(get_locale()),
+            "can": lambda perm: policies.can(current_user, perm),
+            "static_vendor": lambda path: url_for("static", filename=f"vendor/{path}"),
+            "request_path": request.path,
+        }

@@ -1,0 +1,190 @@
+"""Test fixtures: real PostgreSQL and Redis, schema built once from the
+migrations, each test inside a transaction that is rolled back, a real RQ
+worker for jobs, and the console outbox for reading SMS and mail."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FSASession
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+
+pytest_plugins = ["tests.factories"]
+
+
+class BoundSession(FSASession):
+    """A session given an explicit `bind` uses that connection for every table,
+    so a whole test runs inside one outer transaction that is rolled back."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "live_db: the test commits for real (threads, live server); tables are emptied after it")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    base = tmp_path_factory.mktemp("instance")
+    app = create_app(TestConfig, OUTBOX_DIR=str(base / "outbox"), UPLOAD_DIR=str(base / "uploads"))
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        db.session.remove()
+    return app
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _database(request, app):
+    """Bind every session to one connection and roll it back after the test.
+    Tests marked `live_db` commit for real and get empty tables afterwards."""
+    ctx = app.app_context()
+    ctx.push()
+    if request.node.get_closest_marker("live_db"):
+        try:
+            yield
+        finally:
+            db.session.remove()
+            _truncate_all()
+            ctx.pop()
+        return
+    conn = db.engine.connect()
+    outer = conn.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"bind": conn, "join_transaction_mode": "create_savepoint", "class_": BoundSession}
+    )
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        conn.close()
+        ctx.pop()
+
+
+@pytest.fixture(autouse=True)
+def _redis(app):
+    """An empty test Redis database for every test (queues, rate limits)."""
+    client = app.extensions["redis"].client
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def redis_client(_redis):
+    return _redis
+
+
+@pytest.fixture(autouse=True)
+def outbox(app, tmp_path, monkeypatch):
+    """A fresh console outbox per test, with readers for what was sent."""
+    monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    return Outbox(tmp_path / "outbox")
+
+
+class Outbox:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def sms(self) -> list[dict]:
+        file = self.path / "sms.jsonl"
+        if not file.exists():
+            return []
+        return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line]
+
+    def last_code(self, phone: str) -> str:
+        """The code in the latest SMS to `phone` (11 digits or +86...)."""
+        target = phone if phone.startswith("+") else "+86" + phone
+        for line in reversed(self.sms()):
+            if line["to"] == target and "code" in line["params"]:
+                return line["params"]["code"]
+        raise AssertionError(f"no SMS code sent to {phone}")
+
+    def mails(self) -> list:
+        folder = self.path / "mail"
+        if not folder.exists():
+            return []
+        return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+
+    def last_link(self, email: str) -> str:
+        for message in reversed(self.mails()):
+            if message["To"] == email:
+                text = message.get_body(("plain",)).get_content()
+                match = re.search(r"https?://\S+", text)
+                if match:
+                    return match.group(0)
+        raise AssertionError(f"no mail with a link sent to {email}")
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job with a real RQ worker (burst mode, in this process)."""
+    from app.core.jobs import QUEUE_NAMES
+    from app.worker import AppSimpleWorker
+
+    def run() -> int:
+        client = app.extensions["redis"].client
+        worker = AppSimpleWorker(list(QUEUE_NAMES), connection=client)
+        worker.flask_app = app
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        return worker.successful_job_count + worker.failed_job_count
+
+    return run
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def count_queries():
+    """Count the SQL statements run inside a `with count_queries() as counter:` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                statements.append(statement)
+
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def pytest_report_header(config):
+    return [f"database: {TestConfig.SQLALCHEMY_DATABASE_URI}", f"redis: {TestConfig.REDIS_URL}",
+            f"CI: {os.environ.get('CI', 'no')}"]
