@@ -14,10 +14,10 @@ class AppContextMixin:
 
     flask_app = None
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):
         with self.flask_app.app_context():
             try:
-                return super().perform_job(job, queue)
+                return super().perform_job(job, queue, *args, **kwargs)
             finally:
                 db.session.remove()
 
@@ -29,11 +29,11 @@ class AppSimpleWorker(AppContextMixin, SimpleWorker):
 class AppWorker(AppContextMixin, Worker):
     """Forks a work horse per job, as production runs."""
 
-    def main_work_horse(self, job, queue):
+    def main_work_horse(self, job, queue, *args, **kwargs):
         # A forked child must not reuse the parent's pooled connections.
         with self.flask_app.app_context():
             db.engine.dispose(close=False)
-        return super().main_work_horse(job, queue)
+        return super().main_work_horse(job, queue, *args, **kwargs)
 
 
 def run_worker(burst: bool = False, with_scheduler: bool = True) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.globals import _cv_app, _cv_request
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FSASession
 
@@ -46,7 +48,23 @@ def app(tmp_path_factory):
             conn.execute(sa.text("CREATE SCHEMA public"))
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         db.session.remove()
+
+    @app.teardown_request
+    def _close_request_session(exc):
+        # The test's app context outlives requests; in production every request
+        # has its own, so close the request's session and forget its `g` here.
+        db.session.remove()
+        for name in list(g):
+            g.pop(name, None)
+
     return app
+
+
+def _request_or_app_scope():
+    """One session per test-client request, as in production (where every
+    request has its own app context), and one for the test code itself."""
+    ctx = _cv_request.get(None)
+    return ("request", id(ctx)) if ctx is not None else ("app", id(_cv_app.get(None)))
 
 
 def _truncate_all() -> None:
@@ -72,9 +90,10 @@ def _database(request, app):
     conn = db.engine.connect()
     outer = conn.begin()
     original = db.session
-    db.session = db._make_scoped_session(
-        {"bind": conn, "join_transaction_mode": "create_savepoint", "class_": BoundSession}
-    )
+    db.session = db._make_scoped_session({
+        "bind": conn, "join_transaction_mode": "create_savepoint", "class_": BoundSession,
+        "scopefunc": _request_or_app_scope,
+    })
     try:
         yield
     finally:

@@ -26,14 +26,15 @@ from app.notifications import services as notifications
 
 
 def search_users(query: str | None, status: str | None, page, per_page=20) -> Page:
-    """Search by id, phone, email or nickname; newest first."""
+    """Search by id (up to 6 digits), phone (7+ digits), email or nickname; newest first."""
     stmt = sa.select(User).order_by(User.id.desc())
     q = (query or "").strip()
-    if q:
-        conditions = [User.nickname.ilike(f"%{q}%"), User.email.ilike(f"%{q.lower()}%"), User.phone.like(f"%{q}%")]
-        if q.isdigit() and len(q) < 10:
-            conditions.append(User.id == int(q))
-        stmt = stmt.where(sa.or_(*conditions))
+    if q.isdigit() and len(q) < 7:
+        stmt = stmt.where(User.id == int(q))  # short numbers are ids
+    elif q.lstrip("+").isdigit():
+        stmt = stmt.where(User.phone.like(f"%{q.lstrip('+')}%"))  # longer ones are (part of) a phone
+    elif q:
+        stmt = stmt.where(sa.or_(User.nickname.ilike(f"%{q}%"), User.email.ilike(f"%{q.lower()}%")))
     if status in (UserStatus.ACTIVE, UserStatus.BANNED):
         stmt = stmt.where(User.status == status)
     return paginate(stmt, page, per_page)

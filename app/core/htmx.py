@@ -11,11 +11,11 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render(page: str, partial: str | None = None, **context) -> str:
-    """Render `partial` for an HTMX request (unless it targets the whole page), else `page`."""
+def render(template: str, partial: str | None = None, /, **context) -> str:
+    """Render `partial` for an HTMX request (unless boosted to a whole page), else `template`."""
     if partial and is_htmx() and not request.headers.get("HX-Boosted"):
         return render_template(partial, **context)
-    return render_template(page, **context)
+    return render_template(template, **context)
 
 
 def with_toast(response, message: str, level: str = "success") -> Response:

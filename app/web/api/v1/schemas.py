@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 class UserSchema(Schema):
     id = fields.Int()
     nickname = fields.Str()
-    phone = fields.Str(allow_none=True, attribute="local_phone")
+    phone = fields.Str(allow_none=True)
     email = fields.Str(allow_none=True)
     avatar_url = fields.Str(allow_none=True)
     roles = fields.List(fields.Str())

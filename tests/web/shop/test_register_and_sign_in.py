@@ -1,0 +1,177 @@
+"""Registering, signing in and out, resetting passwords through the HTML pages."""
+import re
+
+import sqlalchemy as sa
+
+from app.accounts.models import SignInEvent, User
+from app.extensions import db
+
+PHONE = "13912345678"
+
+
+def request_code(client, run_jobs, outbox, phone=PHONE, purpose="register"):
+    resp = client.post("/auth/sms-code", data={"phone": phone, "purpose": purpose}, headers={"HX-Request": "true"})
+    assert resp.status_code == 200
+    run_jobs()
+    return outbox.last_code(phone)
+
+
+def users_count():
+    return db.session.scalar(sa.select(sa.func.count(User.id)))
+
+
+def test_register_with_phone_signs_in(client, run_jobs, outbox):
+    code = request_code(client, run_jobs, outbox)
+    resp = client.post("/register", data={"phone": PHONE, "code": code, "password": "abc12345"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/me")
+    page = client.get("/me")
+    assert page.status_code == 200
+    assert "139****5678" in page.get_data(as_text=True)
+    user = db.session.scalar(sa.select(User).where(User.phone == "+86" + PHONE))
+    assert user.password_hash.startswith("scrypt:")
+    assert db.session.scalar(sa.select(SignInEvent.method).where(SignInEvent.user_id == user.id)) == "register"
+
+
+def test_sms_button_answers_htmx_with_countdown(client, run_jobs, outbox):
+    resp = client.post("/auth/sms-code", data={"phone": PHONE, "purpose": "register"}, headers={"HX-Request": "true"})
+    html = resp.get_data(as_text=True)
+    assert "data-countdown" in html and "验证码已发送" in html
+    again = client.post("/auth/sms-code", data={"phone": PHONE, "purpose": "register"}, headers={"HX-Request": "true"})
+    assert "秒后再获取" in again.get_data(as_text=True)
+
+
+def test_bad_registrations_change_nothing(client, run_jobs, outbox, make_user):
+    code = request_code(client, run_jobs, outbox)
+    before = users_count()
+    cases = [
+        ({"phone": "12345", "code": code, "password": "abc12345"}, "请输入正确的 11 位手机号"),
+        ({"phone": PHONE, "code": "000000" if code != "000000" else "111111", "password": "abc12345"}, "验证码不正确"),
+        ({"phone": PHONE, "code": code, "password": "short1"}, "密码至少 8 位"),
+        ({"phone": PHONE, "code": code, "password": "abcdefgh"}, "密码需同时包含字母和数字"),
+    ]
+    for data, message in cases:
+        resp = client.post("/register", data=data)
+        assert resp.status_code == 200, data
+        assert message in resp.get_data(as_text=True)
+    assert users_count() == before
+    make_user(phone="13700000000")
+    resp = client.post("/auth/sms-code", data={"phone": "13700000000", "purpose": "register"})
+    assert resp.status_code == 302  # plain post: back with a flash
+    with client.session_transaction() as session:
+        assert any("已注册" in m for _c, m in session.get("_flashes", []))
+
+
+def test_password_sign_in_by_phone_and_email_and_generic_failure(client, make_user):
+    make_user(phone="13711112222", email="zhang@example.com")
+    assert client.post("/login", data={"mode": "password", "account": "13711112222", "password": "secret123"}).status_code == 302
+    client.post("/logout")
+    assert client.get("/me").status_code == 302
+    assert client.post("/login", data={"mode": "password", "account": "ZHANG@example.com", "password": "secret123"}).status_code == 302
+    client.post("/logout")
+    wrong = client.post("/login", data={"mode": "password", "account": "13711112222", "password": "nope1234"})
+    unknown = client.post("/login", data={"mode": "password", "account": "13799998888", "password": "nope1234"})
+    # The same words whether or not the account exists.
+    assert "账号或密码错误" in wrong.get_data(as_text=True)
+    assert "账号或密码错误" in unknown.get_data(as_text=True)
+
+
+def test_failed_sign_ins_are_throttled_per_account(client, make_user):
+    make_user(phone="13711113333")
+    for _ in range(5):
+        client.post("/login", data={"mode": "password", "account": "13711113333", "password": "bad00000"})
+    resp = client.post("/login", data={"mode": "password", "account": "13711113333", "password": "secret123"})
+    assert "尝试次数过多" in resp.get_data(as_text=True)
+    assert client.get("/me").status_code == 302
+
+
+def test_sms_sign_in(client, run_jobs, outbox, make_user):
+    make_user(phone="13711114444")
+    code = request_code(client, run_jobs, outbox, "13711114444", "login")
+    resp = client.post("/login", data={"mode": "sms", "phone": "13711114444", "code": code})
+    assert resp.status_code == 302
+    assert client.get("/me").status_code == 200
+
+
+def test_sms_code_for_unknown_number_sends_nothing_but_looks_the_same(client, run_jobs, outbox):
+    resp = client.post("/auth/sms-code", data={"phone": "13755556666", "purpose": "login"}, headers={"HX-Request": "true"})
+    assert "验证码已发送" in resp.get_data(as_text=True)
+    run_jobs()
+    assert outbox.sms() == []
+
+
+def test_email_registration_by_link(client, run_jobs, outbox):
+    resp = client.post("/register?mode=email", data={"email": "Li@Example.com"})
+    assert "请查收邮件" in resp.get_data(as_text=True)
+    run_jobs()
+    link = outbox.last_link("li@example.com")
+    path = re.sub(r"^https?://[^/]+", "", link)
+    page = client.get(path)
+    assert page.status_code == 200 and "li@example.com" in page.get_data(as_text=True)
+    assert client.post(path, data={"password": "abc12345"}).status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "li@example.com"))
+    assert user.email_verified_at is not None
+    client.post("/logout")
+    assert client.get(path).status_code == 400  # single use
+
+
+def test_email_registration_of_known_address_mails_a_notice(client, run_jobs, outbox, make_user):
+    make_user(email="known@example.com")
+    resp = client.post("/register?mode=email", data={"email": "known@example.com"})
+    assert "请查收邮件" in resp.get_data(as_text=True)  # same answer as for a new address
+    run_jobs()
+    (mail,) = outbox.mails()
+    assert mail["To"] == "known@example.com" and "已经注册" in mail.get_body(("plain",)).get_content()
+
+
+def test_reset_password_by_sms_signs_out_everywhere(client, app, run_jobs, outbox, make_user, login):
+    user = make_user(phone="13711115555")
+    other = app.test_client()
+    login(user, on=other)
+    assert other.get("/me").status_code == 200
+    code = request_code(client, run_jobs, outbox, "13711115555", "reset")
+    resp = client.post("/password/forgot?mode=sms", data={"phone": "13711115555", "code": code, "password": "newpass99"})
+    assert resp.status_code == 302
+    assert other.get("/me").status_code == 302  # the old session is dead
+    assert client.post("/login", data={"mode": "password", "account": "13711115555", "password": "newpass99"}).status_code == 302
+
+
+def test_reset_password_by_email_link(client, run_jobs, outbox, make_user):
+    make_user(email="wang@example.com")
+    client.post("/password/forgot?mode=email", data={"email": "wang@example.com"})
+    run_jobs()
+    path = re.sub(r"^https?://[^/]+", "", outbox.last_link("wang@example.com"))
+    assert client.post(path, data={"password": "weak"}).status_code == 200
+    assert client.post(path, data={"password": "better123"}).status_code == 302
+    assert client.post(path, data={"password": "again1234"}).status_code == 400
+    assert client.post("/login", data={"mode": "password", "account": "wang@example.com", "password": "better123"}).status_code == 302
+
+
+def test_sign_out_everywhere_kills_other_sessions(client, app, make_user, login):
+    user = make_user()
+    phone_session = app.test_client()
+    login(user, on=phone_session)
+    login(user)
+    assert client.post("/logout/everywhere").status_code == 302
+    assert phone_session.get("/me").status_code == 302
+
+
+def test_sign_in_starts_a_fresh_session(client, make_user):
+    make_user(phone="13711116666")
+    with client.session_transaction() as session:
+        session["planted"] = "attacker"
+    client.post("/login", data={"mode": "password", "account": "13711116666", "password": "secret123"})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_next_parameter_only_follows_local_paths(client, make_user):
+    make_user(phone="13711117777")
+    resp = client.post("/login?next=//evil.example/x", data={"mode": "password", "account": "13711117777", "password": "secret123"})
+    assert resp.headers["Location"].endswith("/me")
+
+
+def test_language_switch_keeps_english_in_a_cookie(client):
+    resp = client.get("/lang/en")
+    assert "lang=en" in resp.headers["Set-Cookie"]
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page
