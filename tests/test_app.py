@@ -1,0 +1,101 @@
+"""The app shell: health, configuration, CLI commands, cron list, request logging."""
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.accounts.models import User
+from app.config import ProdConfig, normalise_database_url
+from app.extensions import db
+
+
+def test_healthz_reports_database_and_redis(client):
+    body = client.get("/healthz").json
+    assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_healthz_reports_a_redis_outage(app, client, monkeypatch):
+    from redis import Redis
+
+    monkeypatch.setattr(app.extensions["redis"], "client", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.json["checks"]["redis"].startswith("error")
+
+
+def test_plain_postgresql_urls_work_as_written():
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.setattr(ProdConfig, "SECRET_KEY", "dev-secret-change-me")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProdConfig)
+
+
+def test_production_cookies_are_secure():
+    assert ProdConfig.SESSION_COOKIE_SECURE and ProdConfig.SESSION_COOKIE_HTTPONLY
+    assert ProdConfig.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_seed_demo_is_idempotent(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    second = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    assert "13800000001" in second.output and "demo1234" in second.output
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5
+
+
+def test_create_admin(app):
+    result = app.test_cli_runner().invoke(args=["create-admin", "--phone", "13811119999", "--password", "admin1234", "--role", "operator"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.phone == "+8613811119999"))
+    assert user.admin_role == "operator"
+    weak = app.test_cli_runner().invoke(args=["create-admin", "--phone", "13811118888", "--password", "weak"])
+    assert weak.exit_code != 0
+
+
+def test_cron_file_lists_the_periodic_jobs():
+    from rq import cron
+
+    import app.cron_jobs  # noqa: F401  (registers on import)
+
+    names = {f"{d['func'].__module__}.{d['func'].__name__}" for d in cron._job_data_registry}
+    assert "app.maintenance.tasks.purge_expired_codes" in names
+    cron._job_data_registry.clear()
+
+
+def test_purge_jobs_remove_only_old_rows(app):
+    from datetime import timedelta
+
+    from app.accounts.models import VerificationCode
+    from app.core.clock import utcnow
+    from app.maintenance.tasks import purge_expired_codes
+
+    now = utcnow()
+    db.session.add_all([
+        VerificationCode(channel="sms", target="+8613800000000", purpose="login", code_hash="x", expires_at=now - timedelta(days=2)),
+        VerificationCode(channel="sms", target="+8613800000000", purpose="login", code_hash="y", expires_at=now + timedelta(minutes=5)),
+    ])
+    db.session.commit()
+    assert purge_expired_codes() == 1
+    assert purge_expired_codes() == 0  # safe to run twice
+
+
+def test_requests_are_logged_with_status_and_duration(client, caplog):
+    logger = logging.getLogger("app.request")
+    logger.addHandler(caplog.handler)
+    try:
+        client.get("/healthz")
+    finally:
+        logger.removeHandler(caplog.handler)
+    record = next(r for r in caplog.records if r.name == "app.request")
+    assert record.fields["path"] == "/healthz" and record.fields["status"] == 200 and record.fields["ms"] is not None
+
+
+def test_branded_error_pages(client):
+    resp = client.get("/no-such-page")
+    assert resp.status_code == 404 and "页面不存在" in resp.get_data(as_text=True) and "返回首页" in resp.get_data(as_text=True)
