@@ -1,7 +1,7 @@
 """Background jobs that failed for good (after their retries), per queue, with requeue."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from rq.exceptions import NoSuchJobError
