@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
+from jinja2 import TemplateNotFound
 
 from app.core import audit
 from app.core.clock import utcnow
+from app.core.db import guarded_update
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import enqueue_after_commit
 from app.extensions import db
@@ -68,11 +70,17 @@ def send_sms(to: str, template: str, params: dict) -> OutboundMessage:
     return row
 
 
+def render_mail(name: str, params: dict) -> str:
+    """Render a mail body from its params only. Not `render_template`: the web
+    context processors need a request, and mail is also sent from jobs and CLI."""
+    return current_app.jinja_env.get_template(name).render(**params)
+
+
 def send_mail(to: str, template: str, params: dict, subject: str | None = None) -> OutboundMessage:
-    text = render_template(f"emails/{template}.txt", **params)
+    text = render_mail(f"emails/{template}.txt", params)
     try:
-        html = render_template(f"emails/{template}.html", **params)
-    except Exception:  # a plain-text-only template is fine
+        html = render_mail(f"emails/{template}.html", params)
+    except TemplateNotFound:  # a plain-text-only template is fine
         html = None
     row = OutboundMessage(
         channel="email", recipient=to, template=template, params=params,
@@ -92,9 +100,8 @@ def retry_outbound(actor, outbound_id: int) -> OutboundMessage:
         raise NotFound("消息不存在")
     if row.status != "failed":
         raise Conflict("只有发送失败的消息可以重试")
-    row.status = "queued"
-    row.error = None
-    db.session.flush()
-    audit.record(actor, "outbound.retry", row)
+    # Guarded, so two admins clicking at once queue it only once.
+    guarded_update(OutboundMessage, row.id, expected="failed", values={"status": "queued", "error": None})
+    audit.record(actor, "outbound.retry", row, changes={"status": ["failed", "queued"]})
     enqueue_after_commit(tasks.deliver_outbound, row.id, queue="high")
     return row
