@@ -6,6 +6,7 @@ from email.utils import make_msgid
 
 import sqlalchemy as sa
 from flask import current_app
+from rq import get_current_job
 
 from app.core.clock import utcnow
 from app.extensions import db
@@ -26,9 +27,21 @@ def build_email(row: OutboundMessage) -> EmailMessage:
 
 
 def deliver_outbound(outbound_id: int) -> str:
-    """Deliver one queued message; on failure record the error and raise so RQ retries."""
-    row = db.session.get(OutboundMessage, outbound_id)
-    if row is None or row.status == "sent":
+    """Deliver one queued message; on failure record the error and raise so RQ retries.
+
+    The row is locked while the provider is called (`FOR UPDATE SKIP LOCKED`), so
+    two copies of this job running at once cannot both send it. The row shows
+    `failed` only once RQ has no retries left; until then it stays `queued`
+    with the last error, so an admin does not queue a second copy meanwhile.
+    """
+    row = db.session.scalar(
+        sa.select(OutboundMessage).where(OutboundMessage.id == outbound_id).with_for_update(skip_locked=True)
+    )
+    if row is None:
+        # Either no such row, or another worker holds it and is sending it right now.
+        return "busy" if db.session.get(OutboundMessage, outbound_id) is not None else "skipped"
+    if row.status == "sent":
+        db.session.rollback()
         return "skipped"
     row.attempts += 1
     try:
@@ -37,7 +50,8 @@ def deliver_outbound(outbound_id: int) -> str:
         else:
             provider_id = providers.mail_provider().send(build_email(row))
     except Exception as exc:
-        row.status = "failed"
+        job = get_current_job()
+        row.status = "queued" if job is not None and job.retries_left else "failed"
         row.error = f"{type(exc).__name__}: {exc}"[:2000]
         db.session.commit()
         raise

@@ -1,7 +1,7 @@
 """Jinja filters and globals shared by every surface."""
 from __future__ import annotations
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -49,5 +49,5 @@ def init_app(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "can": lambda perm: policies.can(current_user, perm),
             "static_vendor": lambda path: url_for("static", filename=f"vendor/{path}"),
-            "request_path": request.path,
+            "request_path": request.path if has_request_context() else "",
         }

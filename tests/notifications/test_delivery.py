@@ -185,7 +185,8 @@ def test_retries_with_a_delay_wait_in_the_scheduler_until_due(app, monkeypatch, 
 
     queue = get_queue("high")
     row = fresh(row_id)
-    assert row.status == "failed" and row.attempts == 1
+    # A retry is still due: the row stays queued (with the error) so nobody requeues it twice.
+    assert row.status == "queued" and row.attempts == 1 and "SMTP" in row.error
     [job_id] = queue.scheduled_job_registry.get_job_ids()
     job = queue.fetch_job(job_id)
     assert job.get_status() == JobStatus.SCHEDULED
