@@ -1,9 +1,10 @@
 """Version 1 resources. Add a resource's blueprint to BLUEPRINTS to publish it."""
 from app.web.api.v1.addresses import blp as addresses_blp
 from app.web.api.v1.auth import blp as auth_blp
+from app.web.api.v1.auth_wechat import blp as auth_wechat_blp
 from app.web.api.v1.docs import bp as docs_bp
 from app.web.api.v1.me import blp as me_blp
 
-BLUEPRINTS = [auth_blp, me_blp, addresses_blp]
+BLUEPRINTS = [auth_blp, auth_wechat_blp, me_blp, addresses_blp]
 
 __all__ = ["BLUEPRINTS", "docs_bp"]
