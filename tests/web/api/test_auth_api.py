@@ -123,3 +123,18 @@ def test_openapi_document_and_docs_page(client):
         assert path in spec["paths"], path
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and "/api/v1/me" in page.get_data(as_text=True)
+
+
+def test_bind_phone_through_the_api(client, run_jobs, outbox, make_user, api_token):
+    headers = api_token(make_user(phone=None, email="mp-user@example.com"))
+    anonymous = client.post("/api/v1/auth/sms-codes", json={"phone": "13744445555", "purpose": "bind"})
+    assert anonymous.status_code == 401
+    taken = make_user(phone="13744446666")
+    refused = client.post("/api/v1/auth/sms-codes", json={"phone": taken.local_phone, "purpose": "bind"}, headers=headers)
+    assert refused.status_code == 409
+    assert client.post("/api/v1/auth/sms-codes", json={"phone": "13744445555", "purpose": "bind"}, headers=headers).status_code == 202
+    run_jobs()
+    wrong = client.post("/api/v1/me/phone", json={"phone": "13744445555", "code": "12345x"}, headers=headers)
+    assert wrong.status_code == 422
+    ok = client.post("/api/v1/me/phone", json={"phone": "13744445555", "code": outbox.last_code("13744445555")}, headers=headers)
+    assert ok.status_code == 200 and ok.json["phone"] == "13744445555"

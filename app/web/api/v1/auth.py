@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts import services as accounts
 from app.core.db import transaction
+from app.core.errors import Unauthorized
 from app.web.api.security import bearer_token, token_required
 from app.web.api.v1.schemas import ErrorSchema, TokenSchema
 from app.web.api.v1.serializers import user_payload
@@ -17,7 +19,7 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in and r
 
 class SmsCodeIn(Schema):
     phone = fields.Str(required=True)
-    purpose = fields.Str(required=True, validate=validate.OneOf(["register", "login", "reset"]))
+    purpose = fields.Str(required=True, validate=validate.OneOf(["register", "login", "reset", "bind"]))
 
 
 class PhoneRegisterIn(Schema):
@@ -64,7 +66,10 @@ def token_reply(user, method: str, status: int = 200, **extra):
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.alt_response(429, schema=ErrorSchema)
 def send_sms_code(data):
-    """Send a 6-digit code by SMS (60 s between sends, daily and hourly limits)."""
+    """Send a 6-digit code by SMS (60 s between sends, daily and hourly limits).
+    Purpose `bind` (adding a phone to the signed-in account) needs the bearer token."""
+    if data["purpose"] == "bind" and accounts.user_for_api_token(bearer_token() or "") is None:
+        raise Unauthorized(_("请先登录"), code="unauthorized")
     with transaction():
         accounts.request_sms_code(data["phone"], data["purpose"], client_ip())
     return {}

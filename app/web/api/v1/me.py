@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.accounts import bindings
+from app.core.db import transaction
 
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.schemas import ErrorSchema, UserSchema
@@ -17,3 +21,24 @@ blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in use
 @token_required
 def me():
     return user_payload(api_user())
+
+
+class BindPhoneIn(Schema):
+    phone = fields.Str(required=True)
+    code = fields.Str(required=True)
+
+
+@blp.post("/phone")
+@blp.arguments(BindPhoneIn)
+@blp.response(200, UserSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def bind_phone(data):
+    """Bind a phone to the signed-in account with a code sent for purpose `bind`."""
+    user = api_user()
+    with transaction():
+        bindings.bind_phone(user, data["phone"], data["code"])
+    return user_payload(user)
