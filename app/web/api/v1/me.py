@@ -6,7 +6,6 @@ from marshmallow import Schema, fields
 
 from app.accounts import bindings
 from app.core.db import transaction
-
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.schemas import ErrorSchema, UserSchema
 from app.web.api.v1.serializers import user_payload
