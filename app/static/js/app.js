@@ -3,18 +3,32 @@
 (function () {
   "use strict";
 
+  var TOAST_ICONS = { success: "check-circle-fill", danger: "x-circle-fill", warning: "exclamation-circle-fill", info: "info-circle-fill" };
+
+  // Same markup as components/_toast.html: a white card, the level's colour in the icon.
   function showToast(message, level) {
     var box = document.getElementById("toasts");
-    if (!box) return;
+    if (!box || !message) return;
+    level = TOAST_ICONS[level] ? level : "success";
     var el = document.createElement("div");
-    el.className = "toast align-items-center border-0 text-bg-" + (level || "success");
-    el.setAttribute("role", "status");
+    el.className = "toast toast-" + level;
+    el.setAttribute("role", level === "danger" ? "alert" : "status");
     var body = document.createElement("div");
-    body.className = "d-flex";
+    body.className = "toast-body";
+    var icon = document.createElement("i");
+    icon.className = "bi bi-" + TOAST_ICONS[level] + " toast-icon";
+    icon.setAttribute("aria-hidden", "true");
     var text = document.createElement("div");
-    text.className = "toast-body";
+    text.className = "flex-grow-1";
     text.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "toast");
+    close.setAttribute("aria-label", box.getAttribute("data-close-label") || "Close");
+    body.appendChild(icon);
     body.appendChild(text);
+    body.appendChild(close);
     el.appendChild(body);
     box.appendChild(el);
     new bootstrap.Toast(el, { delay: 3500 }).show();
@@ -22,8 +36,16 @@
   }
   window.showToast = showToast;
 
+  // Elements matching `selector` in `root`, `root` itself included (an outerHTML
+  // swap hands us the new element itself, not a parent).
+  function within(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll(selector) : []);
+    if (root.matches && root.matches(selector)) found.unshift(root);
+    return found;
+  }
+
   function initToasts(root) {
-    root.querySelectorAll(".toast.js-autoshow").forEach(function (el) {
+    within(root, ".toast.js-autoshow").forEach(function (el) {
       el.classList.remove("js-autoshow");
       new bootstrap.Toast(el, { delay: 4000 }).show();
     });
@@ -39,6 +61,10 @@
     event.stopImmediatePropagation();
     pendingForm = form;
     document.getElementById("confirm-modal-text").textContent = message;
+    // The confirm button names the action (data-confirm-ok), else the default label.
+    var ok = document.getElementById("confirm-modal-ok");
+    if (!ok.dataset.defaultLabel) ok.dataset.defaultLabel = ok.textContent;
+    ok.textContent = form.getAttribute("data-confirm-ok") || ok.dataset.defaultLabel;
     bootstrap.Modal.getOrCreateInstance(document.getElementById("confirm-modal")).show();
   }, true);
   document.addEventListener("click", function (event) {
@@ -57,7 +83,7 @@
 
   // SMS button countdown after a code was sent.
   function initCountdowns(root) {
-    root.querySelectorAll("[data-countdown]").forEach(function (btn) {
+    within(root, "[data-countdown]").forEach(function (btn) {
       if (btn.dataset.counting) return;
       btn.dataset.counting = "1";
       var left = parseInt(btn.getAttribute("data-countdown"), 10) || 60;
@@ -81,7 +107,8 @@
   // Charts: <div class="chart" data-chart='{"type": "bar", "x": [...], "y": [...], "name": "..."}'>
   function initCharts(root) {
     if (!window.echarts) return;
-    root.querySelectorAll(".chart[data-chart]").forEach(function (el) {
+    within(root, ".chart[data-chart]").forEach(function (el) {
+      if (echarts.getInstanceByDom(el)) return;
       var spec = JSON.parse(el.getAttribute("data-chart"));
       var chart = echarts.init(el);
       chart.setOption({
@@ -119,9 +146,15 @@
     var detail = event.detail || {};
     showToast(detail.message || (detail.value && detail.value.message), detail.level || (detail.value && detail.value.level));
   });
-  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
-  document.addEventListener("htmx:oobAfterSwap", function (event) { init(event.target); });
+  // htmx:load fires on every piece of new content (main and out-of-band swaps).
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+  document.addEventListener("htmx:sendError", function () {
+    var box = document.getElementById("toasts") || document.body;
+    showToast(box.getAttribute("data-error-message") || "Request failed", "danger");
+  });
   document.addEventListener("htmx:responseError", function (event) {
-    showToast(event.detail.xhr.status === 429 ? "操作太频繁，请稍后再试" : "请求失败，请稍后重试", "danger");
+    var box = document.getElementById("toasts") || document.body;
+    var key = event.detail.xhr.status === 429 ? "data-rate-limited-message" : "data-error-message";
+    showToast(box.getAttribute(key) || "Request failed", "danger");
   });
 })();
