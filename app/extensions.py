@@ -36,15 +36,19 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class RedisHolder:
-    """Holds the app's Redis client; `None` when REDIS_URL is not configured."""
+    """Holds one app's Redis client (`None` when REDIS_URL is not configured)."""
 
-    def __init__(self) -> None:
-        self.client: Redis | None = None
+    def __init__(self, client: Redis | None = None) -> None:
+        self.client = client
+
+
+class RedisExtension:
+    """Gives each app its own holder in `app.extensions["redis"]`, so two apps in
+    one process (tests, scripts) never share or replace each other's client."""
 
     def init_app(self, app: Flask) -> None:
         url = app.config.get("REDIS_URL")
-        self.client = Redis.from_url(url) if url else None
-        app.extensions["redis"] = self
+        app.extensions["redis"] = RedisHolder(Redis.from_url(url) if url else None)
 
 
-redis_holder = RedisHolder()
+redis_holder = RedisExtension()

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.accounts.models import User
-from app.config import ProdConfig, normalise_database_url
+from app.config import ProdConfig, TestConfig, normalise_database_url
 from app.extensions import db
 
 
@@ -99,3 +99,13 @@ def test_requests_are_logged_with_status_and_duration(client, caplog):
 def test_branded_error_pages(client):
     resp = client.get("/no-such-page")
     assert resp.status_code == 404 and "页面不存在" in resp.get_data(as_text=True) and "返回首页" in resp.get_data(as_text=True)
+
+
+def test_each_app_keeps_its_own_redis_client(app):
+    other = create_app(TestConfigWithoutRedis)
+    assert other.extensions["redis"].client is None
+    assert app.extensions["redis"].client is not None
+
+
+class TestConfigWithoutRedis(TestConfig):
+    REDIS_URL = None

@@ -34,7 +34,7 @@ def users():
 def _detail(user, edit_form=None, ban_form=None, status=200):
     return render_template(
         "admin/users/detail.html", user=user, facts=admin_services.user_facts(user),
-        edit_form=edit_form or UserEditForm(prefix="", obj=user, phone=user.local_phone),
+        edit_form=edit_form or UserEditForm(prefix="", data={"nickname": user.nickname, "phone": user.local_phone, "email": user.email}),
         ban_form=ban_form or BanForm(prefix=""), role_form=RoleForm(prefix="", role=user.admin_role),
     ), status
 

@@ -145,3 +145,10 @@ def test_dashboard_counts(app, make_user, login):
     make_user()
     html = c.get("/admin/").get_data(as_text=True)
     assert "今日新增用户" in html and "signup-chart" in html
+
+
+def test_edit_form_shows_the_local_phone(app, make_user, login):
+    c, _admin = admin_client(app, make_user, login)
+    target = make_user(phone="13522223333")
+    html = c.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert 'value="13522223333"' in html and "+8613522223333" not in html.split('name="phone"')[1][:80]
