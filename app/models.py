@@ -1,4 +1,12 @@
 """Imports every domain's models so SQLAlchemy and Alembic see all tables."""
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting  # noqa: F401
+from app.merchants.models import (  # noqa: F401
+    ApplicationEvent,
+    Merchant,
+    MerchantApiKey,
+    MerchantApplication,
+    MerchantMember,
+    MerchantPenalty,
+)
 from app.notifications.models import Message, OutboundMessage  # noqa: F401

@@ -14,6 +14,9 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "jobs.view": {AdminRole.OPERATOR},
     "jobs.retry": {AdminRole.OPERATOR},
     "audit.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "merchants.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "merchants.review": {AdminRole.OPERATOR},
+    "merchants.penalise": {AdminRole.OPERATOR},
 }
 
 

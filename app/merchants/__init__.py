@@ -1,0 +1,1 @@
+"""Merchants: applications to open a shop, the shops, their staff, penalties and API keys."""
