@@ -28,3 +28,10 @@ def avatar(name: str):
     """Avatars are public; other uploads get their own access-checked routes."""
     path, content_type = storage.open_stored(f"avatars/{name}")
     return send_file(path, mimetype=content_type, max_age=86400)
+
+
+@bp.get("/media/logos/<name>")
+def logo(name: str):
+    """Shop logos are public, like avatars."""
+    path, content_type = storage.open_stored(f"logos/{name}")
+    return send_file(path, mimetype=content_type, max_age=86400)
