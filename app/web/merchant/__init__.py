@@ -1,12 +1,6 @@
-"""The merchant console (HTMX back office)."""
-from flask import Blueprint, render_template
-from flask_login import login_required
+"""The merchant console (HTMX back office) and the 商家入驻 application pages."""
+from flask import Blueprint
 
 bp = Blueprint("merchant", __name__)
 
-
-@bp.get("/")
-@login_required
-def home():
-    """Until merchants can apply (merchants issue), the console explains how to open a shop."""
-    return render_template("merchant/home.html")
+from app.web.merchant import views_console  # noqa: E402,F401
