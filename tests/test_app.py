@@ -46,7 +46,11 @@ def test_seed_demo_is_idempotent(app):
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     assert "13800000001" in second.output and "demo1234" in second.output
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 7
+    from app.merchants.models import Merchant, MerchantApplication
+
+    assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(MerchantApplication.id))) == 1
 
 
 def test_create_admin(app):
