@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -75,5 +76,5 @@ def guarded_update(model, row_id: int, *, expected, values: dict, status_column:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise StaleState("状态已变化，请刷新后重试")
+        raise StaleState(_("状态已变化，请刷新后重试"))
     db.session.expire_all()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from app.core.errors import NotFound, ValidationError
@@ -43,25 +44,25 @@ def check_image(data: bytes) -> tuple[str, int, int]:
     max_bytes = current_app.config["UPLOAD_MAX_BYTES"]
     max_pixels = current_app.config["UPLOAD_MAX_PIXELS"]
     if not data:
-        raise ValidationError("请选择要上传的图片", code="empty_file")
+        raise ValidationError(_("请选择要上传的图片"), code="empty_file")
     if len(data) > max_bytes:
-        raise ValidationError(f"图片不能超过 {max_bytes // (1024 * 1024)} MB", code="file_too_large")
+        raise ValidationError(_("图片不能超过 %(n)d MB", n=max_bytes // (1024 * 1024)), code="file_too_large")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
                 fmt, (width, height) = img.format, img.size
                 if width * height > max_pixels:
-                    raise ValidationError("图片像素过大", code="image_too_large")
+                    raise ValidationError(_("图片像素过大"), code="image_too_large")
                 img.verify()
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("图片像素过大", code="image_too_large") from None
+        raise ValidationError(_("图片像素过大"), code="image_too_large") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError("只支持 JPEG、PNG 或 WebP 图片", code="unsupported_image") from None
+        raise ValidationError(_("只支持 JPEG、PNG 或 WebP 图片"), code="unsupported_image") from None
     if fmt not in FORMATS:
-        raise ValidationError("只支持 JPEG、PNG 或 WebP 图片", code="unsupported_image")
+        raise ValidationError(_("只支持 JPEG、PNG 或 WebP 图片"), code="unsupported_image")
     return fmt, width, height
 
 
@@ -80,7 +81,7 @@ def open_stored(key: str) -> tuple[Path, str]:
     root = upload_root().resolve()
     path = (root / key).resolve()
     if root not in path.parents or not path.is_file():
-        raise NotFound("文件不存在")
+        raise NotFound(_("文件不存在"))
     ext = path.suffix.lstrip(".")
     return path, CONTENT_TYPES.get(ext, "application/octet-stream")
 

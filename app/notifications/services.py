@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from jinja2 import TemplateNotFound
 
 from app.core import audit
@@ -43,7 +44,7 @@ def mark_read(user_id: int, message_id: int) -> Message:
         sa.select(Message).where(Message.id == message_id, Message.recipient_id == user_id)
     )
     if message is None:
-        raise NotFound("消息不存在")
+        raise NotFound(_("消息不存在"))
     if message.read_at is None:
         message.read_at = utcnow()
         db.session.flush()
@@ -97,9 +98,9 @@ def retry_outbound(actor, outbound_id: int) -> OutboundMessage:
     """Queue a failed message again (admin action)."""
     row = db.session.get(OutboundMessage, outbound_id)
     if row is None:
-        raise NotFound("消息不存在")
+        raise NotFound(_("消息不存在"))
     if row.status != "failed":
-        raise Conflict("只有发送失败的消息可以重试")
+        raise Conflict(_("只有发送失败的消息可以重试"))
     # Guarded, so two admins clicking at once queue it only once.
     guarded_update(OutboundMessage, row.id, expected="failed", values={"status": "queued", "error": None})
     audit.record(actor, "outbound.retry", row, changes={"status": ["failed", "queued"]})
