@@ -18,6 +18,21 @@ BADGE_CLASSES = {
 }
 
 
+# Pages that belong under the 我的 tab of the shop's tab bar.
+ME_TAB_ENDPOINTS = ("shop.me", "shop.profile", "shop.security", "shop.address", "shop.message", "shop.bind",
+                    "shop.unbind", "distributor.")
+TAB_ENDPOINTS = {"shop.home": "home", "shop.categories": "categories", "shop.cart": "cart"}
+
+
+def shop_tab(endpoint: str | None) -> str | None:
+    """Which tab of the shop's tab bar a page belongs to (None: no tab lit)."""
+    if not endpoint:
+        return None
+    if endpoint in TAB_ENDPOINTS:
+        return TAB_ENDPOINTS[endpoint]
+    return "me" if endpoint.startswith(ME_TAB_ENDPOINTS) else None
+
+
 def badge_class(status: str | None) -> str:
     return BADGE_CLASSES.get(str(status or ""), "secondary")
 
@@ -50,4 +65,5 @@ def init_app(app: Flask) -> None:
             "can": lambda perm: policies.can(current_user, perm),
             "static_vendor": lambda path: url_for("static", filename=f"vendor/{path}"),
             "request_path": request.path if has_request_context() else "",
+            "shop_tab": shop_tab(request.endpoint) if has_request_context() else None,
         }

@@ -146,3 +146,14 @@ def test_banned_user_session_ends_at_once(client, make_user, login):
     assert client.get("/me").status_code == 302
     resp = client.post("/login", data={"mode": "password", "account": user.local_phone, "password": "secret123"})
     assert "账号已被封禁" in resp.get_data(as_text=True)
+
+
+def test_tab_bar_lights_the_right_tab(client, make_user, login):
+    from app.web.templating import shop_tab
+
+    assert shop_tab("shop.address_edit") == "me" and shop_tab("shop.messages") == "me"
+    assert shop_tab("shop.home") == "home" and shop_tab("shop.cart") == "cart"
+    assert shop_tab("shop.shop_page") is None and shop_tab(None) is None
+    login(make_user())
+    html = client.get("/me/addresses").get_data(as_text=True)
+    assert 'class="active" href="/me"' in html.replace('href="/me" class="active"', 'class="active" href="/me"') or 'href="/me" class="active"' in html
