@@ -71,3 +71,10 @@ def memberships_of(user_id: int) -> list[MerchantMember]:
         sa.select(MerchantMember).options(selectinload(MerchantMember.merchant))
         .where(MerchantMember.user_id == user_id).order_by(MerchantMember.id)
     ))
+
+
+def open_shops(limit: int = 8) -> list[Merchant]:
+    """The newest shops open for business, for the storefront's home page."""
+    return list(db.session.scalars(
+        sa.select(Merchant).where(Merchant.status == "active").order_by(Merchant.id.desc()).limit(limit)
+    ))

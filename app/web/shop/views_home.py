@@ -5,12 +5,16 @@ from __future__ import annotations
 from flask import render_template, send_file
 
 from app.core import storage
+from app.merchants import queries
 from app.web.shop import bp
 
 
 @bp.get("/")
 def home():
-    return render_template("shop/home.html")
+    from app.web.shop.views_shops import logo_name
+
+    shops = [(merchant, logo_name(merchant)) for merchant in queries.open_shops(8)]
+    return render_template("shop/home.html", shops=shops)
 
 
 @bp.get("/categories")

@@ -59,3 +59,11 @@ def test_unknown_shop_is_the_branded_404(client):
     resp = client.get("/shops/999999")
     assert resp.status_code == 404 and "店铺不存在" in resp.get_data(as_text=True) and "返回首页" in resp.get_data(as_text=True)
     assert client.get("/shops/abc").status_code == 404
+
+
+def test_home_lists_open_shops_only(client, make_merchant):
+    open_shop = make_merchant(name="营业中的店")
+    make_merchant(name="关掉的店", status="closed")
+    html = client.get("/").get_data(as_text=True)
+    assert "营业中的店" in html and f"/shops/{open_shop.id}" in html
+    assert "关掉的店" not in html
