@@ -123,6 +123,38 @@
     });
   }
 
+  // Copy buttons: <button data-copy="#field" data-copied-label="...">: copies the field's value.
+  document.addEventListener("click", function (event) {
+    var btn = event.target.closest ? event.target.closest("[data-copy]") : null;
+    if (!btn) return;
+    var field = document.querySelector(btn.getAttribute("data-copy"));
+    if (!field) return;
+    var copied = btn.getAttribute("data-copied-label") || "OK";
+    function done() { showToast(copied, "success"); }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value || field.textContent).then(done, function () { field.select(); });
+    } else {
+      field.select();
+      try { if (document.execCommand("copy")) done(); } catch (e) { /* the text stays selected for Ctrl+C */ }
+    }
+  });
+
+  // Logo inputs with data-logo-preview="#img": show the chosen file (and its name) before it is uploaded.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-logo-preview]") || !input.files || !input.files[0]) return;
+    var nameSelector = input.getAttribute("data-file-name");
+    var nameBox = nameSelector && document.querySelector(nameSelector);
+    if (nameBox) nameBox.textContent = input.files[0].name;
+    var img = document.querySelector(input.getAttribute("data-logo-preview"));
+    if (!img) return;
+    img.src = URL.createObjectURL(input.files[0]);
+    img.classList.remove("d-none");
+    var hideSelector = input.getAttribute("data-preview-hide");
+    var placeholder = hideSelector && document.querySelector(hideSelector);
+    if (placeholder) placeholder.classList.add("d-none");
+  });
+
   function init(root) {
     initToasts(root);
     initCountdowns(root);
