@@ -119,16 +119,19 @@ def update_settings(user: User, merchant_id: int, data: dict, logo: bytes | None
     merchant.shipping_flat_fen = flat or 0
     merchant.free_shipping_threshold_fen = threshold
     merchant.stock_alert_channels = list(dict.fromkeys(channels))
+    old_logo = new_logo = None
     if logo_checked:
-        old = merchant.logo_key
-        merchant.logo_key = storage.save_image(logo, "logos").key
-        if old:
-            storage.delete_stored(old)
+        old_logo = merchant.logo_key
+        new_logo = merchant.logo_key = storage.save_image(logo, "logos").key
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
+        if new_logo:
+            storage.delete_stored(new_logo)  # the row keeps its old logo; drop the orphan
         raise ValidationError(_("店铺名称已被使用"), fields={"name": _("店铺名称已被使用")}) from None
+    if old_logo:
+        storage.delete_stored(old_logo)  # only once the new settings are written
     changes = audit.diff(before, _snapshot(merchant))
     if changes:
         audit.record(user, "merchant.settings", merchant, changes)

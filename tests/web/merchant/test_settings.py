@@ -187,3 +187,16 @@ def test_a_logo_with_too_many_pixels_is_refused_before_decoding(shop, app, monke
     response = c.post("/merchant/settings", data=data, content_type="multipart/form-data")
     assert response.status_code == 422 and "图片像素过大" in response.get_data(as_text=True)
     assert snapshot(merchant.id) == before
+
+
+def test_a_new_logo_replaces_the_old_file(shop, app):
+    from pathlib import Path
+
+    c, _owner, merchant = shop
+    upload = lambda color: {**GOOD, "logo": (io.BytesIO(png_bytes(color=color)), "logo.png")}  # noqa: E731
+    c.post("/merchant/settings", data=upload((1, 2, 3)), content_type="multipart/form-data")
+    first = snapshot(merchant.id)[10]
+    c.post("/merchant/settings", data=upload((4, 5, 6)), content_type="multipart/form-data")
+    second = snapshot(merchant.id)[10]
+    root = Path(app.config["UPLOAD_DIR"])
+    assert second != first and (root / second).is_file() and not (root / first).exists()
