@@ -190,3 +190,90 @@
     showToast(box.getAttribute(key) || "Request failed", "danger");
   });
 })();
+
+// 商家入驻 form and review: image previews before upload, a cap on ticked
+// checkboxes ([data-max-checked]), and a zoomable document viewer.
+(function () {
+  "use strict";
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("input[type=file][data-preview]") && input.files && input.files[0]) {
+      var img = document.querySelector(input.getAttribute("data-preview"));
+      if (img && /^image\//.test(input.files[0].type)) {
+        img.src = URL.createObjectURL(input.files[0]);
+        img.hidden = false;
+        var empty = img.parentNode.querySelector(".doc-upload-empty");
+        if (empty) empty.remove();
+        var tile = input.closest(".doc-upload");  // a new file replaces the refused one
+        if (tile) {
+          tile.classList.remove("is-invalid");
+          tile.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+        }
+      }
+    }
+    var group = input.closest && input.closest("[data-max-checked]");
+    if (group) capChecked(group);
+  });
+
+  function capChecked(group) {
+    var max = parseInt(group.getAttribute("data-max-checked"), 10);
+    var boxes = group.querySelectorAll("input[type=checkbox]");
+    var ticked = group.querySelectorAll("input[type=checkbox]:checked").length;
+    boxes.forEach(function (box) { box.disabled = !box.checked && ticked >= max; });
+  }
+
+  function initCaps(root) {
+    var groups = root.querySelectorAll ? root.querySelectorAll("[data-max-checked]") : [];
+    groups.forEach(capChecked);
+  }
+  document.addEventListener("DOMContentLoaded", function () { initCaps(document); });
+  document.addEventListener("htmx:load", function (event) { initCaps(event.target); });
+
+  // Document viewer: fit to the window, or zoom in steps; clicking the image toggles.
+  var scale = 0;  // 0 = fit
+  function viewerImage() { return document.getElementById("doc-viewer-img"); }
+  function applyScale() {
+    var img = viewerImage();
+    var body = img.parentNode;
+    if (!scale) {
+      img.style.width = "";
+      body.classList.remove("zoomed");
+    } else {
+      img.style.width = Math.round(img.naturalWidth * scale) + "px";
+      body.classList.add("zoomed");
+    }
+  }
+  function fitScale(img) {
+    return img.naturalWidth ? img.getBoundingClientRect().width / img.naturalWidth : 1;
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-doc-viewer]");
+    var modal = document.getElementById("doc-viewer");
+    if (link && modal && window.bootstrap) {
+      event.preventDefault();
+      var img = viewerImage();
+      scale = 0;
+      img.src = link.getAttribute("href");
+      img.alt = link.getAttribute("data-title") || "";
+      document.getElementById("doc-viewer-title").textContent = link.getAttribute("data-title") || "";
+      document.getElementById("doc-viewer-open").href = link.getAttribute("href");
+      applyScale();
+      bootstrap.Modal.getOrCreateInstance(modal).show();
+      return;
+    }
+    var zoom = event.target.closest && event.target.closest("[data-zoom]");
+    var img2 = viewerImage();
+    if (zoom && img2) {
+      var step = zoom.getAttribute("data-zoom");
+      var current = scale || fitScale(img2);
+      if (step === "fit") scale = 0;
+      else if (step === "in") scale = Math.min(current * 1.5, 6);
+      else scale = Math.max(current / 1.5, 0.1);
+      applyScale();
+    } else if (img2 && event.target === img2) {
+      scale = scale ? 0 : Math.max(fitScale(img2) * 2, 1);
+      applyScale();
+    }
+  });
+})();
