@@ -51,7 +51,7 @@ class Config:
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
     UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # three 5 MB documents in one application form, plus fields
 
     # Sessions: HttpOnly + SameSite always; Secure outside development.
     SESSION_COOKIE_HTTPONLY = True

@@ -45,7 +45,7 @@ def test_bad_avatar_changes_nothing(client, make_user, login):
     db.session.expire_all()
     saved = db.session.get(User, user.id)
     assert saved.nickname == "原名" and saved.avatar_key is None
-    too_big = client.post("/me/profile", data={"nickname": "改名", "avatar": (io.BytesIO(b"x" * (13 * 1024 * 1024)), "x.png")},
+    too_big = client.post("/me/profile", data={"nickname": "改名", "avatar": (io.BytesIO(b"x" * (21 * 1024 * 1024)), "x.png")},
                           content_type="multipart/form-data")
     assert too_big.status_code == 413
 
