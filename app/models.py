@@ -1,6 +1,9 @@
 """Imports every domain's models so SQLAlchemy and Alembic see all tables."""
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode  # noqa: F401
+from app.analytics.models import Event  # noqa: F401
+from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting  # noqa: F401
+from app.inventory.models import LowStockAlert, StockMovement  # noqa: F401
 from app.merchants.models import (  # noqa: F401
     ApplicationEvent,
     Merchant,

@@ -122,3 +122,52 @@ def make_merchant(make_user):
         return merchant
 
     return make
+
+
+@pytest.fixture
+def make_category():
+    """A leaf category under a two-level parent chain unless `parent` is given."""
+
+    def make(name=None, parent=None, active=True):
+        from app.catalog.models import Category
+
+        n = next(_numbers)
+        if parent is None:
+            top = Category(name=f"大类{n}", depth=1)
+            db.session.add(top)
+            db.session.flush()
+            parent = Category(name=f"中类{n}", depth=2, parent_id=top.id)
+            db.session.add(parent)
+            db.session.flush()
+        leaf = Category(name=name or f"小类{n}", depth=parent.depth + 1, parent_id=parent.id, active=active)
+        db.session.add(leaf)
+        db.session.commit()
+        return leaf
+
+    return make
+
+
+@pytest.fixture
+def make_product(make_merchant, make_category):
+    """An on-sale product with one SKU per stock given (committed), straight in the tables."""
+
+    def make(merchant=None, category=None, title=None, stocks=(10,), price_fen=9900, status="on_sale",
+             threshold=5, **fields):
+        from app.catalog.models import Product, Sku
+
+        merchant = merchant or make_merchant()
+        category = category or make_category()
+        n = next(_numbers)
+        title = title or f"测试商品{n}"
+        product = Product(merchant_id=merchant.id, category_id=category.id, title=title, status=status,
+                          price_fen=price_fen, search_text=title,
+                          specs=[{"name": "规格", "values": [f"款{i}" for i in range(len(stocks))]}], **fields)
+        db.session.add(product)
+        db.session.flush()
+        for i, stock in enumerate(stocks):
+            db.session.add(Sku(product_id=product.id, spec_values={"规格": f"款{i}"}, spec_key=f"规格:款{i}",
+                               price_fen=price_fen, stock=stock, low_stock_threshold=threshold))
+        db.session.commit()
+        return product
+
+    return make

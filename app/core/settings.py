@@ -45,6 +45,10 @@ define(SettingDefinition(
     _l("开启后，微信或支付宝新用户需先绑定手机号才能下单"),
 ))
 define(SettingDefinition(
+    "product_review_required", _l("商品上架需平台审核"), bool, True,
+    _l("关闭后，商家提交的商品直接上架销售"),
+))
+define(SettingDefinition(
     "sms_daily_limit_per_phone", _l("每个手机号每天最多发送验证码次数"), int, 10, validate=_positive,
 ))
 define(SettingDefinition(

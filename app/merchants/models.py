@@ -102,6 +102,7 @@ class Merchant(TimestampMixin, db.Model):
     free_shipping_threshold_fen: Mapped[int | None] = mapped_column()
     stock_alert_channels: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["insite"])
     platform_fee_bp: Mapped[int] = mapped_column(default=500)
+    default_low_stock_threshold: Mapped[int] = mapped_column(default=5)
     status: Mapped[str] = mapped_column(sa.String(16), default=MerchantStatus.ACTIVE, index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.String(200))
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Inventory: stock changes by conditional UPDATE, stock movements, low-stock alerts."""

@@ -1,0 +1,202 @@
+"""The stock service. Every change of available stock goes through here.
+
+Guarantees:
+- Stock changes only by conditional UPDATE (`stock = stock - n WHERE stock >= n`),
+  the same SQL on SQLite and PostgreSQL, with `CHECK (stock >= 0)` as backstop:
+  two buyers can never both take the last unit.
+- Several SKUs are changed in ascending id order, so concurrent orders lock rows
+  in the same order and cannot deadlock.
+- A reservation of several SKUs is all or nothing: when any is short, `OutOfStock`
+  names every short SKU and the caller's transaction rolls back the rest.
+- Every change writes a `StockMovement` (delta, reason, reference, stock after).
+- Crossing below a SKU's threshold arms one low-stock alert (sent after commit);
+  it re-arms only once stock is back at or above the threshold.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.catalog.models import Sku
+from app.core.errors import Conflict, ValidationError
+from app.extensions import db
+from app.inventory.models import StockMovement
+from app.inventory.states import MovementReason
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    sku_id: int
+    wanted: int
+    available: int
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+    def __init__(self, shortfalls: list[Shortfall]):
+        self.shortfalls = shortfalls
+        super().__init__(_("库存不足"), code="out_of_stock",
+                         fields={str(s.sku_id): _("仅剩 %(n)d 件", n=s.available) for s in shortfalls})
+
+
+def _merge(items: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sum quantities per SKU and sort by SKU id (the lock order)."""
+    totals: dict[int, int] = {}
+    for sku_id, quantity in items:
+        if int(quantity) <= 0:
+            raise ValidationError(_("数量必须大于 0"), code="invalid_quantity")
+        totals[int(sku_id)] = totals.get(int(sku_id), 0) + int(quantity)
+    return sorted(totals.items())
+
+
+def _record(sku_id: int, delta: int, stock_after: int, reason: str, ref: tuple[str, str] | None,
+            actor_id: int | None, note: str | None) -> None:
+    db.session.add(StockMovement(
+        sku_id=sku_id, delta=delta, stock_after=stock_after, reason=reason,
+        ref_type=ref[0] if ref else None, ref_id=str(ref[1]) if ref else None, actor_id=actor_id, note=note,
+    ))
+
+
+def _take(sku_id: int, quantity: int) -> int | None:
+    """stock -= quantity if enough; the new stock, or None when short."""
+    return db.session.execute(
+        sa.update(Sku).where(Sku.id == sku_id, Sku.stock >= quantity)
+        .values(stock=Sku.stock - quantity).returning(Sku.stock)
+    ).scalar()
+
+
+def _give(sku_id: int, quantity: int) -> int:
+    stock = db.session.execute(
+        sa.update(Sku).where(Sku.id == sku_id).values(stock=Sku.stock + quantity).returning(Sku.stock)
+    ).scalar()
+    if stock is None:
+        raise ValidationError(_("规格不存在"), code="sku_not_found")
+    return stock
+
+
+def take(items: Iterable[tuple[int, int]], reason: str, ref: tuple[str, str] | None = None,
+         actor_id: int | None = None) -> dict[int, int]:
+    """Take stock from several SKUs at once (reserve on order, deduct on payment).
+    Returns {sku_id: stock after}; raises OutOfStock naming every short SKU."""
+    merged = _merge(items)
+    after: dict[int, int] = {}
+    short: list[Shortfall] = []
+    for sku_id, quantity in merged:
+        stock = _take(sku_id, quantity)
+        if stock is None:
+            available = db.session.scalar(sa.select(Sku.stock).where(Sku.id == sku_id))
+            short.append(Shortfall(sku_id, quantity, available or 0))
+            continue
+        after[sku_id] = stock
+    if short:
+        raise OutOfStock(short)
+    for sku_id, quantity in merged:
+        _record(sku_id, -quantity, after[sku_id], reason, ref, actor_id, None)
+    _check_thresholds(after)
+    db.session.flush()
+    return after
+
+
+def reserve(items: Iterable[tuple[int, int]], ref: tuple[str, str] | None = None) -> dict[int, int]:
+    return take(items, MovementReason.ORDER_RESERVE, ref)
+
+
+def deduct(items: Iterable[tuple[int, int]], ref: tuple[str, str] | None = None) -> dict[int, int]:
+    return take(items, MovementReason.PAYMENT_DEDUCT, ref)
+
+
+def give_back(items: Iterable[tuple[int, int]], reason: str, ref: tuple[str, str] | None = None,
+              actor_id: int | None = None) -> dict[int, int]:
+    """Put stock back (release a reservation, restock a return)."""
+    after: dict[int, int] = {}
+    for sku_id, quantity in _merge(items):
+        after[sku_id] = _give(sku_id, quantity)
+        _record(sku_id, quantity, after[sku_id], reason, ref, actor_id, None)
+    _check_thresholds(after)
+    db.session.flush()
+    return after
+
+
+def release(items: Iterable[tuple[int, int]], ref: tuple[str, str] | None = None) -> dict[int, int]:
+    return give_back(items, MovementReason.ORDER_RELEASE, ref)
+
+
+def restock(items: Iterable[tuple[int, int]], ref: tuple[str, str] | None = None) -> dict[int, int]:
+    return give_back(items, MovementReason.RETURN_RESTOCK, ref)
+
+
+def adjust(sku_id: int, delta: int, actor_id: int | None, note: str | None,
+           reason: str = MovementReason.MANUAL) -> int:
+    """Add or remove stock by hand or from an ERP; never below zero."""
+    delta = int(delta)
+    if delta == 0:
+        raise ValidationError(_("调整数量不能为 0"), code="invalid_quantity", fields={"adjust": _("调整数量不能为 0")})
+    if delta > 0:
+        stock = _give(sku_id, delta)
+    else:
+        stock = _take(sku_id, -delta)
+        if stock is None:
+            available = db.session.scalar(sa.select(Sku.stock).where(Sku.id == sku_id)) or 0
+            raise OutOfStock([Shortfall(sku_id, -delta, available)])
+    _record(sku_id, delta, stock, reason, None, actor_id, (note or "").strip()[:200] or None)
+    _check_thresholds({sku_id: stock})
+    db.session.flush()
+    return stock
+
+
+def set_stock(sku_id: int, target: int, actor_id: int | None, note: str | None,
+              reason: str = MovementReason.MANUAL, expected: int | None = None) -> int:
+    """Set stock to `target` (a stocktake or an ERP sync), written as the difference.
+
+    Reads the current stock with the row locked (FOR UPDATE on PostgreSQL), so a sale
+    between the read and the write is not lost. With `expected`, refuses when the
+    stock is no longer what the editor saw (Conflict), instead of overwriting a sale.
+    """
+    target = int(target)
+    if target < 0:
+        raise ValidationError(_("库存不能小于 0"), code="invalid_stock", fields={"set": _("库存不能小于 0")})
+    current = db.session.scalar(sa.select(Sku.stock).where(Sku.id == sku_id).with_for_update())
+    if current is None:
+        raise ValidationError(_("规格不存在"), code="sku_not_found")
+    if expected is not None and current != expected:
+        raise Conflict(_("库存已变化（现为 %(n)d），请刷新后重试", n=current), code="stock_changed")
+    if current == target:
+        return current
+    db.session.execute(sa.update(Sku).where(Sku.id == sku_id).values(stock=target))
+    _record(sku_id, target - current, target, reason, None, actor_id, (note or "").strip()[:200] or None)
+    _check_thresholds({sku_id: target})
+    db.session.flush()
+    return target
+
+
+def initial_stock(sku_id: int, stock: int, actor_id: int | None) -> None:
+    """The first movement of a new SKU (its stock was inserted with the row)."""
+    _record(sku_id, stock, stock, MovementReason.INITIAL, None, actor_id, None)
+
+
+def _check_thresholds(after: dict[int, int]) -> None:
+    """Arm an alert for SKUs that fell below their threshold; re-arm the ones back above."""
+    from app.inventory import alerts
+
+    if not after:
+        return
+    ids = list(after)
+    fell = db.session.execute(
+        sa.update(Sku).where(Sku.id.in_(ids), Sku.stock < Sku.low_stock_threshold, Sku.low_stock_alerted.is_(False))
+        .values(low_stock_alerted=True).returning(Sku.id)
+    ).scalars().all()
+    db.session.execute(
+        sa.update(Sku).where(Sku.id.in_(ids), Sku.stock >= Sku.low_stock_threshold, Sku.low_stock_alerted.is_(True))
+        .values(low_stock_alerted=False)
+    )
+    for sku_id in fell:
+        alerts.open_alert(sku_id)
+
+
+def history(sku_id: int, limit: int = 50) -> list[StockMovement]:
+    return list(db.session.scalars(sa.select(StockMovement).where(StockMovement.sku_id == sku_id)
+                                   .order_by(StockMovement.id.desc()).limit(limit)))
