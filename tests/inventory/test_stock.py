@@ -69,9 +69,8 @@ def test_adjust_and_set(make_product):
 
 def test_the_database_refuses_negative_stock_even_around_the_service(make_product):
     sku_id = make_product().skus[0].id
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.execute(sa.update(Sku).where(Sku.id == sku_id).values(stock=-1))
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.execute(sa.update(Sku).where(Sku.id == sku_id).values(stock=-1))
     db.session.rollback()
 
 
