@@ -17,6 +17,8 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "merchants.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "merchants.review": {AdminRole.OPERATOR},
     "merchants.penalise": {AdminRole.OPERATOR},
+    "catalog.manage": {AdminRole.OPERATOR},
+    "products.review": {AdminRole.OPERATOR},
 }
 
 

@@ -14,6 +14,8 @@ class ProductStatus(StrEnum):
 
 # target -> the statuses a product may move from (used by guarded UPDATEs).
 PRODUCT_TRANSITIONS: dict[ProductStatus, tuple[ProductStatus, ...]] = {
+    # the merchant withdraws a product from review to keep editing it
+    ProductStatus.DRAFT: (ProductStatus.PENDING_REVIEW,),
     # submitting (or relisting, or resubmitting after a rejection)
     ProductStatus.PENDING_REVIEW: (ProductStatus.DRAFT, ProductStatus.REJECTED, ProductStatus.OFF_SALE),
     # approval, or straight to sale when review is off / nothing changed on relist

@@ -87,6 +87,9 @@ def close(actor, merchant_id: int, reason: str) -> MerchantPenalty:
     guarded_update(Merchant, merchant.id, expected=MERCHANT_TRANSITIONS[MerchantStatus.CLOSED],
                    values={"status": MerchantStatus.CLOSED, "status_reason": reason, "suspended_until": None})
     penalty = _add(merchant, actor, PenaltyKind.CLOSURE, reason)
+    from app.catalog.products import close_shop_products  # catalog sits above merchants
+
+    close_shop_products(merchant.id)
     audit.record(actor, "merchant.close", merchant, {"status": [before, "closed"]}, reason)
     _notify_owner(merchant, _("店铺已被关闭"), reason)
     return penalty

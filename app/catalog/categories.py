@@ -1,0 +1,182 @@
+"""The category tree (admin). Up to three levels; products attach to leaves.
+
+Guarantees: names are unique among siblings; a category with products cannot
+gain children (it would stop being a leaf); deactivating a category hides its
+whole subtree from the storefront (visibility checks every ancestor), and
+reactivating brings back what was not deactivated on its own.
+"""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts import policies
+from app.catalog.models import Category, Product
+from app.catalog.states import MAX_CATEGORY_DEPTH
+from app.core import audit
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.extensions import db
+
+ICON_NAME = re.compile(r"^[a-z0-9-]{1,40}$")
+
+
+def _require(actor) -> None:
+    if not policies.can(actor, "catalog.manage"):
+        raise Forbidden(_("你没有管理类目的权限"), code="forbidden")
+
+
+def get(category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise NotFound(_("类目不存在"), code="category_not_found")
+    return category
+
+
+def all_categories() -> list[Category]:
+    return list(db.session.scalars(sa.select(Category).order_by(Category.depth, Category.sort, Category.id)))
+
+
+def tree(active_only: bool = False) -> list[dict]:
+    """[{"id", "name", "icon", "active", "children": [...]}] in display order (one query)."""
+    nodes: dict[int | None, list[dict]] = {}
+    for c in all_categories():
+        nodes.setdefault(c.parent_id, []).append(
+            {"id": c.id, "name": c.name, "icon": c.icon, "active": c.active, "depth": c.depth, "sort": c.sort,
+             "children": []})
+
+    def attach(parent_id):
+        out = []
+        for node in nodes.get(parent_id, []):
+            if active_only and not node["active"]:
+                continue
+            node["children"] = attach(node["id"])
+            out.append(node)
+        return out
+
+    return attach(None)
+
+
+def leaf_ids_under(category_id: int) -> list[int]:
+    """The category itself when it is a leaf, else every leaf below it."""
+    children: dict[int | None, list[int]] = {}
+    for c in all_categories():
+        children.setdefault(c.parent_id, []).append(c.id)
+    out, stack = [], [category_id]
+    while stack:
+        node = stack.pop()
+        kids = children.get(node, [])
+        if kids:
+            stack.extend(kids)
+        else:
+            out.append(node)
+    return out
+
+
+def is_leaf(category_id: int) -> bool:
+    return not db.session.scalar(sa.select(sa.func.count(Category.id)).where(Category.parent_id == category_id))
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 20:
+        message = _("类目名称为 1 到 20 个字")
+        raise ValidationError(message, fields={"name": message})
+    return name
+
+
+def _clean_icon(icon: str | None) -> str:
+    icon = (icon or "grid").strip()
+    if not ICON_NAME.match(icon):
+        message = _("图标名称无效")
+        raise ValidationError(message, fields={"icon": message})
+    return icon
+
+
+def _flush_unique() -> None:
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        message = _("同一级下已有同名类目")
+        raise ValidationError(message, code="duplicate_name", fields={"name": message}) from None
+
+
+def create(actor, name: str, parent_id: int | None, icon: str | None = None) -> Category:
+    _require(actor)
+    name, icon = _clean_name(name), _clean_icon(icon)
+    depth = 1
+    if parent_id:
+        parent = get(parent_id)
+        if parent.depth >= MAX_CATEGORY_DEPTH:
+            raise ValidationError(_("类目最多三级"), code="too_deep")
+        if db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.category_id == parent.id)):
+            raise Conflict(_("这个类目下已有商品，不能再添加子类目"), code="category_has_products")
+        depth = parent.depth + 1
+    last = db.session.scalar(sa.select(sa.func.max(Category.sort)).where(Category.parent_id.is_(parent_id)
+                                                                       if parent_id is None else
+                                                                       Category.parent_id == parent_id))
+    category = Category(name=name, parent_id=parent_id or None, depth=depth, icon=icon, sort=(last or 0) + 1)
+    db.session.add(category)
+    _flush_unique()
+    audit.record(actor, "category.create", category, {"name": [None, name]})
+    return category
+
+
+def update(actor, category_id: int, name: str, icon: str | None) -> Category:
+    _require(actor)
+    category = get(category_id)
+    before = {"name": category.name, "icon": category.icon}
+    category.name, category.icon = _clean_name(name), _clean_icon(icon)
+    _flush_unique()
+    changes = audit.diff(before, {"name": category.name, "icon": category.icon})
+    if changes:
+        audit.record(actor, "category.update", category, changes)
+    return category
+
+
+def set_active(actor, category_id: int, active: bool) -> Category:
+    _require(actor)
+    category = get(category_id)
+    if category.active != bool(active):
+        audit.record(actor, "category.activate" if active else "category.deactivate", category,
+                     {"active": [category.active, bool(active)]})
+        category.active = bool(active)
+        db.session.flush()
+    return category
+
+
+def move(actor, category_id: int, direction: str) -> Category:
+    """Swap places with the previous ("up") or next ("down") sibling."""
+    _require(actor)
+    category = get(category_id)
+    siblings = list(db.session.scalars(
+        sa.select(Category).where(Category.parent_id.is_(None) if category.parent_id is None
+                                  else Category.parent_id == category.parent_id)
+        .order_by(Category.sort, Category.id)))
+    index = siblings.index(category)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        for position, node in enumerate(siblings, start=1):
+            node.sort = position
+        db.session.flush()
+    return category
+
+
+def visible_category_ids() -> set[int]:
+    """Categories whose whole ancestry is active (the storefront shows only these)."""
+    by_id = {c.id: c for c in all_categories()}
+    visible = set()
+    for c in by_id.values():
+        node, ok = c, True
+        while node is not None:
+            if not node.active:
+                ok = False
+                break
+            node = by_id.get(node.parent_id) if node.parent_id else None
+        if ok:
+            visible.add(c.id)
+    return visible

@@ -1,0 +1,100 @@
+"""What the storefront and the API list. Only on-sale products of open shops in
+categories whose whole ancestry is active are visible; each list is a fixed
+number of queries whatever the page size."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased, selectinload
+
+from app.catalog import categories
+from app.catalog.models import Category, Product, Sku
+from app.catalog.states import ProductStatus
+from app.core.clock import utcnow
+from app.core.errors import NotFound
+from app.core.pagination import Page, paginate
+from app.extensions import db
+from app.merchants.models import Merchant
+from app.merchants.states import MerchantStatus
+
+SORTS = ("sales", "price_asc", "price_desc", "newest")
+
+
+@dataclass
+class ProductFilters:
+    q: str = ""
+    category_id: int | None = None
+    min_price_fen: int | None = None
+    max_price_fen: int | None = None
+    promotion: bool = False
+    sort: str = "sales"
+    merchant_id: int | None = None
+
+
+def visible_products() -> sa.Select:
+    """On sale, in an open shop, in a category whose ancestors are all active."""
+    leaf, parent, grand = aliased(Category), aliased(Category), aliased(Category)
+    return (
+        sa.select(Product)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .join(leaf, leaf.id == Product.category_id)
+        .outerjoin(parent, parent.id == leaf.parent_id)
+        .outerjoin(grand, grand.id == parent.parent_id)
+        .where(Product.status == ProductStatus.ON_SALE, Merchant.status == MerchantStatus.ACTIVE, leaf.active,
+               sa.or_(parent.id.is_(None), parent.active), sa.or_(grand.id.is_(None), grand.active))
+    )
+
+
+def effective_price():
+    """The price a shopper pays now: the promotion price inside its window, else the price."""
+    now = utcnow()
+    live = sa.and_(Product.on_promotion, Product.promotion_price_fen.is_not(None),
+                   Product.promotion_starts_at <= now, Product.promotion_ends_at > now)
+    return sa.case((live, Product.promotion_price_fen), else_=Product.price_fen)
+
+
+def search(filters: ProductFilters, page, per_page=20) -> Page:
+    stmt = visible_products().options(selectinload(Product.images))
+    q = (filters.q or "").strip().lower()
+    if q:
+        # ILIKE with a trigram GIN index on PostgreSQL; a plain LIKE scan on SQLite.
+        for word in q.split()[:5]:
+            stmt = stmt.where(Product.search_text.ilike(f"%{_escape_like(word)}%", escape="\\"))
+    if filters.category_id:
+        stmt = stmt.where(Product.category_id.in_(categories.leaf_ids_under(filters.category_id)))
+    if filters.merchant_id:
+        stmt = stmt.where(Product.merchant_id == filters.merchant_id)
+    price = effective_price()
+    if filters.min_price_fen is not None:
+        stmt = stmt.where(price >= filters.min_price_fen)
+    if filters.max_price_fen is not None:
+        stmt = stmt.where(price <= filters.max_price_fen)
+    if filters.promotion:
+        now = utcnow()
+        stmt = stmt.where(Product.on_promotion, Product.promotion_starts_at <= now, Product.promotion_ends_at > now)
+    order = {
+        "sales": (Product.sales.desc(), Product.id.desc()),
+        "price_asc": (price.asc(), Product.id.desc()),
+        "price_desc": (price.desc(), Product.id.desc()),
+        "newest": (Product.listed_at.desc().nulls_last(), Product.id.desc()),
+    }[filters.sort if filters.sort in SORTS else "sales"]
+    return paginate(stmt.order_by(*order), page, per_page)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def visible_product(product_id: int) -> Product:
+    """A product a shopper may see and order, or NotFound (code product_unavailable)."""
+    product = db.session.scalar(visible_products().where(Product.id == product_id)
+                                .options(selectinload(Product.images), selectinload(Product.skus)))
+    if product is None:
+        raise NotFound(_("商品已下架或不存在"), code="product_unavailable")
+    return product
+
+
+def active_skus(product: Product) -> list[Sku]:
+    return [s for s in product.skus if s.active]
