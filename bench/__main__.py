@@ -57,9 +57,9 @@ def main() -> None:
             conn.execute(sa.text("CREATE SCHEMA public"))
         upgrade(directory=str(ROOT / "migrations"))
         app.extensions["redis"].client.flushdb()
-        from bench import accounts_bench
+        from bench import accounts_bench, catalog_bench
 
-        results = accounts_bench.run(app, timed)
+        results = accounts_bench.run(app, timed) + catalog_bench.run(app, timed)
     print(f"{'benchmark':<58} {'a':>10} {'b':>10} {'b/a':>8}")
     for name, a, b, unit in results:
         print(f"{name:<58} {a:>9.2f}{unit} {b:>9.2f}{unit} {b / a:>8.2f}")
