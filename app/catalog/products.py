@@ -170,7 +170,9 @@ def _clean_skus(specs: list[dict], rows: list[dict], on_promotion: bool, errors:
         if price and promo and promo >= price:
             errors[f"sku.{key}.promotion_price"] = _("促销价必须低于原价")
         stock = _int_field(row.get("stock", 0), f"sku.{key}.stock", errors, 0)
-        threshold = _int_field(row.get("low_stock_threshold", 5), f"sku.{key}.low_stock_threshold", errors, 0)
+        raw_threshold = row.get("low_stock_threshold")  # blank: the shop's default (set when saving)
+        threshold = None if raw_threshold in (None, "") else _int_field(
+            raw_threshold, f"sku.{key}.low_stock_threshold", errors, 0)
         code = str(row.get("code") or "").strip()[:40]
         cleaned.append({"spec_values": combo, "spec_key": key, "price_fen": price,
                         "promotion_price_fen": promo if on_promotion else None,

@@ -277,3 +277,49 @@
     }
   });
 })();
+
+// Product form: reorder images (first = main image), mark for removal, preview new
+// files; inventory: close a history drawer. Plain form posts still carry the order.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var move = event.target.closest ? event.target.closest("[data-image-move]") : null;
+    if (move) {
+      var tile = move.closest("[data-image-tile]");
+      var step = parseInt(move.getAttribute("data-image-move"), 10);
+      if (step < 0 && tile.previousElementSibling) {
+        tile.parentNode.insertBefore(tile, tile.previousElementSibling);
+      } else if (step > 0 && tile.nextElementSibling) {
+        tile.parentNode.insertBefore(tile.nextElementSibling, tile);
+      }
+      move.focus();
+      return;
+    }
+    var clear = event.target.closest ? event.target.closest("[data-clear-closest]") : null;
+    if (clear) {
+      var box = clear.closest(clear.getAttribute("data-clear-closest"));
+      if (box && box.parentNode) box.parentNode.innerHTML = "";
+    }
+  });
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("[data-image-remove]")) {
+      input.closest("[data-image-tile]").classList.toggle("is-removed", input.checked);
+      return;
+    }
+    if (!input.matches || !input.matches("input[type=file][data-image-preview]")) return;
+    var box = document.querySelector(input.getAttribute("data-image-preview"));
+    if (!box) return;
+    box.innerHTML = "";
+    Array.prototype.forEach.call(input.files || [], function (file) {
+      if (!/^image\//.test(file.type)) return;
+      var img = document.createElement("img");
+      img.className = "image-preview";
+      img.alt = file.name;
+      img.width = 96;
+      img.height = 96;
+      img.src = URL.createObjectURL(file);
+      box.appendChild(img);
+    });
+  });
+})();

@@ -3,4 +3,12 @@ from flask import Blueprint
 
 bp = Blueprint("merchant", __name__)
 
-from app.web.merchant import views_api_keys, views_apply, views_console, views_settings, views_staff  # noqa: E402,F401
+from app.web.merchant import (  # noqa: E402,F401
+    views_api_keys,
+    views_apply,
+    views_console,
+    views_inventory,
+    views_products,
+    views_settings,
+    views_staff,
+)
