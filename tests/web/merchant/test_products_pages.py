@@ -210,7 +210,7 @@ def test_list_filters_and_fixed_queries(shop, make_product, count_queries):
     client.get("/merchant/products")
     with count_queries() as few:
         client.get("/merchant/products")
-    for i in range(8):
+    for _n in range(8):
         make_product(merchant=merchant, category=category, stocks=(3, 4, 5))
     with count_queries() as many:
         assert client.get("/merchant/products").status_code == 200
