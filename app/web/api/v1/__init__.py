@@ -4,8 +4,10 @@ from app.web.api.v1.auth import blp as auth_blp
 from app.web.api.v1.auth_wechat import blp as auth_wechat_blp
 from app.web.api.v1.docs import bp as docs_bp
 from app.web.api.v1.me import blp as me_blp
+from app.web.api.v1.merchant_products import blp as merchant_products_blp
 from app.web.api.v1.merchant_shop import blp as merchant_shop_blp
 
-BLUEPRINTS = [auth_blp, auth_wechat_blp, me_blp, addresses_blp, merchant_shop_blp]
+BLUEPRINTS = [auth_blp, auth_wechat_blp, me_blp, addresses_blp, merchant_shop_blp,
+              merchant_products_blp]
 
 __all__ = ["BLUEPRINTS", "docs_bp"]
