@@ -25,6 +25,8 @@ DEMO_USERS = [
     ("shopper", "13900000001", "buyer@demo.shop", "爱逛街的小张", AdminRole.NONE),
     ("shopper", "13900000002", None, "数码控老陈", AdminRole.NONE),
     ("merchant", "13700000001", "shop@demo.shop", "鲜果铺掌柜", AdminRole.NONE),
+    ("merchant", "13700000003", None, "极客数码店长", AdminRole.NONE),
+    ("merchant", "13700000004", None, "优选生活馆店长", AdminRole.NONE),
     ("applicant", "13700000002", None, "想开店的小周", AdminRole.NONE),
 ]
 
@@ -50,6 +52,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
                 "city_code": "310100", "district_code": "310104", "detail": "漕溪北路 88 号 12 楼", "is_default": True,
             })
         _seed_merchants()
+    _seed_catalog()
     return logins
 
 
@@ -108,3 +111,182 @@ def _demo_document(color: tuple[int, int, int]) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+# --- the catalogue ------------------------------------------------------------------
+
+# (top-level name, icon, [(second-level name, icon, [(leaf name, icon), ...]), ...])
+DEMO_CATEGORIES = [
+    ("食品生鲜", "basket2", [("新鲜水果", "basket", [("时令水果", "flower1"), ("进口水果", "globe2")]),
+                           ("休闲零食", "cookie", [("坚果炒货", "egg"), ("饼干糕点", "cookie"), ("茶叶冲饮", "cup-hot")])]),
+    ("数码家电", "phone", [("手机通讯", "phone", [("手机", "phone"), ("耳机", "headphones"), ("智能手表", "smartwatch")]),
+                         ("电脑办公", "laptop", [("笔记本", "laptop"), ("键盘鼠标", "keyboard")])]),
+    ("服饰鞋包", "handbag", [("女装", "person-standing-dress", [("连衣裙", "person-standing-dress"), ("T恤", "star")]),
+                          ("鞋靴箱包", "bag", [("运动鞋", "lightning"), ("双肩包", "backpack")])]),
+    ("美妆个护", "magic", [("护肤", "droplet", [("面霜", "droplet-half"), ("精华", "stars")]),
+                         ("个人护理", "brush", [("洗发护发", "water"), ("口腔护理", "emoji-smile")])]),
+    ("家居日用", "house", [("厨房用品", "cup-straw", [("锅具", "fire"), ("餐具", "cup")]),
+                         ("收纳整理", "box-seam", [("收纳盒", "box"), ("灯具", "lamp")])]),
+    ("母婴玩具", "balloon-heart", [("玩具", "controller", [("积木拼插", "bricks"), ("毛绒玩具", "heart")]),
+                                ("婴童用品", "gift", [("纸尿裤", "moon-stars"), ("奶瓶餐具", "cup-straw")])]),
+]
+
+# (owner phone, name, description, categories, shipping fee, free threshold)
+DEMO_SHOPS = {
+    "13700000003": ("极客数码", "正品行货，全国联保，7 天无理由退换。", ["数码家电"], 0, None),
+    "13700000004": ("优选生活馆", "服饰、美妆、家居和母婴好物，一站买齐。", ["服饰鞋包", "美妆个护", "家居日用"], 600, 6900),
+}
+
+# shop owner -> [(leaf, title, subtitle, tags, specs, base price yuan, stocks, promotion %, sales)]
+_FRUIT, _DIGI, _LIFE = "13700000001", "13700000003", "13700000004"
+DEMO_PRODUCTS = [
+    (_FRUIT, "时令水果", "赣南脐橙 新鲜当季 现摘现发", "果肉饱满，酸甜多汁", ["橙子", "脐橙"], {"规格": ["5斤装", "10斤装"]}, 29.9, [120, 80], 20, 15320),
+    (_FRUIT, "时令水果", "烟台红富士苹果 脆甜多汁", "山东烟台产地直发", ["苹果"], {"规格": ["8个装", "16个装"]}, 35.8, [60, 0], 0, 8211),
+    (_FRUIT, "时令水果", "海南贵妃芒果 香甜软糯", "树上熟，现摘现发", ["芒果"], {"规格": ["3斤", "5斤"]}, 39.9, [40, 30], 15, 5402),
+    (_FRUIT, "进口水果", "智利车厘子 JJ级 礼盒装", "空运直达，颗颗饱满", ["车厘子", "樱桃", "礼盒"], {"规格": ["1斤", "2斤", "5斤"]}, 89.0, [25, 18, 6], 10, 12650),
+    (_FRUIT, "进口水果", "新西兰阳光金奇异果", "维C满满，软糯香甜", ["猕猴桃", "奇异果"], {"规格": ["12个装", "24个装"]}, 59.9, [50, 30], 0, 3120),
+    (_FRUIT, "进口水果", "泰国金枕榴莲 整颗 现开", "果肉金黄，奶香浓郁", ["榴莲"], {"重量": ["3-4斤", "4-5斤"]}, 128.0, [8, 3], 0, 987),
+    (_FRUIT, "坚果炒货", "每日坚果 混合果仁 30 包", "七种坚果果干科学配比", ["坚果", "零食"], {"规格": ["15包", "30包"]}, 49.9, [200, 150], 25, 23015),
+    (_FRUIT, "坚果炒货", "临安山核桃仁 手剥 椒盐味", "新货上市，香脆可口", ["核桃", "零食"], {"口味": ["椒盐", "原味"]}, 36.0, [70, 0], 0, 1560),
+    (_FRUIT, "饼干糕点", "手工蛋黄酥 6 枚礼盒", "红豆沙与咸蛋黄", ["糕点", "伴手礼"], {"口味": ["红豆", "紫薯", "抹茶"]}, 32.8, [40, 35, 0], 0, 4433),
+    (_FRUIT, "茶叶冲饮", "西湖龙井 明前特级 绿茶", "清香回甘，杭州产区", ["茶叶", "绿茶"], {"规格": ["125g", "250g"]}, 168.0, [30, 15], 0, 812),
+    (_FRUIT, "茶叶冲饮", "云南古树普洱 熟茶 357g", "陈香醇厚", ["普洱", "茶叶"], {}, 98.0, [45], 0, 630),
+    (_FRUIT, "饼干糕点", "黄油曲奇 丹麦风味 铁盒装", "酥松香浓，送礼自吃两相宜", ["饼干", "曲奇"], {}, 45.0, [90], 12, 2890),
+    (_DIGI, "手机", "星耀 X20 5G 手机 120Hz 高刷屏", "骁龙旗舰芯，5000mAh 大电池", ["手机", "5G"], {"颜色": ["曜石黑", "冰川蓝"], "版本": ["8+256G", "12+512G"]}, 2999.0, [30, 12, 25, 0], 8, 18234),
+    (_DIGI, "手机", "青春版 Y8 手机 长续航", "6000mAh 电池，三天一充", ["手机"], {"颜色": ["星空紫", "薄荷绿"]}, 1299.0, [80, 60], 0, 9320),
+    (_DIGI, "耳机", "降噪蓝牙耳机 Pro 主动降噪", "40dB 深度降噪，30 小时续航", ["耳机", "蓝牙", "降噪"], {"颜色": ["白色", "黑色"]}, 499.0, [150, 90], 20, 45210),
+    (_DIGI, "耳机", "头戴式游戏耳机 7.1 环绕声", "电竞级麦克风", ["耳机", "游戏"], {}, 259.0, [40], 0, 2310),
+    (_DIGI, "智能手表", "运动智能手表 血氧心率监测", "14 天续航，百种运动模式", ["手表", "运动"], {"表带": ["硅胶", "皮革"], "尺寸": ["42mm", "46mm"]}, 899.0, [20, 15, 10, 0], 15, 7812),
+    (_DIGI, "笔记本", "轻薄笔记本 14 英寸 2.8K 屏", "1.2kg 轻盈机身，全能办公", ["笔记本", "电脑", "轻薄本"], {"配置": ["i5/16G/512G", "i7/32G/1T"]}, 4999.0, [18, 6], 0, 3056),
+    (_DIGI, "笔记本", "电竞游戏本 16 英寸 RTX 显卡", "240Hz 电竞屏", ["笔记本", "游戏本"], {}, 8999.0, [5], 0, 845),
+    (_DIGI, "键盘鼠标", "机械键盘 87 键 热插拔 茶轴", "PBT 键帽，三模连接", ["键盘", "机械键盘"], {"轴体": ["茶轴", "红轴", "青轴"]}, 329.0, [40, 55, 0], 10, 6620),
+    (_DIGI, "键盘鼠标", "无线静音鼠标 人体工学", "办公静音，一年续航", ["鼠标", "办公"], {"颜色": ["深空灰", "雾霾蓝"]}, 79.0, [300, 200], 0, 31200),
+    (_DIGI, "耳机", "开放式骨传导运动耳机", "不入耳更舒适，IP67 防水", ["耳机", "运动"], {}, 599.0, [35], 0, 1210),
+    (_DIGI, "智能手表", "儿童电话手表 4G 视频通话", "精准定位，守护安全", ["手表", "儿童"], {"颜色": ["粉色", "蓝色"]}, 399.0, [60, 45], 0, 5630),
+    (_LIFE, "连衣裙", "法式碎花连衣裙 夏季收腰", "雪纺面料，温柔显瘦", ["连衣裙", "女装", "碎花"], {"颜色": ["蓝色碎花", "白色碎花"], "尺码": ["S", "M", "L"]}, 189.0, [10, 22, 8, 12, 0, 5], 30, 8930),
+    (_LIFE, "连衣裙", "针织长款连衣裙 秋冬打底", "柔软亲肤不起球", ["连衣裙", "针织"], {"尺码": ["S", "M", "L"]}, 229.0, [15, 20, 10], 0, 1320),
+    (_LIFE, "T恤", "纯棉短袖 T恤 宽松百搭 三件装", "新疆长绒棉", ["T恤", "纯棉"], {"颜色": ["白", "黑", "灰"], "尺码": ["M", "L", "XL"]}, 99.0, [30, 40, 20, 25, 0, 18, 12, 20, 9], 0, 26540),
+    (_LIFE, "运动鞋", "轻跑鞋 缓震透气 男女同款", "飞织鞋面，回弹中底", ["运动鞋", "跑鞋"], {"尺码": ["38", "39", "40", "41", "42"]}, 359.0, [8, 15, 20, 12, 0], 20, 11200),
+    (_LIFE, "双肩包", "通勤双肩包 防泼水 15.6 寸电脑包", "大容量多隔层", ["双肩包", "电脑包"], {"颜色": ["黑色", "灰色"]}, 169.0, [45, 30], 0, 4390),
+    (_LIFE, "面霜", "玻尿酸保湿面霜 50g", "深层补水，舒缓修护", ["面霜", "护肤", "保湿"], {}, 128.0, [120], 25, 19870),
+    (_LIFE, "精华", "烟酰胺美白精华液 30ml", "提亮肤色，淡化痘印", ["精华", "护肤"], {"规格": ["30ml", "50ml"]}, 199.0, [80, 40], 0, 7650),
+    (_LIFE, "洗发护发", "氨基酸无硅油洗发水 500ml", "温和清洁，蓬松柔顺", ["洗发水", "个护"], {"香型": ["樱花", "海盐", "柑橘"]}, 59.9, [100, 80, 60], 0, 15400),
+    (_LIFE, "口腔护理", "声波电动牙刷 成人款", "五种模式，IPX7 防水", ["牙刷", "电动牙刷"], {"颜色": ["珍珠白", "星空黑"]}, 199.0, [50, 0], 18, 9120),
+    (_LIFE, "锅具", "不粘炒锅 32cm 少油烟", "麦饭石涂层，燃气电磁炉通用", ["炒锅", "厨具"], {"尺寸": ["30cm", "32cm"]}, 239.0, [25, 30], 0, 3280),
+    (_LIFE, "餐具", "日式陶瓷餐具套装 釉下彩", "可进微波炉、洗碗机", ["餐具", "陶瓷"], {"套装": ["2人食", "4人食"]}, 139.0, [40, 20], 10, 2450),
+    (_LIFE, "收纳盒", "透明抽屉式收纳盒 3 个装", "衣柜整理神器", ["收纳", "收纳盒"], {}, 69.9, [150], 0, 18900),
+    (_LIFE, "灯具", "LED 护眼台灯 国 AA 级", "无频闪，四档调光", ["台灯", "护眼"], {"颜色": ["白色", "木纹"]}, 159.0, [60, 25], 0, 5120),
+    (_LIFE, "积木拼插", "城市系列积木 消防局 1200 颗粒", "兼容大颗粒，益智拼搭", ["积木", "玩具"], {}, 259.0, [30], 15, 4210),
+    (_LIFE, "毛绒玩具", "趴趴熊毛绒公仔 抱枕", "柔软亲肤，可机洗", ["毛绒玩具", "公仔"], {"尺寸": ["60cm", "90cm"]}, 89.0, [70, 35], 0, 6780),
+    (_LIFE, "纸尿裤", "婴儿纸尿裤 超薄透气", "3D 立体防漏", ["纸尿裤", "母婴"], {"尺码": ["S", "M", "L", "XL"]}, 119.0, [40, 60, 55, 0], 0, 22100),
+    (_LIFE, "奶瓶餐具", "宽口径 PPSU 奶瓶 240ml", "耐摔耐高温", ["奶瓶", "母婴"], {}, 129.0, [70], 0, 3300),
+]
+
+_PALETTE = [(255, 77, 46), (255, 125, 0), (0, 180, 42), (22, 93, 255), (114, 46, 209), (245, 63, 63),
+            (20, 201, 201), (247, 186, 30), (52, 145, 250), (235, 47, 150)]
+_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+
+def _product_image(text: str, index: int, variant: int = 0) -> bytes:
+    """A coloured square with the product's first characters (a stand-in photo)."""
+    import io
+    import os
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    base = _PALETTE[(index + variant * 3) % len(_PALETTE)]
+    light = tuple(min(255, c + (255 - c) * 3 // 4) for c in base)
+    image = Image.new("RGB", (640, 640), light)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((120, 120, 520, 520), fill=base)
+    label = text[:2] if variant == 0 else text[2:4] or text[:2]
+    try:
+        font = ImageFont.truetype(_FONT, 150) if os.path.exists(_FONT) else ImageFont.load_default()
+    except OSError:
+        font = ImageFont.load_default()
+    draw.text((320, 320), label, fill=(255, 255, 255), font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=False, compress_level=1)
+    return buffer.getvalue()
+
+
+def _seed_catalog() -> None:
+    """The category tree, two more shops and about forty on-sale products (idempotent)."""
+    from datetime import timedelta
+
+    from app.catalog import products as product_service
+    from app.catalog.models import Category, Product, Sku
+    from app.merchants.models import Merchant, MerchantMember
+
+    with transaction():
+        leaves = _seed_categories(Category)
+        owners = {}
+        for phone in (_FRUIT, _DIGI, _LIFE):
+            owner = find_by_phone("+86" + phone)
+            member = db.session.scalar(sa.select(MerchantMember).where(MerchantMember.user_id == owner.id))
+            if member is None:
+                name, description, main, fee, free = DEMO_SHOPS[phone]
+                merchant = Merchant(
+                    name=name, business_type="enterprise", company_name=f"上海{name}商贸有限公司",
+                    credit_code="91350100M000100Y43", contact_name=owner.nickname, contact_phone=owner.phone,
+                    main_categories=main, description=description, return_recipient=owner.nickname,
+                    return_phone=owner.phone, return_address="上海市徐汇区虹桥路 1 号",
+                    shipping_flat_fen=fee, free_shipping_threshold_fen=free)
+                db.session.add(merchant)
+                db.session.flush()
+                db.session.add(MerchantMember(merchant_id=merchant.id, user_id=owner.id, role="owner"))
+                db.session.flush()
+                owners[phone] = (owner, merchant.id)
+            else:
+                owners[phone] = (owner, member.merchant_id)
+    reviewer = find_by_phone("+8613800000001")
+    now = utcnow()
+    for index, (phone, leaf, title, subtitle, tags, specs, base, stocks, promo, sales) in enumerate(DEMO_PRODUCTS):
+        owner, merchant_id = owners[phone]
+        if db.session.scalar(sa.select(Product.id).where(Product.merchant_id == merchant_id, Product.title == title)):
+            continue
+        spec_list = [{"name": k, "values": v} for k, v in specs.items()]
+        rows = []
+        for n, combo in enumerate(product_service.matrix(spec_list)):
+            base_fen = round(base * 100)
+            price_fen = base_fen + n * max(100, base_fen // 1000 * 100)
+            row = {"spec_values": combo, "price": f"{price_fen / 100:.2f}", "stock": stocks[n % len(stocks)]}
+            if promo:
+                row["promotion_price"] = f"{price_fen * (100 - promo) // 100 / 100:.2f}"
+            rows.append(row)
+        data = {"title": title, "subtitle": subtitle, "category_id": leaves[leaf], "tags": tags, "specs": spec_list,
+                "description": f"<p>{subtitle}。</p><p>{title}，{'、'.join(tags)}。</p>", "skus": rows,
+                "on_promotion": bool(promo),
+                "promotion_starts_at": (now - timedelta(days=1)).isoformat() if promo else None,
+                "promotion_ends_at": (now + timedelta(days=1 + index % 4, hours=index)).isoformat() if promo else None}
+        with transaction():
+            images = [_product_image(title, index), _product_image(title, index, 1)]
+            product = product_service.save(owner, merchant_id, data, new_images=images)
+            product_service.submit(owner, merchant_id, product.id)
+            product_service.approve(reviewer, product.id)
+            db.session.execute(sa.update(Product).where(Product.id == product.id).values(
+                sales=sales, listed_at=now - timedelta(hours=len(DEMO_PRODUCTS) - index)))
+            db.session.execute(sa.update(Sku).where(Sku.product_id == product.id).values(
+                sales=sales // max(1, len(rows))))
+
+
+def _seed_categories(Category) -> dict[str, int]:
+    """Create the demo tree where a name is missing; return leaf name -> id."""
+    leaves: dict[str, int] = {}
+
+    def ensure(name, icon, parent_id, depth, sort):
+        node = db.session.scalar(sa.select(Category).where(
+            Category.name == name, Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id))
+        if node is None:
+            node = Category(name=name, icon=icon, parent_id=parent_id, depth=depth, sort=sort)
+            db.session.add(node)
+            db.session.flush()
+        return node
+
+    for i, (top_name, top_icon, mids) in enumerate(DEMO_CATEGORIES):
+        top = ensure(top_name, top_icon, None, 1, i)
+        for j, (mid_name, mid_icon, leaf_specs) in enumerate(mids):
+            mid = ensure(mid_name, mid_icon, top.id, 2, j)
+            for k, (leaf_name, leaf_icon) in enumerate(leaf_specs):
+                leaves[leaf_name] = ensure(leaf_name, leaf_icon, mid.id, 3, k).id
+    return leaves

@@ -46,11 +46,15 @@ def test_seed_demo_is_idempotent(app):
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     assert "13800000001" in second.output and "demo1234" in second.output
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 7
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 9
     from app.merchants.models import Merchant, MerchantApplication
 
-    assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 3
     assert db.session.scalar(sa.select(sa.func.count(MerchantApplication.id))) == 1
+    from app.catalog.models import Category, Product
+
+    assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.status == "on_sale")) == 40
+    assert db.session.scalar(sa.select(sa.func.count(Category.id))) == 44
 
 
 def test_create_admin(app):

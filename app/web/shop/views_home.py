@@ -11,15 +11,33 @@ from app.web.shop import bp
 
 @bp.get("/")
 def home():
+    from app.catalog import categories as category_service
+    from app.catalog import queries as catalog
     from app.web.shop.views_shops import logo_name
 
     shops = [(merchant, logo_name(merchant)) for merchant in queries.open_shops(8)]
-    return render_template("shop/home.html", shops=shops)
+    promotions = catalog.search(catalog.ProductFilters(promotion=True, sort="sales"), 1, 10).items
+    new_arrivals = catalog.search(catalog.ProductFilters(sort="newest"), 1, 6).items
+    best_sellers = catalog.search(catalog.ProductFilters(sort="sales"), 1, 20)
+    ends = [p.promotion_ends_at for p in promotions if p.promotion_ends_at]
+    return render_template("shop/home.html", shops=shops, top_categories=category_service.tree(active_only=True)[:10],
+                           promotions=promotions, promotion_ends_at=min(ends) if ends else None,
+                           new_arrivals=new_arrivals, best_sellers=best_sellers)
 
 
 @bp.get("/categories")
 def categories():
-    return render_template("shop/categories.html")
+    from flask import request
+
+    from app.catalog import categories as category_service
+
+    tree = category_service.tree(active_only=True)
+    try:
+        current_id = int(request.args.get("id") or 0)
+    except ValueError:
+        current_id = 0
+    current = next((c for c in tree if c["id"] == current_id), tree[0] if tree else None)
+    return render_template("shop/categories.html", tree=tree, current=current)
 
 
 @bp.get("/cart")

@@ -2,8 +2,10 @@
 page that says so (200), an unknown id with the branded 404."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
+from app.catalog import queries
+from app.core.htmx import is_htmx
 from app.merchants import shops
 from app.merchants.models import Merchant
 from app.web.shop import bp
@@ -21,4 +23,8 @@ def shop_page(merchant_id: int):
     merchant = shops.get_merchant(merchant_id)  # unknown: the branded 404 page, "店铺不存在"
     if not shops.is_open(merchant):
         return render_template("shop/shops/state.html", merchant=merchant, logo=logo_name(merchant))
-    return render_template("shop/shops/show.html", merchant=merchant, logo=logo_name(merchant))
+    page = queries.search(queries.ProductFilters(merchant_id=merchant.id, sort="sales"), request.args.get("page", 1), 20)
+    if is_htmx() and request.args.get("page"):
+        return render_template("shop/catalog/_grid_page.html", page=page, next_url_args={},
+                               endpoint="shop.shop_page", endpoint_kwargs={"merchant_id": merchant.id})
+    return render_template("shop/shops/show.html", merchant=merchant, logo=logo_name(merchant), page=page)

@@ -2,6 +2,7 @@
 from app.web.api.v1.addresses import blp as addresses_blp
 from app.web.api.v1.auth import blp as auth_blp
 from app.web.api.v1.auth_wechat import blp as auth_wechat_blp
+from app.web.api.v1.catalog import blp as catalog_blp
 from app.web.api.v1.docs import bp as docs_bp
 from app.web.api.v1.me import blp as me_blp
 from app.web.api.v1.merchant_products import blp as merchant_products_blp

@@ -1,0 +1,126 @@
+"""The storefront catalogue: search with filters, sort and infinite scroll, and the
+product page. Only visible products (app.catalog.queries) are listed or shown; an
+off-sale product or a closed shop answers with a page that says so (404)."""
+from __future__ import annotations
+
+import uuid
+
+from flask import render_template, request
+from flask_login import current_user
+
+from app.catalog import categories as category_service
+from app.catalog import queries
+from app.catalog.queries import SORTS, ProductFilters
+from app.core.clock import utcnow
+from app.core.errors import NotFound
+from app.core.htmx import is_htmx
+from app.core.money import InvalidAmount, yuan_to_fen
+from app.extensions import db
+from app.merchants.models import Merchant
+from app.web.shop import bp
+
+ANON_COOKIE = "anon_id"
+PER_PAGE = 20
+
+
+def _yuan(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return yuan_to_fen(raw)
+    except InvalidAmount:
+        return None
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def filters_from_args(args) -> ProductFilters:
+    sort = args.get("sort") or "default"
+    return ProductFilters(
+        q=(args.get("q") or "").strip()[:50],
+        category_id=_int(args.get("category_id")),
+        min_price_fen=_yuan(args.get("min_price")),
+        max_price_fen=_yuan(args.get("max_price")),
+        promotion=args.get("promotion") in ("1", "true", "on"),
+        sort=sort if sort in SORTS else "sales",
+    )
+
+
+def anon_id() -> tuple[str, bool]:
+    """The visitor's anonymous id from its cookie, or a new one (True: set the cookie)."""
+    value = request.cookies.get(ANON_COOKIE) or ""
+    if 8 <= len(value) <= 40 and value.replace("-", "").isalnum():
+        return value, False
+    return uuid.uuid4().hex, True
+
+
+def record_search(query: str) -> tuple[str, bool]:
+    from app.analytics.models import Event
+
+    anon, new = anon_id()
+    db.session.add(Event(type="search", query=query[:100], anon_id=anon, path=request.path[:300],
+                         user_id=current_user.id if current_user.is_authenticated else None))
+    db.session.commit()
+    return anon, new
+
+
+def set_anon_cookie(response, anon: str):
+    response.set_cookie(ANON_COOKIE, anon, max_age=365 * 86400, httponly=True, samesite="Lax")
+    return response
+
+
+@bp.get("/search")
+def search():
+    filters = filters_from_args(request.args)
+    page = queries.search(filters, request.args.get("page", 1), PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    if is_htmx() and request.args.get("page"):
+        return render_template("shop/catalog/_grid_page.html", page=page, next_url_args=args,
+                               endpoint="shop.search", endpoint_kwargs={})
+    anon, new_cookie = (record_search(filters.q) if filters.q and page.page == 1 else (None, False))
+    tree = category_service.tree(active_only=True)
+    current_category = None
+    if filters.category_id:
+        current_category = next((c for c in _walk(tree) if c["id"] == filters.category_id), None)
+    response = render_template(
+        "shop/catalog/search.html", page=page, filters=filters, args=args, tree=tree,
+        sort=request.args.get("sort") or "default", current_category=current_category,
+        min_price=request.args.get("min_price", ""), max_price=request.args.get("max_price", ""))
+    if new_cookie:
+        from flask import make_response
+
+        response = set_anon_cookie(make_response(response), anon)
+    return response
+
+
+def _walk(nodes):
+    for node in nodes:
+        yield node
+        yield from _walk(node["children"])
+
+
+@bp.get("/products/<int:product_id>")
+def product_page(product_id: int):
+    try:
+        product = queries.visible_product(product_id)
+    except NotFound as exc:
+        return render_template("shop/catalog/unavailable.html", message=exc.message), 404
+    merchant = db.session.get(Merchant, product.merchant_id)
+    skus = queries.active_skus(product)
+    promo_live = product.promotion_live()
+    sku_rows = [{
+        "id": s.id, "text": s.spec_text or "默认", "price_fen": s.price_fen,
+        "promotion_price_fen": s.promotion_price_fen if promo_live and s.promotion_price_fen else None,
+        "stock": s.stock,
+    } for s in skus]
+    total_stock = sum(s.stock for s in skus)
+    from app.web.shop.views_shops import logo_name
+
+    return render_template("shop/catalog/product.html", product=product, merchant=merchant, logo=logo_name(merchant),
+                           skus=sku_rows, promo_live=promo_live, total_stock=total_stock, now=utcnow())
