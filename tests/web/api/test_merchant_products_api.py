@@ -8,7 +8,7 @@ from app.core import settings
 from app.core.db import transaction
 from app.extensions import db
 from app.inventory.models import StockMovement
-from app.merchants import api_keys
+from app.merchants import api_keys, penalties
 from tests.factories import png_bytes
 
 BASE = "/api/v1/merchant"
@@ -317,3 +317,29 @@ def test_openapi_documents_the_endpoints_with_the_key(client):
                          ("/api/v1/merchant/products/{product_id}", "patch"),
                          ("/api/v1/merchant/skus/{sku_id}/stock", "patch")]:
         assert spec["paths"][path][method]["security"] == [{"merchant_api_key": []}]
+
+
+def test_a_suspended_shop_cannot_create_products(client, shop, make_user):
+    _owner, merchant, _key, headers, category = shop
+    penalties.suspend(make_user(admin_role="operator"), merchant.id, "整改中", None)
+    db.session.commit()
+    response = client.post(f"{BASE}/products", json=body(category.id), headers=headers)
+    assert response.status_code == 409 and response.json["error"]["code"] == "shop_not_open"
+    assert count(Product) == 0
+
+
+def test_the_list_runs_a_fixed_number_of_queries(client, shop, count_queries):
+    _owner, _merchant, _key, headers, category = shop
+
+    def listed():
+        with count_queries() as statements:
+            response = client.get(f"{BASE}/products?per_page=50", headers=headers)
+        assert response.status_code == 200
+        return len(statements), response.json["total"]
+
+    create(client, headers, category.id)
+    one = listed()
+    for _ in range(4):
+        create(client, headers, category.id)
+    five = listed()
+    assert one[1] == 1 and five[1] == 5 and one[0] == five[0]

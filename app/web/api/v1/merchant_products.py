@@ -257,8 +257,9 @@ def _service_row(row: dict, existing: Sku | None) -> dict:
            "code": pick("code", existing.code if existing else ""),
            "low_stock_threshold": pick("low_stock_threshold", existing.low_stock_threshold if existing else None)}
     if existing is not None:
-        # Stock of an existing SKU is not changed by a product edit; `expected_stock`
-        # makes the service refuse (409) rather than overwrite a sale made meanwhile.
+        # Stock of an existing SKU is not changed by a product edit (the stock endpoint
+        # does that); were it ever to differ, `expected_stock` makes the service refuse
+        # (409 stock_changed) rather than overwrite a sale made meanwhile.
         out["stock"] = existing.stock
         out["expected_stock"] = existing.stock
     else:
