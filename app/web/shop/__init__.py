@@ -3,4 +3,13 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
-from app.web.shop import views_account, views_auth, views_home, views_media, views_messages, views_oauth, views_shops  # noqa: E402,F401
+from app.web.shop import (  # noqa: E402,F401
+    views_account,
+    views_auth,
+    views_catalog,
+    views_home,
+    views_media,
+    views_messages,
+    views_oauth,
+    views_shops,
+)

@@ -9,6 +9,6 @@ from app.web.api.v1.merchant_products import blp as merchant_products_blp
 from app.web.api.v1.merchant_shop import blp as merchant_shop_blp
 
 BLUEPRINTS = [auth_blp, auth_wechat_blp, me_blp, addresses_blp, merchant_shop_blp,
-              merchant_products_blp]
+              merchant_products_blp, catalog_blp]
 
 __all__ = ["BLUEPRINTS", "docs_bp"]
