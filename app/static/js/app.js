@@ -323,3 +323,19 @@
     });
   });
 })();
+
+// Promotion countdowns: <time data-ends-at="ISO"> shows what is left (天 HH:MM:SS).
+(function () {
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function tick() {
+    document.querySelectorAll("[data-ends-at]").forEach(function (el) {
+      var left = Math.floor((Date.parse(el.getAttribute("data-ends-at")) - Date.now()) / 1000);
+      if (isNaN(left)) return;
+      if (left <= 0) { el.textContent = el.getAttribute("data-ended-text") || "00:00:00"; return; }
+      var days = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+      el.textContent = (days ? days + "天 " : "") + pad(h) + ":" + pad(m) + ":" + pad(s);
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+})();
