@@ -122,8 +122,8 @@ ACTIONS = {
 @merchant_required()
 def product_action(product_id: int, action: str):
     service, done = ACTIONS[action]
-    back = request.form.get("next") or request.referrer or url_for("merchant.products_list")
-    if not back.startswith("/") and not back.startswith(request.host_url):
+    back = request.form.get("next") or ""
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:  # only a path on this site
         back = url_for("merchant.products_list")
     try:
         with transaction():
@@ -392,7 +392,8 @@ def product_save(product_id: int | None = None):
     except ValidationError as exc:
         db.session.rollback()
         product = _load(product_id) if product_id else None
-        errors = dict(exc.fields or {})
+        errors = {key: (_("请填写促销价") if key.endswith(".promotion_price") and text == _("请填写价格") else text)
+                  for key, text in (exc.fields or {}).items()}
         if exc.code in ("too_many_images", "empty_file", "file_too_large", "image_too_large", "not_an_image") \
                 or not errors:
             errors.setdefault("images" if "image" in (exc.code or "") or "file" in (exc.code or "") else "form",

@@ -233,3 +233,18 @@ def test_staff_see_products_but_not_another_shops(app, shop, make_user, make_mer
     assert staff_client.post("/merchant/products/matrix", data={"product_id": str(other.id)}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Product, other.id).status == "on_sale"
+
+
+def test_promotion_needs_promotion_prices_and_a_window(shop):
+    client, owner, merchant, category = shop
+    response = client.post("/merchant/products/new", data=form_data(category, on_promotion="1"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "请填写促销价" in html and "结束要晚于开始" in html
+    assert products_of(merchant) == []
+
+
+def test_actions_only_go_back_to_this_site(shop, make_product):
+    client, owner, merchant, category = shop
+    product = make_product(merchant=merchant, category=category)
+    response = client.post(f"/merchant/products/{product.id}/delist", data={"next": "//evil.example/x"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/merchant/products")
