@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.catalog import categories, products
-from app.catalog.models import Category, Product, Sku
+from app.catalog.models import Category, Product, ProductEvent, Sku
 from app.catalog.states import MAX_SPEC_DIMENSIONS, STATUS_TABS, ProductStatus
 from app.core.clock import to_local
 from app.core.db import transaction
@@ -272,8 +272,11 @@ def _render_form(product: Product | None, data: dict, errors: dict | None = None
     if image_order:
         position = {image_id: i for i, image_id in enumerate(image_order)}
         images.sort(key=lambda img: position.get(img.id, len(position)))
+    events = list(db.session.scalars(sa.select(ProductEvent).where(ProductEvent.product_id == product.id)
+                                     .order_by(ProductEvent.id.desc()).limit(20))) if product is not None else []
     return render_template(
         "merchant/products/form.html", product=product, data=data, rows=rows, errors=errors, message=message,
+        events=events, status_name=status_label,
         category_options=_category_options(), images=images, removed=removed or set(),
         status_label=status_label(product.status) if product else None,
         max_dimensions=MAX_SPEC_DIMENSIONS,

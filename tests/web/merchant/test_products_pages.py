@@ -182,6 +182,8 @@ def test_status_actions_and_tab_counts(shop, make_product):
     assert client.post(f"/merchant/products/{product.id}/withdraw").status_code == 302
     db.session.expire_all()
     assert db.session.get(Product, product.id).status == "draft"
+    timeline = client.get(f"/merchant/products/{product.id}/edit").get_data(as_text=True)
+    assert "状态记录" in timeline and "撤回审核" in timeline
     html = client.get("/merchant/products?status=draft").get_data(as_text=True)
     counts = dict(re.findall(r'>(出售中|审核中|已下架|被驳回|草稿) <span class="tab-count">(\d+)<', html))
     assert counts == {"出售中": "1", "审核中": "0", "已下架": "0", "被驳回": "0", "草稿": "1"}
