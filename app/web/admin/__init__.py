@@ -3,4 +3,13 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.web.admin import views_dashboard, views_jobs, views_merchant_review, views_merchants, views_system, views_users  # noqa: E402,F401
+from app.web.admin import (  # noqa: E402,F401
+    views_categories,
+    views_dashboard,
+    views_jobs,
+    views_merchant_review,
+    views_merchants,
+    views_product_review,
+    views_system,
+    views_users,
+)

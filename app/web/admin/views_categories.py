@@ -1,0 +1,119 @@
+"""Admin category tree (HTMX): the three-level tree with rename and icon inline,
+move up / down, activate / deactivate and add child; a form for a new top-level
+category. Every action swaps the whole tree and answers with a toast, and still
+works as a plain form post (redirect + flash). A refused change re-renders the
+tree with the error under the form that caused it and the typed values kept."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.catalog import categories
+from app.catalog.models import Product
+from app.catalog.states import MAX_CATEGORY_DEPTH
+from app.core.db import transaction
+from app.core.errors import DomainError
+from app.core.htmx import is_htmx, with_toast
+from app.extensions import db
+from app.web.admin import bp
+from app.web.auth import admin_required
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _product_counts() -> dict[int, int]:
+    rows = db.session.execute(sa.select(Product.category_id, sa.func.count(Product.id)).group_by(Product.category_id))
+    return {category_id: n for category_id, n in rows}
+
+
+def _context(errors: dict | None = None, values: dict | None = None, form_key: str | None = None) -> dict:
+    return {"tree": categories.tree(), "product_counts": _product_counts(), "max_depth": MAX_CATEGORY_DEPTH,
+            "errors": errors or {}, "values": values or {}, "form_key": form_key}
+
+
+def _page(status: int = 200, **context):
+    return render_template("admin/categories/index.html", **_context(**context)), status
+
+
+@bp.get("/categories")
+@admin_required("catalog.manage")
+def categories_index():
+    if is_htmx() and not request.headers.get("HX-Boosted"):
+        return render_template("admin/categories/_tree.html", **_context())
+    return _page()
+
+
+def _done(message: str, level: str = "success"):
+    if is_htmx():
+        return with_toast(render_template("admin/categories/_tree.html", **_context()), message, level)
+    flash(message, level)
+    return redirect(url_for("admin.categories_index"))
+
+
+def _refused(exc: DomainError, form_key: str, values: dict):
+    """Nothing changed: the tree again, the error under the form that caused it."""
+    db.session.rollback()
+    errors = dict(exc.fields or {}) or {"form": exc.message}
+    if is_htmx():
+        html = render_template("admin/categories/_tree.html", **_context(errors, values, form_key))
+        return with_toast(html, exc.message, "danger")
+    return _page(422, errors=errors, values=values, form_key=form_key)
+
+
+def _run(action, form_key: str, values: dict, message):
+    try:
+        with transaction():
+            result = action()
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _refused(exc, form_key, values)
+    return _done(message(result) if callable(message) else message)
+
+
+def _parent_id() -> int | None:
+    raw = request.form.get("parent_id") or ""
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.post("/categories")
+@admin_required("catalog.manage")
+def categories_create():
+    parent_id = _parent_id()
+    values = {"name": request.form.get("name", ""), "icon": request.form.get("icon", "")}
+    form_key = f"child-{parent_id}" if parent_id else "new"
+    return _run(lambda: categories.create(_actor(), values["name"], parent_id, values["icon"] or None),
+                form_key, values, lambda c: _("已添加类目「%(name)s」", name=c.name))
+
+
+@bp.post("/categories/<int:category_id>/update")
+@admin_required("catalog.manage")
+def categories_update(category_id: int):
+    categories.get(category_id)
+    values = {"name": request.form.get("name", ""), "icon": request.form.get("icon", "")}
+    return _run(lambda: categories.update(_actor(), category_id, values["name"], values["icon"] or None),
+                f"edit-{category_id}", values, lambda c: _("已保存类目「%(name)s」", name=c.name))
+
+
+@bp.post("/categories/<int:category_id>/move")
+@admin_required("catalog.manage")
+def categories_move(category_id: int):
+    categories.get(category_id)
+    direction = "up" if request.form.get("direction") == "up" else "down"
+    return _run(lambda: categories.move(_actor(), category_id, direction), f"edit-{category_id}", {},
+                lambda c: _("已上移「%(name)s」", name=c.name) if direction == "up"
+                else _("已下移「%(name)s」", name=c.name))
+
+
+@bp.post("/categories/<int:category_id>/active")
+@admin_required("catalog.manage")
+def categories_set_active(category_id: int):
+    categories.get(category_id)
+    active = request.form.get("active") == "1"
+    return _run(lambda: categories.set_active(_actor(), category_id, active), f"edit-{category_id}", {},
+                lambda c: _("已启用「%(name)s」及其下级类目", name=c.name) if active
+                else _("已停用「%(name)s」，其下级类目和商品在商城中隐藏", name=c.name))
