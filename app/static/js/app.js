@@ -339,3 +339,10 @@
   tick();
   setInterval(tick, 1000);
 })();
+
+// "Select all" checkboxes: <input type=checkbox data-check-all="selector of the boxes">.
+document.addEventListener("change", function (event) {
+  var all = event.target;
+  if (!all.matches || !all.matches("[data-check-all]")) return;
+  document.querySelectorAll(all.getAttribute("data-check-all")).forEach(function (box) { box.checked = all.checked; });
+});

@@ -147,6 +147,42 @@ def product_action(product_id: int, action: str):
     return redirect(back)
 
 
+@bp.post("/products/bulk")
+@merchant_required()
+def products_bulk():
+    """The same action on several products; each in its own transaction, refusals counted.
+    Any id that is not this shop's product refuses the whole request (404)."""
+    action = request.form.get("action", "")
+    back = request.form.get("next") or ""
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = url_for("merchant.products_list")
+    if action not in ACTIONS:
+        flash(_("请选择批量操作"), "warning")
+        return redirect(back)
+    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})
+    if not ids:
+        flash(_("请先勾选商品"), "warning")
+        return redirect(back)
+    owned = set(db.session.scalars(sa.select(Product.id).where(Product.merchant_id == g.merchant.id,
+                                                               Product.id.in_(ids))))
+    if owned != set(ids):
+        abort(404)
+    service, _done = ACTIONS[action]
+    done, refused = 0, []
+    for product_id in ids:
+        try:
+            with transaction():
+                service(_user(), g.merchant.id, product_id)
+            done += 1
+        except DomainError as exc:
+            refused.append(exc.message)
+    if refused:
+        flash(_("%(d)d 件成功，%(f)d 件未处理：%(r)s", d=done, f=len(refused), r=refused[0]), "warning")
+    else:
+        flash(_("%(d)d 件商品已处理", d=done), "success")
+    return redirect(back)
+
+
 # --- the form ----------------------------------------------------------------------
 
 SKU_FIELD = re.compile(r"^sku\[(?P<key>[^\]]*)\]\[(?P<field>[a-z_]+)\]$")

@@ -250,3 +250,23 @@ def test_actions_only_go_back_to_this_site(shop, make_product):
     product = make_product(merchant=merchant, category=category)
     response = client.post(f"/merchant/products/{product.id}/delist", data={"next": "//evil.example/x"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/merchant/products")
+
+
+def test_bulk_delist_and_another_shops_id(shop, make_product, make_merchant):
+    client, owner, merchant, category = shop
+    a = make_product(merchant=merchant, category=category)
+    b = make_product(merchant=merchant, category=category)
+    other = make_product(merchant=make_merchant(), category=category)
+    response = client.post("/merchant/products/bulk", data={"action": "delist", "ids": [str(a.id), str(other.id)]})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Product, a.id).status == "on_sale" and db.session.get(Product, other.id).status == "on_sale"
+    response = client.post("/merchant/products/bulk", data={"action": "delist", "ids": [str(a.id), str(b.id)]},
+                           follow_redirects=True)
+    assert "2 件商品已处理" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert {db.session.get(Product, a.id).status, db.session.get(Product, b.id).status} == {"off_sale"}
+    # relisting without images: refused per product with the reason
+    html = client.post("/merchant/products/bulk", data={"action": "relist", "ids": [str(a.id)]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "0 件成功，1 件未处理" in html
