@@ -78,12 +78,16 @@ def set_anon_cookie(response, anon: str):
 @bp.get("/search")
 def search():
     filters = filters_from_args(request.args)
-    page = queries.search(filters, request.args.get("page", 1), PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    if is_htmx() and request.args.get("page"):
+    scrolling = is_htmx() and request.args.get("page")
+    # Recorded (and committed) before the products load, so the commit does not expire them.
+    anon, new_cookie = (None, False)
+    if filters.q and not scrolling and str(request.args.get("page", "1")) == "1":
+        anon, new_cookie = record_search(filters.q)
+    page = queries.search(filters, request.args.get("page", 1), PER_PAGE)
+    if scrolling:
         return render_template("shop/catalog/_grid_page.html", page=page, next_url_args=args,
                                endpoint="shop.search", endpoint_kwargs={})
-    anon, new_cookie = (record_search(filters.q) if filters.q and page.page == 1 else (None, False))
     tree = category_service.tree(active_only=True)
     current_category = None
     if filters.category_id:
