@@ -270,3 +270,16 @@ def test_bulk_delist_and_another_shops_id(shop, make_product, make_merchant):
     html = client.post("/merchant/products/bulk", data={"action": "relist", "ids": [str(a.id)]},
                        follow_redirects=True).get_data(as_text=True)
     assert "0 件成功，1 件未处理" in html
+
+
+def test_a_product_without_specs_has_one_default_row(shop):
+    client, owner, merchant, category = shop
+    html = client.get("/merchant/products/new").get_data(as_text=True)
+    assert 'name="sku[][price]"' in html and "默认规格" in html
+    data = {"title": "单规格商品", "category_id": str(category.id), "spec-0-name": "", "spec-0-values": "",
+            "sku[][price]": "9.9", "sku[][stock]": "4", "sku[][low_stock_threshold]": ""}
+    assert client.post("/merchant/products/new", data=data).status_code == 302
+    [product] = products_of(merchant)
+    [sku] = product.skus
+    assert sku.spec_values == {} and sku.price_fen == 990 and sku.stock == 4
+    assert sku.low_stock_threshold == merchant.default_low_stock_threshold
