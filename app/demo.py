@@ -249,10 +249,12 @@ def _seed_catalog() -> None:
         rows = []
         for n, combo in enumerate(product_service.matrix(spec_list)):
             base_fen = round(base * 100)
-            price_fen = base_fen + n * max(100, base_fen // 1000 * 100)
+            price_fen = base_fen + n * max(100, round(base_fen / 1000) * 100)
             row = {"spec_values": combo, "price": f"{price_fen / 100:.2f}", "stock": stocks[n % len(stocks)]}
             if promo:
-                row["promotion_price"] = f"{price_fen * (100 - promo) // 100 / 100:.2f}"
+                cut = price_fen * (100 - promo) // 100
+                cut = cut // 100 * 100 + (90 if cut >= 1000 else 0) if cut < 10000 else cut // 100 * 100
+                row["promotion_price"] = f"{min(cut, price_fen - 10) / 100:.2f}"
             rows.append(row)
         data = {"title": title, "subtitle": subtitle, "category_id": leaves[leaf], "tags": tags, "specs": spec_list,
                 "description": f"<p>{subtitle}。</p><p>{title}，{'、'.join(tags)}。</p>", "skus": rows,
