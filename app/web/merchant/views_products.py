@@ -299,7 +299,8 @@ def _existing_skus(product: Product | None) -> dict[str, Sku]:
 
 
 def _render_form(product: Product | None, data: dict, errors: dict | None = None, message: str | None = None,
-                 status: int = 200, image_order: list[int] | None = None, removed: set[int] | None = None):
+                 status: int = 200, image_order: list[int] | None = None, removed: set[int] | None = None,
+                 staged: list[str] | None = None):
     errors = errors or {}
     rows, spec_error = _matrix_rows(data["specs"], data["skus"], _existing_skus(product))
     if spec_error and "specs" not in errors:
@@ -312,7 +313,7 @@ def _render_form(product: Product | None, data: dict, errors: dict | None = None
                                      .order_by(ProductEvent.id.desc()).limit(20))) if product is not None else []
     return render_template(
         "merchant/products/form.html", product=product, data=data, rows=rows, errors=errors, message=message,
-        events=events, status_name=status_label,
+        events=events, status_name=status_label, staged=staged or [],
         category_options=_category_options(), images=images, removed=removed or set(),
         status_label=status_label(product.status) if product else None,
         max_dimensions=MAX_SPEC_DIMENSIONS,
@@ -366,6 +367,68 @@ def _service_data(data: dict, rows: list[dict]) -> dict:
                                     "promotion_starts_at", "promotion_ends_at", "specs")}, "skus": skus}
 
 
+STAGED_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg|webp)$")
+
+
+def _staging_folder() -> str:
+    return f"staging/merchant-{g.merchant.id}"
+
+
+def _read_staged(names: list[str]) -> list[dict]:
+    """Images uploaded with a form that was rejected, kept for the next try (this shop's only)."""
+    from app.core import storage
+
+    out = []
+    for name in names:
+        if not STAGED_NAME.match(name):
+            continue
+        try:
+            path, _ctype = storage.open_stored(f"{_staging_folder()}/{name}")
+        except DomainError:
+            continue
+        out.append({"name": name, "content": path.read_bytes(), "staged": name})
+    return out
+
+
+def _stage(files: list[dict]) -> list[str]:
+    """Keep the valid new images of a rejected form; returns the staged names."""
+    from app.core import storage
+
+    names = []
+    for f in files:
+        if f.get("staged"):
+            names.append(f["staged"])
+            continue
+        try:
+            stored = storage.save_image(f["content"], _staging_folder())
+        except ValidationError:
+            continue
+        names.append(stored.key.rsplit("/", 1)[-1])
+    return names
+
+
+def _drop_staged(names: list[str]) -> None:
+    from app.core import storage
+
+    for name in names:
+        if STAGED_NAME.match(name):
+            storage.delete_stored(f"{_staging_folder()}/{name}")
+
+
+@bp.get("/products/staged/<name>")
+@merchant_required()
+def product_staged_image(name: str):
+    """Preview of an image kept from a rejected form (the current shop's staging folder only)."""
+    from flask import send_file
+
+    from app.core import storage
+
+    if not STAGED_NAME.match(name):
+        abort(404)
+    path, content_type = storage.open_stored(f"{_staging_folder()}/{name}")
+    return send_file(path, mimetype=content_type, max_age=0)
+
+
 def _image_errors(files) -> dict:
     from app.core import storage
 
@@ -386,8 +449,13 @@ def product_save(product_id: int | None = None):
     image_order = [int(i) for i in request.form.getlist("image_ids") if i.isdigit()]
     removed = {int(i) for i in request.form.getlist("remove_image") if i.isdigit()}
     if request.form.get("spec_action"):  # the no-JS spec editor: redraw the form, save nothing
-        return _render_form(product, data, image_order=image_order, removed=removed)
-    files = [{"name": f.filename, "content": f.read()} for f in request.files.getlist("images") if f and f.filename]
+        return _render_form(product, data, image_order=image_order, removed=removed,
+                            staged=request.form.getlist("staged"))
+    unstaged = set(request.form.getlist("unstage"))
+    kept = [n for n in request.form.getlist("staged") if n not in unstaged]
+    _drop_staged(sorted(unstaged))
+    files = _read_staged(kept) + [{"name": f.filename, "content": f.read()}
+                                  for f in request.files.getlist("images") if f and f.filename]
     rows, spec_error = _matrix_rows(data["specs"], data["skus"], _existing_skus(product))
     submit = request.form.get("submit") == "1"
     before_status = product.status if product is not None else None
@@ -395,7 +463,8 @@ def product_save(product_id: int | None = None):
     if spec_error:
         errors["specs"] = spec_error
     if errors:
-        return _render_form(product, data, errors, _("请修改标红的内容后再保存"), 422, image_order, removed)
+        return _render_form(product, data, errors, _("请修改标红的内容后再保存"), 422, image_order, removed,
+                            _stage(files))
     try:
         with transaction():
             saved = products.save(_user(), g.merchant.id, _service_data(data, rows), product_id=product_id,
@@ -425,9 +494,7 @@ def product_save(product_id: int | None = None):
             message = _("库存已变化（有新的订单或其他人修改了库存），你的修改没有保存。请核对后重新填写。")
         else:
             message = exc.message
-        if files:
-            message += " " + _("请重新选择要上传的图片。")
-        return _render_form(product, data, errors, message, 409, image_order, removed)
+        return _render_form(product, data, errors, message, 409, image_order, removed, _stage(files))
     except ValidationError as exc:
         db.session.rollback()
         product = _load(product_id) if product_id else None
@@ -438,9 +505,8 @@ def product_save(product_id: int | None = None):
             errors.setdefault("images" if "image" in (exc.code or "") or "file" in (exc.code or "") else "form",
                               exc.message)
         message = _("请修改标红的内容后再保存")
-        if files:
-            message += " " + _("请重新选择要上传的图片。")
-        return _render_form(product, data, errors, message, 422, image_order, removed)
+        return _render_form(product, data, errors, message, 422, image_order, removed, _stage(files))
+    _drop_staged([f["staged"] for f in files if f.get("staged")])
     if submit and saved_status == ProductStatus.PENDING_REVIEW:
         flash(_("已保存并提交审核，审核通过后上架"), "success")
     elif submit and saved_status == ProductStatus.ON_SALE:

@@ -133,12 +133,25 @@ def test_validation_errors_are_shown_and_nothing_changes(shop, overrides, messag
     assert products_of(merchant) == []
 
 
-def test_not_an_image_is_refused(shop):
+def test_not_an_image_is_refused_and_the_good_ones_are_kept(shop, app, make_user, make_merchant, login):
     client, owner, merchant, category = shop
-    data = with_images(form_data(category), ("fake.png", b"not an image at all"))
+    data = with_images(form_data(category), ("good.png", png_bytes()), ("fake.png", b"not an image at all"))
     response = client.post("/merchant/products/new", data=data, content_type="multipart/form-data")
-    assert response.status_code == 422 and "fake.png" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "fake.png" in html
     assert products_of(merchant) == []
+    [staged] = re.findall(r'name="staged" value="([0-9a-f]{32}\.png)"', html)
+    assert client.get(f"/merchant/products/staged/{staged}").status_code == 200
+    # another shop cannot see it
+    stranger = make_user()
+    make_merchant(owner=stranger)
+    assert login(stranger, on=app.test_client()).get(f"/merchant/products/staged/{staged}").status_code == 404
+    # the next try saves the kept image without choosing it again
+    response = client.post("/merchant/products/new", data=form_data(category, staged=staged, submit="1"))
+    assert response.status_code == 302
+    [product] = products_of(merchant)
+    assert len(product.images) == 1 and product.status == "pending_review"
+    assert client.get(f"/merchant/products/staged/{staged}").status_code == 404  # cleaned up
 
 
 def test_suspended_shop_cannot_add_products(shop):
