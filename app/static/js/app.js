@@ -346,3 +346,12 @@ document.addEventListener("change", function (event) {
   if (!all.matches || !all.matches("[data-check-all]")) return;
   document.querySelectorAll(all.getAttribute("data-check-all")).forEach(function (box) { box.checked = all.checked; });
 });
+
+// Product page: the chosen spec shows on the 规格 row.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches(".sku-list input[name=sku_id]")) return;
+  var label = input.closest(".sku-option");
+  var shown = document.querySelector("[data-sku-selected]");
+  if (label && shown) shown.textContent = label.querySelector(".sku-name").textContent;
+});
