@@ -463,6 +463,10 @@ def product_save(product_id: int | None = None):
     if spec_error:
         errors["specs"] = spec_error
     if errors:
+        try:  # name the other fields' problems too, in one round
+            products.clean(_service_data(data, rows), g.merchant.id)
+        except ValidationError as exc:
+            errors = {**(exc.fields or {}), **errors}
         return _render_form(product, data, errors, _("请修改标红的内容后再保存"), 422, image_order, removed,
                             _stage(files))
     try:

@@ -140,6 +140,9 @@ def test_not_an_image_is_refused_and_the_good_ones_are_kept(shop, app, make_user
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "fake.png" in html
     assert products_of(merchant) == []
+    bad = client.post("/merchant/products/new", content_type="multipart/form-data",
+                      data=with_images(form_data(category, category_id=""), ("fake.png", b"nope")))
+    assert "fake.png" in bad.get_data(as_text=True) and "请选择商品类目" in bad.get_data(as_text=True)
     [staged] = re.findall(r'name="staged" value="([0-9a-f]{32}\.png)"', html)
     assert client.get(f"/merchant/products/staged/{staged}").status_code == 200
     # another shop cannot see it
