@@ -44,41 +44,57 @@ def _low_stock_clause():
     return sa.exists().where(Sku.product_id == Product.id, Sku.active.is_(True), Sku.stock < Sku.low_stock_threshold)
 
 
+def _filters(source) -> dict:
+    status = source.get("status") or ProductStatus.ON_SALE
+    try:
+        category_id = int(source.get("category_id") or 0) or None
+    except ValueError:
+        category_id = None
+    return {"status": status if status in STATUS_TABS else ProductStatus.ON_SALE,
+            "q": (source.get("q") or "").strip()[:60], "category_id": category_id,
+            "low": source.get("low") == "1", "promo": source.get("promo") == "1"}
+
+
+def _filtered(f: dict) -> sa.Select:
+    stmt = sa.select(Product).where(Product.merchant_id == g.merchant.id)
+    if f["q"]:
+        stmt = stmt.where(Product.title.contains(f["q"], autoescape=True))
+    if f["category_id"]:
+        stmt = stmt.where(Product.category_id.in_(categories.leaf_ids_under(f["category_id"])))
+    if f["low"]:
+        stmt = stmt.where(_low_stock_clause())
+    if f["promo"]:
+        stmt = stmt.where(Product.on_promotion.is_(True))
+    return stmt
+
+
+def _counts(stmt: sa.Select) -> dict:
+    return dict(db.session.execute(
+        stmt.with_only_columns(Product.status, sa.func.count(Product.id)).group_by(Product.status)).all())
+
+
+def _args(f: dict) -> dict:
+    return {k: v for k, v in {"status": f["status"], "q": f["q"], "category_id": f["category_id"],
+                              "low": "1" if f["low"] else None, "promo": "1" if f["promo"] else None}.items() if v}
+
+
 @bp.get("/products")
 @merchant_required()
 def products_list():
-    merchant_id = g.merchant.id
-    status = request.args.get("status") or ProductStatus.ON_SALE
-    if status not in STATUS_TABS:
-        status = ProductStatus.ON_SALE
-    q = (request.args.get("q") or "").strip()[:60]
-    category_id = request.args.get("category_id", type=int)
-    low = request.args.get("low") == "1"
-    promo = request.args.get("promo") == "1"
-
-    stmt = sa.select(Product).where(Product.merchant_id == merchant_id)
-    if q:
-        stmt = stmt.where(Product.title.contains(q, autoescape=True))
-    if category_id:
-        stmt = stmt.where(Product.category_id.in_(categories.leaf_ids_under(category_id)))
-    if low:
-        stmt = stmt.where(_low_stock_clause())
-    if promo:
-        stmt = stmt.where(Product.on_promotion.is_(True))
-    counts = dict(db.session.execute(
-        stmt.with_only_columns(Product.status, sa.func.count(Product.id)).group_by(Product.status)).all())
-    stmt = (stmt.where(Product.status == status)
+    f = _filters(request.args)
+    stmt = _filtered(f)
+    counts = _counts(stmt)
+    stmt = (stmt.where(Product.status == f["status"])
             .options(selectinload(Product.images), selectinload(Product.skus))
             .order_by(Product.updated_at.desc(), Product.id.desc()))
     page = paginate(stmt, request.args.get("page", 1), request.args.get("per_page", 20))
     names = dict(db.session.execute(sa.select(Category.id, Category.name).where(
         Category.id.in_({p.category_id for p in page.items} or {0}))).all()) if page.items else {}
     rows = [_row(p, names.get(p.category_id, "")) for p in page.items]
-    args = {k: v for k, v in {"status": status, "q": q, "category_id": category_id, "low": "1" if low else None,
-                              "promo": "1" if promo else None}.items() if v}
-    return render_template("merchant/products/index.html", page=page, rows=rows, status=status, counts=counts,
-                           tabs=[(s, status_label(s)) for s in STATUS_TABS], q=q, category_id=category_id, low=low,
-                           promo=promo, args=args, category_options=_category_options(leaves_only=False))
+    return render_template("merchant/products/index.html", page=page, rows=rows, status=f["status"], counts=counts,
+                           tabs=[(s, status_label(s)) for s in STATUS_TABS], q=f["q"], category_id=f["category_id"],
+                           low=f["low"], promo=f["promo"], args=_args(f),
+                           category_options=_category_options(leaves_only=False))
 
 
 def _row(product: Product, category_name: str) -> dict:
@@ -135,7 +151,9 @@ def product_action(product_id: int, action: str):
         if exc.fields:
             message = "；".join(str(v) for v in exc.fields.values())
         if is_htmx():
-            return with_toast("", message, "danger"), 422
+            response = with_toast("", message, "danger")
+            response.headers["HX-Reswap"] = "none"  # the row stays as it is
+            return response
         flash(message, "danger")
         return redirect(back)
     message = _(done)
@@ -143,6 +161,14 @@ def product_action(product_id: int, action: str):
         message = _("已提交审核，审核通过后上架")
     elif action in ("submit", "relist") and product.status == ProductStatus.ON_SALE:
         message = _("已上架销售")
+    if is_htmx() and request.form.get("row") == "1":
+        # The product left this tab: drop its row, redraw the tab counts.
+        from urllib.parse import parse_qsl, urlsplit
+
+        f = _filters(dict(parse_qsl(urlsplit(back).query)))
+        tabs = render_template("merchant/products/_tabs.html", tabs=[(s, status_label(s)) for s in STATUS_TABS],
+                               counts=_counts(_filtered(f)), status=f["status"], args=_args(f), oob=True)
+        return with_toast(tabs, message)
     flash(message, "success")
     return redirect(back)
 

@@ -299,3 +299,19 @@ def test_a_product_without_specs_has_one_default_row(shop):
     [sku] = product.skus
     assert sku.spec_values == {} and sku.price_fen == 990 and sku.stock == 4
     assert sku.low_stock_threshold == merchant.default_low_stock_threshold
+
+
+def test_row_actions_over_htmx_redraw_the_tab_counts(shop, make_product):
+    client, owner, merchant, category = shop
+    product = make_product(merchant=merchant, category=category)
+    response = client.post(f"/merchant/products/{product.id}/delist", headers={"HX-Request": "true"},
+                           data={"row": "1", "next": "/merchant/products?status=on_sale"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="product-tabs" hx-swap-oob="true"' in html
+    counts = dict(re.findall(r'>(出售中|审核中|已下架|被驳回|草稿) <span class="tab-count">(\d+)<', html))
+    assert counts["出售中"] == "0" and counts["已下架"] == "1"
+    assert "toast" in response.headers["HX-Trigger"]
+    # a refusal (no image to relist with) leaves the row alone and says why
+    response = client.post(f"/merchant/products/{product.id}/relist", headers={"HX-Request": "true"},
+                           data={"row": "1", "next": "/merchant/products?status=off_sale"})
+    assert response.headers["HX-Reswap"] == "none" and "danger" in response.headers["HX-Trigger"]
