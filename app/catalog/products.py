@@ -131,6 +131,9 @@ def _price_field(raw, field: str, errors: dict, required: bool = True) -> int | 
         if required:
             errors[field] = _("请填写价格")
         return None
+    if text.startswith("-"):
+        errors[field] = _("价格必须大于 0")
+        return None
     try:
         fen = yuan_to_fen(text)
     except InvalidAmount:

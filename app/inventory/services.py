@@ -174,8 +174,10 @@ def set_stock(sku_id: int, target: int, actor_id: int | None, note: str | None,
 
 
 def initial_stock(sku_id: int, stock: int, actor_id: int | None) -> None:
-    """The first movement of a new SKU (its stock was inserted with the row)."""
+    """The first movement of a new SKU (its stock was inserted with the row); a SKU
+    that starts below its threshold alerts at once, like any other dip."""
     _record(sku_id, stock, stock, MovementReason.INITIAL, None, actor_id, None)
+    _check_thresholds({sku_id: stock})
 
 
 def _check_thresholds(after: dict[int, int]) -> None:

@@ -59,7 +59,7 @@ def test_invalid_forms_change_nothing(shop, overrides, field):
 def test_bad_prices_and_stock_are_named_per_sku(shop):
     owner, merchant, category = shop
     data = form(category.id)
-    data["skus"][0]["price"] = "-1"
+    data["skus"][0]["price"] = "-1"  # named as not positive, not as malformed
     data["skus"][1]["price"] = "abc"
     data["skus"][2]["stock"] = -3
     data["skus"][3]["price"] = "1.234"

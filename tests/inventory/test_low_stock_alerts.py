@@ -46,3 +46,18 @@ def test_only_the_chosen_channels_and_the_job_is_idempotent(make_user, make_merc
     assert alerts.send_low_stock_alert(alert_id) == "skipped"  # a second run sends nothing
     assert outbox.sms() == [] and outbox.mails() == []
     assert db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.recipient_id == owner.id)) == 1
+
+
+def test_a_new_sku_that_starts_below_its_threshold_alerts(make_user, make_merchant, make_category, run_jobs):
+    from app.catalog import products
+
+    owner = make_user()
+    merchant = make_merchant(owner=owner, stock_alert_channels=["insite"])
+    category = make_category()
+    data = {"title": "限量手办", "category_id": category.id, "specs": [],
+            "skus": [{"spec_values": {}, "price": "199", "stock": 2, "low_stock_threshold": 5}]}
+    with transaction():
+        products.save(owner, merchant.id, data)
+    run_jobs()
+    assert db.session.scalar(sa.select(sa.func.count(LowStockAlert.id))) == 1
+    assert db.session.scalar(sa.select(Message.title).where(Message.recipient_id == owner.id)) == "库存不足：限量手办"

@@ -118,7 +118,7 @@ def test_matrix_endpoint_keeps_typed_values(shop):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"sku[颜色:红|尺码:M][price]": "-5"}, "请输入正确的金额"),
+    ({"sku[颜色:红|尺码:M][price]": "-5"}, "价格必须大于 0"),
     ({"sku[颜色:红|尺码:M][price]": "0"}, "价格必须大于 0"),
     ({"sku[颜色:红|尺码:M][stock]": "十"}, "请输入整数"),
     ({"spec-0-values": "红, 红"}, "有重复的值"),
