@@ -1,6 +1,7 @@
 """Jinja filters and globals shared by every surface."""
 from __future__ import annotations
 
+from babel.numbers import format_compact_decimal
 from flask import Flask, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
@@ -37,6 +38,14 @@ def badge_class(status: str | None) -> str:
     return BADGE_CLASSES.get(str(status or ""), "secondary")
 
 
+def compact(n: int) -> str:
+    """Big counts: 1.2万 in Chinese, 12K in English."""
+    locale = str(get_locale() or "zh_Hans_CN")
+    if locale.startswith("zh"):
+        return money.compact_count(n)
+    return format_compact_decimal(n, locale=locale, fraction_digits=1)
+
+
 def local_dt(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if value is None:
         return ""
@@ -45,7 +54,7 @@ def local_dt(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["yuan"] = money.format_yuan
-    app.jinja_env.filters["compact"] = money.compact_count
+    app.jinja_env.filters["compact"] = compact
     app.jinja_env.filters["dt"] = local_dt
     app.jinja_env.globals["badge_class"] = badge_class
     app.jinja_env.globals["split_yuan"] = money.split_yuan

@@ -157,3 +157,15 @@ def test_tab_bar_lights_the_right_tab(client, make_user, login):
     login(make_user())
     html = client.get("/me/addresses").get_data(as_text=True)
     assert 'class="active" href="/me"' in html.replace('href="/me" class="active"', 'class="active" href="/me"') or 'href="/me" class="active"' in html
+
+
+def test_big_counts_follow_the_language(app):
+    from flask_babel import refresh
+
+    from app.web.templating import compact
+
+    with app.test_request_context("/"):
+        assert compact(22000) == "2.2万"
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        refresh()
+        assert compact(22000) == "22K"
