@@ -62,51 +62,50 @@ def warn(actor, merchant_id: int, reason: str) -> MerchantPenalty:
     return penalty
 
 
-def suspend(actor, merchant_id: int, reason: str, until: datetime | None) -> MerchantPenalty:
+def _change_status(actor, merchant_id: int, target: MerchantStatus, kind: PenaltyKind, reason: str,
+                   title: str, until: datetime | None = None) -> tuple[Merchant, MerchantPenalty]:
+    """The shared path of suspend, close and reopen: a guarded status change, the
+    history row, the audit row and the owner's notice."""
     _require(actor)
     merchant = get_merchant(merchant_id)
     reason = _reason(reason)
+    before = merchant.status
+    keeps_reason = target != MerchantStatus.ACTIVE
+    guarded_update(Merchant, merchant.id, expected=MERCHANT_TRANSITIONS[target],
+                   values={"status": target, "status_reason": reason if keeps_reason else None,
+                           "suspended_until": until})
+    penalty = _add(merchant, actor, kind, reason, until)
+    audit.record(actor, f"merchant.{ACTIONS[target]}", merchant, {"status": [before, target.value]}, reason)
+    _notify_owner(merchant, title, reason)
+    return merchant, penalty
+
+
+ACTIONS = {MerchantStatus.SUSPENDED: "suspend", MerchantStatus.CLOSED: "close", MerchantStatus.ACTIVE: "reopen"}
+
+
+def suspend(actor, merchant_id: int, reason: str, until: datetime | None) -> MerchantPenalty:
+    """Until a date (lifted by `lift_expired_suspensions`) or, without one, until reopened."""
     if until is not None and until <= utcnow():
         message = _("恢复时间必须晚于现在")
         raise ValidationError(message, fields={"until": message})
-    before = merchant.status
-    guarded_update(Merchant, merchant.id, expected=MERCHANT_TRANSITIONS[MerchantStatus.SUSPENDED],
-                   values={"status": MerchantStatus.SUSPENDED, "status_reason": reason, "suspended_until": until})
-    penalty = _add(merchant, actor, PenaltyKind.SUSPENSION, reason, until)
-    audit.record(actor, "merchant.suspend", merchant, {"status": [before, "suspended"]}, reason)
-    _notify_owner(merchant, _("店铺已被暂停营业"), reason)
-    return penalty
+    return _change_status(actor, merchant_id, MerchantStatus.SUSPENDED, PenaltyKind.SUSPENSION, reason,
+                          _("店铺已被暂停营业"), until)[1]
 
 
 def close(actor, merchant_id: int, reason: str) -> MerchantPenalty:
-    """Close for good: the shop leaves the storefront (later: all products off sale)."""
-    _require(actor)
-    merchant = get_merchant(merchant_id)
-    reason = _reason(reason)
-    before = merchant.status
-    guarded_update(Merchant, merchant.id, expected=MERCHANT_TRANSITIONS[MerchantStatus.CLOSED],
-                   values={"status": MerchantStatus.CLOSED, "status_reason": reason, "suspended_until": None})
-    penalty = _add(merchant, actor, PenaltyKind.CLOSURE, reason)
+    """Close for good: the shop leaves the storefront and every product goes off sale."""
     from app.catalog.products import close_shop_products  # catalog sits above merchants
 
+    merchant, penalty = _change_status(actor, merchant_id, MerchantStatus.CLOSED, PenaltyKind.CLOSURE, reason,
+                                       _("店铺已被关闭"))
     close_shop_products(merchant.id)
-    audit.record(actor, "merchant.close", merchant, {"status": [before, "closed"]}, reason)
-    _notify_owner(merchant, _("店铺已被关闭"), reason)
     return penalty
 
 
 def reopen(actor, merchant_id: int, reason: str) -> MerchantPenalty:
     """Lift a suspension or reopen a closed shop."""
-    _require(actor)
-    merchant = get_merchant(merchant_id)
-    reason = _reason(reason)
-    before = merchant.status
-    guarded_update(Merchant, merchant.id, expected=MERCHANT_TRANSITIONS[MerchantStatus.ACTIVE],
-                   values={"status": MerchantStatus.ACTIVE, "status_reason": None, "suspended_until": None})
-    penalty = _add(merchant, actor, PenaltyKind.REOPENING, reason)
-    audit.record(actor, "merchant.reopen", merchant, {"status": [before, "active"]}, reason)
-    _notify_owner(merchant, _("店铺已恢复营业"), reason)
-    return penalty
+    return _change_status(actor, merchant_id, MerchantStatus.ACTIVE, PenaltyKind.REOPENING, reason,
+                          _("店铺已恢复营业"))[1]
 
 
 def history(merchant_id: int) -> list[MerchantPenalty]:

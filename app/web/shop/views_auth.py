@@ -35,6 +35,20 @@ def fail(form, exc: DomainError, default_field: str | None = None) -> None:
         flash(exc.message, "danger")
 
 
+def mail_link(form, start, endpoint: str, reset: bool = False):
+    """Mail a signed link (registration or reset) and show "check your mail", or put
+    the error under the field and return None so the page renders again."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        with transaction():
+            start(form.email.data, lambda token: url_for(endpoint, token=token, _external=True))
+    except DomainError as exc:
+        fail(form, exc, "email")
+        return None
+    return render_template("shop/auth/email_sent.html", email=form.email.data.strip(), reset=reset)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -69,16 +83,9 @@ def register():
     email_form = EmailStartForm(prefix="")
     if request.method == "POST":
         if mode == "email":
-            if email_form.validate_on_submit():
-                try:
-                    with transaction():
-                        accounts.start_email_registration(
-                            email_form.email.data,
-                            lambda token: url_for("shop.register_email_finish", token=token, _external=True),
-                        )
-                    return render_template("shop/auth/email_sent.html", email=email_form.email.data.strip())
-                except DomainError as exc:
-                    fail(email_form, exc, "email")
+            sent = mail_link(email_form, accounts.start_email_registration, "shop.register_email_finish")
+            if sent:
+                return sent
         elif phone_form.validate_on_submit():
             try:
                 with transaction():
@@ -139,17 +146,9 @@ def forgot_password():
     email_form = EmailStartForm(prefix="")
     if request.method == "POST":
         if mode == "email":
-            if email_form.validate_on_submit():
-                try:
-                    with transaction():
-                        accounts.start_email_reset(
-                            email_form.email.data,
-                            lambda token: url_for("shop.reset_password_email", token=token, _external=True),
-                        )
-                    return render_template("shop/auth/email_sent.html", email=email_form.email.data.strip(),
-                                           reset=True)
-                except DomainError as exc:
-                    fail(email_form, exc, "email")
+            sent = mail_link(email_form, accounts.start_email_reset, "shop.reset_password_email", reset=True)
+            if sent:
+                return sent
         elif sms_form.validate_on_submit():
             try:
                 with transaction():
