@@ -104,7 +104,34 @@ class Config:
     ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY")  # PEM, Alipay's key for verifying replies
     HTTP_TIMEOUT_SECONDS = env_int("HTTP_TIMEOUT_SECONDS", 10)
 
-    SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET")
+    SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET")  # set: the sandbox gateway exists (never in production)
+    # Where the sandbox pay page delivers its server-to-server notification; default: this app.
+    SANDBOX_NOTIFY_URL = env("SANDBOX_NOTIFY_URL")
+    # Public base URL of this site, for gateway notify/return URLs (e.g. https://shop.example.com)
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
+
+    # WeChat Pay API v3
+    WECHATPAY_BASE_URL = env("WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com")
+    WECHATPAY_MCHID = env("WECHATPAY_MCHID")
+    WECHATPAY_APPID = env("WECHATPAY_APPID")  # the mini-program / official account bound to the merchant id
+    WECHATPAY_SERIAL_NO = env("WECHATPAY_SERIAL_NO")  # serial of the merchant API certificate
+    WECHATPAY_PRIVATE_KEY = env("WECHATPAY_PRIVATE_KEY")  # PEM, merchant API private key
+    WECHATPAY_APIV3_KEY = env("WECHATPAY_APIV3_KEY")  # 32 characters, decrypts notification resources
+    # Verifying WeChat's signatures: platform certificates ("serial=PEM" pairs separated by ";;")
+    # and/or the WeChat Pay public key with its id (PUB_KEY_ID_...), chosen by Wechatpay-Serial.
+    WECHATPAY_PLATFORM_CERTS = env("WECHATPAY_PLATFORM_CERTS", "")
+    WECHATPAY_PUBLIC_KEY = env("WECHATPAY_PUBLIC_KEY")
+    WECHATPAY_PUBLIC_KEY_ID = env("WECHATPAY_PUBLIC_KEY_ID")
+    WECHATPAY_NOTIFY_MAX_SKEW_SECONDS = 300
+
+    # Alipay payments reuse ALIPAY_APP_ID / ALIPAY_APP_PRIVATE_KEY / ALIPAY_PUBLIC_KEY / ALIPAY_GATEWAY_URL
+    ALIPAY_SELLER_ID = env("ALIPAY_SELLER_ID")  # the 2088... partner id notifications must name
+
+    # Logistics tracking
+    TRACKING_PROVIDER = env("TRACKING_PROVIDER", "manual")  # manual | kuaidi100
+    KUAIDI100_BASE_URL = env("KUAIDI100_BASE_URL", "https://poll.kuaidi100.com")
+    KUAIDI100_CUSTOMER = env("KUAIDI100_CUSTOMER")
+    KUAIDI100_KEY = env("KUAIDI100_KEY")
 
     JOBS_INLINE = REDIS_URL is None
     JOB_RETRY_INTERVALS = (10, 60, 300)

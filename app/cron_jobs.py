@@ -7,7 +7,14 @@ from rq import cron
 
 from app.maintenance.tasks import purge_expired_codes, purge_expired_tokens
 from app.merchants.penalties import lift_expired_suspensions
+from app.orders.tasks import sweep_auto_confirm, sweep_complete, sweep_unpaid
+from app.payments.tasks import sweep_pending_payments, sweep_refunds
 
 cron.register(purge_expired_codes, queue_name="low", cron="17 3 * * *")  # daily 03:17 UTC
 cron.register(purge_expired_tokens, queue_name="low", cron="23 3 * * *")
 cron.register(lift_expired_suspensions, queue_name="default", interval=300)  # every 5 minutes
+cron.register(sweep_unpaid, queue_name="high", interval=60)  # unpaid orders past their deadline
+cron.register(sweep_pending_payments, queue_name="high", interval=120)  # ask gateways about silent payments
+cron.register(sweep_refunds, queue_name="default", interval=300)
+cron.register(sweep_auto_confirm, queue_name="low", interval=3600)
+cron.register(sweep_complete, queue_name="low", interval=3600)

@@ -13,3 +13,5 @@ from app.merchants.models import (  # noqa: F401
     MerchantPenalty,
 )
 from app.notifications.models import Message, OutboundMessage  # noqa: F401
+from app.orders.models import CartItem, Order, OrderEvent, OrderItem, Review, Shipment, TrackingEvent  # noqa: F401
+from app.payments.models import Payment, PaymentNotification, Refund  # noqa: F401

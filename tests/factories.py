@@ -171,3 +171,69 @@ def make_product(make_merchant, make_category):
         return product
 
     return make
+
+
+@pytest.fixture
+def make_address():
+    """A shipping address for `user` (committed)."""
+
+    def make(user, **fields):
+        from app.accounts.models import Address
+
+        values = {"recipient": "王小明", "phone": "13900001111", "province_code": "350000", "province": "福建省",
+                  "city_code": "350100", "city": "福州市", "district_code": "350102", "district": "鼓楼区",
+                  "detail": "五四路 100 号", "is_default": True, **fields}
+        address = Address(user_id=user.id, **values)
+        db.session.add(address)
+        db.session.commit()
+        return address
+
+    return make
+
+
+@pytest.fixture
+def place_order(make_address):
+    """Checkout through the real service: `place_order(buyer, [(sku_id, qty), ...])` -> Payment (committed)."""
+    import uuid
+
+    def place(buyer, items, address=None, notes=None, key=None):
+        from app.core.db import transaction
+        from app.orders import checkout
+
+        address = address or make_address(buyer)
+        with transaction():
+            payment = checkout.submit(buyer, items, address.id, notes or {}, key or uuid.uuid4().hex)
+        return payment
+
+    return place
+
+
+def sandbox_notification(out_trade_no: str, amount_fen: int, status: str = "SUCCESS",
+                         transaction_id: str | None = None, notify_id: str | None = None,
+                         secret: str = "sandbox-test-secret") -> tuple[bytes, dict]:
+    """A signed sandbox notification (body, headers) as the sandbox gateway sends it."""
+    import hashlib
+    import hmac
+    import json
+    import uuid
+
+    body = json.dumps({"out_trade_no": out_trade_no, "transaction_id": transaction_id or f"SB{uuid.uuid4().hex[:20]}",
+                       "amount_fen": amount_fen, "status": status,
+                       "notify_id": notify_id or uuid.uuid4().hex}).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Sandbox-Signature": signature}
+
+
+@pytest.fixture
+def pay_sandbox(client):
+    """Deliver a signed sandbox notification for `payment` through HTTP; returns the response."""
+
+    def pay(payment, amount_fen=None, **kwargs):
+        body, headers = sandbox_notification(payment.out_trade_no,
+                                             payment.amount_fen if amount_fen is None else amount_fen, **kwargs)
+        # End the test session's savepoint first, so a later rollback in the test
+        # cannot undo what the request commits.
+        db.session.commit()
+        return client.post("/payments/notify/sandbox", data=body, headers=headers)
+
+    return pay

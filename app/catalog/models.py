@@ -64,6 +64,7 @@ class Product(TimestampMixin, db.Model):
         back_populates="product", order_by="ProductImage.position", cascade="all, delete-orphan"
     )
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
+    merchant = relationship("Merchant", lazy="joined", viewonly=True)
 
     def promotion_live(self, now: datetime | None = None) -> bool:
         now = now or utcnow()

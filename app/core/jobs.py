@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -37,8 +38,26 @@ def enqueue_after_commit(func: Callable, *args: Any, queue: str = "default", ret
     pending.append((func, args, kwargs, queue, retry))
 
 
+def schedule_after_commit(func: Callable, *args: Any, at: datetime, queue: str = "default") -> None:
+    """Run `func(*args)` at `at` (after the commit). Without Redis nothing is
+    scheduled: the periodic sweep that backs every scheduled effect does the work."""
+    enqueue_after_commit(_ScheduledCall(func, at), *args, queue=queue, retry=False)
+
+
+class _ScheduledCall:
+    """Marks a pending job as 'run at', so `dispatch` uses `enqueue_at`."""
+
+    def __init__(self, func: Callable, at: datetime) -> None:
+        self.func, self.at = func, at
+        self.__name__ = getattr(func, "__name__", "scheduled")
+
+
 def dispatch(func: Callable, args: tuple, kwargs: dict, queue: str = "default", retry: bool = True) -> None:
     """Send one job now: to RQ when Redis is configured, else run it inline."""
+    if isinstance(func, _ScheduledCall):
+        if not current_app.config.get("JOBS_INLINE") and get_redis() is not None:
+            get_queue(queue).enqueue_at(func.at, func.func, *args, **kwargs)
+        return
     if current_app.config.get("JOBS_INLINE") or get_redis() is None:
         try:
             func(*args, **kwargs)

@@ -56,6 +56,37 @@ define(SettingDefinition(
 ))
 
 
+
+def _one_of(*allowed: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if value not in allowed:
+            raise ValidationError(str(_l("取值无效")))
+    return check
+
+
+def _between(low: int, high: int) -> Callable[[int], None]:
+    def check(value: int) -> None:
+        if not low <= value <= high:
+            raise ValidationError(str(_l("请输入 %(low)d 到 %(high)d 之间的整数", low=low, high=high)))
+    return check
+
+
+# Orders
+define(SettingDefinition(
+    "stock_deduction", _l("库存扣减方式"), str, "on_order",
+    _l("on_order：下单即锁定库存，取消或超时释放；on_payment：付款成功时扣减，库存不足则自动取消并退款"),
+    validate=_one_of("on_order", "on_payment"),
+))
+define(SettingDefinition(
+    "order_payment_timeout_minutes", _l("未付款订单自动取消（分钟）"), int, 30, validate=_between(5, 1440),
+))
+define(SettingDefinition(
+    "auto_confirm_days", _l("发货后自动确认收货（天）"), int, 10, validate=_between(1, 60),
+))
+define(SettingDefinition(
+    "return_window_days", _l("确认收货后可申请售后（天）"), int, 7, validate=_between(0, 60),
+))
+
 def get(key: str) -> Any:
     definition = DEFINITIONS[key]
     row = db.session.get(PlatformSetting, key)

@@ -1,0 +1,1 @@
+"""Orders: cart, checkout, orders, shipments, tracking, reviews (DOMAIN.md)."""

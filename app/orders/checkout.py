@@ -1,0 +1,229 @@
+"""Checkout: from chosen items to one Payment and one Order per shop.
+
+Guarantees:
+- `quote` and `submit` judge items the same way (`app.orders.lines`), and
+  `submit` refuses anything the buyer could not see in the quote: off-sale
+  items, closed shops, someone else's address, bad quantities.
+- A submit is all or nothing: stock for every item is reserved (on_order) in one
+  ascending-SKU pass, so a short SKU rolls back the whole checkout and names every
+  short SKU (OutOfStock), and concurrent checkouts cannot deadlock.
+- The same idempotency key from the same buyer returns the first Payment and
+  creates nothing twice, even when the two submits race.
+- Prices, titles, specs, images, the address and the referral chain are
+  snapshotted on the order; later edits to the catalogue change nothing.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts import addresses
+from app.accounts.models import Address, User
+from app.core import settings as platform_settings
+from app.core.clock import utcnow
+from app.core.errors import Conflict, ValidationError
+from app.core.jobs import schedule_after_commit
+from app.extensions import db
+from app.inventory import services as stock
+from app.merchants.models import Merchant
+from app.orders import cart, numbers
+from app.orders import lines as order_lines
+from app.orders.lines import Line
+from app.orders.models import Order, OrderEvent, OrderItem
+from app.orders.states import OrderStatus, StockDeduction, StockState
+from app.payments.models import Payment
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+NOTE_MAX = 200
+
+
+@dataclass
+class ShopQuote:
+    merchant: Merchant
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def items_fen(self) -> int:
+        return sum(line.subtotal_fen for line in self.lines)
+
+    @property
+    def shipping_fen(self) -> int:
+        return self.merchant.shipping_fee_for(self.items_fen)
+
+    @property
+    def amount_fen(self) -> int:
+        return self.items_fen + self.shipping_fen
+
+    @property
+    def quantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+@dataclass
+class Quote:
+    shops: list[ShopQuote]
+
+    @property
+    def items_fen(self) -> int:
+        return sum(s.items_fen for s in self.shops)
+
+    @property
+    def shipping_fen(self) -> int:
+        return sum(s.shipping_fen for s in self.shops)
+
+    @property
+    def amount_fen(self) -> int:
+        return sum(s.amount_fen for s in self.shops)
+
+    @property
+    def quantity(self) -> int:
+        return sum(s.quantity for s in self.shops)
+
+    @property
+    def problems(self) -> list[Line]:
+        return [line for s in self.shops for line in s.lines if not line.buyable]
+
+
+def clean_items(raw_items: Iterable) -> list[tuple[int, int]]:
+    """[(sku_id, quantity)] from API/form input, merged per SKU; ValidationError otherwise."""
+    merged: dict[int, int] = {}
+    for raw in raw_items or []:
+        try:
+            sku_id = int(raw[0] if isinstance(raw, list | tuple) else raw["sku_id"])
+            quantity_raw = raw[1] if isinstance(raw, list | tuple) else raw["quantity"]
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise ValidationError(_("商品信息不完整"), code="invalid_items") from None
+        merged[sku_id] = merged.get(sku_id, 0) + order_lines.clean_quantity(quantity_raw)
+    if not merged:
+        raise ValidationError(_("请选择要购买的商品"), code="empty_order")
+    for quantity in merged.values():
+        order_lines.clean_quantity(quantity)  # the merged total obeys the cap too
+    return list(merged.items())
+
+
+def quote(items: list[tuple[int, int]]) -> Quote:
+    """Price `items` as they stand now, grouped by shop, with each line's problem if any."""
+    skus = order_lines.load_skus(sku_id for sku_id, _q in items)
+    shops: dict[int, ShopQuote] = {}
+    for sku_id, quantity in items:
+        if sku_id not in skus:
+            raise Conflict(_("商品已下架或不存在"), code="product_unavailable", fields={str(sku_id): _("商品不存在")})
+        line = order_lines.build_line(skus[sku_id], quantity)
+        shops.setdefault(line.merchant.id, ShopQuote(line.merchant)).lines.append(line)
+    return Quote(list(shops.values()))
+
+
+def _refuse_unbuyable(q: Quote) -> None:
+    unavailable = [line for line in q.problems
+                   if line.problem in (order_lines.OFF_SALE, order_lines.SHOP_CLOSED)]
+    if unavailable:
+        raise Conflict(_("部分商品已下架或店铺暂停营业，请返回修改"), code="product_unavailable",
+                       fields={str(line.sku.id): line.problem_text for line in unavailable})
+
+
+def _address_snapshot(address: Address) -> dict:
+    return {"recipient": address.recipient, "phone": address.phone, "province": address.province,
+            "city": address.city, "district": address.district, "region": address.region_text,
+            "detail": address.detail}
+
+
+def referral_chain(buyer_id: int) -> list[int]:
+    """The buyer's promoter chain at order time (distributor ids, nearest first).
+
+    Empty until the distribution domain records bindings; orders keep whatever
+    it returns so commissions are computed from the chain as it was."""
+    return []
+
+
+def _unique(make, column) -> str:
+    for _attempt in range(5):
+        value = make()
+        if not db.session.scalar(sa.select(sa.literal(1)).where(column == value)):
+            return value
+    raise Conflict(_("系统繁忙，请重试"), code="busy")
+
+
+def _existing(buyer_id: int, key: str) -> Payment | None:
+    return db.session.scalar(sa.select(Payment).where(Payment.buyer_id == buyer_id, Payment.idempotency_key == key))
+
+
+def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | None, idempotency_key: str,
+           from_cart: bool = False) -> Payment:
+    """Create the Payment and its Orders (status pending_payment) for `items`.
+
+    Returns the existing Payment when this key was used before by this buyer."""
+    key = (idempotency_key or "").strip()
+    if not IDEMPOTENCY_KEY.match(key):
+        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code="invalid_idempotency_key")
+    existing = _existing(buyer.id, key)
+    if existing is not None:
+        return existing
+    items = clean_items(items)
+    notes = {str(k): (v or "").strip() for k, v in (notes or {}).items()}
+    for text in notes.values():
+        if len(text) > NOTE_MAX:
+            raise ValidationError(_("备注最多 %(n)d 字", n=NOTE_MAX), code="note_too_long")
+    try:
+        address = addresses.get_own(buyer.id, int(address_id))
+    except (TypeError, ValueError):
+        raise ValidationError(_("请选择收货地址"), code="address_required",
+                              fields={"address_id": _("请选择收货地址")}) from None
+    q = quote(items)
+    _refuse_unbuyable(q)
+
+    now = utcnow()
+    mode = platform_settings.get("stock_deduction")
+    timeout = timedelta(minutes=platform_settings.get("order_payment_timeout_minutes"))
+    payment = Payment(out_trade_no=_unique(numbers.new_out_trade_no, Payment.out_trade_no), buyer_id=buyer.id,
+                      amount_fen=q.amount_fen, idempotency_key=key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+    except IntegrityError:
+        # The same submit raced us and committed first: answer with its payment.
+        existing = _existing(buyer.id, key)
+        if existing is None:
+            raise
+        return existing
+
+    if mode == StockDeduction.ON_ORDER:
+        stock.reserve(items, ref=("payment", payment.out_trade_no))
+    else:
+        short = [line for line in q.problems if line.problem in (order_lines.SOLD_OUT, order_lines.ABOVE_STOCK)]
+        if short:
+            raise stock.OutOfStock([stock.Shortfall(line.sku.id, line.quantity, line.sku.stock) for line in short])
+
+    chain = referral_chain(buyer.id)
+    for shop in q.shops:
+        order = Order(
+            order_no=_unique(numbers.new_order_no, Order.order_no), buyer_id=buyer.id,
+            merchant_id=shop.merchant.id, payment=payment, status=OrderStatus.PENDING_PAYMENT,
+            address=_address_snapshot(address), items_fen=shop.items_fen, shipping_fen=shop.shipping_fen,
+            amount_fen=shop.amount_fen, note=notes.get(str(shop.merchant.id), ""), referral_snapshot=chain,
+            stock_mode=mode,
+            stock_state=StockState.RESERVED if mode == StockDeduction.ON_ORDER else StockState.NONE,
+            pay_expires_at=now + timeout,
+        )
+        db.session.add(order)
+        for line in shop.lines:
+            image = line.product.main_image
+            order.items.append(OrderItem(
+                product_id=line.product.id, sku_id=line.sku.id, title=line.product.title,
+                spec_text=line.sku.spec_text, image_key=image.thumb_key if image else None,
+                unit_price_fen=line.unit_price_fen, quantity=line.quantity, paid_fen=line.subtotal_fen))
+        db.session.flush()
+        db.session.add(OrderEvent(order_id=order.id, actor_id=buyer.id, from_status=None,
+                                  to_status=OrderStatus.PENDING_PAYMENT))
+    if from_cart:
+        cart.remove_skus(buyer.id, [sku_id for sku_id, _q in items])
+    db.session.flush()
+
+    from app.orders import tasks
+    schedule_after_commit(tasks.cancel_unpaid_payment, payment.id, at=now + timeout + timedelta(seconds=5))
+    return payment

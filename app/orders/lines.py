@@ -1,0 +1,135 @@
+"""What a shopper may buy right now: a SKU with its product, shop, price and
+any problem that stops it being bought. Shared by the cart and checkout so both
+judge an item the same way."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from app.catalog.models import Category, Product, Sku
+from app.catalog.states import ProductStatus
+from app.core.clock import utcnow
+from app.core.errors import ValidationError
+from app.extensions import db
+from app.merchants.models import Merchant
+from app.merchants.states import MerchantStatus
+from app.orders.states import MAX_LINE_QUANTITY
+
+# Problems, worst first; the cart shows them, checkout refuses them.
+OFF_SALE = "off_sale"  # product delisted, SKU dropped, category hidden
+SHOP_CLOSED = "shop_closed"
+SOLD_OUT = "sold_out"
+ABOVE_STOCK = "above_stock"
+
+
+@dataclass
+class Line:
+    sku: Sku
+    product: Product
+    merchant: Merchant
+    quantity: int
+    unit_price_fen: int
+    problem: str | None = None
+    cart_item_id: int | None = None
+    selected: bool = True
+
+    @property
+    def subtotal_fen(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+    @property
+    def problem_text(self) -> str:
+        return {
+            OFF_SALE: _("商品已下架"),
+            SHOP_CLOSED: _("店铺暂停营业"),
+            SOLD_OUT: _("已售罄"),
+            ABOVE_STOCK: _("库存仅剩 %(n)d 件", n=self.sku.stock),
+        }.get(self.problem or "", "")
+
+    @property
+    def buyable(self) -> bool:
+        return self.problem is None
+
+
+def unit_price(product: Product, sku: Sku, now: datetime | None = None) -> int:
+    """The promotion price inside the product's promotion window, else the SKU's price."""
+    if sku.promotion_price_fen and product.promotion_live(now):
+        return sku.promotion_price_fen
+    return sku.price_fen
+
+
+def clean_quantity(raw) -> int:
+    """An integer 1..999, or ValidationError with a message the buyer understands."""
+    try:
+        quantity = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ValidationError(_("请输入正确的数量"), code="invalid_quantity",
+                              fields={"quantity": _("请输入正确的数量")}) from None
+    if quantity <= 0:
+        raise ValidationError(_("数量必须大于 0"), code="invalid_quantity", fields={"quantity": _("数量必须大于 0")})
+    if quantity > MAX_LINE_QUANTITY:
+        raise ValidationError(_("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY), code="invalid_quantity",
+                              fields={"quantity": _("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY)})
+    return quantity
+
+
+@dataclass(frozen=True)
+class SkuInfo:
+    """A SKU with what decides whether it can be bought: its shop and category."""
+
+    sku: Sku
+    merchant: Merchant
+    category_hidden: bool
+
+
+def load_skus(sku_ids: Iterable[int]) -> dict[int, SkuInfo]:
+    """SKUs with product, images and shop, in four queries whatever their number."""
+    ids = sorted({int(i) for i in sku_ids})
+    if not ids:
+        return {}
+    skus = db.session.scalars(
+        sa.select(Sku).where(Sku.id.in_(ids))
+        .options(selectinload(Sku.product).selectinload(Product.images))
+    ).all()
+    merchant_ids = {s.product.merchant_id for s in skus}
+    merchants = {m.id: m for m in db.session.scalars(sa.select(Merchant).where(Merchant.id.in_(merchant_ids)))}
+    hidden = _hidden_categories({s.product.category_id for s in skus})
+    return {s.id: SkuInfo(s, merchants[s.product.merchant_id], s.product.category_id in hidden) for s in skus}
+
+
+def _hidden_categories(category_ids: set[int]) -> set[int]:
+    """Leaf categories hidden by themselves or an inactive ancestor (the tree is
+    small: one query reads it all)."""
+    tree = {c.id: (c.parent_id, c.active) for c in db.session.execute(
+        sa.select(Category.id, Category.parent_id, Category.active))}
+    hidden: set[int] = set()
+    for category_id in category_ids:
+        node = category_id
+        while node is not None and node in tree:
+            parent_id, active = tree[node]
+            if not active:
+                hidden.add(category_id)
+                break
+            node = parent_id
+    return hidden
+
+
+def build_line(info: SkuInfo, quantity: int, now: datetime | None = None) -> Line:
+    sku, merchant = info.sku, info.merchant
+    product = sku.product
+    line = Line(sku=sku, product=product, merchant=merchant, quantity=quantity,
+                unit_price_fen=unit_price(product, sku, now or utcnow()))
+    if product.status != ProductStatus.ON_SALE or not sku.active or info.category_hidden:
+        line.problem = OFF_SALE
+    elif merchant.status != MerchantStatus.ACTIVE:
+        line.problem = SHOP_CLOSED
+    elif sku.stock <= 0:
+        line.problem = SOLD_OUT
+    elif quantity > sku.stock:
+        line.problem = ABOVE_STOCK
+    return line

@@ -1,0 +1,167 @@
+"""Order tables (DOMAIN.md, Orders and payments): cart, orders and their items,
+the order timeline, shipments with tracking events, and reviews."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import utcnow
+from app.core.db import TimestampMixin, UTCDateTime
+from app.extensions import db
+from app.orders.states import OrderStatus, StockState
+
+
+class CartItem(TimestampMixin, db.Model):
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "sku_id"),
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sku_id: Mapped[int] = mapped_column(sa.ForeignKey("skus.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    selected: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    sku = relationship("Sku")
+
+
+class Order(TimestampMixin, db.Model):
+    """One shop's part of a checkout. Amounts are snapshots taken at submit."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.Index("ix_orders_buyer_status", "buyer_id", "status", "created_at"),
+        sa.Index("ix_orders_merchant_status", "merchant_id", "status", "created_at"),
+        sa.Index("ix_orders_status_expires", "status", "pay_expires_at"),
+        sa.CheckConstraint("amount_fen = items_fen + shipping_fen", name="amount_adds_up"),
+        sa.CheckConstraint("items_fen >= 0 AND shipping_fen >= 0", name="amounts_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payments.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default=OrderStatus.PENDING_PAYMENT)
+    # {"recipient", "phone", "region", "detail", "province", "city", "district"} as it was at submit
+    address: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    items_fen: Mapped[int] = mapped_column(default=0)
+    shipping_fen: Mapped[int] = mapped_column(default=0)
+    amount_fen: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The buyer's promoter chain at order time ([distributor ids], nearest first) for distribution.
+    referral_snapshot: Mapped[list] = mapped_column(sa.JSON, default=list)
+    stock_mode: Mapped[str] = mapped_column(sa.String(12))  # the stock_deduction setting at submit
+    stock_state: Mapped[str] = mapped_column(sa.String(12), default=StockState.NONE)
+    pay_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    to_review: Mapped[bool] = mapped_column(default=False)  # received with items not yet reviewed
+
+    items: Mapped[list[OrderItem]] = relationship(back_populates="order", order_by="OrderItem.id")
+    merchant = relationship("Merchant")
+    buyer = relationship("User")
+    payment = relationship("Payment", back_populates="orders")
+    shipment: Mapped[Shipment | None] = relationship(back_populates="order", uselist=False)
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(sa.ForeignKey("skus.id"))
+    title: Mapped[str] = mapped_column(sa.String(60))
+    spec_text: Mapped[str] = mapped_column(sa.String(200), default="")
+    image_key: Mapped[str | None] = mapped_column(sa.String(200))  # the thumbnail at order time
+    unit_price_fen: Mapped[int]
+    quantity: Mapped[int]
+    paid_fen: Mapped[int]  # this item's share of what the buyer paid (no discounts yet: price x quantity)
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
+    reviewed: Mapped[bool] = mapped_column(default=False)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+
+class OrderEvent(db.Model):
+    """The order's timeline: every status change with who and why."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Shipment(db.Model):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    carrier_code: Mapped[str] = mapped_column(sa.String(32))
+    tracking_no: Mapped[str] = mapped_column(sa.String(32))
+    shipped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shipped_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    delivered: Mapped[bool] = mapped_column(default=False)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    poll_error: Mapped[str | None] = mapped_column(sa.String(200))
+
+    order: Mapped[Order] = relationship(back_populates="shipment")
+    events: Mapped[list[TrackingEvent]] = relationship(
+        order_by="TrackingEvent.occurred_at.desc()", cascade="all, delete-orphan")
+
+
+class TrackingEvent(db.Model):
+    __tablename__ = "tracking_events"
+    # A refresh re-reads the whole track: the same event twice is stored once.
+    __table_args__ = (sa.UniqueConstraint("shipment_id", "occurred_at", "description"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[str] = mapped_column(sa.String(100), default="")
+    description: Mapped[str] = mapped_column(sa.String(300))
+    source: Mapped[str] = mapped_column(sa.String(16))  # kuaidi100 | manual | system
+
+
+class Review(TimestampMixin, db.Model):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_in_range"),
+        sa.Index("ix_reviews_product_visible", "product_id", "visible", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_item_id: Mapped[int] = mapped_column(sa.ForeignKey("order_items.id"), unique=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    rating: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.String(500), default="")
+    images: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)  # [{"key", "thumb_key"}]
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    spec_text: Mapped[str] = mapped_column(sa.String(200), default="")
+    reply: Mapped[str | None] = mapped_column(sa.String(500))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visible: Mapped[bool] = mapped_column(default=True)
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+    buyer = relationship("User")

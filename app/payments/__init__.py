@@ -1,0 +1,1 @@
+"""Payments: one `Payment` per checkout, gateway notifications, refunds (DOMAIN.md)."""

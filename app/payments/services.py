@@ -1,0 +1,333 @@
+"""Collecting money for checkouts, applying gateway notifications, refunding.
+
+Guarantees:
+- Every notification is stored as it arrived (body and headers) before anything
+  else, whatever becomes of it; forged, stale or malformed ones are refused with
+  the provider's failure reply and change nothing else.
+- A verified notification is applied in one savepoint: the payment moves to paid
+  and its orders to paid by guarded UPDATEs, and the amount must equal the
+  payment's. A repeat (same notify id, or the same transaction already applied)
+  gets the success reply and changes nothing.
+- Money that arrives for orders cancelled meanwhile (or short of stock in
+  on_payment mode) goes back: a Refund per order whose `out_refund_no` is fixed
+  by the order, so retries never refund twice.
+- Buyers can only start paying their own payments; someone else's is NotFound.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.core.clock import utcnow
+from app.core.errors import Conflict, NotFound
+from app.core.jobs import enqueue_after_commit
+from app.extensions import db
+from app.notifications import services as notifications
+from app.orders import numbers
+from app.orders.models import Order
+from app.orders.states import OrderStatus
+from app.payments import providers
+from app.payments.models import Payment, PaymentNotification, Refund
+from app.payments.providers.base import NotificationRejected, PayRequest, VerifiedNotification
+from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
+
+log = logging.getLogger(__name__)
+
+# Channels each provider accepts from a client, the first being the default.
+CHANNELS = {"sandbox": ("page",), "wechatpay": ("jsapi", "native", "h5"), "alipay": ("wap", "page")}
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def for_buyer(buyer_id: int, out_trade_no: str) -> Payment:
+    payment = db.session.scalar(sa.select(Payment).where(Payment.out_trade_no == str(out_trade_no),
+                                                         Payment.buyer_id == buyer_id)
+                                .options(selectinload(Payment.orders)))
+    if payment is None:
+        raise NotFound(_("支付单不存在"), code="payment_not_found")
+    return payment
+
+
+def by_trade_no(out_trade_no: str) -> Payment | None:
+    return db.session.scalar(sa.select(Payment).where(Payment.out_trade_no == str(out_trade_no)))
+
+
+# --- paying ---------------------------------------------------------------------------------
+
+
+def payable(buyer_id: int, out_trade_no: str) -> Payment:
+    """The payment to collect for, ready to pay: still pending, with every order in it
+    unpaid and in time. When some of its orders were cancelled, the rest move to a
+    new payment (the old one is closed), so the amount always matches the orders."""
+    from app.orders import services as order_services
+
+    payment = for_buyer(buyer_id, out_trade_no)
+    if payment.status == PaymentStatus.PAID:
+        raise Conflict(_("该订单已支付"), code="already_paid")
+    orders = list(db.session.scalars(sa.select(Order).where(Order.payment_id == payment.id).order_by(Order.id)))
+    for order in orders:
+        if order.status == OrderStatus.PENDING_PAYMENT and order.pay_expires_at <= utcnow():
+            order_services.cancel_if_expired(order.id)
+    orders = [o for o in orders if db.session.get(Order, o.id).status == OrderStatus.PENDING_PAYMENT]
+    if not orders:
+        raise Conflict(_("订单已取消或已超时，请重新下单"), code="payment_closed")
+    amount = sum(o.amount_fen for o in orders)
+    if payment.status == PaymentStatus.PENDING and amount == payment.amount_fen:
+        return payment
+    return _regroup(payment, orders, amount)
+
+
+def _regroup(old: Payment, orders: list[Order], amount: int) -> Payment:
+    fresh = Payment(out_trade_no=numbers.new_out_trade_no(), buyer_id=old.buyer_id, amount_fen=amount,
+                    idempotency_key=f"regroup-{old.id}-{numbers.new_order_no()[-8:]}")
+    db.session.add(fresh)
+    db.session.flush()
+    db.session.execute(sa.update(Order).where(Order.id.in_([o.id for o in orders]),
+                                              Order.status == OrderStatus.PENDING_PAYMENT)
+                       .values(payment_id=fresh.id).execution_options(synchronize_session=False))
+    db.session.execute(sa.update(Payment).where(Payment.id == old.id, Payment.status == PaymentStatus.PENDING)
+                       .values(status=PaymentStatus.CLOSED, closed_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    if old.provider:
+        enqueue_after_commit(close_at_gateway, old.provider, old.out_trade_no, queue="low")
+    db.session.expire_all()
+    return db.session.get(Payment, fresh.id)
+
+
+def notify_url(provider: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for("payments.notify", provider=provider)
+    return base.rstrip("/") + path if base else url_for("payments.notify", provider=provider, _external=True)
+
+
+def start(buyer, out_trade_no: str, provider_name: str, channel: str | None = None, *,
+          openid: str | None = None, client_ip: str | None = None, return_url: str | None = None) -> dict:
+    """Ask the chosen gateway to collect the payment; returns what the client needs
+    plus `out_trade_no` and `amount_fen` (the trade number may be new, see `payable`)."""
+    if provider_name not in providers.available():
+        raise Conflict(_("暂不支持该支付方式"), code="provider_unavailable", fields={"provider": provider_name})
+    channel = channel or CHANNELS[provider_name][0]
+    if channel not in CHANNELS[provider_name]:
+        raise Conflict(_("暂不支持该支付方式"), code="invalid_channel", fields={"channel": channel})
+    payment = payable(buyer.id, out_trade_no)
+    if payment.provider and payment.provider != provider_name:
+        # Switching gateways: close the other trade so it cannot be paid as well.
+        enqueue_after_commit(close_at_gateway, payment.provider, payment.out_trade_no, queue="low")
+    payment.provider = provider_name
+    db.session.flush()
+    orders = payment.orders
+    description = _("%(shop)s 等 %(n)d 家店铺的订单", shop=orders[0].merchant.name, n=len(orders)) \
+        if len(orders) > 1 else _("%(shop)s 订单", shop=orders[0].merchant.name)
+    client = providers.get(provider_name).start(PayRequest(
+        out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen, description=description[:120],
+        channel=channel, notify_url=notify_url(provider_name), return_url=return_url, openid=openid,
+        client_ip=client_ip))
+    return {"out_trade_no": payment.out_trade_no, "amount_fen": payment.amount_fen, "provider": provider_name,
+            "channel": channel, **client}
+
+
+def close_at_gateway(provider_name: str, out_trade_no: str) -> None:
+    """Job: close an abandoned trade at its gateway (best effort; a late payment is refunded anyway)."""
+    try:
+        providers.get(provider_name).close(out_trade_no)
+    except Exception:
+        log.warning("could not close %s trade %s", provider_name, out_trade_no, exc_info=True)
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    body: bytes
+    status: int
+    content_type: str
+
+
+def receive_notification(provider_name: str, headers: dict[str, str], body: bytes) -> Reply:
+    """Store, verify and apply one gateway notification; the reply to send back.
+
+    Flushes only: the caller commits, so the stored row survives a refusal."""
+    provider = providers.get(provider_name)
+    row = PaymentNotification(provider=provider_name, notify_id=provider.peek_notify_id(headers, body),
+                              body=body.decode("utf-8", "replace"), headers=_keep_headers(headers))
+    db.session.add(row)
+    db.session.flush()
+    try:
+        verified = provider.verify_notification(headers, body)
+    except NotificationRejected as exc:
+        _finish(row, NotificationOutcome.REJECTED, exc.message)
+        return Reply(*provider.failure_reply(exc.status, exc.code))
+    row.verified, row.notify_id, row.out_trade_no = True, verified.notify_id, verified.out_trade_no
+    db.session.flush()
+    outcome, status, detail = apply_notification(provider_name, verified, row)
+    _finish(row, outcome, detail)
+    if status == 200:
+        return Reply(*provider.success_reply())
+    return Reply(*provider.failure_reply(status, outcome))
+
+
+def _keep_headers(headers: dict[str, str]) -> dict[str, str]:
+    wanted = ("content-type", "user-agent", "x-sandbox-signature")
+    return {k: v for k, v in headers.items() if k.lower() in wanted or k.lower().startswith("wechatpay-")}
+
+
+def _finish(row: PaymentNotification, outcome: str, detail: str | None = None) -> None:
+    row.outcome, row.detail, row.processed_at = outcome, (detail or None) and detail[:300], utcnow()
+    db.session.flush()
+
+
+def apply_notification(provider_name: str, n: VerifiedNotification,
+                       row: PaymentNotification | None) -> tuple[str, int, str | None]:
+    """(outcome, HTTP status, detail) for a verified notification, applying it if due."""
+    payment = by_trade_no(n.out_trade_no)
+    if payment is None:
+        return NotificationOutcome.UNKNOWN_TRADE, 404, None
+    if not n.succeeded:
+        return NotificationOutcome.FAILED_PAYMENT, 200, None
+    if n.amount_fen != payment.amount_fen:
+        log.warning("amount mismatch on %s: %s != %s", payment.out_trade_no, n.amount_fen, payment.amount_fen)
+        return NotificationOutcome.AMOUNT_MISMATCH, 409, f"{n.amount_fen} != {payment.amount_fen}"
+    if row is not None and n.notify_id:
+        try:
+            with db.session.begin_nested():
+                row.dedupe_key = f"{provider_name}:{n.notify_id}"[:100]
+                db.session.flush()
+        except IntegrityError:
+            row.dedupe_key = None
+            return NotificationOutcome.DUPLICATE, 200, None
+    return apply_success(payment, provider_name, n.transaction_id)
+
+
+def apply_success(payment: Payment, provider_name: str, transaction_id: str | None) -> tuple[str, int, str | None]:
+    """The gateway says `payment` was paid: record it and settle its orders (idempotent)."""
+    from app.orders import services as order_services
+
+    if payment.status == PaymentStatus.PAID:
+        if payment.transaction_id == transaction_id and payment.provider == provider_name:
+            return NotificationOutcome.DUPLICATE, 200, None
+        # Paid twice (e.g. through two gateways): the second collection goes back whole.
+        _refund(payment, None, payment.amount_fen, _("重复支付退款"), provider_name,
+                f"RD{(transaction_id or payment.out_trade_no)[-30:]}")
+        return NotificationOutcome.REFUNDED, 200, "paid twice"
+    moved = db.session.execute(
+        sa.update(Payment).where(Payment.id == payment.id,
+                                 Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.CLOSED)))
+        .values(status=PaymentStatus.PAID, paid_at=utcnow(), provider=provider_name, transaction_id=transaction_id)
+        .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        return NotificationOutcome.DUPLICATE, 200, None
+    db.session.expire_all()
+    payment = db.session.get(Payment, payment.id)
+    to_refund = order_services.settle_paid(payment)
+    for order in to_refund:
+        _refund(payment, order, order.amount_fen, _("订单已取消，自动退款"), provider_name,
+                numbers.refund_no_for_order(order.order_no))
+        notifications.notify(order.buyer_id, _("订单已自动退款"),
+                             _("订单 %(no)s 已取消，已付款项 ¥%(yuan)s 将原路退回。", no=order.order_no,
+                               yuan=f"{order.amount_fen / 100:.2f}"),
+                             link=f"/orders/{order.order_no}", kind="order")
+    if to_refund and len(to_refund) == len(payment.orders):
+        return NotificationOutcome.REFUNDED, 200, None
+    return NotificationOutcome.APPLIED, 200, None
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+
+def _refund(payment: Payment, order: Order | None, amount_fen: int, reason: str, provider_name: str,
+            out_refund_no: str) -> Refund:
+    existing = db.session.scalar(sa.select(Refund).where(Refund.out_refund_no == out_refund_no))
+    if existing is not None:
+        return existing
+    refund = Refund(payment_id=payment.id, order_id=order.id if order else None, out_refund_no=out_refund_no,
+                    amount_fen=amount_fen, reason=reason[:100], provider=provider_name,
+                    out_trade_no=payment.out_trade_no)
+    db.session.add(refund)
+    db.session.flush()
+    from app.payments import tasks
+    enqueue_after_commit(tasks.submit_refund, refund.id)
+    return refund
+
+
+def submit_refund(refund_id: int) -> str:
+    """Send one refund to its gateway and record the answer (the job's body).
+
+    The gateway call happens outside any lock; a retry reuses `out_refund_no`."""
+    from app.payments.providers.base import GatewayError
+
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.status != RefundStatus.PENDING:
+        return "skipped"
+    payment = db.session.get(Payment, refund.payment_id)
+    refund.attempts += 1
+    try:
+        result = providers.get(refund.provider).refund(
+            out_trade_no=refund.out_trade_no, out_refund_no=refund.out_refund_no, refund_fen=refund.amount_fen,
+            total_fen=payment.amount_fen, reason=refund.reason)
+    except GatewayError as exc:
+        refund.last_error = exc.message[:300]
+        db.session.flush()
+        return "retry"
+    refund.provider_refund_id = result.provider_refund_id or refund.provider_refund_id
+    if result.status == "succeeded":
+        refund.status, refund.finished_at, refund.last_error = RefundStatus.SUCCEEDED, utcnow(), None
+    elif result.status == "failed":
+        refund.status, refund.finished_at, refund.last_error = RefundStatus.FAILED, utcnow(), result.message[:300]
+    db.session.flush()
+    return refund.status
+
+
+def pending_refund_ids(limit: int = 200) -> list[int]:
+    return list(db.session.scalars(sa.select(Refund.id).where(Refund.status == RefundStatus.PENDING)
+                                   .order_by(Refund.id).limit(limit)))
+
+
+# --- the payment query sweep -----------------------------------------------------------------
+
+
+def stale_pending_ids(older_than_minutes: int = 3, limit: int = 200) -> list[int]:
+    """Pending payments a buyer started paying a while ago with no word from the gateway."""
+    from datetime import timedelta
+
+    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+    return list(db.session.scalars(
+        sa.select(Payment.id).where(Payment.status == PaymentStatus.PENDING, Payment.provider.is_not(None),
+                                    Payment.created_at <= cutoff,
+                                    sa.or_(Payment.last_queried_at.is_(None), Payment.last_queried_at <= cutoff))
+        .order_by(Payment.id).limit(limit)))
+
+
+def query_and_apply(payment_id: int) -> str:
+    """Ask the gateway about one pending payment; apply it when the gateway says paid.
+
+    Recorded as a notification row (notify id `query:<transaction>`) so the admin
+    sees how the payment was learnt of, and so it dedupes with a late notification."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.status != PaymentStatus.PENDING or not payment.provider:
+        return "skipped"
+    payment.last_queried_at = utcnow()
+    db.session.flush()
+    state = providers.get(payment.provider).query(payment.out_trade_no)
+    if state.status != "paid":
+        return state.status
+    row = PaymentNotification(provider=payment.provider, notify_id=f"query:{state.transaction_id}",
+                              out_trade_no=payment.out_trade_no, verified=True,
+                              body=json.dumps({"status": state.status, "transaction_id": state.transaction_id,
+                                               "amount_fen": state.amount_fen}),
+                              headers={"source": "query"})
+    db.session.add(row)
+    db.session.flush()
+    outcome, _status, detail = apply_notification(payment.provider, VerifiedNotification(
+        notify_id=row.notify_id, out_trade_no=payment.out_trade_no, transaction_id=state.transaction_id,
+        amount_fen=state.amount_fen, succeeded=True), row)
+    _finish(row, outcome, detail)
+    return outcome
