@@ -7,7 +7,7 @@ from rq import cron
 
 from app.maintenance.tasks import purge_expired_codes, purge_expired_tokens
 from app.merchants.penalties import lift_expired_suspensions
-from app.orders.tasks import sweep_auto_confirm, sweep_complete, sweep_unpaid
+from app.orders.tasks import refresh_tracking, sweep_auto_confirm, sweep_complete, sweep_unpaid
 from app.payments.tasks import sweep_pending_payments, sweep_refunds
 
 cron.register(purge_expired_codes, queue_name="low", cron="17 3 * * *")  # daily 03:17 UTC
@@ -18,3 +18,4 @@ cron.register(sweep_pending_payments, queue_name="high", interval=120)  # ask ga
 cron.register(sweep_refunds, queue_name="default", interval=300)
 cron.register(sweep_auto_confirm, queue_name="low", interval=3600)
 cron.register(sweep_complete, queue_name="low", interval=3600)
+cron.register(refresh_tracking, queue_name="low", interval=1800)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.extensions import db
-from app.orders import services
+from app.orders import services, shipping
 from app.orders.models import Order
 from app.orders.states import OrderStatus
 
@@ -47,3 +47,15 @@ def _each(ids: list[int], action) -> int:
         except DomainError:
             log.warning("%s skipped order %s", action.__name__, order_id, exc_info=True)
     return done
+
+
+def refresh_tracking() -> int:
+    """Every 30 minutes: read the carrier's track of orders on their way."""
+    added = 0
+    for shipment_id in shipping.refresh_due_ids():
+        try:
+            with transaction():
+                added += shipping.refresh(shipment_id)
+        except DomainError:
+            log.warning("tracking refresh for shipment %s failed", shipment_id, exc_info=True)
+    return added
