@@ -53,6 +53,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
             })
         _seed_merchants()
     _seed_catalog()
+    _seed_orders()
     return logins
 
 
@@ -292,3 +293,57 @@ def _seed_categories(Category) -> dict[str, int]:
             for k, (leaf_name, leaf_icon) in enumerate(leaf_specs):
                 leaves[leaf_name] = ensure(leaf_name, leaf_icon, mid.id, 3, k).id
     return leaves
+
+
+def _seed_orders() -> None:
+    """The demo shopper's orders in every state, made through the real services:
+    one unpaid across two shops, one awaiting shipment, one on its way, one
+    received awaiting review, one reviewed with the shop's reply (idempotent)."""
+    from app.catalog.models import Product, Sku
+    from app.merchants.models import MerchantMember
+    from app.orders import checkout, reviews, shipping
+    from app.orders import services as order_services
+    from app.orders.models import Order
+    from app.payments import services as payments
+
+    shopper = find_by_phone("+8613900000001")
+    if db.session.scalar(sa.select(sa.func.count(Order.id)).where(Order.buyer_id == shopper.id)):
+        return
+    address = db.session.scalar(sa.select(Address).where(Address.user_id == shopper.id))
+    owners = {}
+    for phone in (_FRUIT, _DIGI, _LIFE):
+        owner = find_by_phone("+86" + phone)
+        owners[phone] = (owner, db.session.scalar(sa.select(MerchantMember.merchant_id)
+                                                  .where(MerchantMember.user_id == owner.id)))
+
+    def sku_of(phone: str, nth: int) -> int:
+        return db.session.scalars(sa.select(Sku.id).join(Product).where(
+            Product.merchant_id == owners[phone][1], Product.status == "on_sale", Sku.stock > 5)
+            .order_by(Product.id, Sku.id)).all()[nth]
+
+    def buy(items: list[tuple[int, int]], key: str, pay: bool) -> list[Order]:
+        with transaction():
+            payment = checkout.submit(shopper, items, address.id, {}, key)
+            if pay:
+                payments.apply_success(payment, "sandbox", f"SBDEMO{payment.id:06d}")
+        return list(db.session.scalars(sa.select(Order).where(Order.payment_id == payment.id)))
+
+    def ship(order: Order, phone: str, tracking_no: str) -> None:
+        with transaction():
+            order_services.ship(owners[phone][0].id, order.merchant_id, order.order_no, "shunfeng", tracking_no)
+            shipping.add_manual_event(order.merchant_id, order.order_no, "快件已到达上海转运中心", "上海")
+
+    done = buy([(sku_of(_FRUIT, 0), 1)], "demo-order-reviewed", pay=True)[0]
+    ship(done, _FRUIT, "SF1400000000001")
+    with transaction():
+        order_services.confirm_receipt(shopper.id, done.order_no)
+        review = reviews.create(shopper.id, done.items[0].id, 5, "很新鲜，个头大，家里人都说好吃，下次还来。")
+        reviews.reply(done.merchant_id, review.id, "感谢支持，欢迎常来！")
+    received = buy([(sku_of(_DIGI, 0), 1)], "demo-order-received", pay=True)[0]
+    ship(received, _DIGI, "SF1400000000002")
+    with transaction():
+        order_services.confirm_receipt(shopper.id, received.order_no)
+    on_the_way = buy([(sku_of(_LIFE, 0), 2)], "demo-order-shipped", pay=True)[0]
+    ship(on_the_way, _LIFE, "SF1400000000003")
+    buy([(sku_of(_FRUIT, 1), 2)], "demo-order-paid", pay=True)
+    buy([(sku_of(_FRUIT, 2), 1), (sku_of(_DIGI, 1), 1)], "demo-order-unpaid", pay=False)

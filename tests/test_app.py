@@ -55,6 +55,11 @@ def test_seed_demo_is_idempotent(app):
 
     assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.status == "on_sale")) == 40
     assert db.session.scalar(sa.select(sa.func.count(Category.id))) == 44
+    from app.orders.models import Order, Review
+
+    statuses = dict(db.session.execute(sa.select(Order.status, sa.func.count()).group_by(Order.status)).all())
+    assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 2}
+    assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 1
 
 
 def test_create_admin(app):
