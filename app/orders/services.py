@@ -169,7 +169,10 @@ def settle_paid(payment: Payment) -> list[Order]:
             paid = transition(order, OrderStatus.PAID, None, _("付款成功"), paid_at=now,
                               stock_state=StockState.DEDUCTED, to_review=False)
         except StaleState:
-            # cancelled between our read and the update: its money goes back
+            # cancelled between our read and the update: its money goes back, and
+            # stock taken for it a moment ago (on_payment) goes back to the shelf
+            if order.stock_mode == StockDeduction.ON_PAYMENT:
+                stock.release([(i.sku_id, i.quantity) for i in order.items], ref=("order", order.order_no))
             to_refund.append(db.session.get(Order, order.id))
             continue
         _count_sales(paid)

@@ -235,7 +235,16 @@ def apply_success(payment: Payment, provider_name: str, transaction_id: str | No
                              _("订单 %(no)s 已取消，已付款项 ¥%(yuan)s 将原路退回。", no=order.order_no,
                                yuan=f"{order.amount_fen / 100:.2f}"),
                              link=f"/orders/{order.order_no}", kind="order")
-    if to_refund and len(to_refund) == len(payment.orders):
+    # Orders moved to a newer trade (see `payable`) are not paid by this one: what
+    # this trade collected beyond its own orders goes back whole.
+    kept = sum(o.amount_fen for o in payment.orders if o.status != OrderStatus.CANCELLED)
+    leftover = payment.amount_fen - kept - sum(o.amount_fen for o in to_refund)
+    if leftover > 0:
+        _refund(payment, None, leftover, _("支付单已关闭，自动退款"), provider_name, f"RC{payment.out_trade_no}")
+        notifications.notify(payment.buyer_id, _("款项已自动退回"),
+                             _("支付单 %(no)s 已关闭，收到的 ¥%(yuan)s 将原路退回。", no=payment.out_trade_no,
+                               yuan=f"{leftover / 100:.2f}"), kind="order")
+    if kept == 0:
         return NotificationOutcome.REFUNDED, 200, None
     return NotificationOutcome.APPLIED, 200, None
 

@@ -239,3 +239,28 @@ def test_cart_flags_lines_that_went_off_sale(make_user, make_product):
     line = cart.view(buyer.id).lines[0]
     assert line.problem == "off_sale" and cart.view(buyer.id).items_fen == 0
 
+
+
+def test_money_arriving_on_a_trade_closed_by_regrouping_goes_back_whole(make_user, make_product, place_order,
+                                                                        pay_sandbox, run_jobs):
+    from app.payments import services as payments
+
+    buyer = make_user()
+    a, b = make_product(stocks=(5,)), make_product(stocks=(5,))
+    old = place_order(buyer, [(a.skus[0].id, 1), (b.skus[0].id, 1)])
+    first, second = orders_of(old)
+    with transaction():
+        order_services.cancel_by_buyer(buyer.id, first.order_no)
+        fresh = payments.payable(buyer.id, old.out_trade_no)
+    assert fresh.out_trade_no != old.out_trade_no and fresh.amount_fen == second.amount_fen
+    # the buyer still pays the old trade (an old QR code): nothing of it may be kept
+    assert pay_sandbox(old).status_code == 200
+    run_jobs()
+    db.session.expire_all()
+    refunds = {r.out_refund_no: r.amount_fen for r in db.session.scalars(
+        sa.select(Refund).where(Refund.payment_id == old.id))}
+    assert refunds == {f"RF{first.order_no}": first.amount_fen, f"RC{old.out_trade_no}": second.amount_fen}
+    assert db.session.get(Order, second.id).status == "pending_payment"
+    assert pay_sandbox(db.session.get(Payment, fresh.id)).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Order, second.id).status == "paid"
