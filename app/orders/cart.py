@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from app.analytics.models import Event
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.merchants.models import Merchant
@@ -94,7 +95,9 @@ def add(user_id: int, sku_id, quantity) -> CartItem:
     if total > MAX_LINE_QUANTITY:
         raise ValidationError(_("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY), code="invalid_quantity",
                               fields={"quantity": _("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY)})
-    _sellable(sku_id, total)
+    line = _sellable(sku_id, total)
+    db.session.add(Event(type="add_to_cart", user_id=user_id, product_id=line.product.id,
+                         merchant_id=line.merchant.id, props={"sku_id": sku_id, "quantity": quantity}))
     if item is not None:
         item.quantity = total
         item.selected = True

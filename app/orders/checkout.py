@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts import addresses
 from app.accounts.models import Address, User
+from app.analytics.models import Event
 from app.core import settings as platform_settings
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationError
@@ -220,6 +221,8 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
         db.session.flush()
         db.session.add(OrderEvent(order_id=order.id, actor_id=buyer.id, from_status=None,
                                   to_status=OrderStatus.PENDING_PAYMENT))
+        db.session.add(Event(type="order", user_id=buyer.id, merchant_id=shop.merchant.id,
+                             props={"order_no": order.order_no, "amount_fen": order.amount_fen}))
     if from_cart:
         cart.remove_skus(buyer.id, [sku_id for sku_id, _q in items])
     db.session.flush()

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from app.analytics.models import Event
 from app.catalog.models import Product, Sku
 from app.core import settings as platform_settings
 from app.core.clock import utcnow
@@ -177,6 +178,8 @@ def settle_paid(payment: Payment) -> list[Order]:
             continue
         _count_sales(paid)
         _tell_merchant_paid(paid)
+        db.session.add(Event(type="pay", user_id=paid.buyer_id, merchant_id=paid.merchant_id,
+                             props={"order_no": paid.order_no, "amount_fen": paid.amount_fen}))
     return to_refund
 
 
