@@ -8,7 +8,9 @@ from app.web.merchant import (  # noqa: E402,F401
     views_apply,
     views_console,
     views_inventory,
+    views_orders,
     views_products,
+    views_reviews,
     views_settings,
     views_staff,
 )
