@@ -21,6 +21,10 @@ class TokenSchema(Schema):
 class ErrorBodySchema(Schema):
     code = fields.Str()
     message = fields.Str()
+    fields_ = fields.Dict(data_key="fields", keys=fields.Str(), values=fields.Str(),
+                          metadata={"description": "field (or SKU id) -> what is wrong with it; only when it helps"})
+    skus = fields.List(fields.Dict(), metadata={
+        "description": "out_of_stock only: [{\"sku_id\", \"wanted\", \"available\"}] for every short SKU"})
 
 
 class ApiErrorSchema(Schema):
@@ -28,3 +32,86 @@ class ApiErrorSchema(Schema):
 
 
 ErrorSchema = ApiErrorSchema
+
+
+# --- orders (shared by the buyer's and the merchant's order endpoints) ----------------------
+
+class OrderItemSchema(Schema):
+    id = fields.Int()
+    product_id = fields.Int()
+    sku_id = fields.Int()
+    title = fields.Str(metadata={"description": "as it was when ordered"})
+    spec_text = fields.Str()
+    image_url = fields.Str(allow_none=True)
+    unit_price_fen = fields.Int()
+    quantity = fields.Int()
+    paid_fen = fields.Int(metadata={"description": "this item's share of what the buyer paid"})
+    refunded_quantity = fields.Int()
+    reviewed = fields.Bool()
+
+
+class OrderMerchantSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+
+
+class ShipmentSchema(Schema):
+    carrier = fields.Str(metadata={"description": "Kuaidi100 company code, e.g. shunfeng"})
+    carrier_name = fields.Str()
+    tracking_no = fields.Str()
+    shipped_at = fields.DateTime()
+    delivered = fields.Bool()
+
+
+class OrderAddressSchema(Schema):
+    recipient = fields.Str()
+    phone = fields.Str()
+    province = fields.Str()
+    city = fields.Str()
+    district = fields.Str()
+    region = fields.Str()
+    detail = fields.Str()
+
+
+class OrderRowSchema(Schema):
+    order_no = fields.Str()
+    status = fields.Str(metadata={"description": "pending_payment | paid | shipped | received | completed | "
+                                                "cancelled | closed"})
+    merchant_id = fields.Int()
+    merchant = fields.Nested(OrderMerchantSchema)
+    out_trade_no = fields.Str(allow_none=True, metadata={"description": "the payment to pay while pending_payment"})
+    items = fields.List(fields.Nested(OrderItemSchema))
+    items_fen = fields.Int()
+    shipping_fen = fields.Int()
+    amount_fen = fields.Int()
+    note = fields.Str()
+    to_review = fields.Bool(metadata={"description": "received with items not yet reviewed"})
+    created_at = fields.DateTime()
+    pay_expires_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.Str(allow_none=True, metadata={"description": "buyer | timeout | admin | out_of_stock"})
+    shipment = fields.Nested(ShipmentSchema, allow_none=True)
+
+
+class OrderEventSchema(Schema):
+    from_status = fields.Str(allow_none=True)
+    to_status = fields.Str()
+    note = fields.Str(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class OrderDetailSchema(OrderRowSchema):
+    payment_status = fields.Str(allow_none=True, metadata={"description": "pending | paid | closed"})
+    address = fields.Nested(OrderAddressSchema)
+    timeline = fields.List(fields.Nested(OrderEventSchema))
+
+
+class OrderPageSchema(Schema):
+    items = fields.List(fields.Nested(OrderRowSchema))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()

@@ -1,0 +1,122 @@
+"""`/api/v1/merchant/orders`: the key's shop's orders, for ERP and warehouse systems.
+
+Scoped to the API key's merchant (`g.api_merchant`): another shop's order number
+answers 404 `order_not_found` and changes nothing. Shipping acts as the shop's
+owner, as the product endpoints do (the key belongs to the shop, the order
+timeline and the shipment record a user): the owner is the event's actor.
+"""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+from werkzeug.exceptions import UnprocessableEntity
+
+from app.core.db import transaction
+from app.core.pagination import MAX_PER_PAGE
+from app.extensions import db
+from app.orders import queries
+from app.orders import services as order_services
+from app.orders.states import OrderStatus
+from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
+from app.web.api.v1.merchant_products import _acting_owner
+from app.web.api.v1.orders import invalid_body
+from app.web.api.v1.schemas import ErrorSchema, OrderDetailSchema, OrderRowSchema
+from app.web.api.v1.serializers import address_payload, order_detail_payload, order_payload
+
+blp = Blueprint("merchant_orders", __name__, url_prefix="/merchant",
+                description="Merchant integrations (ERP): orders and shipping, with the X-Api-Key header")
+blp.errorhandler(UnprocessableEntity)(invalid_body)
+
+
+@blp.record_once
+def _document_api_key(state) -> None:
+    api = state.app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    register_security_scheme(api)
+
+
+class MerchantOrderArgsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.Str(validate=validate.OneOf([s.value for s in OrderStatus]),
+                        metadata={"description": "one status; all when absent (paid = awaiting shipment)"})
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class MerchantOrderRowSchema(OrderRowSchema):
+    address = fields.Nested("OrderAddressSchema")
+
+
+class MerchantOrderPageSchema(Schema):
+    items = fields.List(fields.Nested(MerchantOrderRowSchema))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()
+
+
+class ShipInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    carrier = fields.Str(required=True, metadata={"description": "Kuaidi100 company code, e.g. shunfeng, zhongtong"})
+    tracking_no = fields.Str(required=True, metadata={"description": "6-32 of A-Z 0-9 -"})
+
+
+def _row(order) -> dict:
+    data = order_payload(order)
+    data.pop("out_trade_no")
+    data["address"] = address_payload(order.address)
+    return data
+
+
+def _detail(merchant_id: int, order_no: str) -> dict:
+    db.session.expire_all()
+    order = order_services.for_merchant(merchant_id, order_no)
+    data = order_detail_payload(order, order_services.timeline(order.id))
+    data.pop("out_trade_no")
+    return data
+
+
+@blp.get("/orders")
+@blp.arguments(MerchantOrderArgsSchema, location="query")
+@blp.response(200, MerchantOrderPageSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+@blp.doc(security=SECURITY)
+@api_key_required
+def list_orders(args):
+    """The shop's orders, newest first, with items and the shipping address."""
+    page = queries.for_merchant(api_merchant().id, queries.OrderFilters(status=args.get("status")),
+                                args["page"], args["per_page"])
+    return {"items": [_row(o) for o in page.items], "page": page.page, "per_page": page.per_page,
+            "total": page.total}
+
+
+@blp.get("/orders/<order_no>")
+@blp.response(200, OrderDetailSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(security=SECURITY)
+@api_key_required
+def get_order(order_no: str):
+    return _detail(api_merchant().id, order_no)
+
+
+@blp.post("/orders/<order_no>/ship")
+@blp.arguments(ShipInSchema)
+@blp.response(200, OrderDetailSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="cannot_ship: not awaiting shipment")
+@blp.alt_response(422, schema=ErrorSchema, description="invalid_carrier, invalid tracking_no")
+@blp.doc(security=SECURITY)
+@api_key_required
+def ship(data, order_no: str):
+    """Ship a paid order with its carrier and tracking number; the buyer is told."""
+    merchant_id = api_merchant().id
+    with transaction():
+        order_services.for_merchant(merchant_id, order_no)  # 404 before anything else
+        order_services.ship(_acting_owner(merchant_id).id, merchant_id, order_no, data["carrier"],
+                            data["tracking_no"])
+    return _detail(merchant_id, order_no)

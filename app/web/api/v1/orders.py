@@ -1,0 +1,306 @@
+"""`/api/v1/orders`: checkout, the buyer's orders and what a buyer does with them.
+
+Every endpoint acts for the bearer token's user and loads orders scoped to them:
+another buyer's order number answers 404 `order_not_found`, exactly like one that
+does not exist. Views parse input, call one service inside `transaction()` and
+serialise; the rules live in app/orders.
+
+Checkout (`POST /orders`) is idempotent per buyer and `idempotency_key`: a repeat
+(a retry after a timeout, a double tap) answers 201 with the same payment and
+orders and creates nothing. Short stock answers 409 `out_of_stock` naming every
+short SKU in `fields` (sku id -> message) and `skus` ([{sku_id, wanted, available}]).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+
+import sqlalchemy as sa
+from flask import jsonify, make_response
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+from werkzeug.exceptions import UnprocessableEntity
+
+from app.core.db import transaction
+from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.pagination import MAX_PER_PAGE
+from app.extensions import db
+from app.inventory.services import OutOfStock
+from app.orders import checkout, queries, reviews, shipping
+from app.orders import services as order_services
+from app.orders.states import BUYER_TABS, REVIEW_MAX_IMAGES
+from app.payments.models import Payment
+from app.web.api.security import api_user, token_required
+from app.web.api.v1.schemas import ErrorSchema, OrderDetailSchema, OrderPageSchema
+from app.web.api.v1.serializers import order_detail_payload, order_payload, shipment_payload
+from app.web.errors import json_error
+
+blp = Blueprint("orders", __name__, url_prefix="/orders", description="Checkout and the buyer's orders")
+BEARER = [{"bearer": []}]
+
+
+# --- errors shared by the order, cart, payment and merchant order blueprints ------------------
+
+def invalid_body(exc: UnprocessableEntity):
+    """422 with nested field names (`items.0.quantity`), as the merchant product API answers."""
+    from app.web.api.v1.merchant_products import _flatten
+
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    flat: dict[str, str] = {}
+    for location in messages.values() if isinstance(messages, dict) else []:
+        flat.update(_flatten(location))
+    return json_error(422, "invalid", _("提交的内容有误"), flat)
+
+
+def out_of_stock(exc: OutOfStock):
+    """409 naming every short SKU twice: `fields` (id -> message) and `skus` (numbers)."""
+    db.session.rollback()
+    return make_response(jsonify({"error": {
+        "code": exc.code, "message": exc.message, "fields": exc.fields,
+        "skus": [{"sku_id": s.sku_id, "wanted": s.wanted, "available": s.available} for s in exc.shortfalls],
+    }}), 409)
+
+
+blp.errorhandler(UnprocessableEntity)(invalid_body)
+blp.errorhandler(OutOfStock)(out_of_stock)
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CheckoutItemSchema(StrictSchema):
+    sku_id = fields.Int(required=True, strict=True)
+    quantity = fields.Int(required=True, strict=True, metadata={"description": "1..999"})
+
+
+class CheckoutInSchema(StrictSchema):
+    items = fields.List(fields.Nested(CheckoutItemSchema), required=True, validate=validate.Length(min=1, max=120))
+    address_id = fields.Int(required=True, strict=True)
+    notes = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict,
+                        metadata={"description": "merchant id -> the buyer's note to that shop (at most 200 characters)"})
+    idempotency_key = fields.Str(required=True, metadata={
+        "description": "8-64 of A-Z a-z 0-9 _ -, new for each checkout the buyer means to make; "
+                       "a repeat returns the first checkout's payment"})
+    from_cart = fields.Bool(load_default=False, metadata={
+        "description": "true: the ordered SKUs leave the buyer's cart"})
+
+
+class CheckoutPaymentSchema(Schema):
+    out_trade_no = fields.Str()
+    amount_fen = fields.Int()
+    status = fields.Str()
+
+
+class CheckoutOrderSchema(Schema):
+    order_no = fields.Str()
+    merchant_id = fields.Int()
+    amount_fen = fields.Int()
+    status = fields.Str()
+
+
+class CheckoutOutSchema(Schema):
+    payment = fields.Nested(CheckoutPaymentSchema)
+    orders = fields.List(fields.Nested(CheckoutOrderSchema))
+
+
+class OrderListArgsSchema(StrictSchema):
+    status = fields.Str(load_default="all", validate=validate.OneOf(BUYER_TABS),
+                        metadata={"description": "the tab: " + " | ".join(BUYER_TABS)})
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=10, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class TrackingEventSchema(Schema):
+    occurred_at = fields.DateTime()
+    location = fields.Str()
+    description = fields.Str()
+
+
+class TrackingSchema(Schema):
+    carrier = fields.Str()
+    carrier_name = fields.Str()
+    tracking_no = fields.Str()
+    shipped_at = fields.DateTime()
+    delivered = fields.Bool()
+    events = fields.List(fields.Nested(TrackingEventSchema), metadata={"description": "newest first"})
+
+
+class ReviewInSchema(StrictSchema):
+    item_id = fields.Int(required=True, strict=True, metadata={"description": "an item of this order"})
+    rating = fields.Int(required=True, strict=True, metadata={"description": "1..5"})
+    text = fields.Str(load_default="", metadata={"description": "at most 500 characters"})
+    anonymous = fields.Bool(load_default=False)
+    images = fields.List(fields.Str(), load_default=list, validate=validate.Length(max=REVIEW_MAX_IMAGES),
+                         metadata={"description": f"up to {REVIEW_MAX_IMAGES} base64 JPEG/PNG/WebP images "
+                                                  "(5 MB each before encoding)"})
+
+
+class ReviewOutSchema(Schema):
+    id = fields.Int()
+    item_id = fields.Int()
+    rating = fields.Int()
+    text = fields.Str()
+    anonymous = fields.Bool()
+    image_count = fields.Int()
+    created_at = fields.DateTime()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def checkout_payload(payment: Payment) -> dict:
+    orders = sorted(payment.orders, key=lambda o: o.id)
+    return {"payment": {"out_trade_no": payment.out_trade_no, "amount_fen": payment.amount_fen,
+                        "status": payment.status},
+            "orders": [{"order_no": o.order_no, "merchant_id": o.merchant_id, "amount_fen": o.amount_fen,
+                        "status": o.status} for o in orders]}
+
+
+def _detail(buyer_id: int, order_no: str) -> dict:
+    db.session.expire_all()
+    order = order_services.for_buyer(buyer_id, order_no)
+    return order_detail_payload(order, order_services.timeline(order.id))
+
+
+def _decode_images(raw: list[str]) -> list[bytes]:
+    images = []
+    for i, text in enumerate(raw):
+        text = (text or "").strip()
+        if text.startswith("data:") and "," in text:  # a data URL from a web view
+            text = text.split(",", 1)[1]
+        try:
+            images.append(base64.b64decode(text, validate=True))
+        except (binascii.Error, ValueError):
+            raise ValidationError(_("图片格式不正确"), code="invalid_image",
+                                  fields={f"images.{i}": _("图片格式不正确")}) from None
+    return images
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+@blp.post("")
+@blp.arguments(CheckoutInSchema)
+@blp.response(201, CheckoutOutSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="address_not_found: not the buyer's address")
+@blp.alt_response(409, schema=ErrorSchema, description="out_of_stock (with skus), product_unavailable")
+@blp.alt_response(422, schema=ErrorSchema)
+@blp.doc(security=BEARER)
+@token_required
+def submit(data):
+    """Submit a checkout: one payment for all, one order per shop, stock reserved.
+
+    The same `idempotency_key` again answers 201 with the first checkout's payment and
+    orders (as they are now) and creates nothing."""
+    buyer = api_user()
+    with transaction():
+        payment = checkout.submit(buyer, [(i["sku_id"], i["quantity"]) for i in data["items"]],
+                                  data["address_id"], data["notes"], data["idempotency_key"],
+                                  from_cart=data["from_cart"])
+        payment_id = payment.id
+    db.session.expire_all()
+    return checkout_payload(db.session.get(Payment, payment_id))
+
+
+@blp.get("")
+@blp.arguments(OrderListArgsSchema, location="query")
+@blp.response(200, OrderPageSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+@blp.doc(security=BEARER)
+@token_required
+def list_orders(args):
+    """The buyer's orders, newest first, by tab (`status`)."""
+    page = queries.for_buyer(api_user().id, args["status"], args["page"], args["per_page"])
+    trade_nos = {row.id: row.out_trade_no for row in db.session.execute(
+        sa.select(Payment.id, Payment.out_trade_no).where(Payment.id.in_({o.payment_id for o in page.items})))}
+    return {"items": [order_payload(o, trade_nos.get(o.payment_id)) for o in page.items],
+            "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+@blp.get("/<order_no>")
+@blp.response(200, OrderDetailSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(security=BEARER)
+@token_required
+def get_order(order_no: str):
+    """One of the buyer's orders: items, amounts, address, shipment and timeline."""
+    return _detail(api_user().id, order_no)
+
+
+@blp.post("/<order_no>/cancel")
+@blp.response(200, OrderDetailSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="cannot_cancel: already paid (apply for a refund instead)")
+@blp.doc(security=BEARER)
+@token_required
+def cancel(order_no: str):
+    """Cancel an unpaid order; its reserved stock goes back."""
+    buyer_id = api_user().id
+    with transaction():
+        order_services.cancel_by_buyer(buyer_id, order_no)
+    return _detail(buyer_id, order_no)
+
+
+@blp.post("/<order_no>/confirm-receipt")
+@blp.response(200, OrderDetailSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="cannot_confirm: not shipped")
+@blp.doc(security=BEARER)
+@token_required
+def confirm_receipt(order_no: str):
+    """确认收货: a shipped order becomes received (and reviewable)."""
+    buyer_id = api_user().id
+    with transaction():
+        order_services.confirm_receipt(buyer_id, order_no)
+    return _detail(buyer_id, order_no)
+
+
+@blp.get("/<order_no>/tracking")
+@blp.response(200, TrackingSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="not_shipped")
+@blp.doc(security=BEARER)
+@token_required
+def tracking(order_no: str):
+    """The shipment's carrier, number and tracking events (newest first)."""
+    order = order_services.for_buyer(api_user().id, order_no)
+    if order.shipment is None:
+        raise Conflict(_("订单尚未发货"), code="not_shipped")
+    data = shipment_payload(order.shipment)
+    data["events"] = [{"occurred_at": e.occurred_at, "location": e.location, "description": e.description}
+                      for e in shipping.events_for(order)]
+    return data
+
+
+@blp.post("/<order_no>/reviews")
+@blp.arguments(ReviewInSchema)
+@blp.response(201, ReviewOutSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="order_not_found, order_item_not_found")
+@blp.alt_response(409, schema=ErrorSchema, description="not_received, already_reviewed")
+@blp.alt_response(422, schema=ErrorSchema)
+@blp.doc(security=BEARER)
+@token_required
+def review(data, order_no: str):
+    """Review one item of a received order, once."""
+    buyer_id = api_user().id
+    images = _decode_images(data["images"])
+    with transaction():
+        order = order_services.for_buyer(buyer_id, order_no)
+        if data["item_id"] not in {item.id for item in order.items}:
+            raise NotFound(_("订单商品不存在"), code="order_item_not_found")
+        created = reviews.create(buyer_id, data["item_id"], data["rating"], data["text"], images=images,
+                                 anonymous=data["anonymous"])
+        out = {"id": created.id, "item_id": created.order_item_id, "rating": created.rating, "text": created.text,
+               "anonymous": created.anonymous, "image_count": len(created.images or []),
+               "created_at": created.created_at}
+    return out
