@@ -23,6 +23,7 @@ from app.core import settings as platform_settings
 from app.core.clock import utcnow
 from app.core.db import guarded_update
 from app.core.errors import Conflict, NotFound, StaleState
+from app.core.jobs import enqueue_after_commit
 from app.extensions import db
 from app.inventory import services as stock
 from app.merchants.models import MerchantMember
@@ -91,9 +92,15 @@ def _close_payment_if_empty(payment_id: int) -> None:
     open_orders = db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
         Order.payment_id == payment_id, Order.status != OrderStatus.CANCELLED))
     if open_orders == 0:
-        db.session.execute(sa.update(Payment).where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
-                           .values(status=PaymentStatus.CLOSED, closed_at=utcnow())
-                           .execution_options(synchronize_session=False))
+        closed = db.session.execute(
+            sa.update(Payment).where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+            .values(status=PaymentStatus.CLOSED, closed_at=utcnow())
+            .returning(Payment.provider, Payment.out_trade_no).execution_options(synchronize_session=False)).first()
+        if closed is not None and closed.provider:
+            # Close the trade at its gateway too, so the open QR code / pay page cannot take the money
+            # (best effort: a payment that still arrives is refunded).
+            from app.payments.services import close_at_gateway
+            enqueue_after_commit(close_at_gateway, closed.provider, closed.out_trade_no, queue="low")
 
 
 def _cancel(order: Order, reason: CancelReason, actor_id: int | None, note: str | None = None) -> Order:

@@ -215,3 +215,33 @@ def test_without_its_secret_the_sandbox_does_not_exist(app, monkeypatch, gateway
         gateway_for("sandbox").start(buyer, payment)
     assert caught.value.code == "provider_unavailable"
     assert (fresh_payment(payment.id).status, fresh_payment(payment.id).provider) == ("pending", None)
+
+
+# --- a payment whose orders are all cancelled is closed at its gateway too -------------------------
+
+@pytest.mark.parametrize("provider", ["wechatpay", "alipay"])
+@pytest.mark.parametrize("how", ["buyer", "timeout"])
+def test_cancelling_every_order_closes_the_trade_at_the_gateway(provider, how, gateway_for, checkout, run_jobs):
+    """Otherwise the buyer could still pay the cancelled orders from the open QR code or page."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa_
+
+    from app.core.clock import utcnow
+    from app.core.jobs import get_queue
+    from app.orders import tasks as order_tasks
+    from app.orders.models import Order
+
+    gateway = native(gateway_for(provider))
+    buyer, payment, _skus, _c = checkout(gateway)
+    order = orders_of(payment.id)[0]
+    if how == "buyer":
+        with transaction():
+            order_services.cancel_by_buyer(buyer.id, order.order_no)
+    else:
+        db.session.execute(sa_.update(Order).where(Order.id == order.id)
+                           .values(pay_expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+        get_queue("default").enqueue(order_tasks.sweep_unpaid)
+    run_until(run_jobs, lambda: trade_state(gateway, payment.out_trade_no) in ("CLOSED", "TRADE_CLOSED"))
+    assert fresh_payment(payment.id).status == "closed"
