@@ -23,6 +23,8 @@ BADGE_CLASSES = {
 ME_TAB_ENDPOINTS = ("shop.me", "shop.profile", "shop.security", "shop.address", "shop.message", "shop.bind",
                     "shop.unbind", "distributor.")
 TAB_ENDPOINTS = {"shop.home": "home", "shop.categories": "categories", "shop.cart": "cart"}
+# 我的订单 and its pages sit under 我的 too.
+ORDER_ENDPOINT_PREFIXES = ("shop.order", "shop.review", "shop.pay")
 
 
 def shop_tab(endpoint: str | None) -> str | None:
@@ -31,7 +33,7 @@ def shop_tab(endpoint: str | None) -> str | None:
         return None
     if endpoint in TAB_ENDPOINTS:
         return TAB_ENDPOINTS[endpoint]
-    return "me" if endpoint.startswith(ME_TAB_ENDPOINTS) else None
+    return "me" if endpoint.startswith(ME_TAB_ENDPOINTS + ORDER_ENDPOINT_PREFIXES) else None
 
 
 def badge_class(status: str | None) -> str:
@@ -68,8 +70,21 @@ def init_app(app: Flask) -> None:
 
             return count(current_user.id) if current_user.is_authenticated else 0
 
+        def cart_count() -> int:
+            """The tab bar's cart badge: lines in the signed-in shopper's cart (one query, when drawn)."""
+            if not current_user.is_authenticated:
+                return 0
+            from flask import g
+
+            from app.orders.cart import count_lines
+
+            if "cart_count" not in g:  # the tab bar and the product page's action bar share one query
+                g.cart_count = count_lines(current_user.id)
+            return g.cart_count
+
         return {
             "unread_count": unread_count,
+            "cart_count": cart_count,
             "current_locale": str(get_locale()),
             "can": lambda perm: policies.can(current_user, perm),
             "static_vendor": lambda path: url_for("static", filename=f"vendor/{path}"),

@@ -355,3 +355,13 @@ document.addEventListener("change", function (event) {
   var shown = document.querySelector("[data-sku-selected]");
   if (label && shown) shown.textContent = label.querySelector(".sku-name").textContent;
 });
+
+// Quantity steppers: <button data-qty-step="-1|1"> inside .qty-stepper moves its number input within min..max.
+document.addEventListener("click", function (event) {
+  var btn = event.target.closest ? event.target.closest("[data-qty-step]") : null;
+  if (!btn) return;
+  var input = btn.closest(".qty-stepper").querySelector("input[type=number]");
+  var min = parseInt(input.min, 10) || 1, max = parseInt(input.max, 10) || 999;
+  var value = (parseInt(input.value, 10) || min) + parseInt(btn.getAttribute("data-qty-step"), 10);
+  input.value = Math.max(min, Math.min(max, value));
+});

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 REQUIRED = _l("必填")
@@ -65,3 +65,11 @@ class AddressForm(FlaskForm):
     district_code = StringField(_l("区县"), validators=[DataRequired(REQUIRED)])
     detail = StringField(_l("详细地址"), validators=[DataRequired(REQUIRED), Length(max=120)])
     is_default = BooleanField(_l("设为默认地址"))
+
+
+class ReviewForm(FlaskForm):
+    # 1–5 stars, drawn as radio buttons; the service says when none is chosen.
+    rating = StringField(_l("评分"))
+    text = TextAreaField(_l("评价内容"), validators=[Length(max=500)])
+    images = MultipleFileField(_l("晒图"))
+    anonymous = BooleanField(_l("匿名评价"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask import render_template, request
+from flask import render_template, request, send_file
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.catalog import categories as category_service
@@ -124,7 +125,41 @@ def product_page(product_id: int):
         "stock": s.stock,
     } for s in skus]
     total_stock = sum(s.stock for s in skus)
+    from app.orders import reviews
     from app.web.shop.views_shops import logo_name
 
     return render_template("shop/catalog/product.html", product=product, merchant=merchant, logo=logo_name(merchant),
-                           skus=sku_rows, promo_live=promo_live, total_stock=total_stock, now=utcnow())
+                           skus=sku_rows, promo_live=promo_live, total_stock=total_stock, now=utcnow(),
+                           rating=reviews.summary(product.id), latest_reviews=reviews.for_product(product.id, 1, 3).items,
+                           review_name=reviews.display_name)
+
+
+@bp.get("/products/<int:product_id>/reviews")
+def product_reviews(product_id: int):
+    """全部评价: every visible review of a product, newest first, paginated."""
+    from app.orders import reviews
+
+    try:
+        product = queries.visible_product(product_id)
+    except NotFound as exc:
+        return render_template("shop/catalog/unavailable.html", message=exc.message), 404
+    return render_template("shop/catalog/reviews.html", product=product, rating=reviews.summary(product.id),
+                           page=reviews.for_product(product.id, request.args.get("page", 1), 10),
+                           review_name=reviews.display_name)
+
+
+@bp.get("/media/reviews/<int:order_id>/<name>")
+def review_image(order_id: int, name: str):
+    """Review photos are public while their review is shown on the product page."""
+    import sqlalchemy as sa
+
+    from app.core import storage
+    from app.orders.models import OrderItem, Review
+
+    key = f"reviews/{order_id}/{name}"
+    shown = db.session.scalars(sa.select(Review.images).join(OrderItem, OrderItem.id == Review.order_item_id)
+                               .where(OrderItem.order_id == order_id, Review.visible)).all()
+    if not any(key in (img.get("key"), img.get("thumb_key")) for images in shown for img in images or []):
+        raise NotFound(_("图片不存在"), code="image_not_found")
+    path, content_type = storage.open_stored(key)
+    return send_file(path, mimetype=content_type, max_age=86400)

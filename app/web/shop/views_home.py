@@ -1,5 +1,4 @@
-"""Home, category entry and cart placeholders until the catalog and orders
-issues fill them, plus serving uploaded images."""
+"""Home and category entry, plus serving uploaded images."""
 from __future__ import annotations
 
 from flask import render_template, send_file
@@ -38,11 +37,6 @@ def categories():
         current_id = 0
     current = next((c for c in tree if c["id"] == current_id), tree[0] if tree else None)
     return render_template("shop/categories.html", tree=tree, current=current)
-
-
-@bp.get("/cart")
-def cart():
-    return render_template("shop/cart.html")
 
 
 @bp.get("/media/avatars/<name>")

@@ -121,7 +121,7 @@ def test_product_page_shows_each_sku_price_and_stock(client, make_product):
     resp = client.get(f"/products/{product.id}")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    for text in ("纯棉T恤", "款0", "库存 12", "款1", "已售罄", "已售 2.3万", "¥", "109", "即将开放", "进店逛逛",
+    for text in ("纯棉T恤", "款0", "库存 12", "款1", "已售罄", "已售 2.3万", "¥", "109", "加入购物车", "进店逛逛",
                  f"/shops/{product.merchant_id}", "还没有评价"):
         assert text in html, text
     assert f'value="{skus[1].id}" class="visually-hidden" disabled' in html
