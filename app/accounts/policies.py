@@ -19,6 +19,9 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "merchants.penalise": {AdminRole.OPERATOR},
     "catalog.manage": {AdminRole.OPERATOR},
     "products.review": {AdminRole.OPERATOR},
+    "orders.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "payments.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "reviews.moderate": {AdminRole.OPERATOR},
 }
 
 

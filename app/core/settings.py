@@ -26,6 +26,8 @@ class SettingDefinition:
     default: Any
     help: Any = ""
     validate: Callable[[Any], None] | None = None
+    # (value, label) pairs: the settings page shows a select; any other value is refused.
+    choices: tuple[tuple[str, Any], ...] = ()
 
 
 def _positive(value: int) -> None:
@@ -74,8 +76,9 @@ def _between(low: int, high: int) -> Callable[[int], None]:
 # Orders
 define(SettingDefinition(
     "stock_deduction", _l("库存扣减方式"), str, "on_order",
-    _l("on_order：下单即锁定库存，取消或超时释放；on_payment：付款成功时扣减，库存不足则自动取消并退款"),
+    _l("下单减库存：下单即锁定库存，取消或超时释放；付款减库存：付款成功时扣减，库存不足则自动取消并退款"),
     validate=_one_of("on_order", "on_payment"),
+    choices=(("on_order", _l("下单减库存")), ("on_payment", _l("付款减库存"))),
 ))
 define(SettingDefinition(
     "order_payment_timeout_minutes", _l("未付款订单自动取消（分钟）"), int, 30, validate=_between(5, 1440),
@@ -117,6 +120,8 @@ def put(key: str, raw: Any, actor) -> Any:
         raise ValidationError(f"unknown setting {key}")
     definition = DEFINITIONS[key]
     value = coerce(definition, raw)
+    if definition.choices and value not in {v for v, _label in definition.choices}:
+        raise ValidationError(str(_l("取值无效")), fields={key: str(_l("请从列表中选择"))})
     if definition.validate:
         try:
             definition.validate(value)

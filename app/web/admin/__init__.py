@@ -9,7 +9,9 @@ from app.web.admin import (  # noqa: E402,F401
     views_jobs,
     views_merchant_review,
     views_merchants,
+    views_orders,
     views_product_review,
+    views_reviews,
     views_system,
     views_users,
 )

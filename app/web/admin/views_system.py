@@ -84,7 +84,9 @@ def settings():
         try:
             with transaction():
                 for key, definition in platform_settings.DEFINITIONS.items():
-                    raw = request.form.get(key, "off" if definition.kind is bool else "")
+                    if definition.kind is not bool and key not in request.form:
+                        continue  # a field the form did not send keeps its value (an unticked box is "off")
+                    raw = request.form.get(key, "off")
                     platform_settings.put(key, raw, current_user._get_current_object())
             flash(_("设置已保存"), "success")
             return redirect(url_for("admin.settings"))

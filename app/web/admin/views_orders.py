@@ -1,0 +1,161 @@
+"""Admin orders and payments (read-only back office pages): every order with
+search and filters and its full detail (timeline, items, payment, shipment,
+refunds); payments with their orders, refunds and every gateway notification
+for the trade; and the notification log with its outcomes, so an operator sees
+forged, tampered or mismatched deliveries. Lists run a fixed number of queries
+whatever the page size."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import User
+from app.core.htmx import is_htmx
+from app.core.pagination import paginate
+from app.extensions import db
+from app.merchants.models import Merchant
+from app.orders import queries, shipping
+from app.orders import services as order_services
+from app.orders.models import Order
+from app.payments.models import Payment, PaymentNotification, Refund
+from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
+from app.web.admin import bp
+from app.web.auth import admin_required
+from app.web.merchant.views_orders import order_helpers, parse_filters
+
+PAYMENT_STATUS_LABELS = {PaymentStatus.PENDING: _l("待支付"), PaymentStatus.PAID: _l("已支付"),
+                         PaymentStatus.CLOSED: _l("已关闭")}
+REFUND_STATUS_LABELS = {RefundStatus.PENDING: _l("退款中"), RefundStatus.SUCCEEDED: _l("已退款"),
+                        RefundStatus.FAILED: _l("退款失败")}
+OUTCOME_LABELS = {
+    NotificationOutcome.APPLIED: _l("已入账"), NotificationOutcome.DUPLICATE: _l("重复通知"),
+    NotificationOutcome.REJECTED: _l("已拒绝（验签失败）"), NotificationOutcome.AMOUNT_MISMATCH: _l("金额不符"),
+    NotificationOutcome.UNKNOWN_TRADE: _l("未知交易"), NotificationOutcome.FAILED_PAYMENT: _l("支付失败"),
+    NotificationOutcome.REFUNDED: _l("到账后退回"),
+}
+# Green for money in, grey for harmless repeats, red for what an operator should look at.
+OUTCOME_BADGES = {
+    NotificationOutcome.APPLIED: "success", NotificationOutcome.DUPLICATE: "secondary",
+    NotificationOutcome.REJECTED: "danger", NotificationOutcome.AMOUNT_MISMATCH: "danger",
+    NotificationOutcome.UNKNOWN_TRADE: "warning", NotificationOutcome.FAILED_PAYMENT: "warning",
+    NotificationOutcome.REFUNDED: "info",
+}
+PROVIDER_LABELS = {"sandbox": _l("沙箱"), "wechatpay": _l("微信支付"), "alipay": _l("支付宝")}
+REFUND_BADGES = {RefundStatus.PENDING: "secondary", RefundStatus.SUCCEEDED: "success", RefundStatus.FAILED: "danger"}
+
+
+def payment_helpers() -> dict:
+    return {
+        "payment_status_label": lambda s: str(PAYMENT_STATUS_LABELS.get(s, s)),
+        "refund_status_label": lambda s: str(REFUND_STATUS_LABELS.get(s, s)),
+        "refund_badge": lambda s: REFUND_BADGES.get(s, "secondary"),
+        "outcome_label": lambda s: str(OUTCOME_LABELS.get(s, s or "—")),
+        "outcome_badge": lambda s: OUTCOME_BADGES.get(s, "secondary"),
+        "provider_label": lambda s: str(PROVIDER_LABELS.get(s, s or "—")),
+        "outcome_labels": OUTCOME_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
+    }
+
+
+def _wants_table(target: str) -> bool:
+    return is_htmx() and request.headers.get("HX-Target") == target
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+@bp.get("/orders")
+@admin_required("orders.view")
+def orders():
+    filters, values, errors = parse_filters(request.args, None)
+    merchant_id = request.args.get("merchant_id", type=int)
+    filters.merchant_id = merchant_id
+    values["merchant_id"] = merchant_id or ""
+    page = queries.for_admin(filters, request.args.get("page", 1), request.args.get("per_page", 30))
+    merchants = db.session.execute(sa.select(Merchant.id, Merchant.name).order_by(Merchant.name)).all()
+    args = {k: v for k, v in values.items() if v and not (k == "status" and v == "all")}
+    context = {"page": page, "values": values, "errors": errors, "args": args, "merchants": merchants,
+               **order_helpers()}
+    if _wants_table("orders-table"):
+        return render_template("admin/orders/_table.html", **context)
+    return render_template("admin/orders/index.html", **context)
+
+
+@bp.get("/orders/<order_no>")
+@admin_required("orders.view")
+def orders_detail(order_no: str):
+    order = db.session.scalar(sa.select(Order).where(Order.order_no == order_no)
+                              .options(selectinload(Order.items), selectinload(Order.shipment),
+                                       selectinload(Order.buyer), selectinload(Order.merchant),
+                                       selectinload(Order.payment)))
+    if order is None:
+        abort(404)
+    refunds = list(db.session.scalars(sa.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)))
+    return render_template("admin/orders/detail.html", order=order, events=order_services.timeline(order.id),
+                           tracking=shipping.events_for(order), refunds=refunds, manage=False,
+                           **order_helpers(), **payment_helpers())
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+@bp.get("/payments")
+@admin_required("payments.view")
+def payments():
+    status = request.args.get("status", "")
+    status = status if status in tuple(PaymentStatus) else ""
+    q = (request.args.get("q") or "").strip()[:64]
+    page = queries.payments_for_admin(q, status or None, request.args.get("page", 1),
+                                      request.args.get("per_page", 30))
+    values = {"status": status, "q": q}
+    context = {"page": page, "values": values, "args": {k: v for k, v in values.items() if v},
+               **payment_helpers(), **order_helpers()}
+    if _wants_table("payments-table"):
+        return render_template("admin/payments/_table.html", **context)
+    return render_template("admin/payments/index.html", **context)
+
+
+@bp.get("/payments/notifications")
+@admin_required("payments.view")
+def payment_notifications():
+    outcome = request.args.get("outcome", "")
+    outcome = outcome if outcome in tuple(NotificationOutcome) else ""
+    q = (request.args.get("q") or "").strip()[:32]
+    stmt = sa.select(PaymentNotification).order_by(PaymentNotification.received_at.desc(),
+                                                   PaymentNotification.id.desc())
+    if outcome:
+        stmt = stmt.where(PaymentNotification.outcome == outcome)
+    if q:
+        stmt = stmt.where(PaymentNotification.out_trade_no == q)
+    page = paginate(stmt, request.args.get("page", 1), request.args.get("per_page", 30))
+    values = {"outcome": outcome, "q": q}
+    context = {"page": page, "values": values, "args": {k: v for k, v in values.items() if v},
+               **payment_helpers()}
+    if _wants_table("notifications-table"):
+        return render_template("admin/payments/_notifications_table.html", **context)
+    return render_template("admin/payments/notifications.html", **context)
+
+
+@bp.get("/payments/<out_trade_no>")
+@admin_required("payments.view")
+def payments_detail(out_trade_no: str):
+    payment = db.session.scalar(sa.select(Payment).where(Payment.out_trade_no == out_trade_no)
+                                .options(selectinload(Payment.orders).selectinload(Order.items),
+                                         selectinload(Payment.orders).selectinload(Order.merchant)))
+    if payment is None:
+        abort(404)
+    refunds = list(db.session.scalars(sa.select(Refund).where(Refund.payment_id == payment.id).order_by(Refund.id)))
+    # Verified rows carry the trade number; a refused (forged or malformed) one does not, because
+    # nothing in it is trusted, so those are found by the number in their raw body. Only rows
+    # received since the payment was created can mention it, which bounds the scan by time.
+    claimed = sa.and_(PaymentNotification.out_trade_no.is_(None), PaymentNotification.verified.is_(False),
+                      PaymentNotification.received_at >= payment.created_at,
+                      PaymentNotification.body.contains(payment.out_trade_no, autoescape=True))
+    notifications = list(db.session.scalars(
+        sa.select(PaymentNotification).where(sa.or_(PaymentNotification.out_trade_no == payment.out_trade_no,
+                                                    claimed))
+        .order_by(PaymentNotification.received_at.desc(), PaymentNotification.id.desc())))
+    buyer = db.session.get(User, payment.buyer_id)
+    orders_by_id = {o.id: o for o in payment.orders}
+    return render_template("admin/payments/detail.html", payment=payment, refunds=refunds, buyer=buyer,
+                           notifications=notifications, orders_by_id=orders_by_id,
+                           **payment_helpers(), **order_helpers())
