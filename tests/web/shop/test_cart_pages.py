@@ -24,14 +24,14 @@ def test_add_from_product_page_over_htmx_updates_badge_and_toasts(client, make_u
     assert response.status_code == 200
     assert "已加入购物车" in response.headers["HX-Trigger"].encode().decode("unicode_escape")
     body = response.get_data(as_text=True)
-    assert 'id="cart-badge-tab"' in body and 'hx-swap-oob="true"' in body and ">1</span>" in body
+    assert 'id="cart-badge-tab"' in body and 'hx-swap-oob="true"' in body and ">1</sup>" in body
     client.post("/cart/add", data={"sku_id": sku.id, "quantity": "1"}, headers=HX)
     assert _lines(user) == {sku.id: (3, True)}
     # the badge counts lines, on every page's tab bar
     client.post("/cart/add", data={"sku_id": product.skus[1].id, "quantity": "1"})
     home = client.get("/").get_data(as_text=True)
     assert 'id="cart-badge-tab" class="badge rounded-pill bg-brand unread-badge"' in home
-    assert client.get("/cart/badge").get_data(as_text=True).strip().endswith(">2</span>")
+    assert client.get("/cart/badge").get_data(as_text=True).strip().endswith(">2</sup>")
 
 
 def test_add_refusals_change_nothing(client, make_user, login, make_product):
@@ -132,7 +132,7 @@ def test_select_line_shop_and_all_then_remove(client, make_user, login, make_pro
     body = client.post("/cart/select-all", data={"selected": "0"}, headers=HX).get_data(as_text=True)
     assert "已选 0 件" in body and "disabled>结算" in body.replace("\n", "").replace(" disabled>", " disabled>")
     body = client.post(f"/cart/items/{item_a.id}/remove", headers=HX).get_data(as_text=True)
-    assert a.id not in _lines(user) and ">2</span>" in body  # badge redrawn out of band
+    assert a.id not in _lines(user) and ">2</sup>" in body  # badge redrawn out of band
     client.post("/cart/select-all", data={"selected": "1"})
     for sku in (b, c):
         item = db.session.scalar(sa.select(CartItem).where(CartItem.sku_id == sku.id))

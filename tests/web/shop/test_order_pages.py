@@ -25,7 +25,7 @@ def test_tabs_filter_and_count(client, make_user, login, buyer_order):
     for title in ("待付款的杯子", "待发货的毛巾", "路上的台灯", "收到的拖鞋"):
         assert title in html
     assert "别人的订单" not in html
-    assert 'bg-brand ms-1">1</span>' in html  # tab badges
+    assert 'bg-brand unread-badge">1</span>' in html  # tab badges
     for tab, expected, action in (("pending_payment", unpaid, "去支付"), ("to_ship", paid, "查看详情"),
                                   ("to_receive", shipped, "确认收货"), ("to_review", received, "评价")):
         page = client.get(f"/orders?tab={tab}").get_data(as_text=True)
