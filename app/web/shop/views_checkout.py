@@ -177,6 +177,9 @@ def checkout_submit():
     state = {"key": key, "address_id": form.get("address_id"), "provider": provider, "notes": notes}
 
     def again(status: int, **extra):
+        if not items:
+            flash(extra.get("message") or _("请先在购物车中选择要结算的商品"), "warning")
+            return redirect(url_for("shop.cart"))
         try:
             return _page(items, from_cart, buy_args, status=status, **state, **extra)
         except Conflict as exc:
@@ -214,7 +217,7 @@ def checkout_submit():
         return again(422, errors={"address_id": _("请选择收货地址")})
     except ValidationError as exc:
         fields = dict(exc.fields or {})
-        return again(422, errors=fields, message=None if fields else exc.message)
+        return again(422, errors=fields, message=exc.message if not fields or not items else None)
     failure = url_for("shop.order_detail", order_no=payment.orders[0].order_no) if payment.orders \
         else url_for("shop.orders")
     return start_payment(payment.out_trade_no, provider, failure)

@@ -209,3 +209,13 @@ def test_payment_result_waits_then_shows_paid(client, make_user, login, make_pro
     partial = client.get(url, headers=HX).get_data(as_text=True)
     assert "支付成功" in partial and "<html" not in partial and "every 2s" not in partial
     assert "支付成功" in client.get(url + "?failed=1").get_data(as_text=True)  # paid wins over a stale failure
+
+
+def test_submit_with_nothing_selected_goes_back_to_the_cart(client, make_user, login, make_address):
+    user = make_user()
+    login(user)
+    address = make_address(user)
+    response = client.post("/checkout", data={"key": "a" * 32, "address_id": address.id, "provider": "sandbox"})
+    assert response.status_code == 302 and response.headers["Location"] == "/cart"
+    assert "请选择要购买的商品" in client.get("/cart").get_data(as_text=True)
+    assert _count(Payment) == 0
