@@ -10,6 +10,7 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
+from app.orders import queries as order_queries
 from app.web.forms import attach_errors
 from app.web.shop import bp
 from app.web.shop.forms import AddressForm, BindPhoneForm, ChangePasswordForm, EmailStartForm, ProfileForm
@@ -23,7 +24,7 @@ def me_user():
 @bp.get("/me")
 @login_required
 def me():
-    return render_template("shop/account/me.html")
+    return render_template("shop/account/me.html", order_counts=order_queries.buyer_counts(current_user.id))
 
 
 @bp.route("/me/profile", methods=["GET", "POST"])

@@ -136,3 +136,17 @@ def test_pay_again_chooses_a_gateway(client, make_user, login, buyer_order):
     assert response.headers["Location"] == f"/orders/{order.order_no}/pay"
     paid = buyer_order(buyer, "paid")
     assert client.get(f"/orders/{paid.order_no}/pay").headers["Location"] == f"/orders/{paid.order_no}"
+
+
+def test_me_page_links_each_order_tab_with_its_count(client, make_user, login, buyer_order):
+    buyer = make_user()
+    buyer_order(buyer, "paid")
+    buyer_order(buyer, "paid")
+    buyer_order(buyer, "shipped")
+    login(buyer)
+    html = client.get("/me").get_data(as_text=True)
+    for tab, count in (("to_ship", "2"), ("to_receive", "1")):
+        link = html[html.index(f'href="/orders?tab={tab}"'):]
+        assert link[:link.index("</a>")].count(f'unread-badge">{count}</sup>') == 1, tab
+    pending = html[html.index('href="/orders?tab=pending_payment"'):]
+    assert "unread-badge" not in pending[:pending.index("</a>")]
