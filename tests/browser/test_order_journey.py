@@ -88,7 +88,7 @@ def test_two_shops_one_checkout_sandbox_pay_ship_track_confirm_review(
     # --- the sandbox gateway -----------------------------------------------------------
     expect(shopper).to_have_url(re.compile(r"/payments/sandbox/P\d+"))
     snap(shopper, "order-sandbox-pay")
-    shopper.get_by_role("button", name=re.compile(r"^支付 ")).click()
+    shopper.get_by_role("button", name=re.compile(r"^确认支付 ")).click()
     expect(shopper.get_by_role("heading", name="支付成功")).to_be_visible()
     snap(shopper, "order-paid")
 
