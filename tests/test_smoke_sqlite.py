@@ -36,9 +36,15 @@ login_page = client.get("/login").get_data(as_text=True)
 resp = client.post("/login", data={"mode": "password", "account": "13800000001", "password": "demo1234",
                                    "csrf_token": token(login_page)})
 out["POST /login"] = {"status": resp.status_code, "text": resp.headers.get("Location", "")}
-for path in ["/me", "/me/addresses", "/admin/"]:
+for path in ["/me", "/me/addresses", "/admin/", "/admin/orders", "/admin/payments"]:
     resp = client.get(path)
     out["signed in " + path] = {"status": resp.status_code, "text": resp.get_data(as_text=True)[:200000]}
+shopper = app.test_client()
+resp = shopper.post("/login", data={"mode": "password", "account": "13900000001", "password": "demo1234",
+                                    "csrf_token": token(shopper.get("/login").get_data(as_text=True))})
+for path in ["/orders", "/orders?tab=to_review", "/cart"]:
+    resp = shopper.get(path)
+    out["shopper " + path] = {"status": resp.status_code, "text": resp.get_data(as_text=True)[:200000]}
 json.dump(out, sys.stdout)
 """
 
@@ -104,6 +110,8 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
         "/": 200, "/login": 200, "/register": 200, "/categories": 200, "/cart": 200, "/healthz": 200,
         "/api/v1/openapi.json": 200, "/api/v1/docs": 200,
         "POST /login": 302, "signed in /me": 200, "signed in /me/addresses": 200, "signed in /admin/": 200,
+        "signed in /admin/orders": 200, "signed in /admin/payments": 200,
+        "shopper /orders": 200, "shopper /orders?tab=to_review": 200, "shopper /cart": 200,
     }
     health = json.loads(pages["/healthz"]["text"])
     assert health["checks"]["database"] == "ok" and health["checks"]["redis"].startswith("not configured")
@@ -112,3 +120,6 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     assert "平台管理员" in pages["signed in /me"]["text"]
     assert "新增收货地址" in pages["signed in /me/addresses"]["text"]
     assert "工作台" in pages["signed in /admin/"]["text"]
+    # the demo orders, made on SQLite by the same checkout, payment and shipping code
+    assert pages["shopper /orders"]["text"].count('order-card"') == 6
+    assert pages["shopper /orders?tab=to_review"]["text"].count('order-card"') == 1
