@@ -49,7 +49,14 @@ def run(app, timed):
     indexed = timed(search, 30) * 1000
     db.session.execute(sa.text("SET enable_bitmapscan = off"))
     db.session.execute(sa.text("SET enable_indexscan = off"))
-    scanned = timed(search, 30) * 1000
+    # psycopg prepares a statement after a few runs, and a prepared plan outlives
+    # the SETs above: the scan gets its own statement text, so it is planned anew.
+    scan_query = sa.select(sa.func.count(Product.id).label("scanned")).where(Product.search_text.ilike(f"%{QUERY}%"))
+
+    def scan():
+        db.session.scalar(scan_query)
+
+    scanned = timed(scan, 30) * 1000
     db.session.rollback()
 
     def guarded():
