@@ -193,9 +193,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
             raise
         return existing
 
-    if mode == StockDeduction.ON_ORDER:
-        stock.reserve(items, ref=("payment", payment.out_trade_no))
-    else:
+    if mode == StockDeduction.ON_PAYMENT:
         short = [line for line in q.problems if line.problem in (order_lines.SOLD_OUT, order_lines.ABOVE_STOCK)]
         if short:
             raise stock.OutOfStock([stock.Shortfall(line.sku.id, line.quantity, line.sku.stock) for line in short])
@@ -225,6 +223,10 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
                              props={"order_no": order.order_no, "amount_fen": order.amount_fen}))
     if from_cart:
         cart.remove_skus(buyer.id, [sku_id for sku_id, _q in items])
+    if mode == StockDeduction.ON_ORDER:
+        # Last write before the commit: the SKU rows stay locked from here to the
+        # commit, so a flash sale's buyers queue on them as briefly as possible.
+        stock.reserve(items, ref=("payment", payment.out_trade_no))
     db.session.flush()
 
     from app.orders import tasks
