@@ -127,6 +127,9 @@ class Config:
     # Alipay payments reuse ALIPAY_APP_ID / ALIPAY_APP_PRIVATE_KEY / ALIPAY_PUBLIC_KEY / ALIPAY_GATEWAY_URL
     ALIPAY_SELLER_ID = env("ALIPAY_SELLER_ID")  # the 2088... partner id notifications must name
 
+    # Distribution: the platform's cap on the sum of the level rates (basis points; 3000 = 30%)
+    DISTRIBUTION_MAX_TOTAL_BP = env_int("DISTRIBUTION_MAX_TOTAL_BP", 3000)
+
     # Logistics tracking
     TRACKING_PROVIDER = env("TRACKING_PROVIDER", "manual")  # manual | kuaidi100
     KUAIDI100_BASE_URL = env("KUAIDI100_BASE_URL", "https://poll.kuaidi100.com")

@@ -5,6 +5,7 @@ backstop sweep for effects scheduled elsewhere: a lost job is only late.
 """
 from rq import cron
 
+from app.distribution.tasks import sweep_settlement
 from app.maintenance.tasks import purge_expired_codes, purge_expired_tokens
 from app.merchants.penalties import lift_expired_suspensions
 from app.orders.tasks import refresh_tracking, sweep_auto_confirm, sweep_complete, sweep_unpaid
@@ -19,3 +20,4 @@ cron.register(sweep_refunds, queue_name="default", interval=300)
 cron.register(sweep_auto_confirm, queue_name="low", interval=3600)
 cron.register(sweep_complete, queue_name="low", interval=3600)
 cron.register(refresh_tracking, queue_name="low", interval=1800)
+cron.register(sweep_settlement, queue_name="low", interval=3600)  # commissions due after receipt + delay

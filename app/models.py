@@ -3,6 +3,15 @@ from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, 
 from app.analytics.models import Event  # noqa: F401
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting  # noqa: F401
+from app.distribution.models import (  # noqa: F401
+    Commission,
+    DistributionRules,
+    Distributor,
+    DistributorEvent,
+    LedgerEntry,
+    ReferralBinding,
+    Withdrawal,
+)
 from app.inventory.models import LowStockAlert, StockMovement  # noqa: F401
 from app.merchants.models import (  # noqa: F401
     ApplicationEvent,

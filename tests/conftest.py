@@ -175,6 +175,9 @@ def run_jobs(app):
 
     def run() -> int:
         """Returns how many job executions the worker performed."""
+        # End the test session's savepoint first: the jobs' own sessions nest in the
+        # same connection, and a later rollback in the test must not undo their commits.
+        db.session.commit()
         client = app.extensions["redis"].client
         worker = CountingWorker(list(QUEUE_NAMES), connection=client)
         worker.flask_app = app

@@ -57,6 +57,12 @@ class Product(TimestampMixin, db.Model):
     promotion_price_fen: Mapped[int | None] = mapped_column()
     sales: Mapped[int] = mapped_column(default=0)
     search_text: Mapped[str] = mapped_column(sa.Text, default="")  # title, subtitle and tags; trigram-indexed
+    # Distribution: the merchant may leave a product out, or set its own rate per level
+    # (NULL: the platform's rate), always within the platform's caps.
+    distribution_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    commission_l1_bp: Mapped[int | None] = mapped_column()
+    commission_l2_bp: Mapped[int | None] = mapped_column()
+    commission_l3_bp: Mapped[int | None] = mapped_column()
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

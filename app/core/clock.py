@@ -4,14 +4,32 @@ Times are stored in UTC (timezone-aware) and shown in Asia/Shanghai.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+# Moved only by `travel` (tests): every "now" in the app, jobs included, comes
+# from `utcnow`, so a test can let days pass without touching stored dates.
+_offset = timedelta(0)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+@contextmanager
+def travel(delta: timedelta) -> Iterator[None]:
+    """Tests: the app's clock runs `delta` ahead inside the block."""
+    global _offset
+    before = _offset
+    _offset = before + delta
+    try:
+        yield
+    finally:
+        _offset = before
 
 
 def as_utc(value: datetime) -> datetime:

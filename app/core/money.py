@@ -43,6 +43,14 @@ def apply_rate(amount_fen: int, rate_bp: int) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def prorate(amount_fen: int, part: int, whole: int) -> int:
+    """amount x part / whole (a partial refund's share), rounded half up to the fen."""
+    if whole <= 0:
+        raise ValueError("whole must be positive")
+    exact = Decimal(int(amount_fen)) * Decimal(int(part)) / Decimal(int(whole))
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def format_yuan(fen: int | None) -> str:
     """The `|yuan` Jinja filter: "¥123.45"."""
     if fen is None:

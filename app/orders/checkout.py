@@ -30,6 +30,7 @@ from app.core import settings as platform_settings
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.core.jobs import schedule_after_commit
+from app.distribution import referrals
 from app.extensions import db
 from app.inventory import services as stock
 from app.merchants.models import Merchant
@@ -134,14 +135,6 @@ def _address_snapshot(address: Address) -> dict:
             "detail": address.detail}
 
 
-def referral_chain(buyer_id: int) -> list[int]:
-    """The buyer's promoter chain at order time (distributor ids, nearest first).
-
-    Empty until the distribution domain records bindings; orders keep whatever
-    it returns so commissions are computed from the chain as it was."""
-    return []
-
-
 def _unique(make, column) -> str:
     for _attempt in range(5):
         value = make()
@@ -198,7 +191,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
         if short:
             raise stock.OutOfStock([stock.Shortfall(line.sku.id, line.quantity, line.sku.stock) for line in short])
 
-    chain = referral_chain(buyer.id)
+    chain = referrals.snapshot_for(buyer.id)
     for shop in q.shops:
         order = Order(
             order_no=_unique(numbers.new_order_no, Order.order_no), buyer_id=buyer.id,

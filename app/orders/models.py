@@ -54,8 +54,9 @@ class Order(TimestampMixin, db.Model):
     shipping_fen: Mapped[int] = mapped_column(default=0)
     amount_fen: Mapped[int] = mapped_column(default=0)
     note: Mapped[str] = mapped_column(sa.String(200), default="")
-    # The buyer's promoter chain at order time ([distributor ids], nearest first) for distribution.
-    referral_snapshot: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The buyer's promoter chain at order time, for distribution:
+    # {"rules_version", "chain": [level-1, level-2, level-3 distributor id or None]} ({} when none).
+    referral_snapshot: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     stock_mode: Mapped[str] = mapped_column(sa.String(12))  # the stock_deduction setting at submit
     stock_state: Mapped[str] = mapped_column(sa.String(12), default=StockState.NONE)
     pay_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

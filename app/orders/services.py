@@ -24,6 +24,7 @@ from app.core.clock import utcnow
 from app.core.db import guarded_update
 from app.core.errors import Conflict, NotFound, StaleState
 from app.core.jobs import enqueue_after_commit
+from app.distribution import commissions
 from app.extensions import db
 from app.inventory import services as stock
 from app.merchants.models import MerchantMember
@@ -185,6 +186,7 @@ def settle_paid(payment: Payment) -> list[Order]:
             continue
         _count_sales(paid)
         _tell_merchant_paid(paid)
+        commissions.on_paid(paid)
         db.session.add(Event(type="pay", user_id=paid.buyer_id, merchant_id=paid.merchant_id,
                              props={"order_no": paid.order_no, "amount_fen": paid.amount_fen}))
     return to_refund
@@ -277,6 +279,7 @@ def confirm_receipt(buyer_id: int, order_no: str) -> Order:
 
 def _receive(order: Order, actor_id: int | None, note: str) -> Order:
     order = transition(order, OrderStatus.RECEIVED, actor_id, note, received_at=utcnow(), to_review=True)
+    commissions.start_settlement(order)
     if order.shipment is not None:
         db.session.execute(sa.update(Shipment).where(Shipment.id == order.shipment.id).values(delivered=True)
                            .execution_options(synchronize_session=False))

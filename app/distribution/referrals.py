@@ -1,0 +1,117 @@
+"""Referral bindings: who brought a buyer in, and the promoter chain an order keeps.
+
+Guarantees:
+- A buyer has at most one current binding (a partial unique index backs it).
+- Nobody binds to themselves, nor to a distributor in their own downline (that
+  would make the chain a cycle); codes of inactive distributors bind no one.
+- The binding mode decides whether a new link replaces the current binding:
+  `permanent` never, `days` once the binding has expired, `last_touch` always;
+  "new users only" binds only at registration.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.core.clock import utcnow
+from app.core.errors import Conflict, NotFound
+from app.distribution import distributors
+from app.distribution import rules as distribution_rules
+from app.distribution.models import Distributor, ReferralBinding
+from app.distribution.states import MAX_LEVELS, BindingMode, BindingSource, DistributorStatus
+from app.extensions import db
+
+
+def current_binding(buyer_id: int) -> ReferralBinding | None:
+    return db.session.scalar(sa.select(ReferralBinding).where(ReferralBinding.buyer_id == buyer_id,
+                                                              ReferralBinding.ended_at.is_(None)))
+
+
+def _ancestors(distributor: Distributor) -> list[int]:
+    """Ids of `distributor` and everyone above it (parent links), cycle-safe."""
+    seen: list[int] = []
+    node = distributor
+    while node is not None and node.id not in seen:
+        seen.append(node.id)
+        node = db.session.get(Distributor, node.parent_id) if node.parent_id else None
+    return seen
+
+
+def bind(user, code: str, source: str = BindingSource.LINK, is_new_user: bool = False) -> ReferralBinding | None:
+    """Bind `user` to the distributor whose code this is, if the rules allow; the
+    binding in force afterwards (None when distribution is off or the rules say no).
+
+    Raises NotFound for an unknown code and Conflict for a self or downline binding."""
+    rules = distribution_rules.current()
+    distributor = distributors.by_code(code)
+    if distributor is None:
+        raise NotFound(_("推荐码不存在"), code="invalid_code")
+    if not rules.enabled:
+        return None
+    if distributor.status != DistributorStatus.ACTIVE:
+        raise Conflict(_("该推荐人暂时不能邀请新用户"), code="distributor_inactive")
+    if distributor.user_id == user.id:
+        raise Conflict(_("不能绑定自己的推荐码"), code="cannot_bind_self")
+    own = distributors.for_user(user.id)
+    if own is not None and own.id in _ancestors(distributor):
+        raise Conflict(_("不能绑定自己团队成员的推荐码"), code="cannot_bind_downline")
+    now = utcnow()
+    existing = current_binding(user.id)
+    if existing is not None:
+        if existing.distributor_id == distributor.id:
+            return existing
+        if rules.binding_mode == BindingMode.PERMANENT:
+            return existing
+        if rules.binding_mode == BindingMode.DAYS and (existing.expires_at is None or existing.expires_at > now):
+            return existing
+    elif rules.bind_new_users_only and not is_new_user:
+        return None
+    if source not in {s.value for s in BindingSource}:
+        source = BindingSource.LINK
+    binding = ReferralBinding(buyer_id=user.id, distributor_id=distributor.id, source=source, bound_at=now,
+                              expires_at=now + timedelta(days=rules.binding_days)
+                              if rules.binding_mode == BindingMode.DAYS else None)
+    try:
+        with db.session.begin_nested():
+            if existing is not None:
+                existing.ended_at = now
+                db.session.flush()
+            db.session.add(binding)
+    except IntegrityError:
+        return current_binding(user.id)  # another request bound them a moment ago
+    return binding
+
+
+def snapshot_for(buyer_id: int) -> dict:
+    """The chain an order keeps: {"rules_version", "chain": [level-1, level-2, level-3 id or None]}.
+
+    Level 1 is the buyer's own distributor row when self-purchase commission is on
+    and they are active, else the distributor they are bound to; each next level
+    is the previous one's parent. Statuses are judged when the order is paid."""
+    rules = distribution_rules.current()
+    if not rules.enabled or rules.id is None:
+        return {}
+    first: Distributor | None = None
+    own = distributors.for_user(buyer_id)
+    if rules.self_purchase and own is not None and own.status == DistributorStatus.ACTIVE:
+        first = own
+    else:
+        binding = current_binding(buyer_id)
+        if binding is not None and (binding.expires_at is None or binding.expires_at > utcnow()):
+            first = db.session.get(Distributor, binding.distributor_id)
+    if first is None:
+        return {}
+    chain: list[int | None] = []
+    node: Distributor | None = first
+    for _level in range(rules.levels):
+        if node is None or node.id in chain:
+            chain.append(None)
+            node = None
+            continue
+        chain.append(node.id)
+        node = db.session.get(Distributor, node.parent_id) if node.parent_id else None
+    chain += [None] * (MAX_LEVELS - len(chain))
+    return {"rules_version": rules.id, "chain": chain}
