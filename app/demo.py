@@ -53,6 +53,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
             })
         _seed_merchants()
     _seed_catalog()
+    _seed_distribution()
     _seed_orders()
     return logins
 
@@ -293,6 +294,29 @@ def _seed_categories(Category) -> dict[str, int]:
             for k, (leaf_name, leaf_icon) in enumerate(leaf_specs):
                 leaves[leaf_name] = ensure(leaf_name, leaf_icon, mid.id, 3, k).id
     return leaves
+
+
+def _seed_distribution() -> None:
+    """Distribution switched on (three levels, anyone may share), 数码控老陈 (13900000002)
+    as a distributor, and the demo shopper bound to him, so the demo orders below
+    earn him commission (idempotent)."""
+    from app.distribution import distributors, referrals
+    from app.distribution import rules as distribution_rules
+
+    admin = find_by_phone("+8613800000001")
+    sharer = find_by_phone("+8613900000002")
+    shopper = find_by_phone("+8613900000001")
+    with transaction():
+        if distribution_rules.current().id is None:
+            distribution_rules.update(admin, {
+                "enabled": True, "levels": 3, "level1_percent": "10", "level2_percent": "5", "level3_percent": "2",
+                "qualification": "everyone", "spend_threshold": "0", "binding_mode": "permanent", "binding_days": "30",
+                "settlement_delay_days": "7", "withdrawal_min": "10", "withdrawal_max": "5000",
+                "withdrawal_fee_percent": "0", "withdrawal_methods": ["wechat", "alipay", "bank"],
+            }, note="演示数据")
+        distributor = distributors.open_centre(sharer)
+        if referrals.current_binding(shopper.id) is None:
+            referrals.bind(shopper, distributor.code, "link", is_new_user=True)
 
 
 def _seed_orders() -> None:

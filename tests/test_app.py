@@ -60,6 +60,10 @@ def test_seed_demo_is_idempotent(app):
     statuses = dict(db.session.execute(sa.select(Order.status, sa.func.count()).group_by(Order.status)).all())
     assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 2}
     assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 1
+    from app.distribution.models import Commission
+
+    # the demo shopper is bound to a sharer: each of the 4 paid orders earned him level-1 commission
+    assert db.session.scalars(sa.select(Commission.level)).all() == [1, 1, 1, 1]
 
 
 def test_create_admin(app):

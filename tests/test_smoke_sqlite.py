@@ -100,8 +100,9 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
 
     assert "13800000001" in first.stdout and "demo1234" in first.stdout
     assert second.stdout == first.stdout
-    # 40 approvals, 12 low-stock alerts, 4 paid orders for the shops, 3 shipping notices for the shopper
-    assert after_first == {"users": 9, "addresses": 1, "messages": 68}
+    # 40 approvals, 12 low-stock alerts, 4 paid orders for the shops, 3 shipping notices for the
+    # shopper, 4 commission notices for the sharer the shopper is bound to
+    assert after_first == {"users": 9, "addresses": 1, "messages": 72}
     assert counts(tmp_path / "shop.db") == after_first  # the second run changed nothing
 
     pages = json.loads(run(dev_env, "-c", BROWSE).stdout)
