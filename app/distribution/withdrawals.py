@@ -131,6 +131,9 @@ def request(user, data: dict) -> Withdrawal:
     db.session.add(withdrawal)
     db.session.flush()
     _ledger(distributor.id, LedgerKind.WITHDRAWAL_REQUESTED, -amount, withdrawal_id=withdrawal.id)
+    notifications.notify(user.id, _("提现申请已提交"),
+                         _("提现 %(yuan)s（手续费 %(fee)s）已提交，平台审核后打款。", yuan=format_yuan(amount),
+                           fee=format_yuan(withdrawal.fee_fen)), link="/distributor/withdrawals", kind="distribution")
     return withdrawal
 
 
