@@ -39,6 +39,7 @@ from app.core.clock import utcnow
 from app.core.db import guarded_update
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.core.money import InvalidAmount, yuan_to_fen
+from app.distribution.commissions import check_overrides
 from app.extensions import db
 from app.inventory import services as stock_service
 from app.merchants import shops
@@ -47,6 +48,9 @@ from app.merchants.states import MemberRole
 from app.notifications import services as notifications
 
 CONTENT_FIELDS = ("title", "subtitle", "description_html", "category_id", "tags", "specs")
+# The merchant's commission override: not content (shoppers do not read it), so
+# changing it never sends an on-sale product back to review.
+DISTRIBUTION_FIELDS = ("distribution_enabled", "commission_l1_bp", "commission_l2_bp", "commission_l3_bp")
 
 
 # --- loading --------------------------------------------------------------------
@@ -235,16 +239,53 @@ def clean(data: dict, merchant_id: int) -> dict:
     if on_promotion and (starts is None or ends is None or ends <= starts):
         errors["promotion_ends_at"] = _("请填写有效的促销时间：结束要晚于开始")
     skus = _clean_skus(specs, data.get("skus") or [], on_promotion, errors)
+    try:
+        distribution = clean_distribution(data)
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        distribution = None
     if errors:
         first = next(iter(errors.values()))
-        raise ValidationError(first, code="invalid_product", fields=errors)
+        only_rates = all(key.startswith("commission_l") for key in errors)
+        raise ValidationError(first, code="invalid_commission" if only_rates else "invalid_product", fields=errors)
     return {
         "title": title, "subtitle": subtitle, "category_id": category_id,
         "description_html": clean_description(data.get("description")),
         "tags": tags, "specs": specs, "on_promotion": on_promotion,
         "promotion_starts_at": starts if on_promotion else None,
-        "promotion_ends_at": ends if on_promotion else None, "skus": skus,
+        "promotion_ends_at": ends if on_promotion else None, "skus": skus, "distribution": distribution,
     }
+
+
+def clean_distribution(data: dict) -> dict | None:
+    """The commission override of a product form: 参与分销 yes/no and a rate per level in
+    percent (blank: the platform's rate). None when the form does not carry these fields
+    (an API edit that leaves them alone). Validated against the platform's caps by
+    `app.distribution.commissions.check_overrides`."""
+    keys = ("distribution_enabled", *(f"commission_l{n}_percent" for n in (1, 2, 3)))
+    if not any(k in data for k in keys):
+        return None
+    raw = data.get("distribution_enabled")
+    enabled = raw if isinstance(raw, bool) else str(raw or "").strip().lower() in {"1", "true", "on", "yes"}
+    errors: dict[str, str] = {}
+    levels: dict[int, int | None] = {}
+    for n in (1, 2, 3):
+        text = str(data.get(f"commission_l{n}_percent") or "").strip().rstrip("%").strip()
+        if not text:
+            levels[n] = None
+            continue
+        try:
+            bp = yuan_to_fen(text)  # the same grammar: up to two decimals, not negative
+        except InvalidAmount:
+            errors[f"commission_l{n}"] = _("请输入 0 到 100 之间的百分比，最多两位小数")
+            levels[n] = None
+            continue
+        levels[n] = bp
+    if not errors:
+        errors = check_overrides(levels)
+    if errors:
+        raise ValidationError(next(iter(errors.values())), code="invalid_commission", fields=errors)
+    return {"distribution_enabled": enabled, **{f"commission_l{n}_bp": levels[n] for n in (1, 2, 3)}}
 
 
 # --- saving -------------------------------------------------------------------------
@@ -285,6 +326,8 @@ def save(user, merchant_id: int, data: dict, product_id: int | None = None,
     for field in ("title", "subtitle", "category_id", "description_html", "tags", "specs", "on_promotion",
                   "promotion_starts_at", "promotion_ends_at"):
         setattr(product, field, values[field])
+    for field, value in (values["distribution"] or {}).items():
+        setattr(product, field, value)
     db.session.flush()
     _save_skus(user, product, values["skus"], merchant_id)
     if new_images:

@@ -20,6 +20,7 @@ from app.core.errors import Conflict, DomainError, ValidationError
 from app.core.htmx import is_htmx, with_toast
 from app.core.money import fen_to_yuan
 from app.core.pagination import paginate
+from app.distribution import rules as distribution_rules
 from app.extensions import db
 from app.web.merchant import bp
 from app.web.merchant.context import merchant_required
@@ -285,11 +286,22 @@ def _matrix_rows(specs: list[dict], posted: dict[str, dict], existing: dict[str,
     return rows, None
 
 
+def _percent(bp: int | None) -> str:
+    return "" if bp is None else f"{bp / 100:g}"
+
+
+def _distribution_from_product(product: Product | None) -> dict:
+    if product is None:
+        return {"distribution_enabled": "1", **{f"commission_l{n}_percent": "" for n in (1, 2, 3)}}
+    return {"distribution_enabled": "1" if product.distribution_enabled else "0",
+            **{f"commission_l{n}_percent": _percent(getattr(product, f"commission_l{n}_bp")) for n in (1, 2, 3)}}
+
+
 def _form_from_product(product: Product | None) -> dict:
     if product is None:
         return {"title": "", "subtitle": "", "category_id": "", "description": "", "tags": "", "on_promotion": False,
                 "promotion_starts_at": "", "promotion_ends_at": "", "specs": [{"name": "", "values": []}],
-                "skus": {}}
+                "skus": {}, **_distribution_from_product(None)}
 
     def local(value):
         return to_local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
@@ -307,7 +319,7 @@ def _form_from_product(product: Product | None) -> dict:
             "description": product.description_html, "tags": ", ".join(product.tags or []),
             "on_promotion": product.on_promotion, "promotion_starts_at": local(product.promotion_starts_at),
             "promotion_ends_at": local(product.promotion_ends_at),
-            "specs": [dict(s) for s in product.specs] or [], "skus": skus}
+            "specs": [dict(s) for s in product.specs] or [], "skus": skus, **_distribution_from_product(product)}
 
 
 def _form_from_request() -> dict:
@@ -317,7 +329,9 @@ def _form_from_request() -> dict:
             "tags": form.get("tags", ""), "on_promotion": bool(form.get("on_promotion")),
             "promotion_starts_at": form.get("promotion_starts_at", ""),
             "promotion_ends_at": form.get("promotion_ends_at", ""),
-            "specs": _spec_action(_read_specs(form), form.get("spec_action", "")), "skus": _read_sku_rows(form)}
+            "specs": _spec_action(_read_specs(form), form.get("spec_action", "")), "skus": _read_sku_rows(form),
+            "distribution_enabled": "0" if form.get("distribution_enabled") == "0" else "1",
+            **{f"commission_l{n}_percent": form.get(f"commission_l{n}_percent", "").strip()[:10] for n in (1, 2, 3)}}
 
 
 def _existing_skus(product: Product | None) -> dict[str, Sku]:
@@ -342,7 +356,8 @@ def _render_form(product: Product | None, data: dict, errors: dict | None = None
         events=events, status_name=status_label, staged=staged or [],
         category_options=_category_options(), images=images, removed=removed or set(),
         status_label=status_label(product.status) if product else None,
-        max_dimensions=MAX_SPEC_DIMENSIONS,
+        max_dimensions=MAX_SPEC_DIMENSIONS, distribution_rules=distribution_rules.current(),
+        distribution_cap=distribution_rules.max_total_bp(),
     ), status
 
 
@@ -390,7 +405,9 @@ def _service_data(data: dict, rows: list[dict]) -> dict:
             sku["expected_stock"] = None
         skus.append(sku)
     return {**{k: data[k] for k in ("title", "subtitle", "category_id", "description", "tags", "on_promotion",
-                                    "promotion_starts_at", "promotion_ends_at", "specs")}, "skus": skus}
+                                    "promotion_starts_at", "promotion_ends_at", "specs", "distribution_enabled",
+                                    "commission_l1_percent", "commission_l2_percent", "commission_l3_percent")},
+            "skus": skus}
 
 
 STAGED_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg|webp)$")

@@ -131,6 +131,10 @@ class ProductOutSchema(Schema):
     sales = fields.Int()
     images = fields.List(fields.Nested(ImageOutSchema))
     skus = fields.List(fields.Nested(SkuOutSchema), metadata={"description": "active SKUs"})
+    distribution_enabled = fields.Bool(metadata={"description": "参与分销: whether sales of it pay commission"})
+    commission_l1_bp = fields.Int(allow_none=True, metadata={"description": "own level-1 rate (bp); null: the platform's"})
+    commission_l2_bp = fields.Int(allow_none=True)
+    commission_l3_bp = fields.Int(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -171,6 +175,12 @@ class ProductInSchema(StrictSchema):
     on_promotion = fields.Bool()
     promotion_starts_at = fields.DateTime(allow_none=True, metadata={"description": "naive times are Asia/Shanghai"})
     promotion_ends_at = fields.DateTime(allow_none=True)
+    distribution_enabled = fields.Bool(metadata={"description": "参与分销 (default true)"})
+    commission_l1_bp = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000), metadata={
+        "description": "own commission rate of level 1 in basis points (1000 = 10%); null: the platform's rate. "
+                       "The levels' sum must stay within the platform's cap (422 invalid_commission)"})
+    commission_l2_bp = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000))
+    commission_l3_bp = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000))
 
 
 class ProductPatchSchema(ProductInSchema):
@@ -242,6 +252,8 @@ def _product_payload(product: Product) -> dict:
         "price_fen": product.price_fen, "promotion_price_fen": product.promotion_price_fen, "sales": product.sales,
         "images": [{"id": i.id, "position": i.position, "width": i.width, "height": i.height} for i in product.images],
         "skus": [_sku_payload(s) for s in product.skus if s.active],
+        "distribution_enabled": product.distribution_enabled, "commission_l1_bp": product.commission_l1_bp,
+        "commission_l2_bp": product.commission_l2_bp, "commission_l3_bp": product.commission_l3_bp,
         "created_at": product.created_at, "updated_at": product.updated_at,
     }
 
@@ -305,6 +317,17 @@ def _service_form(data: dict, current: Product | None = None) -> dict:
     form["skus"] = service_rows
     for key in ("promotion_starts_at", "promotion_ends_at"):
         form[key] = _iso(form.get(key))
+    if any(key in data for key in products.DISTRIBUTION_FIELDS):
+        # The override is sent whole to the service (percent strings); fields left out keep their values.
+        def bp(level: int):
+            key = f"commission_l{level}_bp"
+            return data[key] if key in data else getattr(current, key, None)
+
+        form["distribution_enabled"] = data.get("distribution_enabled",
+                                                current.distribution_enabled if current is not None else True)
+        for level in (1, 2, 3):
+            value = bp(level)
+            form[f"commission_l{level}_percent"] = "" if value is None else f"{value / 100:g}"
     return form
 
 
