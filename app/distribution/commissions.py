@@ -35,8 +35,15 @@ def rate_for(product: Product, level: int, rules) -> int:
     rate sum) or the rules' rate; 0 when the product does not take part."""
     if not product.distribution_enabled or level > rules.levels:
         return 0
-    override = getattr(product, f"commission_l{level}_bp")
-    return rules.rate_bp(level) if override is None else max(0, int(override))
+    # An override saved within the cap can exceed it later (the platform's rates or cap
+    # changed since): lower levels keep their rate, higher ones get what room is left.
+    room = distribution_rules.max_total_bp()
+    rate = 0
+    for n in range(1, level + 1):
+        override = getattr(product, f"commission_l{n}_bp")
+        rate = min(rules.rate_bp(n) if override is None else max(0, int(override)), room)
+        room -= rate
+    return rate
 
 
 def check_overrides(levels: dict[int, int | None]) -> dict[str, str]:
