@@ -61,7 +61,7 @@ def bind(user, code: str, source: str = BindingSource.LINK, is_new_user: bool = 
     now = utcnow()
     existing = current_binding(user.id)
     if existing is not None:
-        if existing.distributor_id == distributor.id:
+        if existing.distributor_id == distributor.id and (existing.expires_at is None or existing.expires_at > now):
             return existing
         if rules.binding_mode == BindingMode.PERMANENT:
             return existing
