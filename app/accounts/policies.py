@@ -22,6 +22,9 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "orders.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "payments.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "reviews.moderate": {AdminRole.OPERATOR},
+    "distribution.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "distribution.manage": {AdminRole.OPERATOR},
+    "withdrawals.manage": {AdminRole.FINANCE},
 }
 
 

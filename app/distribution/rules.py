@@ -111,8 +111,10 @@ def clean(data: dict) -> dict:
         values[f"level{level}_bp"] = _percent_to_bp(data.get(f"level{level}_percent"), f"level{level}_percent", errors)
     for level in range(values["levels"] + 1, 4):
         values[f"level{level}_bp"] = 0  # levels not in use pay nothing
-    total = sum(values[f"level{level}_bp"] for level in range(1, values["levels"] + 1))
-    if total > max_total_bp() and "levels" not in errors:
+    in_use = range(1, min(values["levels"], 3) + 1)  # "9" levels is an error below, not a KeyError
+    total = sum(values[f"level{level}_bp"] for level in in_use)
+    rate_errors = any(f"level{n}_percent" in errors for n in (1, 2, 3))  # a bad rate is named, not summed
+    if total > max_total_bp() and "levels" not in errors and not rate_errors:
         errors["level1_percent"] = _("各级佣金比例合计不能超过 %(cap)s%%", cap=f"{max_total_bp() / 100:g}")
     values["qualification"] = str(data.get("qualification") or "")
     if values["qualification"] not in {q.value for q in Qualification}:

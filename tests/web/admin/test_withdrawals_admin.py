@@ -1,0 +1,155 @@
+"""Admin withdrawal queue: status tabs with amount, fee, net and the account;
+finance approves, marks paid with the transfer reference, or rejects with a
+reason (the amount returns to the balance); an operator (no withdrawals.manage)
+and a shopper are refused with nothing changed; the queue's query count is fixed."""
+# ruff: noqa: F811  (the distribution fixtures are imported, then requested by name)
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.clock import travel
+from app.core.db import transaction
+from app.core.models import AuditLog
+from app.distribution import commissions, referrals, withdrawals
+from app.distribution.models import Withdrawal
+from app.extensions import db
+from app.orders import services as order_services
+from app.orders.models import Order
+from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
+
+HX = {"HX-Request": "true"}
+QUEUE = "/admin/distribution/withdrawals"
+
+
+def admin_client(app, make_user, login, role="finance"):
+    admin = make_user(admin_role=role, nickname=f"{role}管理员")
+    c = app.test_client()
+    login(admin, on=c)
+    return c, admin
+
+
+def text(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def toast(resp) -> dict:
+    return json.loads(resp.headers["HX-Trigger"])["toast"]
+
+
+def fresh(withdrawal_id) -> Withdrawal:
+    db.session.expire_all()
+    return db.session.get(Withdrawal, withdrawal_id)
+
+
+@pytest.fixture
+def requested(set_rules, make_distributor, make_user, make_product, place_order, pay_sandbox):
+    """`requested(amount="20", **account)` -> a withdrawal asked by a distributor whose 10%
+    commission on a ¥200 order settled (so ¥20 available), fee 1%."""
+    set_rules(levels=1, withdrawal_fee_percent="1")
+
+    def make(amount="20", method="alipay", **account):
+        distributor = make_distributor(nickname="提现人")
+        buyer = make_user()
+        with transaction():
+            referrals.bind(buyer, distributor.code, "link", is_new_user=True)
+        product = make_product(price_fen=20000)
+        payment = place_order(buyer, [(product.skus[0].id, 1)])
+        assert pay_sandbox(payment).status_code == 200
+        order = db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+        owner_id = db.session.scalar(sa.text("select user_id from merchant_members where merchant_id = :m"),
+                                     {"m": order.merchant_id})
+        with transaction():
+            order_services.ship(owner_id, order.merchant_id, order.order_no, "shunfeng", "SF1234567890")
+            order_services.confirm_receipt(buyer.id, order.order_no)
+        with travel(timedelta(days=8)):
+            for commission_id in commissions.due_ids():
+                with transaction():
+                    commissions.settle(commission_id)
+        data = {"amount": amount, "method": method, "account_name": "张三", "account_no": "zs@example.com", **account}
+        with transaction():
+            withdrawal = withdrawals.request(distributor.user, data)
+        return fresh(withdrawal.id), distributor
+
+    return make
+
+
+def test_queue_shows_amount_fee_net_and_account(app, make_user, login, requested):
+    w, distributor = requested("20", method="bank", account_no="6222020200112233445", bank_name="工商银行")
+    c, _admin = admin_client(app, make_user, login)
+    page = text(c.get(QUEUE))
+    assert distributor.code in page and "¥20.00" in page and "¥0.20" in page and "¥19.80" in page
+    assert "银行卡" in page and "6222020200112233445" in page and "工商银行" in page and "张三" in page
+    assert "审核通过" in page
+    assert "没有「已打款」的提现申请" in text(c.get(QUEUE, query_string={"status": "paid"}))
+
+
+def test_finance_approves_then_marks_paid(app, make_user, login, requested):
+    w, distributor = requested()
+    c, _admin = admin_client(app, make_user, login)
+    resp = c.post(f"{QUEUE}/{w.id}/approve", headers=HX)
+    assert resp.status_code == 200 and toast(resp)["level"] == "success"
+    assert fresh(w.id).status == "approved" and "已打款" in text(resp)  # the row now offers the next step
+    resp = c.post(f"{QUEUE}/{w.id}/paid", data={"transfer_ref": ""}, headers=HX)
+    assert toast(resp)["level"] == "danger" and "请填写转账流水号" in text(resp) and fresh(w.id).status == "approved"
+    resp = c.post(f"{QUEUE}/{w.id}/paid", data={"transfer_ref": "ALI20260101001"})
+    assert resp.status_code == 302 and "status=paid" in resp.headers["Location"]
+    paid = fresh(w.id)
+    assert (paid.status, paid.transfer_ref) == ("paid", "ALI20260101001")
+    assert withdrawals.earnings(distributor.id).withdrawn_fen == 2000
+    assert db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(
+        AuditLog.action.in_(("withdrawal.approve", "withdrawal.paid")), AuditLog.target_id == str(w.id))) == 2
+    assert "ALI20260101001" in text(c.get(QUEUE, query_string={"status": "paid"}))
+    resp = c.post(f"{QUEUE}/{w.id}/approve", headers=HX)
+    assert toast(resp)["level"] == "danger" and "状态已变化" in toast(resp)["message"]
+
+
+def test_finance_rejects_with_a_reason_and_the_balance_returns(app, make_user, login, requested):
+    w, distributor = requested()
+    assert withdrawals.earnings(distributor.id).available_fen == 0
+    c, _admin = admin_client(app, make_user, login)
+    resp = c.post(f"{QUEUE}/{w.id}/reject", data={"reason": " "})
+    assert resp.status_code == 302 and fresh(w.id).status == "requested"
+    resp = c.post(f"{QUEUE}/{w.id}/reject", data={"reason": ""}, headers=HX)
+    assert "请填写驳回原因" in text(resp) and "is-invalid" in text(resp)
+    resp = c.post(f"{QUEUE}/{w.id}/reject", data={"reason": "账户名与实名不符"}, headers=HX)
+    assert toast(resp)["level"] == "success" and "账户名与实名不符" in text(resp)
+    assert (fresh(w.id).status, fresh(w.id).reject_reason) == ("rejected", "账户名与实名不符")
+    assert withdrawals.earnings(distributor.id).available_fen == 2000
+
+
+def test_operator_and_shopper_are_refused_and_nothing_changes(app, client, make_user, login, requested):
+    w, _distributor = requested()
+    operator, _admin = admin_client(app, make_user, login, role="operator")
+    page = text(operator.get(QUEUE))
+    assert "¥20.00" in page and "审核通过" not in page and "等待财务处理" in page
+    login(make_user())
+    assert client.get(QUEUE).status_code == 403
+    for c in (operator, client):
+        assert c.post(f"{QUEUE}/{w.id}/approve").status_code == 403
+        assert c.post(f"{QUEUE}/{w.id}/reject", data={"reason": "越权"}).status_code == 403
+        assert c.post(f"{QUEUE}/{w.id}/paid", data={"transfer_ref": "X1234567"}).status_code == 403
+    assert fresh(w.id).status == "requested"
+    assert not db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action.like("withdrawal.%")))
+
+
+def test_unknown_withdrawal_is_404(app, make_user, login):
+    c, _admin = admin_client(app, make_user, login)
+    assert c.post(f"{QUEUE}/999999/approve").status_code == 404
+
+
+def test_queue_runs_a_fixed_number_of_queries(app, make_user, login, requested, count_queries):
+    requested()
+    c, _admin = admin_client(app, make_user, login)
+    c.get(QUEUE)
+    with count_queries() as one:
+        c.get(QUEUE)
+    for _ in range(4):
+        requested()
+    with count_queries() as five:
+        page = text(c.get(QUEUE))
+    assert page.count('id="withdrawal-') == 5
+    assert len(five) == len(one)
