@@ -1,12 +1,14 @@
-"""The distributor centre."""
-from flask import Blueprint, render_template
-from flask_login import login_required
+"""The distributor centre (/distributor): the centre page and qualification
+(views_centre), commission, team and order lists (views_lists), links, QR codes
+and the poster (views_share), and withdrawals (views_withdrawals)."""
+from flask import Blueprint
 
 bp = Blueprint("distributor", __name__)
 
-
-@bp.get("/")
-@login_required
-def centre():
-    """Until distribution opens (distribution issue), the centre says what is coming."""
-    return render_template("distributor/centre.html")
+from app.web.distributor import (  # noqa: E402,F401
+    access,
+    views_centre,
+    views_lists,
+    views_share,
+    views_withdrawals,
+)

@@ -14,5 +14,6 @@ from app.web.shop import (  # noqa: E402,F401
     views_messages,
     views_oauth,
     views_orders,
+    views_referral,
     views_shops,
 )

@@ -127,7 +127,7 @@ def oauth_callback(provider: str):
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(back)
-    sign_in(user, spec["identity"])
+    sign_in(user, spec["identity"], is_new_user=is_new)
     target = pending.get("next") or url_for("shop.me")
     if identities.needs_phone(user):
         flash(_("请先绑定手机号"), "info")
