@@ -71,9 +71,10 @@ def paid_commission(make_user, make_product, place_order, pay_sandbox):
             referrals.bind(buyer, distributor.code, "link", is_new_user=True)
         product = make_product(price_fen=price_fen, title=title)
         payment = place_order(buyer, [(product.skus[0].id, 1)])
+        payment_id = payment.id
         assert pay_sandbox(payment).status_code == 200
         db.session.expire_all()
-        return db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+        return db.session.scalar(sa.select(Order).where(Order.payment_id == payment_id))
 
     return make
 

@@ -15,7 +15,7 @@ from app.core.clock import travel
 from app.core.db import transaction
 from app.core.models import AuditLog
 from app.distribution import commissions, referrals, withdrawals
-from app.distribution.models import Withdrawal
+from app.distribution.models import Distributor, Withdrawal
 from app.extensions import db
 from app.orders import services as order_services
 from app.orders.models import Order
@@ -54,25 +54,28 @@ def requested(set_rules, make_distributor, make_user, make_product, place_order,
     def make(amount="20", method="alipay", **account):
         distributor = make_distributor(nickname="提现人")
         buyer = make_user()
+        buyer_id, distributor_id = buyer.id, distributor.id
         with transaction():
             referrals.bind(buyer, distributor.code, "link", is_new_user=True)
         product = make_product(price_fen=20000)
         payment = place_order(buyer, [(product.skus[0].id, 1)])
+        payment_id = payment.id
         assert pay_sandbox(payment).status_code == 200
-        order = db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+        order = db.session.scalar(sa.select(Order).where(Order.payment_id == payment_id))
         owner_id = db.session.scalar(sa.text("select user_id from merchant_members where merchant_id = :m"),
                                      {"m": order.merchant_id})
         with transaction():
             order_services.ship(owner_id, order.merchant_id, order.order_no, "shunfeng", "SF1234567890")
-            order_services.confirm_receipt(buyer.id, order.order_no)
+            order_services.confirm_receipt(buyer_id, order.order_no)
         with travel(timedelta(days=8)):
             for commission_id in commissions.due_ids():
                 with transaction():
                     commissions.settle(commission_id)
         data = {"amount": amount, "method": method, "account_name": "张三", "account_no": "zs@example.com", **account}
+        distributor = db.session.get(Distributor, distributor_id)
         with transaction():
             withdrawal = withdrawals.request(distributor.user, data)
-        return fresh(withdrawal.id), distributor
+        return fresh(withdrawal.id), db.session.get(Distributor, distributor_id)
 
     return make
 
