@@ -161,11 +161,12 @@ def poster_png(product, distributor, url: str) -> bytes:
     if product is not None:
         yuan, _dot, cents = fen_to_yuan(price_fen(product)).partition(".")
         small, big = font(36), font(64)
-        draw.text((margin, y + 22), "¥", font=small, fill=BRAND)
+        baseline = y + 64  # "¥", yuan and fen share one baseline
+        draw.text((margin, baseline), "¥", font=small, fill=BRAND, anchor="ls")
         x = margin + small.getlength("¥") + 4
-        draw.text((x, y), yuan, font=big, fill=BRAND)
+        draw.text((x, baseline), yuan, font=big, fill=BRAND, anchor="ls")
         x += big.getlength(yuan)
-        draw.text((x, y + 22), "." + cents, font=small, fill=BRAND)
+        draw.text((x, baseline), "." + cents, font=small, fill=BRAND, anchor="ls")
         y += 86
     title_face, line_height = font(34), 50
     max_lines = max(1, (band_top - 12 - y) // line_height)
@@ -183,7 +184,8 @@ def poster_png(product, distributor, url: str) -> bytes:
     name_line = wrap(_("%(name)s 推荐", name=nickname), name_face, text_width, 1)
     draw.text((margin, qr_y + 30), name_line[0] if name_line else "", font=name_face, fill=INK)
     draw.text((margin, qr_y + 96), _("长按识别二维码"), font=hint_face, fill=GREY)
-    draw.text((margin, qr_y + 136), _("好友下单，你得佣金"), font=hint_face, fill=GREY)
+    draw.text((margin, qr_y + 136), _("查看商品详情") if product is not None else _("进入商城逛逛"), font=hint_face,
+              fill=GREY)
 
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=True)

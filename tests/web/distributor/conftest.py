@@ -29,9 +29,10 @@ def bring_order(make_user, make_product, place_order, pay_sandbox):
             referrals.bind(buyer, distributor.code, "link", is_new_user=True)
         product = make_product(price_fen=price_fen, title=title, stocks=(quantity + 5,))
         payment = place_order(buyer, [(product.skus[0].id, quantity)])
+        payment_id = payment.id  # read before the request: a live-server test's session ends with it
         assert pay_sandbox(payment).status_code == 200
         db.session.expire_all()
-        return db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+        return db.session.scalar(sa.select(Order).where(Order.payment_id == payment_id))
 
     return make
 

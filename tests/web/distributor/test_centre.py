@@ -127,3 +127,13 @@ def test_me_shows_the_entry_with_available_earnings(client, login, make_user, se
     login(db.session.get(Distributor, distributor.id).user)
     html = client.get("/me").get_data(as_text=True)
     assert 'id="distributor-entry"' in html and "¥30.00" in html and "可提现" in html
+
+
+def test_distribution_paused_keeps_an_existing_centre(client, login, set_rules, make_distributor):
+    set_rules()
+    distributor = make_distributor()
+    set_rules(enabled=False)
+    login(db.session.get(Distributor, distributor.id).user)
+    html = client.get("/distributor/").get_data(as_text=True)
+    assert distributor.code in html and "平台已暂停分销" in html
+    assert client.get("/distributor/withdrawals").status_code == 200
