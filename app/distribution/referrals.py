@@ -67,8 +67,10 @@ def bind(user, code: str, source: str = BindingSource.LINK, is_new_user: bool = 
             return existing
         if rules.binding_mode == BindingMode.DAYS and (existing.expires_at is None or existing.expires_at > now):
             return existing
-    elif rules.bind_new_users_only and not is_new_user:
-        return None
+    if rules.bind_new_users_only and not is_new_user:
+        # Only a registration binds; an existing user keeps what they have, even
+        # where the mode would let a new link replace it.
+        return existing
     if source not in {s.value for s in BindingSource}:
         source = BindingSource.LINK
     binding = ReferralBinding(buyer_id=user.id, distributor_id=distributor.id, source=source, bound_at=now,

@@ -163,3 +163,19 @@ def test_distribution_off_binds_nothing(set_rules, make_distributor, make_user):
     set_rules(enabled=False)
     buyer = make_user()
     assert bind(buyer, me.code, is_new_user=True) is None and rows(buyer) == 0
+
+
+def test_new_users_only_never_moves_an_existing_users_binding(set_rules, make_distributor, make_user):
+    """Under "bind new users only", last_touch does not move a user who signs in with another link."""
+    from app.core.db import transaction
+    from app.distribution import referrals
+
+    set_rules(binding_mode="last_touch", bind_new_users_only=True)
+    first, second = make_distributor(), make_distributor()
+    buyer = make_user()
+    with transaction():
+        referrals.bind(buyer, first.code, "link", is_new_user=True)
+    with transaction():
+        kept = referrals.bind(buyer, second.code, "link", is_new_user=False)
+    assert kept.distributor_id == first.id
+    assert referrals.current_binding(buyer.id).distributor_id == first.id
