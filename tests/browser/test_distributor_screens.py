@@ -100,3 +100,17 @@ def test_application_page(open_context, set_rules, make_user, snap):  # noqa: F8
     page.get_by_role("button", name="提交申请").click()
     expect(page.locator("main")).to_contain_text("审核中")
     snap(page, "distributor-apply-pending")
+
+
+def test_spend_threshold_and_closed_pages(open_context, set_rules, make_user, snap):  # noqa: F811
+    set_rules(qualification="spend_threshold", spend_threshold="500")
+    make_user(phone="13655570008", nickname="差一点")
+    page = open_context().new_page()
+    sign_in(page, "13655570008")
+    page.goto("/distributor/")
+    expect(page.locator("main")).to_contain_text("再消费 ¥500.00 即可成为分销商")
+    snap(page, "distributor-threshold")
+    set_rules(enabled=False)
+    page.goto("/distributor/")
+    expect(page.locator("main")).to_contain_text("分销功能暂未开放")
+    snap(page, "distributor-closed")
