@@ -94,11 +94,12 @@ def test_rules_save_adds_a_version_and_the_history_shows_the_diff(app, make_user
     assert c.post(RULES_URL, data=form(level1_percent="12.5", level2_percent="6", qualification="application",
                                        withdrawal_methods=["alipay"])).status_code == 302
     assert versions() == 2
+    v1, v2 = first.id, rules_service.current().id  # ids, so numbering depends on no earlier test
     page = text(c.get(RULES_URL))
-    assert "第 2 版" in page and "第 1 版" in page and "提高一级佣金" in page and "operator管理员" in page
-    # version 2 against version 1: only what changed, with before and after
-    second = page.index("第 2 版", page.index("修改记录"))
-    diff = page[second:page.index("第 1 版", second)]
+    assert f"第 {v2} 版" in page and f"第 {v1} 版" in page and "提高一级佣金" in page and "operator管理员" in page
+    # the newer version against the one before: only what changed, with before and after
+    second = page.index(f"第 {v2} 版", page.index("修改记录"))
+    diff = page[second:page.index(f"第 {v1} 版", second)]
     assert "二级佣金比例" in diff and "<del>5%</del>" in diff and "6%" in diff
     assert "申请审核" in diff and "所有用户" in diff and "支付宝" in diff
     assert "一级佣金比例" not in diff
