@@ -11,19 +11,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP
-from tests.factories import PASSWORD, png_bytes
+from tests.browser.helpers import sign_in
+from tests.factories import png_bytes
 
 pytestmark = pytest.mark.live_db
 
 PRICES = {"红 / S": ("129", "8"), "红 / M": ("129", "0"), "蓝 / S": ("139", "5"), "蓝 / M": ("139", "12")}
-
-
-def sign_in(page: Page, phone: str) -> None:
-    page.goto("/login")
-    page.locator("#account").fill(phone)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def add_dimension(page: Page, index: int, name: str, values: str) -> None:

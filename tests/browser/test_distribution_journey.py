@@ -24,21 +24,13 @@ from app.extensions import db
 from app.merchants.models import MerchantMember
 from app.orders import services as order_services
 from app.orders.models import Order
+from tests.browser.helpers import sign_in
 from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.live_db
 
 FRIEND_PHONE = "13655580009"
 FRIEND_PASSWORD = "friend2buy"
-
-
-def sign_in(page: Page, phone: str) -> None:
-    page.goto("/login")
-    page.locator("#account").fill(phone)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def available(page: Page):

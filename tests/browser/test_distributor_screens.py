@@ -3,10 +3,8 @@ share page with its poster, the withdrawal form with the fee shown, the confirm
 step and the team page (screenshots in tests/browser/screenshots/)."""
 from __future__ import annotations
 
-import re
-
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from app.catalog.models import ProductImage
 from app.core import storage
@@ -14,19 +12,12 @@ from app.core.db import transaction
 from app.distribution import referrals
 from app.extensions import db
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import sign_in
 from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
-from tests.factories import PASSWORD, png_bytes
+from tests.factories import png_bytes
 from tests.web.distributor.conftest import balance, bring_order, settle_order  # noqa: F401
 
 pytestmark = pytest.mark.live_db
-
-
-def sign_in(page: Page, phone: str) -> None:
-    page.goto("/login")
-    page.locator("#account").fill(phone)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_distributor_centre_pages(open_context, live_server, set_rules, make_distributor, make_user,  # noqa: F811

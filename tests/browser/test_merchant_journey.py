@@ -4,30 +4,14 @@ approves, and the new owner opens the console and invites a member of staff.
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP
-from tests.factories import PASSWORD, png_bytes
+from tests.browser.helpers import confirm, sign_in
+from tests.factories import png_bytes
 
 pytestmark = pytest.mark.live_db
-
-
-def sign_in(page: Page, phone: str) -> None:
-    page.goto("/login")
-    page.locator("#account").fill(phone)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
-
-
-def confirm(page: Page, label: str) -> None:
-    """Answer the confirm dialog that a destructive or final action opens."""
-    ok = page.locator("#confirm-modal-ok")
-    expect(ok).to_have_text(label)
-    ok.click()
 
 
 def upload(page: Page, field: str) -> None:

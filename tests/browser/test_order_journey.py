@@ -14,23 +14,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP
-from tests.factories import PASSWORD
+from tests.browser.helpers import confirm, sign_in
 
 pytestmark = pytest.mark.live_db
-
-
-def sign_in(page: Page, phone: str) -> None:
-    page.goto("/login")
-    page.locator("#account").fill(phone)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
-
-
-def confirm(page: Page, label: str) -> None:
-    ok = page.locator("#confirm-modal-ok")
-    expect(ok).to_have_text(label)
-    ok.click()
 
 
 def add_to_cart(page: Page, product_id: int) -> None:
