@@ -46,6 +46,20 @@ def rate_for(product: Product, level: int, rules) -> int:
     return rate
 
 
+def share_earning_fen(user_id: int | None, product: Product, price_fen: int) -> int | None:
+    """What an active distributor earns at level 1 when a friend buys one of
+    `product` at `price_fen` through their link (the product page's 分享赚);
+    None for everyone else, or when the product or distribution does not take part."""
+    if not user_id:
+        return None
+    rules = distribution_rules.current()
+    distributor = distributors.for_user(user_id) if rules.enabled else None
+    if distributor is None or distributor.status != DistributorStatus.ACTIVE:
+        return None
+    amount = apply_rate(price_fen, rate_for(product, 1, rules))
+    return amount or None
+
+
 def check_overrides(levels: dict[int, int | None]) -> dict[str, str]:
     """Errors for a merchant's per-level overrides (None = the platform's rate)."""
     rules = distribution_rules.current()

@@ -16,6 +16,7 @@ from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.core.htmx import is_htmx
 from app.core.money import InvalidAmount, yuan_to_fen
+from app.distribution import commissions
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.web.shop import bp
@@ -128,8 +129,12 @@ def product_page(product_id: int):
     from app.orders import reviews
     from app.web.shop.views_shops import logo_name
 
+    lowest = min((r["promotion_price_fen"] or r["price_fen"] for r in sku_rows), default=0)
+    share_fen = commissions.share_earning_fen(current_user.id if current_user.is_authenticated else None, product,
+                                              lowest)
     return render_template("shop/catalog/product.html", product=product, merchant=merchant, logo=logo_name(merchant),
                            skus=sku_rows, promo_live=promo_live, total_stock=total_stock, now=utcnow(),
+                           share_fen=share_fen,
                            rating=reviews.summary(product.id), latest_reviews=reviews.for_product(product.id, 1, 3).items,
                            review_name=reviews.display_name)
 
