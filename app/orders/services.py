@@ -146,6 +146,16 @@ def cancel_if_expired(order_id: int) -> bool:
     return True
 
 
+def expire_for_buyer(buyer_id: int) -> int:
+    """Cancel the buyer's own unpaid orders whose time is up, before showing them.
+
+    The scheduled job and the sweep do this in production; this keeps a buyer's
+    pages right even where no scheduler runs (the embedded default) or it is late."""
+    ids = list(db.session.scalars(sa.select(Order.id).where(
+        Order.buyer_id == buyer_id, Order.status == OrderStatus.PENDING_PAYMENT, Order.pay_expires_at <= utcnow())))
+    return sum(cancel_if_expired(order_id) for order_id in ids)
+
+
 def expired_unpaid_ids(limit: int = 500) -> list[int]:
     return list(db.session.scalars(sa.select(Order.id).where(
         Order.status == OrderStatus.PENDING_PAYMENT, Order.pay_expires_at <= utcnow())

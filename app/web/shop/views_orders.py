@@ -69,6 +69,8 @@ def orders():
     tab = request.args.get("tab") or "all"
     if tab not in BUYER_TABS:
         tab = "all"
+    with transaction():
+        order_services.expire_for_buyer(current_user.id)
     page = queries.for_buyer(current_user.id, tab, request.args.get("page", 1), PER_PAGE)
     if is_htmx() and request.args.get("page"):
         return render_template("shop/orders/_order_page.html", page=page, tab=tab, **order_context())
@@ -79,6 +81,8 @@ def orders():
 @bp.get("/orders/<order_no>")
 @login_required
 def order_detail(order_no: str):
+    with transaction():
+        order_services.expire_for_buyer(current_user.id)
     order = order_services.for_buyer(current_user.id, order_no)
     events = shipping.events_for(order) if order.shipment else []
     return render_template("shop/orders/detail.html", order=order, timeline=order_services.timeline(order.id),

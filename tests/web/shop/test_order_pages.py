@@ -150,3 +150,19 @@ def test_me_page_links_each_order_tab_with_its_count(client, make_user, login, b
         assert link[:link.index("</a>")].count(f'unread-badge">{count}</sup>') == 1, tab
     pending = html[html.index('href="/orders?tab=pending_payment"'):]
     assert "unread-badge" not in pending[:pending.index("</a>")]
+
+
+def test_an_order_past_its_payment_time_shows_cancelled_even_without_a_scheduler(client, make_user, login,
+                                                                                  buyer_order):
+    from datetime import timedelta
+
+    from app.core.clock import travel
+
+    buyer = make_user()
+    order = buyer_order(buyer, title="超时的茶杯")
+    login(buyer)
+    with travel(timedelta(minutes=31)):
+        page = client.get("/orders?tab=pending_payment").get_data(as_text=True)
+        assert "超时的茶杯" not in page
+        detail = client.get(f"/orders/{order.order_no}").get_data(as_text=True)
+    assert _status(order) == "cancelled" and "已取消" in detail
