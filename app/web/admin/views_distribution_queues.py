@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlparse
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -230,12 +230,15 @@ def distribution_withdrawals():
     stmt = stmt.order_by(Withdrawal.id if status in (WithdrawalStatus.REQUESTED, WithdrawalStatus.APPROVED)
                          else Withdrawal.id.desc())
     page = paginate(stmt, request.args.get("page", 1), request.args.get("per_page", 20))
-    counts = dict(db.session.execute(sa.select(Withdrawal.status, sa.func.count(Withdrawal.id))
-                                     .group_by(Withdrawal.status)).all())
-    context = {"page": page, "status": status, "counts": counts, "errors": {}, "values": {}, **distribution_helpers()}
+    context = {"page": page, "status": status, "counts": _withdrawal_counts(), "errors": {}, "values": {}, **distribution_helpers()}
     if is_htmx() and request.headers.get("HX-Target") == "withdrawals-table":
         return render_template("admin/distribution/_withdrawals_table.html", **context)
     return render_template("admin/distribution/withdrawals.html", **context)
+
+
+def _withdrawal_counts() -> dict[str, int]:
+    return dict(db.session.execute(sa.select(Withdrawal.status, sa.func.count(Withdrawal.id))
+                                   .group_by(Withdrawal.status)).all())
 
 
 def _withdrawal_row(withdrawal_id: int, errors: dict | None = None, values: dict | None = None) -> str:
@@ -243,6 +246,14 @@ def _withdrawal_row(withdrawal_id: int, errors: dict | None = None, values: dict
     withdrawal = db.session.get(Withdrawal, withdrawal_id)
     return render_template("admin/distribution/_withdrawal_row.html", w=withdrawal,
                            errors=errors or {}, values=values or {}, **distribution_helpers())
+
+
+def _withdrawal_tabs_oob() -> str:
+    """The tabs again, out of band, so their counts follow a row's move to another status."""
+    shown = parse_qs(urlparse(request.headers.get("HX-Current-URL", "")).query).get("status", [""])[0]
+    status = shown if shown in WITHDRAWAL_STATUS_LABELS else WithdrawalStatus.REQUESTED
+    return render_template("admin/distribution/_withdrawal_tabs.html", status=status, counts=_withdrawal_counts(),
+                           oob=True, **distribution_helpers())
 
 
 def _handle_withdrawal(withdrawal_id: int, action, message: str):
@@ -264,7 +275,7 @@ def _handle_withdrawal(withdrawal_id: int, action, message: str):
         status = db.session.get(Withdrawal, withdrawal_id).status
         return redirect(url_for("admin.distribution_withdrawals", status=status))
     if is_htmx():
-        return with_toast(_withdrawal_row(withdrawal_id), message)
+        return with_toast(_withdrawal_row(withdrawal_id) + _withdrawal_tabs_oob(), message)
     flash(message, "success")
     return redirect(url_for("admin.distribution_withdrawals", status=withdrawal.status))
 

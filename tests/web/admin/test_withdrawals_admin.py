@@ -6,6 +6,7 @@ and a shopper are refused with nothing changed; the queue's query count is fixed
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -154,5 +155,17 @@ def test_queue_runs_a_fixed_number_of_queries(app, make_user, login, requested, 
         requested()
     with count_queries() as five:
         page = text(c.get(QUEUE))
-    assert page.count('id="withdrawal-') == 5
+    assert page.count('id="withdrawal-') - page.count('id="withdrawal-tabs"') == 5  # the rows
     assert len(five) == len(one)
+
+
+def test_a_row_action_redraws_the_tab_counts_out_of_band(app, make_user, login, requested):
+    w, _distributor = requested()
+    c, _admin = admin_client(app, make_user, login)
+    headers = {**HX, "HX-Current-URL": f"http://localhost{QUEUE}?status=requested"}
+    html = text(c.post(f"{QUEUE}/{w.id}/approve", headers=headers))
+    tabs = html[html.index('id="withdrawal-tabs"'):]
+    assert 'hx-swap-oob="true"' in tabs[:60]
+    counts = dict(re.findall(r'status=(\w+)"[^>]*>[^<]+<span class="tab-count">(\d+)</span>', tabs))
+    assert counts["requested"] == "0" and counts["approved"] == "1"
+    assert 'aria-current="page" href="/admin/distribution/withdrawals?status=requested"' in tabs
