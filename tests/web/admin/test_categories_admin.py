@@ -1,12 +1,12 @@
 """Admin category tree: create, rename with icon, move, activate / deactivate, add
 child, as plain posts and with HTMX; the refusals (empty or duplicate name, bad icon,
 too deep, a category with products) change nothing; permissions."""
-import json
 
 import sqlalchemy as sa
 
 from app.catalog.models import Category
 from app.extensions import db
+from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}
 
@@ -16,14 +16,6 @@ def admin_client(app, make_user, login, role="operator"):
     c = app.test_client()
     login(admin, on=c)
     return c
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
-
-
-def toast(resp) -> dict:
-    return json.loads(resp.headers["HX-Trigger"])["toast"]
 
 
 def count() -> int:

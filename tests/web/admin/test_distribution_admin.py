@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from app.distribution.models import Commission, DistributionRules, Distributor
 from app.extensions import db
 from app.orders.models import Order
 from tests.distribution.conftest import RULES, make_distributor, set_rules  # noqa: F401
+from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}
 RULES_URL = "/admin/distribution/rules"
@@ -31,14 +31,6 @@ def admin_client(app, make_user, login, role="operator"):
     c = app.test_client()
     login(admin, on=c)
     return c, admin
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
-
-
-def toast(resp) -> dict:
-    return json.loads(resp.headers["HX-Trigger"])["toast"]
 
 
 def versions() -> int:

@@ -1,7 +1,6 @@
 """Admin shop management: list, search and filter, detail, warning, suspension,
 closure and reopening (audited, notified, in the history), stale states,
 validation and who may act."""
-import json
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from app.extensions import db
 from app.merchants import penalties
 from app.merchants.models import Merchant, MerchantMember, MerchantPenalty
 from app.notifications.models import Message
+from tests.web.helpers import toast
 
 HX = {"HX-Request": "true"}
 ACTIONS = ("warn", "suspend", "close", "reopen")
@@ -28,10 +28,6 @@ def admin_client(app, make_user, login, role="super"):
 def fresh(merchant_id: int) -> Merchant:
     db.session.expire_all()
     return db.session.get(Merchant, merchant_id)
-
-
-def toast(resp) -> dict:
-    return json.loads(resp.headers["HX-Trigger"])["toast"]
 
 
 def audit_actions(merchant_id: int) -> list[str]:

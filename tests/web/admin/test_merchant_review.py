@@ -1,7 +1,6 @@
 """Admin review of merchant applications: the queue and its filters, the
 detail, approve / reject as plain posts and with HTMX, permissions, the race
 between two admins, the sidebar badge."""
-import json
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -9,6 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.merchants.models import Merchant, MerchantApplication, MerchantMember
 from app.notifications.models import Message
+from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}
 
@@ -18,14 +18,6 @@ def admin_client(app, make_user, login, role="operator"):
     c = app.test_client()
     login(admin, on=c)
     return c, admin
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
-
-
-def toast(resp) -> dict:
-    return json.loads(resp.headers["HX-Trigger"])["toast"]
 
 
 def reload(application_id) -> MerchantApplication:

@@ -14,12 +14,9 @@ from app.orders import services as order_services
 from app.orders.models import Order
 from app.payments.models import Payment, PaymentNotification
 from tests.factories import sandbox_notification
+from tests.web.helpers import text
 
 HX = {"HX-Request": "true"}
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
 
 
 def admin_client(app, make_user, login, role="operator"):

@@ -1,7 +1,6 @@
 """Admin product review: the queue (fixed query count), the list with filter and
 search, the detail, approve / reject / violation delist as plain posts and with
 HTMX, the withdrawn-meanwhile refusal, permissions, and the public image route."""
-import json
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from app.core.db import transaction
 from app.extensions import db
 from app.notifications.models import Message
 from tests.factories import png_bytes
+from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}
 
@@ -21,14 +21,6 @@ def admin_client(app, make_user, login, role="operator"):
     c = app.test_client()
     login(admin, on=c)
     return c, admin
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
-
-
-def toast(resp) -> dict:
-    return json.loads(resp.headers["HX-Trigger"])["toast"]
 
 
 def fresh(product_id) -> Product:

@@ -14,12 +14,9 @@ from app.extensions import db
 from app.orders import reviews
 from app.orders import services as order_services
 from app.orders.models import Order, Review
+from tests.web.helpers import text
 
 HX = {"HX-Request": "true"}
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
 
 
 def fresh(review_id) -> Review:

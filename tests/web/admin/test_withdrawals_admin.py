@@ -5,7 +5,6 @@ and a shopper are refused with nothing changed; the queue's query count is fixed
 # ruff: noqa: F811  (the distribution fixtures are imported, then requested by name)
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from app.extensions import db
 from app.orders import services as order_services
 from app.orders.models import Order
 from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
+from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}
 QUEUE = "/admin/distribution/withdrawals"
@@ -31,14 +31,6 @@ def admin_client(app, make_user, login, role="finance"):
     c = app.test_client()
     login(admin, on=c)
     return c, admin
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
-
-
-def toast(resp) -> dict:
-    return json.loads(resp.headers["HX-Trigger"])["toast"]
 
 
 def fresh(withdrawal_id) -> Withdrawal:

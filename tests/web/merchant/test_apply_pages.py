@@ -11,6 +11,7 @@ from PIL import Image
 from app.extensions import db
 from app.merchants.models import MerchantApplication
 from tests.factories import application_data, png_bytes
+from tests.web.helpers import text
 
 
 def post_apply(client, action="save", files=None, **overrides):
@@ -26,10 +27,6 @@ ALL_DOCS = {"licence": png_bytes(), "id_front": png_bytes(color=(0, 0, 255)), "i
 def applications_of(user):
     db.session.expire_all()
     return db.session.scalars(sa.select(MerchantApplication).where(MerchantApplication.applicant_id == user.id)).all()
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
 
 
 def test_pages_need_sign_in(client, make_application):

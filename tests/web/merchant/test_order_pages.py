@@ -12,12 +12,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.merchants.models import MerchantMember
 from app.orders.models import Order, Shipment, TrackingEvent
+from tests.web.helpers import text
 
 HX = {"HX-Request": "true"}
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
 
 
 def fresh(order_id) -> Order:

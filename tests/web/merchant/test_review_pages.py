@@ -11,12 +11,9 @@ from app.orders import reviews
 from app.orders import services as order_services
 from app.orders.models import Order, Review
 from tests.factories import png_bytes
+from tests.web.helpers import text
 
 HX = {"HX-Request": "true"}
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
 
 
 @pytest.fixture
