@@ -6,6 +6,7 @@ plain values back. The payments service stores, verifies and applies.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,37 +76,42 @@ class RefundResult:
     message: str = ""
 
 
-class PaymentProvider:
+class PaymentProvider(ABC):
+    """Every adapter implements each abstract method; `peek_notify_id` has a
+    default for gateways whose notify id cannot be read before verifying."""
+
     name: str = ""
 
+    @abstractmethod
     def start(self, request: PayRequest) -> dict[str, Any]:
         """Begin collecting money; returns what the client needs (a pay URL, the
         `wx.requestPayment` parameters, a QR code URL)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def verify_notification(self, headers: dict[str, str], body: bytes) -> VerifiedNotification:
         """Check the signature and decode; raises NotificationRejected / MalformedNotification."""
-        raise NotImplementedError
 
     def peek_notify_id(self, headers: dict[str, str], body: bytes) -> str | None:
         """The notify id as the sender claims it, read before verification (for storage)."""
         return None
 
+    @abstractmethod
     def success_reply(self) -> tuple[bytes, int, str]:
         """(body, status, content type) that tells the gateway to stop retrying."""
-        raise NotImplementedError
 
+    @abstractmethod
     def failure_reply(self, status: int, message: str) -> tuple[bytes, int, str]:
         """(body, status, content type) that asks the gateway to retry or reports a refusal."""
-        raise NotImplementedError
 
+    @abstractmethod
     def query(self, out_trade_no: str) -> TradeState:
-        raise NotImplementedError
+        """What the gateway says about a trade now (the payment query sweep)."""
 
+    @abstractmethod
     def refund(self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
                reason: str) -> RefundResult:
         """Ask for a refund; the same `out_refund_no` on a retry never refunds twice."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self, out_trade_no: str) -> None:
         """Close an unpaid trade at the gateway so it can no longer be paid (best effort)."""
