@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from app.core import audit
 from app.core import settings as platform_settings
 from app.core.errors import ValidationError
-from app.core.money import BP_PER_UNIT, InvalidAmount, yuan_to_fen
+from app.core.money import BP_PER_UNIT, InvalidAmount, fen_to_yuan, yuan_to_fen
 from app.distribution.models import DistributionRules
 from app.distribution.states import BindingMode, Qualification, WithdrawalMethod
 from app.extensions import db
@@ -164,8 +164,6 @@ def update(actor, data: dict, note: str | None = None) -> DistributionRules:
 
 def as_form(rules: DistributionRules) -> dict:
     """The rules as the settings form shows them (percent and yuan strings)."""
-    from app.core.money import fen_to_yuan
-
     return {
         "enabled": rules.enabled, "levels": rules.levels,
         **{f"level{n}_percent": f"{getattr(rules, f'level{n}_bp') / 100:g}" for n in (1, 2, 3)},

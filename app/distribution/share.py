@@ -24,7 +24,9 @@ import segno
 from flask_babel import gettext as _
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
+from app.core.errors import NotFound
 from app.core.money import fen_to_yuan
+from app.core.storage import open_stored
 
 POSTER_SIZE = (750, 1334)
 IMAGE_BOX = (750, 750)
@@ -108,9 +110,6 @@ def wrap(text: str, face, width: int, max_lines: int) -> list[str]:
 
 def _product_image(product) -> Image.Image | None:
     """The product's main image cover-cropped to the image box, or None."""
-    from app.core.errors import NotFound
-    from app.core.storage import open_stored
-
     image = product.main_image if product is not None else None
     if image is None:
         return None

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.analytics.models import Event
+from app.catalog.models import Product, Sku
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.merchants.models import Merchant
@@ -146,7 +147,6 @@ def set_selected(user_id: int, selected: bool, item_id=None, merchant_id: int | 
     if item_id is not None:
         stmt = stmt.where(CartItem.id == _own(user_id, item_id).id)
     elif merchant_id is not None:
-        from app.catalog.models import Product, Sku
         shop_skus = sa.select(Sku.id).join(Product, Product.id == Sku.product_id).where(
             Product.merchant_id == merchant_id)
         stmt = stmt.where(CartItem.sku_id.in_(shop_skus))

@@ -34,7 +34,7 @@ from app.distribution import referrals
 from app.extensions import db
 from app.inventory import services as stock
 from app.merchants.models import Merchant
-from app.orders import cart, numbers
+from app.orders import cart, numbers, tasks
 from app.orders import lines as order_lines
 from app.orders.lines import Line
 from app.orders.models import Order, OrderEvent, OrderItem
@@ -222,6 +222,5 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
         stock.reserve(items, ref=("payment", payment.out_trade_no))
     db.session.flush()
 
-    from app.orders import tasks
     schedule_after_commit(tasks.cancel_unpaid_payment, payment.id, at=now + timeout + timedelta(seconds=5))
     return payment

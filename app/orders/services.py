@@ -22,7 +22,7 @@ from app.catalog.models import Product, Sku
 from app.core import settings as platform_settings
 from app.core.clock import utcnow
 from app.core.db import guarded_update
-from app.core.errors import Conflict, NotFound, StaleState
+from app.core.errors import Conflict, NotFound, StaleState, ValidationError
 from app.core.jobs import enqueue_after_commit
 from app.distribution import commissions
 from app.extensions import db
@@ -253,7 +253,6 @@ def ship(actor_id: int, merchant_id: int, order_no: str, carrier_code: str, trac
     order = for_merchant(merchant_id, order_no)
     carrier = carriers.get((carrier_code or "").strip())
     if carrier is None:
-        from app.core.errors import ValidationError
         raise ValidationError(_("请选择快递公司"), code="invalid_carrier", fields={"carrier": _("请选择快递公司")})
     tracking_no = carriers.normalise_tracking_no(tracking_no)
     if order.status != OrderStatus.PAID:

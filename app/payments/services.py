@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -31,11 +32,12 @@ from app.core.jobs import enqueue_after_commit
 from app.extensions import db
 from app.notifications import services as notifications
 from app.orders import numbers
+from app.orders import services as order_services
 from app.orders.models import Order
 from app.orders.states import OrderStatus
 from app.payments import providers
 from app.payments.models import Payment, PaymentNotification, Refund
-from app.payments.providers.base import NotificationRejected, PayRequest, VerifiedNotification
+from app.payments.providers.base import GatewayError, NotificationRejected, PayRequest, VerifiedNotification
 from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
 
 log = logging.getLogger(__name__)
@@ -67,8 +69,6 @@ def payable(buyer_id: int, out_trade_no: str) -> Payment:
     """The payment to collect for, ready to pay: still pending, with every order in it
     unpaid and in time. When some of its orders were cancelled, the rest move to a
     new payment (the old one is closed), so the amount always matches the orders."""
-    from app.orders import services as order_services
-
     payment = for_buyer(buyer_id, out_trade_no)
     if payment.status == PaymentStatus.PAID:
         raise Conflict(_("该订单已支付"), code="already_paid")
@@ -209,8 +209,6 @@ def apply_notification(provider_name: str, n: VerifiedNotification,
 
 def apply_success(payment: Payment, provider_name: str, transaction_id: str | None) -> tuple[str, int, str | None]:
     """The gateway says `payment` was paid: record it and settle its orders (idempotent)."""
-    from app.orders import services as order_services
-
     if payment.status == PaymentStatus.PAID:
         if payment.transaction_id == transaction_id and payment.provider == provider_name:
             return NotificationOutcome.DUPLICATE, 200, None
@@ -262,7 +260,7 @@ def _refund(payment: Payment, order: Order | None, amount_fen: int, reason: str,
                     out_trade_no=payment.out_trade_no)
     db.session.add(refund)
     db.session.flush()
-    from app.payments import tasks
+    from app.payments import tasks  # tasks imports this module
     enqueue_after_commit(tasks.submit_refund, refund.id)
     return refund
 
@@ -271,8 +269,6 @@ def submit_refund(refund_id: int) -> str:
     """Send one refund to its gateway and record the answer (the job's body).
 
     The gateway call happens outside any lock; a retry reuses `out_refund_no`."""
-    from app.payments.providers.base import GatewayError
-
     refund = db.session.get(Refund, refund_id)
     if refund is None or refund.status != RefundStatus.PENDING:
         return "skipped"
@@ -305,8 +301,6 @@ def pending_refund_ids(limit: int = 200) -> list[int]:
 
 def stale_pending_ids(older_than_minutes: int = 3, limit: int = 200) -> list[int]:
     """Pending payments a buyer started paying a while ago with no word from the gateway."""
-    from datetime import timedelta
-
     cutoff = utcnow() - timedelta(minutes=older_than_minutes)
     return list(db.session.scalars(
         sa.select(Payment.id).where(Payment.status == PaymentStatus.PENDING, Payment.provider.is_not(None),
