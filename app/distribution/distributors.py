@@ -77,9 +77,12 @@ def _bound_distributor_id(user_id: int) -> int | None:
 
 
 def _move(distributor: Distributor, to: DistributorStatus, actor_id: int | None, note: str | None = None,
-          **values) -> Distributor:
+          expected: tuple[DistributorStatus, ...] | None = None, **values) -> Distributor:
+    """Guarded move to `to` from `expected` (the act's own starting states; by default
+    any state the transition table allows), so two racing reviewers cannot both win."""
     before = distributor.status
-    guarded_update(Distributor, distributor.id, expected=DISTRIBUTOR_TRANSITIONS[to], values={"status": to, **values})
+    guarded_update(Distributor, distributor.id, expected=expected or DISTRIBUTOR_TRANSITIONS[to],
+                   values={"status": to, **values})
     _event(distributor.id, actor_id, before, to, note)
     db.session.flush()
     return db.session.get(Distributor, distributor.id)
@@ -96,9 +99,11 @@ def _create(user: User, status: DistributorStatus, actor_id: int | None, **value
     return distributor
 
 
-def _activate(distributor: Distributor, actor_id: int | None, note: str | None = None) -> Distributor:
-    return _move(distributor, DistributorStatus.ACTIVE, actor_id, note, activated_at=utcnow(), status_reason=None,
-                 parent_id=distributor.parent_id or _bound_distributor_id(distributor.user_id))
+def _activate(distributor: Distributor, actor_id: int | None, note: str | None = None,
+              expected: tuple[DistributorStatus, ...] = (DistributorStatus.PENDING, DistributorStatus.REJECTED),
+              ) -> Distributor:
+    return _move(distributor, DistributorStatus.ACTIVE, actor_id, note, expected, activated_at=utcnow(),
+                 status_reason=None, parent_id=distributor.parent_id or _bound_distributor_id(distributor.user_id))
 
 
 def open_centre(user: User) -> Distributor | None:
@@ -181,11 +186,8 @@ def apply(user: User, data: dict) -> Distributor:
 
 def approve(reviewer, distributor_id: int) -> Distributor:
     distributor = get(distributor_id)
-    if distributor.status != DistributorStatus.PENDING:
-        raise Conflict(_("该申请已处理"), code="not_pending")
     try:
-        distributor = _move(distributor, DistributorStatus.ACTIVE, reviewer.id, _("审核通过"), activated_at=utcnow(),
-                            status_reason=None, parent_id=_bound_distributor_id(distributor.user_id))
+        distributor = _activate(distributor, reviewer.id, _("审核通过"), expected=(DistributorStatus.PENDING,))
     except StaleState:
         raise Conflict(_("该申请已处理"), code="not_pending") from None
     audit.record(reviewer, "distributor.approve", distributor, {"status": ["pending", "active"]})
@@ -244,10 +246,9 @@ def freeze(admin, distributor_id: int, reason: str) -> Distributor:
 
 def unfreeze(admin, distributor_id: int) -> Distributor:
     distributor = get(distributor_id)
-    if distributor.status != DistributorStatus.FROZEN:
-        raise Conflict(_("该分销商未被冻结"), code="not_frozen")
     try:
-        distributor = _move(distributor, DistributorStatus.ACTIVE, admin.id, _("解除冻结"), status_reason=None)
+        distributor = _move(distributor, DistributorStatus.ACTIVE, admin.id, _("解除冻结"),
+                            (DistributorStatus.FROZEN,), status_reason=None)
     except StaleState:
         raise Conflict(_("该分销商未被冻结"), code="not_frozen") from None
     audit.record(admin, "distributor.unfreeze", distributor, {"status": ["frozen", "active"]})

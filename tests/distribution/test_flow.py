@@ -102,3 +102,23 @@ def test_partial_refund_voids_its_share(set_rules, make_distributor, make_user, 
     db.session.expire_all()
     commission = db.session.get(Commission, commission.id)
     assert (commission.void_fen, commission.status) == (1000, "void")
+
+
+def test_approving_an_application_already_rejected_is_refused(set_rules, make_user):
+    """Two reviewers: one rejects, the other (whose page still showed 'pending') approves."""
+    from app.distribution import distributors
+    from app.distribution.models import Distributor
+
+    set_rules(qualification="application")
+    applicant = make_user()
+    with transaction():
+        row = distributors.apply(applicant, {"real_name": "张三", "phone": "13912345678", "reason": "想分享"})
+    with transaction():
+        distributors.reject(make_user(admin_role="operator"), row.id, "资料不全")
+    with pytest.raises(Conflict), transaction():
+        distributors.approve(make_user(admin_role="operator"), row.id)
+    db.session.expire_all()
+    assert db.session.get(Distributor, row.id).status == "rejected"
+    with pytest.raises(Conflict), transaction():
+        distributors.unfreeze(make_user(admin_role="super"), row.id)  # not frozen: nothing to undo
+    assert db.session.get(Distributor, row.id).status == "rejected"
