@@ -12,6 +12,7 @@ from app.accounts.services import find_by_phone, hash_password
 from app.accounts.states import AdminRole
 from app.core.clock import utcnow
 from app.core.db import transaction
+from app.core.money import fen_to_yuan
 from app.extensions import db
 from app.notifications import services as notifications
 
@@ -252,11 +253,11 @@ def _seed_catalog() -> None:
         for n, combo in enumerate(product_service.matrix(spec_list)):
             base_fen = round(base * 100)
             price_fen = base_fen + n * max(100, round(base_fen / 1000) * 100)
-            row = {"spec_values": combo, "price": f"{price_fen / 100:.2f}", "stock": stocks[n % len(stocks)]}
+            row = {"spec_values": combo, "price": fen_to_yuan(price_fen), "stock": stocks[n % len(stocks)]}
             if promo:
                 cut = price_fen * (100 - promo) // 100
                 cut = cut // 100 * 100 + (90 if cut >= 1000 else 0) if cut < 10000 else cut // 100 * 100
-                row["promotion_price"] = f"{min(cut, price_fen - 10) / 100:.2f}"
+                row["promotion_price"] = fen_to_yuan(min(cut, price_fen - 10))
             rows.append(row)
         data = {"title": title, "subtitle": subtitle, "category_id": leaves[leaf], "tags": tags, "specs": spec_list,
                 "description": f"<p>{subtitle}。</p><p>{title}，{'、'.join(tags)}。</p>", "skus": rows,

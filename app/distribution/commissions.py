@@ -20,14 +20,14 @@ from flask_babel import gettext as _
 
 from app.catalog.models import Product
 from app.core.clock import utcnow
-from app.core.money import apply_rate, prorate
+from app.core.money import apply_rate, fen_to_yuan, prorate
 from app.distribution import distributors
 from app.distribution import rules as distribution_rules
 from app.distribution.models import Commission, Distributor, LedgerEntry
 from app.distribution.states import CommissionStatus, DistributorStatus, LedgerKind
 from app.extensions import db
 from app.notifications import services as notifications
-from app.orders.models import Order, OrderItem
+from app.orders.models import Order
 
 
 def rate_for(product: Product, level: int, rules) -> int:
@@ -113,7 +113,7 @@ def create_for_order(order: Order) -> list[Commission]:
         total = sum(c.amount_fen for c in made if c.distributor_id == earner_id)
         notifications.notify(earners[earner_id].user_id, _("新的待结算佣金"),
                              _("订单 %(no)s 为您带来 ¥%(yuan)s 待结算佣金，确认收货后按规则结算。", no=order.order_no,
-                               yuan=f"{total / 100:.2f}"), link="/distributor/commissions", kind="distribution")
+                               yuan=fen_to_yuan(total)), link="/distributor/commissions", kind="distribution")
     return made
 
 
@@ -184,12 +184,6 @@ def on_item_refunded(order_item_id: int, refunded_quantity: int, quantity: int) 
         if moved:
             _ledger(commission.distributor_id, LedgerKind.COMMISSION_VOID, -delta, commission_id=commission.id)
     db.session.expire_all()
-
-
-def void_for_order(order_id: int) -> None:
-    """A paid order was closed (everything refunded): its pending commissions go."""
-    for item in db.session.scalars(sa.select(OrderItem).where(OrderItem.order_id == order_id)).all():
-        on_item_refunded(item.id, item.quantity, item.quantity)
 
 
 def on_paid(order: Order) -> None:

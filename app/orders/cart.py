@@ -189,10 +189,3 @@ def view(user_id: int) -> CartView:
         line.cart_item_id, line.selected = item.id, item.selected
         groups.setdefault(line.merchant.id, ShopGroup(line.merchant)).lines.append(line)
     return CartView(list(groups.values()))
-
-
-def selected_lines(user_id: int) -> list[tuple[int, int]]:
-    """(sku_id, quantity) of the selected lines, what checkout from the cart buys."""
-    return [(sku_id, quantity) for sku_id, quantity in db.session.execute(
-        sa.select(CartItem.sku_id, CartItem.quantity)
-        .where(CartItem.user_id == user_id, CartItem.selected).order_by(CartItem.id))]

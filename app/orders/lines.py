@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from app.catalog.models import Category, Product, Sku
+from app.catalog import categories
+from app.catalog.models import Product, Sku
 from app.catalog.states import ProductStatus
 from app.core.clock import utcnow
 from app.core.errors import ValidationError
@@ -98,25 +99,8 @@ def load_skus(sku_ids: Iterable[int]) -> dict[int, SkuInfo]:
     ).all()
     merchant_ids = {s.product.merchant_id for s in skus}
     merchants = {m.id: m for m in db.session.scalars(sa.select(Merchant).where(Merchant.id.in_(merchant_ids)))}
-    hidden = _hidden_categories({s.product.category_id for s in skus})
-    return {s.id: SkuInfo(s, merchants[s.product.merchant_id], s.product.category_id in hidden) for s in skus}
-
-
-def _hidden_categories(category_ids: set[int]) -> set[int]:
-    """Leaf categories hidden by themselves or an inactive ancestor (the tree is
-    small: one query reads it all)."""
-    tree = {c.id: (c.parent_id, c.active) for c in db.session.execute(
-        sa.select(Category.id, Category.parent_id, Category.active))}
-    hidden: set[int] = set()
-    for category_id in category_ids:
-        node = category_id
-        while node is not None and node in tree:
-            parent_id, active = tree[node]
-            if not active:
-                hidden.add(category_id)
-                break
-            node = parent_id
-    return hidden
+    visible = categories.visible_category_ids()
+    return {s.id: SkuInfo(s, merchants[s.product.merchant_id], s.product.category_id not in visible) for s in skus}
 
 
 def build_line(info: SkuInfo, quantity: int, now: datetime | None = None) -> Line:

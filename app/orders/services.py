@@ -27,7 +27,7 @@ from app.core.jobs import enqueue_after_commit
 from app.distribution import commissions
 from app.extensions import db
 from app.inventory import services as stock
-from app.merchants.models import MerchantMember
+from app.merchants import shops
 from app.notifications import services as notifications
 from app.orders import carriers
 from app.orders.models import Order, OrderEvent, Shipment, TrackingEvent
@@ -234,12 +234,8 @@ def _count_sales(order: Order) -> None:
                            .values(sales=Product.sales + item.quantity).execution_options(synchronize_session=False))
 
 
-def _merchant_staff(merchant_id: int) -> list[int]:
-    return list(db.session.scalars(sa.select(MerchantMember.user_id).where(MerchantMember.merchant_id == merchant_id)))
-
-
 def _tell_merchant_paid(order: Order) -> None:
-    for user_id in _merchant_staff(order.merchant_id):
+    for user_id in [member.user_id for member in shops.staff_of(order.merchant_id)]:
         notifications.notify(user_id, _("新订单待发货"),
                              _("订单 %(no)s 已付款，请尽快发货。", no=order.order_no),
                              link=f"/merchant/orders/{order.order_no}", kind="order")

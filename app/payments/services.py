@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import enqueue_after_commit
+from app.core.money import fen_to_yuan
 from app.extensions import db
 from app.notifications import services as notifications
 from app.orders import numbers
@@ -231,7 +232,7 @@ def apply_success(payment: Payment, provider_name: str, transaction_id: str | No
                 numbers.refund_no_for_order(order.order_no))
         notifications.notify(order.buyer_id, _("订单已自动退款"),
                              _("订单 %(no)s 已取消，已付款项 ¥%(yuan)s 将原路退回。", no=order.order_no,
-                               yuan=f"{order.amount_fen / 100:.2f}"),
+                               yuan=fen_to_yuan(order.amount_fen)),
                              link=f"/orders/{order.order_no}", kind="order")
     # Orders moved to a newer trade (see `payable`) are not paid by this one: what
     # this trade collected beyond its own orders goes back whole.
@@ -241,7 +242,7 @@ def apply_success(payment: Payment, provider_name: str, transaction_id: str | No
         _refund(payment, None, leftover, _("支付单已关闭，自动退款"), provider_name, f"RC{payment.out_trade_no}")
         notifications.notify(payment.buyer_id, _("款项已自动退回"),
                              _("支付单 %(no)s 已关闭，收到的 ¥%(yuan)s 将原路退回。", no=payment.out_trade_no,
-                               yuan=f"{leftover / 100:.2f}"), kind="order")
+                               yuan=fen_to_yuan(leftover)), kind="order")
     if kept == 0:
         return NotificationOutcome.REFUNDED, 200, None
     return NotificationOutcome.APPLIED, 200, None
