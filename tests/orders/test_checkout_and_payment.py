@@ -210,6 +210,11 @@ def test_on_payment_mode_deducts_at_payment_and_refunds_when_stock_ran_out(make_
     run_jobs()
     lost = orders_of(first)[0]
     assert (lost.status, lost.cancel_reason) == ("cancelled", "out_of_stock")
+    from app.notifications.models import Message  # the buyer is told, with the order number
+
+    told = db.session.scalars(sa.select(Message.body).where(Message.recipient_id == early.id,
+                                                             Message.title == "订单已自动退款")).all()
+    assert len(told) == 1 and lost.order_no in told[0]
     assert stock_of(product.skus[0].id) == 0
     assert db.session.scalar(sa.select(Refund.status).where(Refund.payment_id == first.id)) == "succeeded"
 

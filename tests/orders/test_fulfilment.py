@@ -137,3 +137,21 @@ def test_merchant_search_by_order_number_phone_and_title(paid_order):
 def test_review_count_is_zero_without_reviews(make_product):
     assert reviews.summary(make_product().id).count == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
+
+
+def test_a_review_takes_at_most_six_images_and_stores_none_when_refused(paid_order, outbox):
+    from pathlib import Path
+
+    from flask import current_app
+
+    buyer, owner_id, order = paid_order()
+    ship(owner_id, order)
+    with transaction():
+        order_services.confirm_receipt(buyer.id, order.order_no)
+    with pytest.raises(ValidationError) as caught, transaction():
+        reviews.create(buyer.id, order.items[0].id, 5, "图多", images=[png_bytes()] * 7)
+    assert caught.value.code == "too_many_images"
+    assert not list(Path(current_app.config["UPLOAD_DIR"]).rglob("reviews/*"))
+    with transaction():
+        review = reviews.create(buyer.id, order.items[0].id, 5, "六张", images=[png_bytes()] * 6)
+    assert len(review.images) == 6
