@@ -68,12 +68,11 @@ def _event(distributor_id: int, actor_id: int | None, before: str | None, after:
                                     to_status=after, note=(note or None) and note[:200]))
 
 
-def _bound_distributor_id(user_id: int) -> int | None:
+def bound_distributor_id(user_id: int) -> int | None:
     """Who the user is bound to now (their parent-to-be), if that binding is still valid."""
     now = utcnow()
     return db.session.scalar(sa.select(ReferralBinding.distributor_id).where(
-        ReferralBinding.buyer_id == user_id, ReferralBinding.ended_at.is_(None),
-        sa.or_(ReferralBinding.expires_at.is_(None), ReferralBinding.expires_at > now)))
+        ReferralBinding.buyer_id == user_id, ReferralBinding.in_force(now)))
 
 
 def _move(distributor: Distributor, to: DistributorStatus, actor_id: int | None, note: str | None = None,
@@ -91,7 +90,7 @@ def _move(distributor: Distributor, to: DistributorStatus, actor_id: int | None,
 def _create(user: User, status: DistributorStatus, actor_id: int | None, **values) -> Distributor:
     distributor = Distributor(user_id=user.id, status=status, code=_new_code(), **values)
     if status == DistributorStatus.ACTIVE:
-        distributor.parent_id = _bound_distributor_id(user.id)
+        distributor.parent_id = bound_distributor_id(user.id)
         distributor.activated_at = utcnow()
     db.session.add(distributor)
     db.session.flush()
@@ -103,7 +102,7 @@ def _activate(distributor: Distributor, actor_id: int | None, note: str | None =
               expected: tuple[DistributorStatus, ...] = (DistributorStatus.PENDING, DistributorStatus.REJECTED),
               ) -> Distributor:
     return _move(distributor, DistributorStatus.ACTIVE, actor_id, note, expected, activated_at=utcnow(),
-                 status_reason=None, parent_id=distributor.parent_id or _bound_distributor_id(distributor.user_id))
+                 status_reason=None, parent_id=distributor.parent_id or bound_distributor_id(distributor.user_id))
 
 
 def open_centre(user: User) -> Distributor | None:

@@ -102,6 +102,12 @@ class ReferralBinding(db.Model):
 
     distributor = relationship("Distributor")
 
+    @classmethod
+    def in_force(cls, now: datetime):
+        """SQL: the binding is current and, in days mode, not expired. Who counts as a
+        distributor's customer and whose parent a new distributor gets both ask this."""
+        return sa.and_(cls.ended_at.is_(None), sa.or_(cls.expires_at.is_(None), cls.expires_at > now))
+
 
 class Commission(TimestampMixin, db.Model):
     __tablename__ = "commissions"

@@ -101,9 +101,8 @@ def snapshot_for(buyer_id: int) -> dict:
     if rules.self_purchase and own is not None and own.status == DistributorStatus.ACTIVE:
         first = own
     else:
-        binding = current_binding(buyer_id)
-        if binding is not None and (binding.expires_at is None or binding.expires_at > utcnow()):
-            first = db.session.get(Distributor, binding.distributor_id)
+        bound_id = distributors.bound_distributor_id(buyer_id)
+        first = db.session.get(Distributor, bound_id) if bound_id else None
     if first is None:
         return {}
     chain: list[int | None] = []

@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.core.clock import utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.distribution import distributors, withdrawals
@@ -35,7 +36,7 @@ def team_counts(distributor_id: int) -> dict[str, int]:
         sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id == distributor_id).scalar_subquery(),
         sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id.in_(children)).scalar_subquery(),
         sa.select(sa.func.count(ReferralBinding.id)).where(ReferralBinding.distributor_id == distributor_id,
-                                                           ReferralBinding.ended_at.is_(None)).scalar_subquery(),
+                                                           ReferralBinding.in_force(utcnow())).scalar_subquery(),
     )).one()
     return {"l1": int(l1), "l2": int(l2), "customers": int(customers)}
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, noload
 
 from app.accounts.models import User
+from app.core.clock import utcnow
 from app.core.pagination import paginate
 from app.distribution.models import Commission, Distributor, ReferralBinding
 from app.distribution.states import CommissionStatus
@@ -70,7 +71,7 @@ def team():
     else:
         stmt = (sa.select(ReferralBinding, User)
                 .join(User, User.id == ReferralBinding.buyer_id)
-                .where(ReferralBinding.distributor_id == me, ReferralBinding.ended_at.is_(None))
+                .where(ReferralBinding.distributor_id == me, ReferralBinding.in_force(utcnow()))
                 .options(noload(User.identities))
                 .order_by(ReferralBinding.bound_at.desc(), ReferralBinding.id.desc()))
     page = paginate(stmt, request.args.get("page", 1), PER_PAGE, scalars=False)

@@ -135,3 +135,28 @@ def test_orders_page_query_count_is_constant(client, login, set_rules, make_dist
     with count_queries() as four:
         client.get("/distributor/orders")
     assert len(four) == len(one)
+
+
+def test_a_customer_whose_binding_expired_leaves_the_team_everywhere(client, login, set_rules, make_distributor,
+                                                                     make_user, api_token):
+    """Days mode: once a binding has expired the buyer is no longer my customer, in the
+    centre's count, its customer list and the API alike (one rule: ReferralBinding.in_force)."""
+    from datetime import timedelta
+
+    from app.core.clock import travel
+
+    set_rules(binding_mode="days", binding_days="10")
+    me = make_distributor()
+    with transaction():
+        referrals.bind(make_user(nickname="过期的客户"), me.code, "link", is_new_user=True)
+    login(me.user)
+    headers = api_token(me.user)
+    assert "过期的客户" in client.get("/distributor/team?tab=customers").get_data(as_text=True)
+    first = client.get("/api/v1/distributor/team", headers=headers).get_json()
+    assert first["counts"]["customers"] == 1, first
+    with travel(timedelta(days=11)):  # past the binding, well inside the API token's life
+        assert "过期的客户" not in client.get("/distributor/team?tab=customers").get_data(as_text=True)
+        assert client.get("/api/v1/distributor/team", headers=headers).get_json()["counts"]["customers"] == 0
+        from app.web.distributor.views_centre import team_counts
+
+        assert team_counts(me.id)["customers"] == 0

@@ -387,8 +387,7 @@ def team(args):
         sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id == distributor.id).scalar_subquery(),
         sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id.in_(level1_ids)).scalar_subquery(),
         sa.select(sa.func.count(ReferralBinding.id)).where(
-            ReferralBinding.distributor_id == distributor.id, ReferralBinding.ended_at.is_(None),
-            sa.or_(ReferralBinding.expires_at.is_(None), ReferralBinding.expires_at > now)).scalar_subquery(),
+            ReferralBinding.distributor_id == distributor.id, ReferralBinding.in_force(now)).scalar_subquery(),
     )).one()
     below = aliased(Distributor)
     members = (sa.select(sa.func.count(below.id)).where(below.parent_id == Distributor.id)
