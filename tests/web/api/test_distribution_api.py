@@ -3,6 +3,7 @@ team, withdrawals, sharing and binding; every refusal with its code, and nobody
 reading another distributor's data."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -291,16 +292,24 @@ def test_share_links_scene_and_poster(client, api_token, set_rules, make_distrib
     headers = api_token(me.user)
     shop = client.get(f"{BASE}/distributor/share", headers=headers).json
     assert shop["link"] == f"http://localhost/r/{me.code}" and shop["qr_scene"] == f"r={me.code}"
-    assert shop["poster_url"] == "http://localhost/distributor/share/poster.png" and shop["code"] == me.code
+    assert shop["poster_url"] == f"http://localhost{BASE}/distributor/share/poster.png" and shop["code"] == me.code
     product = make_product()
     one = client.get(f"{BASE}/distributor/share?product_id={product.id}", headers=headers).json
     assert one["link"] == f"http://localhost/r/{me.code}/p/{product.id}"
     assert one["qr_scene"] == f"r={me.code}&p={product.id}" and len(one["qr_scene"]) <= 32
-    assert one["poster_url"] == f"http://localhost/distributor/share/poster.png?product_id={product.id}"
+    assert one["poster_url"] == f"http://localhost{BASE}/distributor/share/poster.png?product_id={product.id}"
     assert one["commission_enabled"] is True
+    # the mini-program fetches the poster with its bearer token (no web session)
+    poster = client.get(one["poster_url"].removeprefix("http://localhost"), headers=headers)
+    assert poster.status_code == 200 and poster.content_type == "image/png"
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(poster.data)).size == (750, 1334)
+    assert client.get(one["poster_url"].removeprefix("http://localhost")).status_code == 401
     draft = make_product(status="draft")
     missing = client.get(f"{BASE}/distributor/share?product_id={draft.id}", headers=headers)
     assert missing.status_code == 404 and missing.json["error"]["code"] == "product_not_found"
+    assert client.get(f"{BASE}/distributor/share/poster.png?product_id={draft.id}", headers=headers).status_code == 404
     assert client.get(f"{BASE}/distributor/share?product_id=x", headers=headers).status_code == 422
     with transaction():
         distributors.freeze(make_user(admin_role="super"), me.id, "违规")

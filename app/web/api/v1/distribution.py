@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import make_response
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate, validates_schema
@@ -30,8 +30,8 @@ from sqlalchemy.orm import aliased
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.accounts.models import User
+from app.catalog import queries as catalog_queries
 from app.catalog.models import Product
-from app.catalog.states import ProductStatus
 from app.core.clock import as_utc, utcnow
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
@@ -39,6 +39,7 @@ from app.core.money import InvalidAmount, fen_to_yuan, yuan_to_fen
 from app.core.pagination import MAX_PER_PAGE, paginate
 from app.distribution import distributors, referrals, withdrawals
 from app.distribution import rules as distribution_rules
+from app.distribution import share as share_files
 from app.distribution.models import Commission, Distributor, ReferralBinding, Withdrawal
 from app.distribution.states import BindingSource, DistributorStatus, Qualification
 from app.extensions import db
@@ -46,6 +47,7 @@ from app.orders.models import Order, OrderItem
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.orders import invalid_body
 from app.web.api.v1.schemas import ErrorSchema
+from app.web.distributor.access import absolute_url, shop_link
 
 blp = Blueprint("distribution", __name__, url_prefix="", description="Distributor centre and referral binding")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
@@ -240,11 +242,6 @@ def _own_distributor() -> Distributor:
     if distributor is None:
         raise NotFound(_("您还不是分销商"), code="not_distributor")
     return distributor
-
-
-def _base_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    return (base or request.host_url).rstrip("/")
 
 
 def _summary(distributor_id: int | None) -> dict:
@@ -477,26 +474,51 @@ def withdrawal_list(args):
 @token_required
 def share(args):
     """My referral link (to the shop or to one product), the scene for the mini-program's
-    QR code and the poster's address."""
+    QR code and the poster's address (fetched with the same bearer token)."""
+    distributor = _sharing_distributor()
+    product = _shared_product(args.get("product_id"))
+    scene = f"r={distributor.code}" + (f"&p={product.id}" if product else "")
+    if len(scene) > QR_SCENE_MAX:  # cannot happen with 6-character codes and sane ids; never send a bad scene
+        raise ValidationError(_("商品编号过长"), code="invalid_product_id", fields={"product_id": _("商品编号过长")})
+    poster_args = {"product_id": product.id} if product else {}
+    return {"code": distributor.code, "link": shop_link(distributor, product.id if product else None),
+            "qr_scene": scene, "poster_url": absolute_url("distribution.share_poster", **poster_args),
+            "commission_enabled": product.distribution_enabled if product else None}
+
+
+@blp.get("/distributor/share/poster.png")
+@blp.arguments(ShareArgsSchema, location="query")
+@blp.alt_response(200, description="the poster, image/png", success=True)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="not_distributor, product_not_found")
+@blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive")
+@blp.doc(security=BEARER)
+@token_required
+def share_poster(args):
+    """The share poster (PNG) for the mini-program, with the QR code of my link."""
+    distributor = _sharing_distributor()
+    product = _shared_product(args.get("product_id"))
+    url = shop_link(distributor, product.id if product else None, qr=True)
+    response = make_response(share_files.poster_png(product, distributor, url))
+    response.headers["Content-Type"] = "image/png"
+    return response
+
+
+def _sharing_distributor() -> Distributor:
     distributor = _own_distributor()
     if distributor.status != DistributorStatus.ACTIVE:
         raise Conflict(_("分销资格未开通或已冻结，暂不能分享"), code="distributor_inactive")
-    base = _base_url()
-    product_id = args.get("product_id")
+    return distributor
+
+
+def _shared_product(product_id: int | None) -> Product | None:
+    """A product shoppers can see and buy (the storefront's own rule), or None for the shop."""
     if product_id is None:
-        return {"code": distributor.code, "link": f"{base}/r/{distributor.code}",
-                "qr_scene": f"r={distributor.code}", "poster_url": f"{base}/distributor/share/poster.png",
-                "commission_enabled": None}
-    product = db.session.scalar(sa.select(Product).where(Product.id == product_id,
-                                                         Product.status == ProductStatus.ON_SALE))
-    if product is None:
-        raise NotFound(_("商品不存在或已下架"), code="product_not_found")
-    scene = f"r={distributor.code}&p={product.id}"
-    if len(scene) > QR_SCENE_MAX:  # cannot happen with 6-character codes and sane ids; never send a bad scene
-        raise ValidationError(_("商品编号过长"), code="invalid_product_id", fields={"product_id": _("商品编号过长")})
-    return {"code": distributor.code, "link": f"{base}/r/{distributor.code}/p/{product.id}", "qr_scene": scene,
-            "poster_url": f"{base}/distributor/share/poster.png?product_id={product.id}",
-            "commission_enabled": product.distribution_enabled}
+        return None
+    try:
+        return catalog_queries.visible_product(product_id)
+    except NotFound:
+        raise NotFound(_("商品不存在或已下架"), code="product_not_found") from None
 
 
 @blp.post("/referrals/bind")
