@@ -143,3 +143,21 @@ def test_multi_sku_orders_in_opposite_orders_neither_deadlock_nor_oversell(serve
     # the refused buyers were told which SKU ran short
     short = {sku for r in results if r.status_code == 409 for sku in r.json()["error"]["fields"]}
     assert short == {str(a)}
+
+
+def test_the_same_submit_sent_eight_times_at_once_makes_one_payment(server, buyers, make_product):
+    """A double (or eightfold) tap: the racing submits share one idempotency key, so the
+    unique key decides; every response names the same payment and stock is taken once."""
+    product = make_product(stocks=(5,))
+    sku_id = product.skus[0].id
+    [(headers, address_id)] = buyers(1)
+    body = {"items": [{"sku_id": sku_id, "quantity": 2}], "address_id": address_id,
+            "idempotency_key": uuid.uuid4().hex}
+    results = race(server, [(headers, body)] * 8)
+    assert all(isinstance(r, requests.Response) and r.status_code == 201 for r in results), results
+    assert len({r.json()["payment"]["out_trade_no"] for r in results}) == 1
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
+    assert db.session.scalar(sa.select(Sku.stock).where(Sku.id == sku_id)) == 3
+    assert db.session.scalar(sa.select(sa.func.sum(StockMovement.delta)).where(StockMovement.sku_id == sku_id)) == -2
