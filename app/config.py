@@ -50,7 +50,10 @@ class Config:
     OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
-    UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+    # 25 MP admits a 24 MP phone photo (5712 x 4284) and refuses a 6000 x 6000 bomb before decoding.
+    UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 25_000_000)
+    # Stored images are re-encoded no larger than this on their long edge (licence scans stay legible).
+    UPLOAD_MAX_EDGE = env_int("UPLOAD_MAX_EDGE", 3000)
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # three 5 MB documents in one application form, plus fields
 
     # Sessions: HttpOnly + SameSite always; Secure outside development.

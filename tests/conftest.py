@@ -188,6 +188,29 @@ def run_jobs(app):
 
 
 @pytest.fixture
+def server(app, tmp_path):
+    """The app served on a random local port by a threaded werkzeug server, for races
+    over real HTTP (tests using it commit for real: mark them `live_db`). Yields its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    live = create_app(TestConfig, RATELIMIT_ENABLED=False, OUTBOX_DIR=str(tmp_path / "outbox"),
+                      UPLOAD_DIR=str(tmp_path / "uploads"))
+    httpd = make_server("127.0.0.1", 0, live, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="race-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+        with live.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

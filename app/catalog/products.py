@@ -47,6 +47,9 @@ from app.merchants.models import Merchant, MerchantMember
 from app.merchants.states import MemberRole
 from app.notifications import services as notifications
 
+# Rich text as typed (markup included): room for a long page of details, not for a
+# megabyte that every product page would then carry.
+DESCRIPTION_MAX_CHARS = 20_000
 CONTENT_FIELDS = ("title", "subtitle", "description_html", "category_id", "tags", "specs")
 # The merchant's commission override: not content (shoppers do not read it), so
 # changing it never sends an on-sale product back to review.
@@ -223,6 +226,9 @@ def clean(data: dict, merchant_id: int) -> dict:
             errors["category_id"] = _("这个类目已停用")
     except (TypeError, ValueError):
         errors["category_id"] = _("请选择商品类目")
+    description = str(data.get("description") or "")
+    if len(description) > DESCRIPTION_MAX_CHARS:
+        errors["description"] = _("商品详情最多 %(n)d 个字符（含排版标记）", n=DESCRIPTION_MAX_CHARS)
     raw_tags = data.get("tags") or []
     if isinstance(raw_tags, str):
         raw_tags = raw_tags.replace("，", ",").split(",")
@@ -250,7 +256,7 @@ def clean(data: dict, merchant_id: int) -> dict:
         raise ValidationError(first, code="invalid_commission" if only_rates else "invalid_product", fields=errors)
     return {
         "title": title, "subtitle": subtitle, "category_id": category_id,
-        "description_html": clean_description(data.get("description")),
+        "description_html": clean_description(description),
         "tags": tags, "specs": specs, "on_promotion": on_promotion,
         "promotion_starts_at": starts if on_promotion else None,
         "promotion_ends_at": ends if on_promotion else None, "skus": skus, "distribution": distribution,

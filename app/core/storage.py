@@ -4,12 +4,18 @@
   name and the client's content type are ignored);
 - refuses files over `UPLOAD_MAX_BYTES` and images over `UPLOAD_MAX_PIXELS`
   (a decompression bomb is refused before it is decoded);
+- stores a re-encoding of its pixels, never the uploaded bytes: EXIF (GPS
+  included), XMP, text chunks and anything appended after the image data are
+  gone, the EXIF orientation is applied to the pixels first, colours are moved
+  to sRGB when a profile says otherwise, and the long edge is capped at
+  `UPLOAD_MAX_EDGE` pixels;
 - stores it under a server-generated name, in the instance folder by default.
 
 Files are served back with the content type recorded at upload time.
 """
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 import warnings
@@ -18,7 +24,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.core.errors import NotFound, ValidationError
 
@@ -67,13 +73,68 @@ def check_image(data: bytes) -> tuple[str, int, int]:
 
 
 def save_image(data: bytes, folder: str) -> StoredFile:
-    fmt, width, height = check_image(data)
+    """Check an upload and store a clean re-encoding of it (see the module docstring)."""
+    fmt = check_image(data)[0]
+    clean, width, height = reencode(data, fmt)
     ext, ctype = FORMATS[fmt]
     key = f"{folder}/{secrets.token_hex(16)}.{ext}"
     path = upload_root() / key
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return StoredFile(key=key, content_type=ctype, width=width, height=height, size_bytes=len(data))
+    path.write_bytes(clean)
+    return StoredFile(key=key, content_type=ctype, width=width, height=height, size_bytes=len(clean))
+
+
+# Modes each format can be written in without losing transparency; anything else is converted.
+WRITABLE_MODES = {"JPEG": ("L", "RGB"), "PNG": ("1", "L", "LA", "P", "RGB", "RGBA"), "WEBP": ("RGB", "RGBA")}
+
+
+@functools.cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def reencode(data: bytes, fmt: str) -> tuple[bytes, int, int]:
+    """The pixels of an image checked by `check_image`, written afresh in the same format.
+
+    Only the first frame of an animated image is kept. Returns (bytes, width, height)."""
+    max_edge = current_app.config["UPLOAD_MAX_EDGE"]
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img = ImageOps.exif_transpose(img)  # a copy, turned upright, that no longer claims an orientation
+            img = _to_srgb(img)
+            if max(img.size) > max_edge:
+                img.thumbnail((max_edge, max_edge), Image.Resampling.LANCZOS)
+            if img.mode not in WRITABLE_MODES[fmt]:
+                transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+                img = img.convert("RGBA" if transparent and fmt != "JPEG" else "RGB")
+            # Writers copy some metadata from `info` (PNG: the ICC profile and transparency;
+            # WebP and JPEG: EXIF and XMP in some versions): keep only the transparency of
+            # a palette image, which is pixels, not metadata.
+            img.info = {k: v for k, v in img.info.items() if k == "transparency"}
+            out = io.BytesIO()
+            if fmt == "JPEG":
+                img.save(out, "JPEG", quality=88, optimize=True)
+            elif fmt == "PNG":
+                img.save(out, "PNG", optimize=True)
+            else:
+                img.save(out, "WEBP", quality=88, method=4)
+            return out.getvalue(), img.width, img.height
+    except (OSError, SyntaxError, ValueError):  # truncated or corrupt data that `verify` let through
+        raise ValidationError(_("图片已损坏，请换一张"), code="unsupported_image") from None
+
+
+def _to_srgb(img: Image.Image) -> Image.Image:
+    """Convert from an embedded colour profile to sRGB, so dropping the profile keeps the colours.
+    A profile that cannot be read is ignored (the pixels are kept as they are)."""
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "L", "LA"):
+        return img
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        mode = "RGBA" if "A" in img.mode else "RGB"
+        return ImageCms.profileToProfile(img.convert(mode), source, _srgb_profile(), outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return img
 
 
 def open_stored(key: str) -> tuple[Path, str]:

@@ -209,21 +209,25 @@ def apply_notification(provider_name: str, n: VerifiedNotification,
 
 
 def apply_success(payment: Payment, provider_name: str, transaction_id: str | None) -> tuple[str, int, str | None]:
-    """The gateway says `payment` was paid: record it and settle its orders (idempotent)."""
+    """The gateway says `payment` was paid: record it and settle its orders (idempotent).
+
+    The payment row is locked first, so concurrent collections of one trade are decided
+    one after another: the first pays the orders, and each other transaction is refunded
+    whole, once (its `out_refund_no` is fixed by the transaction)."""
+    payment = db.session.scalar(sa.select(Payment).where(Payment.id == payment.id).with_for_update()
+                                .execution_options(populate_existing=True))
     if payment.status == PaymentStatus.PAID:
-        if payment.transaction_id == transaction_id and payment.provider == provider_name:
-            return NotificationOutcome.DUPLICATE, 200, None
-        # Paid twice (e.g. through two gateways): the second collection goes back whole.
-        _refund(payment, None, payment.amount_fen, _("重复支付退款"), provider_name,
-                f"RD{(transaction_id or payment.out_trade_no)[-30:]}")
-        return NotificationOutcome.REFUNDED, 200, "paid twice"
+        return _collected_twice(payment, provider_name, transaction_id)
     moved = db.session.execute(
         sa.update(Payment).where(Payment.id == payment.id,
                                  Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.CLOSED)))
         .values(status=PaymentStatus.PAID, paid_at=utcnow(), provider=provider_name, transaction_id=transaction_id)
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
-        return NotificationOutcome.DUPLICATE, 200, None
+        # Without row locks (SQLite) another request can win between the read and the
+        # update: this collection is then a second one like any other.
+        db.session.expire_all()
+        return _collected_twice(db.session.get(Payment, payment.id), provider_name, transaction_id)
     db.session.expire_all()
     payment = db.session.get(Payment, payment.id)
     to_refund = order_services.settle_paid(payment)
@@ -246,6 +250,17 @@ def apply_success(payment: Payment, provider_name: str, transaction_id: str | No
     if kept == 0:
         return NotificationOutcome.REFUNDED, 200, None
     return NotificationOutcome.APPLIED, 200, None
+
+
+def _collected_twice(payment: Payment, provider_name: str,
+                     transaction_id: str | None) -> tuple[str, int, str | None]:
+    """`payment` is already paid and the gateway reports a collection again."""
+    if payment.transaction_id == transaction_id and payment.provider == provider_name:
+        return NotificationOutcome.DUPLICATE, 200, None
+    # Paid twice (two tabs, two gateways): the second collection goes back whole.
+    _refund(payment, None, payment.amount_fen, _("重复支付退款"), provider_name,
+            f"RD{(transaction_id or payment.out_trade_no)[-30:]}")
+    return NotificationOutcome.REFUNDED, 200, "paid twice"
 
 
 # --- refunds --------------------------------------------------------------------------------

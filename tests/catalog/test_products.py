@@ -45,6 +45,7 @@ def test_matrix_skus_initial_stock_and_sanitised_description(shop):
     ({"specs": [{"name": "颜色", "values": ["红"]}, {"name": "颜色", "values": ["蓝"]}]}, "specs"),
     ({"title": "x"}, "title"),
     ({"category_id": 999999}, "category_id"),
+    ({"description": "<p>" + "详" * (products.DESCRIPTION_MAX_CHARS + 1) + "</p>"}, "description"),
 ])
 def test_invalid_forms_change_nothing(shop, overrides, field):
     owner, merchant, category = shop

@@ -1,6 +1,6 @@
 """Buyers racing for the same stock through HTTP, on PostgreSQL.
 
-A real threaded werkzeug server (as the browser tests use) serves the app; each
+A real threaded werkzeug server (the `server` fixture) serves the app; each
 buyer is a thread with their own API token, all released together by a barrier.
 These tests commit for real (`live_db`): the tables are emptied afterwards."""
 from __future__ import annotations
@@ -11,11 +11,8 @@ import uuid
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
-from app import create_app
 from app.catalog.models import Sku
-from app.config import TestConfig
 from app.extensions import db
 from app.inventory.models import StockMovement
 from app.orders.models import Order, OrderItem
@@ -25,24 +22,6 @@ pytestmark = pytest.mark.live_db
 
 BUYERS = 50
 STOCK = 10
-
-
-@pytest.fixture
-def server(app, tmp_path):
-    """The app served on a random local port by a threaded werkzeug server."""
-    live = create_app(TestConfig, RATELIMIT_ENABLED=False, OUTBOX_DIR=str(tmp_path / "outbox"),
-                      UPLOAD_DIR=str(tmp_path / "uploads"))
-    httpd = make_server("127.0.0.1", 0, live, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="order-race-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
-        with live.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture

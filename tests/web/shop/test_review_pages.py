@@ -86,3 +86,28 @@ def test_someone_elses_item_cannot_be_reviewed(client, make_user, login, buyer_o
     login(owner)
     assert client.get(f"/orders/{order.order_no}/items/999999/review").status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
+
+
+def test_a_review_photo_served_to_anyone_carries_no_location(client, make_user, login, buyer_order):
+    from PIL import Image
+
+    from tests.core.test_storage import photo_with_location
+
+    buyer = make_user()
+    order = buyer_order(buyer, "received")
+    login(buyer)
+    photo = photo_with_location("JPEG", (80, 60), orientation=6)
+    response = client.post(_url(order), data={"rating": "5", "text": "拍给大家看看实物",
+                                              "images": [(io.BytesIO(photo), "IMG_0001.jpg")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    review = db.session.scalar(sa.select(Review).where(Review.order_item_id == order.items[0].id))
+    client.post("/logout")
+    for key in (review.images[0]["key"], review.images[0]["thumb_key"]):
+        _folder, order_id, name = key.split("/")
+        served = client.get(f"/media/reviews/{order_id}/{name}")
+        assert served.status_code == 200 and b"PhoneMaker" not in served.data
+        with Image.open(io.BytesIO(served.data)) as img:
+            assert not img.getexif().get_ifd(0x8825) and 0x0112 not in img.getexif()
+    with Image.open(io.BytesIO(client.get(f"/media/reviews/{review.images[0]['key'].split('/', 1)[1]}").data)) as img:
+        assert img.size == (60, 80)  # stored upright
