@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import Config, ProdConfig, config_from_env
+from app.config import Config, config_from_env, trusted_hosts
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_holder
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     config = config or config_from_env()
-    if issubclass(config, ProdConfig):
-        config.check()
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config)
     app.config.update(overrides)
+    config.check(app.config)
+    if app.config["TRUSTED_HOSTS"] is None:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
 
     from app import models  # noqa: F401  (every table registered before migrate/metadata use)
     from app.cli import register_cli

@@ -10,6 +10,7 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
+from app.core.urls import external_url
 from app.orders import queries as order_queries
 from app.web.forms import attach_errors
 from app.web.shop import bp
@@ -88,7 +89,7 @@ def bind_email():
             with transaction():
                 bindings.start_bind_email(
                     me_user(), form.email.data,
-                    lambda token: url_for("shop.bind_email_confirm", token=token, _external=True),
+                    lambda token: external_url("shop.bind_email_confirm", token=token),
                 )
             flash(_("验证邮件已发送，请在 24 小时内打开邮件中的链接"), "success")
         except DomainError as exc:

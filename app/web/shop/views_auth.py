@@ -9,6 +9,7 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
+from app.core.urls import external_url
 from app.web.forms import attach_errors, client_ip, safe_next
 from app.web.i18n import LANG_COOKIE
 from app.web.shop import bp
@@ -47,7 +48,7 @@ def mail_link(form, start, endpoint: str, reset: bool = False):
         return None
     try:
         with transaction():
-            start(form.email.data, lambda token: url_for(endpoint, token=token, _external=True))
+            start(form.email.data, lambda token: external_url(endpoint, token=token))
     except DomainError as exc:
         fail(form, exc, "email")
         return None

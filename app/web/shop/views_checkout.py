@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from app.accounts import addresses, regions
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, ValidationError
+from app.core.urls import external_url
 from app.inventory.services import OutOfStock
 from app.orders import cart as cart_service
 from app.orders import checkout
@@ -62,8 +63,7 @@ def start_payment(out_trade_no: str, provider: str, failure_url: str):
         with transaction():
             started = payments.start(current_user._get_current_object(), out_trade_no, provider, _channel(provider),
                                      client_ip=request.remote_addr,
-                                     return_url=url_for("shop.payment_result", out_trade_no=out_trade_no,
-                                                        _external=True))
+                                     return_url=external_url("shop.payment_result", out_trade_no=out_trade_no))
     except Conflict as exc:
         if exc.code == "already_paid":
             return redirect(url_for("shop.payment_result", out_trade_no=out_trade_no))

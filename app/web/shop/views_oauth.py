@@ -26,6 +26,7 @@ from app.accounts.states import IdentityProvider
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, redirect_htmx
+from app.core.urls import external_url
 from app.web.forms import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import BindPhoneForm
@@ -78,7 +79,7 @@ def oauth_start(provider: str):
         "next": None if binding else safe_next(url_for("shop.me")),
         "bind_user_id": current_user.id if binding else None,
     }
-    callback = url_for("shop.oauth_callback", provider=provider, _external=True)
+    callback = external_url("shop.oauth_callback", provider=provider)
     return redirect(PROVIDERS[provider]["adapter"].authorize_url(callback, state))
 
 
