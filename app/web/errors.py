@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
 from app.extensions import db
+from app.web.redirects import safe_referrer
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def init_app(app: Flask) -> None:
         if is_htmx() or exc.status in (404, 403):
             return error_page(exc.status, exc.message)
         flash(exc.message or error_message(exc.status), "danger")
-        return redirect(request.referrer or "/")
+        return redirect(safe_referrer("/"))
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(exc):

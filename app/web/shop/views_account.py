@@ -13,6 +13,7 @@ from app.core.htmx import is_htmx
 from app.core.urls import external_url
 from app.orders import queries as order_queries
 from app.web.forms import attach_errors
+from app.web.redirects import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import AddressForm, BindPhoneForm, ChangePasswordForm, EmailStartForm, ProfileForm
 from app.web.shop.views_auth import sign_in
@@ -77,7 +78,7 @@ def bind_phone():
             flash(exc.message, "danger")
     else:
         flash(_("请填写手机号和验证码"), "danger")
-    return redirect(request.args.get("next") or url_for("shop.security"))
+    return redirect(safe_next(url_for("shop.security")))
 
 
 @bp.post("/me/security/email")
