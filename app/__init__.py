@@ -18,11 +18,12 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     from app import models  # noqa: F401  (every table registered before migrate/metadata use)
     from app.cli import register_cli
-    from app.web import errors, i18n, logging_setup, templating
+    from app.web import errors, i18n, logging_setup, security_headers, templating
     from app.web.auth import init_login
     from app.web.blueprints import register_blueprints
 
     logging_setup.init_app(app)
+    security_headers.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

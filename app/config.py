@@ -201,6 +201,8 @@ class ProdConfig(Config):
         if not settings.get("PUBLIC_BASE_URL"):
             raise RuntimeError("PUBLIC_BASE_URL must be set in production (e.g. https://shop.example.com)")
         super().check(settings)
+        if settings.get("HTTPS_ONLY") and urlsplit(settings["PUBLIC_BASE_URL"]).scheme != "https":
+            raise RuntimeError("PUBLIC_BASE_URL must be https:// while HTTPS_ONLY is on")
 
 
 def base_url_problem(url: str) -> str | None:

@@ -92,14 +92,31 @@ def browser_type_launch_args(browser_type_launch_args) -> dict:
 
 
 @pytest.fixture
-def open_context(new_context, live_server) -> Callable[..., BrowserContext]:
+def csp_violations() -> Iterator[list[str]]:
+    """What Chromium refused under the Content-Security-Policy during the test (it logs
+    each refusal as a console error naming the policy: "Refused to load …" or "Applying
+    inline style violates the following Content Security Policy directive …"); the test
+    fails on any."""
+    refused: list[str] = []
+    yield refused
+    assert refused == [], "the Content-Security-Policy blocked something:\n" + "\n".join(refused)
+
+
+@pytest.fixture
+def open_context(new_context, live_server, csp_violations) -> Callable[..., BrowserContext]:
     """A fresh browser profile (cookies of its own) pointed at the live server,
-    phone-sized unless told otherwise. Extra cookies, e.g. {"lang": "en"}, are set up front."""
+    phone-sized unless told otherwise. Extra cookies, e.g. {"lang": "en"}, are set up front.
+    Every page it opens is watched for CSP refusals (see `csp_violations`)."""
+
+    def watch(message) -> None:
+        if message.type == "error" and ("Content Security Policy" in message.text or "Refused to" in message.text):
+            csp_violations.append(f"{message.location.get('url', '')}: {message.text}")
 
     def open_(viewport: dict | None = None, cookies: dict[str, str] | None = None) -> BrowserContext:
         context = new_context(base_url=live_server.url, viewport=viewport or MOBILE, locale="zh-CN",
                               timezone_id="Asia/Shanghai")
         context.set_default_timeout(10_000)
+        context.on("console", watch)
         if cookies:
             context.add_cookies([{"name": k, "value": v, "url": live_server.url} for k, v in cookies.items()])
         return context
