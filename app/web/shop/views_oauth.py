@@ -41,7 +41,8 @@ PROVIDERS = {
                "label": lambda: _("支付宝登录"), "name": lambda: _("支付宝"), "icon": "alipay"},
 }
 # Pages a user who must bind a phone can still reach.
-PHONE_GATE_OPEN = {"shop.oauth_bind_phone", "shop.send_sms_code", "shop.logout", "shop.set_language", "shop.avatar"}
+PHONE_GATE_OPEN = {"shop.oauth_bind_phone", "shop.send_sms_code", "shop.logout", "shop.set_language", "shop.avatar",
+                   "shop.favicon"}
 
 
 def _configured(provider: str) -> bool:
