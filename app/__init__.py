@@ -3,25 +3,27 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import Config, ProdConfig, config_from_env
+from app.config import Config, config_from_env, trusted_hosts
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_holder
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     config = config or config_from_env()
-    if issubclass(config, ProdConfig):
-        config.check()
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config)
     app.config.update(overrides)
+    config.check(app.config)
+    if app.config["TRUSTED_HOSTS"] is None:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
 
     from app import models  # noqa: F401  (every table registered before migrate/metadata use)
     from app.cli import register_cli
-    from app.web import errors, i18n, logging_setup, templating
+    from app.web import errors, i18n, logging_setup, security_headers, templating
     from app.web.auth import init_login
     from app.web.blueprints import register_blueprints
 
     logging_setup.init_app(app)
+    security_headers.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

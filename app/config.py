@@ -2,12 +2,15 @@
 
 `DevConfig` is the embedded default (SQLite in instance/, jobs inline, console
 SMS and mail, sandbox payments). `TestConfig` points at real PostgreSQL and
-Redis. `ProdConfig` refuses to start with the default secret key.
+Redis. `ProdConfig` refuses to start with the default secret key or without
+`PUBLIC_BASE_URL`.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -108,10 +111,15 @@ class Config:
     HTTP_TIMEOUT_SECONDS = env_int("HTTP_TIMEOUT_SECONDS", 10)
 
     SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET")  # set: the sandbox gateway exists (never in production)
-    # Where the sandbox pay page delivers its server-to-server notification; default: this app.
-    SANDBOX_NOTIFY_URL = env("SANDBOX_NOTIFY_URL")
-    # Public base URL of this site, for gateway notify/return URLs (e.g. https://shop.example.com)
+    # This site's public address, e.g. https://shop.example.com. Every absolute link (mails,
+    # SMS, gateway notify and return URLs, share links, API image URLs) is built on it, never
+    # on the request's Host header; Flask's TRUSTED_HOSTS is its host plus TRUSTED_HOSTS below.
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
+    # Further host names the site answers to, comma separated (e.g. an internal health-check name).
+    EXTRA_TRUSTED_HOSTS = env("TRUSTED_HOSTS", "")
+    LOCAL_HOSTS_TRUSTED = False  # development and tests also answer to localhost and 127.0.0.1
+    # Production: plain-HTTP requests are redirected to HTTPS and answers carry HSTS.
+    HTTPS_ONLY = False
 
     # WeChat Pay API v3
     WECHATPAY_BASE_URL = env("WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com")
@@ -144,9 +152,18 @@ class Config:
     API_TOKEN_DAYS = 30
     LOG_JSON = env_bool("LOG_JSON", True)
 
+    @classmethod
+    def check(cls, settings: Mapping) -> None:
+        """Refuse to start with settings that cannot work (the app's final config, overrides included)."""
+        base = settings.get("PUBLIC_BASE_URL")
+        if base and (problem := base_url_problem(base)):
+            raise RuntimeError(f"PUBLIC_BASE_URL {base!r}: {problem}")
+
 
 class DevConfig(Config):
     ENV_NAME = "development"
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    LOCAL_HOSTS_TRUSTED = True
     DEBUG = env_bool("FLASK_DEBUG", False)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -168,6 +185,8 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     SANDBOX_PAY_SECRET = "sandbox-test-secret"
+    PUBLIC_BASE_URL = "http://localhost"  # the test client's host
+    LOCAL_HOSTS_TRUSTED = True
     SMTP_TIMEOUT_SECONDS = 5
     HTTP_TIMEOUT_SECONDS = 5
     JOB_RETRY_INTERVALS = (0, 0, 0)
@@ -176,11 +195,47 @@ class TestConfig(Config):
 
 class ProdConfig(Config):
     ENV_NAME = "production"
+    HTTPS_ONLY = env_bool("HTTPS_ONLY", True)
 
     @classmethod
-    def check(cls) -> None:
-        if cls.SECRET_KEY == DEFAULT_SECRET_KEY or not cls.SECRET_KEY:
+    def check(cls, settings: Mapping) -> None:
+        if settings.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
             raise RuntimeError("SECRET_KEY must be set to a secret value in production")
+        if not settings.get("PUBLIC_BASE_URL"):
+            raise RuntimeError("PUBLIC_BASE_URL must be set in production (e.g. https://shop.example.com)")
+        super().check(settings)
+        if settings.get("HTTPS_ONLY") and urlsplit(settings["PUBLIC_BASE_URL"]).scheme != "https":
+            raise RuntimeError("PUBLIC_BASE_URL must be https:// while HTTPS_ONLY is on")
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be this site's public address, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not parts.hostname or parts.username or parts.password:
+        return "must name a host (and no user or password)"
+    if parts.query or parts.fragment:
+        return "must not have a query or a fragment"
+    return None
+
+
+def trusted_hosts(settings: Mapping) -> list[str] | None:
+    """The host names requests may carry: PUBLIC_BASE_URL's, the TRUSTED_HOSTS extras,
+    and in development and tests localhost and 127.0.0.1. None (any host) only when
+    PUBLIC_BASE_URL is unset, which production refuses."""
+    base = settings.get("PUBLIC_BASE_URL")
+    if not base:
+        return None
+    hosts = [urlsplit(base).hostname]
+    hosts += [h.strip() for h in (settings.get("EXTRA_TRUSTED_HOSTS") or "").split(",") if h.strip()]
+    if settings.get("LOCAL_HOSTS_TRUSTED"):
+        hosts += ["localhost", "127.0.0.1"]
+    return list(dict.fromkeys(hosts))
 
 
 CONFIGS = {"development": DevConfig, "testing": TestConfig, "production": ProdConfig}

@@ -126,3 +126,19 @@ def test_each_app_keeps_its_own_redis_client(app):
 
 class TestConfigWithoutRedis(TestConfig):
     REDIS_URL = None
+
+
+def test_the_site_icon_is_served_and_linked(client):
+    import io
+    import re
+
+    from PIL import Image
+
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/x-icon"
+    with Image.open(io.BytesIO(resp.data)) as icon:
+        assert icon.format == "ICO" and (32, 32) in icon.info["sizes"]
+        assert (255, 77, 46, 255) in {color for _n, color in icon.convert("RGBA").getcolors(4096)}  # brand vermilion
+    for page in ("/", "/login", "/no-such-page"):
+        link = re.search(r'<link rel="icon" href="([^"]+)"', client.get(page).get_data(as_text=True))
+        assert link and client.get(link.group(1)).status_code == 200, page

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -30,6 +29,7 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import enqueue_after_commit
 from app.core.money import fen_to_yuan
+from app.core.urls import external_url
 from app.extensions import db
 from app.notifications import services as notifications
 from app.orders import numbers
@@ -104,9 +104,8 @@ def _regroup(old: Payment, orders: list[Order], amount: int) -> Payment:
 
 
 def notify_url(provider: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("payments.notify", provider=provider)
-    return base.rstrip("/") + path if base else url_for("payments.notify", provider=provider, _external=True)
+    """Where `provider` sends its notifications: our endpoint on PUBLIC_BASE_URL."""
+    return external_url("payments.notify", provider=provider)
 
 
 def start(buyer, out_trade_no: str, provider_name: str, channel: str | None = None, *,

@@ -8,11 +8,12 @@ from flask import Flask, flash, jsonify, make_response, redirect, render_templat
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
 from app.extensions import db
+from app.web.redirects import safe_referrer
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def init_app(app: Flask) -> None:
         if is_htmx() or exc.status in (404, 403):
             return error_page(exc.status, exc.message)
         flash(exc.message or error_message(exc.status), "danger")
-        return redirect(request.referrer or "/")
+        return redirect(safe_referrer("/"))
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(exc):
@@ -86,6 +87,10 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code and exc.code < 400:
             return exc
+        if isinstance(exc, SecurityError):
+            # A Host header outside TRUSTED_HOSTS: no URL can be built for this request,
+            # so no page either; a plain 400 is all it gets.
+            return make_response(error_message(400), 400, {"Content-Type": "text/plain; charset=utf-8"})
         if wants_json() and exc.code == 422:
             messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
             return json_error(422, "invalid", _("提交的内容有误"), flatten_messages(messages))

@@ -26,11 +26,3 @@ def attach_errors(form: FlaskForm, exc: DomainError, default_field: str | None =
 
 def client_ip() -> str | None:
     return request.remote_addr
-
-
-def safe_next(default: str) -> str:
-    """The `next` parameter when it is a path on this site, else `default`."""
-    target = request.values.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default

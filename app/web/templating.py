@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.core import money
 from app.core.clock import to_local
+from app.core.urls import external_url
 
 # One badge colour per status, everywhere (UI.md).
 BADGE_CLASSES = {
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = local_dt
     app.jinja_env.globals["badge_class"] = badge_class
     app.jinja_env.globals["split_yuan"] = money.split_yuan
+    app.jinja_env.globals["external_url"] = external_url
 
     @app.context_processor
     def layout_context():

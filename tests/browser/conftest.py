@@ -39,12 +39,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 class LiveServer:
-    def __init__(self, app, outbox_dir: Path) -> None:
-        self.app = app
+    """`make_app(url)` builds the app once the port is known, so the app's
+    PUBLIC_BASE_URL is the server's own address (mailed links and the sandbox's
+    notification reach it)."""
+
+    def __init__(self, make_app: Callable[[str], object], outbox_dir: Path) -> None:
         self.outbox = Outbox(outbox_dir)
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._serve, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self.app = make_app(self.url)
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
+
+    def _serve(self, environ, start_response):
+        return self.app(environ, start_response)
 
     def start(self) -> None:
         self._thread.start()
@@ -63,14 +70,14 @@ def live_server(app, tmp_path_factory) -> Iterator[LiveServer]:
     the console outbox as soon as the request returns), its own outbox and uploads.
     Depends on the session `app` fixture, which builds the schema from the migrations."""
     base = tmp_path_factory.mktemp("live")
-    live_app = create_app(
+    server = LiveServer(lambda url: create_app(
         TestConfig,
+        PUBLIC_BASE_URL=url,
         JOBS_INLINE=True,
         WTF_CSRF_ENABLED=True,
         OUTBOX_DIR=str(base / "outbox"),
         UPLOAD_DIR=str(base / "uploads"),
-    )
-    server = LiveServer(live_app, base / "outbox")
+    ), base / "outbox")
     server.start()
     try:
         yield server
@@ -85,14 +92,31 @@ def browser_type_launch_args(browser_type_launch_args) -> dict:
 
 
 @pytest.fixture
-def open_context(new_context, live_server) -> Callable[..., BrowserContext]:
+def csp_violations() -> Iterator[list[str]]:
+    """What Chromium refused under the Content-Security-Policy during the test (it logs
+    each refusal as a console error naming the policy: "Refused to load …" or "Applying
+    inline style violates the following Content Security Policy directive …"); the test
+    fails on any."""
+    refused: list[str] = []
+    yield refused
+    assert refused == [], "the Content-Security-Policy blocked something:\n" + "\n".join(refused)
+
+
+@pytest.fixture
+def open_context(new_context, live_server, csp_violations) -> Callable[..., BrowserContext]:
     """A fresh browser profile (cookies of its own) pointed at the live server,
-    phone-sized unless told otherwise. Extra cookies, e.g. {"lang": "en"}, are set up front."""
+    phone-sized unless told otherwise. Extra cookies, e.g. {"lang": "en"}, are set up front.
+    Every page it opens is watched for CSP refusals (see `csp_violations`)."""
+
+    def watch(message) -> None:
+        if message.type == "error" and ("Content Security Policy" in message.text or "Refused to" in message.text):
+            csp_violations.append(f"{message.location.get('url', '')}: {message.text}")
 
     def open_(viewport: dict | None = None, cookies: dict[str, str] | None = None) -> BrowserContext:
         context = new_context(base_url=live_server.url, viewport=viewport or MOBILE, locale="zh-CN",
                               timezone_id="Asia/Shanghai")
         context.set_default_timeout(10_000)
+        context.on("console", watch)
         if cookies:
             context.add_cookies([{"name": k, "value": v, "url": live_server.url} for k, v in cookies.items()])
         return context

@@ -113,7 +113,8 @@
       var chart = echarts.init(el);
       chart.setOption({
         color: ["#FF4D2E", "#165DFF", "#00B42A", "#FF7D00"],
-        tooltip: { trigger: "axis" },
+        // drawn on the canvas: the HTML tooltip writes style attributes, which our CSP refuses
+        tooltip: { trigger: "axis", renderMode: "richText" },
         grid: { left: 40, right: 16, top: 24, bottom: 28 },
         xAxis: { type: "category", data: spec.x },
         yAxis: { type: "value", minInterval: 1 },

@@ -21,6 +21,7 @@ from app.orders import reviews
 from app.orders.models import OrderItem, Review
 from app.web.admin import bp
 from app.web.auth import admin_required
+from app.web.redirects import safe_referrer
 
 
 def _facts(items: list[Review]) -> dict:
@@ -82,12 +83,12 @@ def _set(review_id: int, visible: bool):
         if is_htmx():
             return with_toast(_row(review_id, message, reason, open_form=True), message, "danger")
         flash(message, "danger")
-        return redirect(request.referrer or url_for("admin.reviews_admin"))
+        return redirect(safe_referrer(url_for("admin.reviews_admin")))
     message = _("评价已隐藏，买家和其他用户将看不到它") if not visible else _("评价已恢复显示")
     if is_htmx():
         return with_toast(_row(review_id), message)
     flash(message, "success")
-    return redirect(request.referrer or url_for("admin.reviews_admin"))
+    return redirect(safe_referrer(url_for("admin.reviews_admin")))
 
 
 @bp.post("/reviews/<int:review_id>/hide")

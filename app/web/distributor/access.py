@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g, redirect, url_for
+from flask import g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.core.urls import external_url
 from app.distribution import distributors, withdrawals
 from app.distribution import rules as distribution_rules
 from app.distribution.models import Distributor
@@ -53,19 +54,11 @@ def distributor_required(view):
     return wrapped
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """A link to share: PUBLIC_BASE_URL when it is set (behind a proxy), else this request's host."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
 def shop_link(distributor: Distributor, product_id: int | None = None, qr: bool = False) -> str:
     extra = {"s": "qr"} if qr else {}
     if product_id:
-        return absolute_url("shop.referral_product", code=distributor.code, product_id=product_id, **extra)
-    return absolute_url("shop.referral_shop", code=distributor.code, **extra)
+        return external_url("shop.referral_product", code=distributor.code, product_id=product_id, **extra)
+    return external_url("shop.referral_shop", code=distributor.code, **extra)
 
 
 @bp.context_processor

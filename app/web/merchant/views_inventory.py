@@ -19,6 +19,7 @@ from app.inventory import alerts, services
 from app.inventory.states import MovementReason
 from app.web.merchant import bp
 from app.web.merchant.context import merchant_required
+from app.web.redirects import safe_referrer
 
 REASON_LABELS = {
     MovementReason.INITIAL: "初始库存", MovementReason.MANUAL: "手动调整", MovementReason.ORDER_RESERVE: "下单占用",
@@ -99,13 +100,13 @@ def inventory_stock(sku_id: int):
                                    form={"mode": mode, "quantity": raw, "note": note})
             return with_toast(html, error, "danger")
         flash(error, "danger")
-        return redirect(request.referrer or url_for("merchant.inventory"))
+        return redirect(safe_referrer(url_for("merchant.inventory")))
     message = _("库存已更新为 %(n)d", n=stock)
     if is_htmx():
         return with_toast(render_template("merchant/inventory/_row.html", sku=sku, title=title, error=None, form={}),
                           message)
     flash(message, "success")
-    return redirect(request.referrer or url_for("merchant.inventory"))
+    return redirect(safe_referrer(url_for("merchant.inventory")))
 
 
 @bp.get("/inventory/<int:sku_id>/history")

@@ -24,6 +24,7 @@ from app.distribution import rules as distribution_rules
 from app.extensions import db
 from app.web.merchant import bp
 from app.web.merchant.context import merchant_required
+from app.web.redirects import safe_next
 
 STATUS_LABELS = {
     ProductStatus.ON_SALE: "出售中", ProductStatus.PENDING_REVIEW: "审核中", ProductStatus.OFF_SALE: "已下架",
@@ -139,9 +140,7 @@ ACTIONS = {
 @merchant_required()
 def product_action(product_id: int, action: str):
     service, done = ACTIONS[action]
-    back = request.form.get("next") or ""
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:  # only a path on this site
-        back = url_for("merchant.products_list")
+    back = safe_next(url_for("merchant.products_list"))
     try:
         with transaction():
             product = service(_user(), g.merchant.id, product_id)
@@ -180,9 +179,7 @@ def products_bulk():
     """The same action on several products; each in its own transaction, refusals counted.
     Any id that is not this shop's product refuses the whole request (404)."""
     action = request.form.get("action", "")
-    back = request.form.get("next") or ""
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        back = url_for("merchant.products_list")
+    back = safe_next(url_for("merchant.products_list"))
     if action not in ACTIONS:
         flash(_("请选择批量操作"), "warning")
         return redirect(back)

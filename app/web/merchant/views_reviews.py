@@ -16,6 +16,7 @@ from app.orders import reviews
 from app.orders.models import OrderItem, Review
 from app.web.merchant import bp
 from app.web.merchant.context import merchant_required
+from app.web.redirects import safe_referrer
 
 
 def _review(review_id: int) -> Review:
@@ -69,12 +70,12 @@ def review_reply(review_id: int):
         if is_htmx():
             return with_toast(_card(review, {"reply": text}, message), message, "danger")
         flash(message, "danger")
-        return redirect(request.referrer or url_for("merchant.reviews_list"))
+        return redirect(safe_referrer(url_for("merchant.reviews_list")))
     message = _("回复已发布")
     if is_htmx():
         return with_toast(_card(review), message)
     flash(message, "success")
-    return redirect(request.referrer or url_for("merchant.reviews_list"))
+    return redirect(safe_referrer(url_for("merchant.reviews_list")))
 
 
 @bp.get("/reviews/<int:review_id>/images/<name>")

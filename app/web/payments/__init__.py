@@ -73,8 +73,9 @@ def sandbox_submit(out_trade_no: str):
     payment = payments.for_buyer(current_user.id, out_trade_no)
     status = "SUCCESS" if request.form.get("result") == "pay" else "FAIL"
     body, headers = sandbox.build_notification(payment.out_trade_no, payment.amount_fen, status)
-    target = current_app.config.get("SANDBOX_NOTIFY_URL") or url_for("payments.notify", provider="sandbox",
-                                                                     _external=True)
+    # Our own notify endpoint on PUBLIC_BASE_URL, never the request's Host (which would let
+    # anyone make the server post to a host of their choosing).
+    target = payments.notify_url("sandbox")
     try:
         reply = requests.post(target, data=body, headers=headers,
                               timeout=current_app.config["HTTP_TIMEOUT_SECONDS"])

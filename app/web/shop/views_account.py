@@ -10,8 +10,10 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
+from app.core.urls import external_url
 from app.orders import queries as order_queries
 from app.web.forms import attach_errors
+from app.web.redirects import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import AddressForm, BindPhoneForm, ChangePasswordForm, EmailStartForm, ProfileForm
 from app.web.shop.views_auth import sign_in
@@ -76,7 +78,7 @@ def bind_phone():
             flash(exc.message, "danger")
     else:
         flash(_("请填写手机号和验证码"), "danger")
-    return redirect(request.args.get("next") or url_for("shop.security"))
+    return redirect(safe_next(url_for("shop.security")))
 
 
 @bp.post("/me/security/email")
@@ -88,7 +90,7 @@ def bind_email():
             with transaction():
                 bindings.start_bind_email(
                     me_user(), form.email.data,
-                    lambda token: url_for("shop.bind_email_confirm", token=token, _external=True),
+                    lambda token: external_url("shop.bind_email_confirm", token=token),
                 )
             flash(_("验证邮件已发送，请在 24 小时内打开邮件中的链接"), "success")
         except DomainError as exc:

@@ -9,8 +9,10 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
-from app.web.forms import attach_errors, client_ip, safe_next
+from app.core.urls import external_url
+from app.web.forms import attach_errors, client_ip
 from app.web.i18n import LANG_COOKIE
+from app.web.redirects import safe_next, safe_referrer
 from app.web.shop import bp
 from app.web.shop.forms import (
     EmailStartForm,
@@ -47,7 +49,7 @@ def mail_link(form, start, endpoint: str, reset: bool = False):
         return None
     try:
         with transaction():
-            start(form.email.data, lambda token: url_for(endpoint, token=token, _external=True))
+            start(form.email.data, lambda token: external_url(endpoint, token=token))
     except DomainError as exc:
         fail(form, exc, "email")
         return None
@@ -141,7 +143,7 @@ def send_sms_code():
     if is_htmx():
         return render_template("shop/auth/_sms_button.html", ok=ok, message=message, purpose=purpose)
     flash(message, "success" if ok else "danger")
-    return redirect(safe_next(request.referrer or url_for("shop.login")))
+    return redirect(safe_next(safe_referrer(url_for("shop.login"))))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -203,7 +205,7 @@ def logout_everywhere():
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    response = redirect(safe_next(request.referrer or url_for("shop.home")))
+    response = redirect(safe_next(safe_referrer(url_for("shop.home"))))
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response

@@ -8,7 +8,7 @@ cart as it was and says why in a toast (HTMX) or a flash (plain post).
 """
 from __future__ import annotations
 
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +18,7 @@ from app.core.db import transaction
 from app.core.errors import DomainError, NotFound
 from app.core.htmx import is_htmx, redirect_htmx, with_toast
 from app.orders import cart as cart_service
+from app.web.redirects import safe_referrer
 from app.web.shop import bp
 
 
@@ -28,11 +29,8 @@ def _cart_page(status: int = 200):
 
 
 def _back_to_product() -> str:
-    referrer = request.referrer or ""
-    parsed = urlparse(referrer)
-    if parsed.netloc == request.host and parsed.path.startswith("/products/"):
-        return parsed.path
-    return url_for("shop.cart")
+    path = urlsplit(safe_referrer("")).path
+    return path if path.startswith("/products/") else url_for("shop.cart")
 
 
 @bp.get("/cart")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from app.accounts import addresses, regions
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, ValidationError
+from app.core.urls import external_url
 from app.inventory.services import OutOfStock
 from app.orders import cart as cart_service
 from app.orders import checkout
@@ -26,6 +27,7 @@ from app.orders import lines as order_lines
 from app.payments import providers
 from app.payments import services as payments
 from app.web.forms import attach_errors
+from app.web.redirects import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import AddressForm
 
@@ -62,8 +64,7 @@ def start_payment(out_trade_no: str, provider: str, failure_url: str):
         with transaction():
             started = payments.start(current_user._get_current_object(), out_trade_no, provider, _channel(provider),
                                      client_ip=request.remote_addr,
-                                     return_url=url_for("shop.payment_result", out_trade_no=out_trade_no,
-                                                        _external=True))
+                                     return_url=external_url("shop.payment_result", out_trade_no=out_trade_no))
     except Conflict as exc:
         if exc.code == "already_paid":
             return redirect(url_for("shop.payment_result", out_trade_no=out_trade_no))
@@ -226,18 +227,17 @@ def checkout_submit():
 # --- adding an address without leaving checkout --------------------------------------
 
 
-def _safe_next(url: str | None) -> str:
-    parsed = urlparse(url or "")
-    if url and not parsed.scheme and not parsed.netloc and parsed.path == url_for("shop.checkout"):
-        return url
-    return url_for("shop.checkout")
+def _back_to_checkout() -> str:
+    """The checkout page `next` names (with its query: what is being bought), else checkout."""
+    back = safe_next("")
+    return back if urlsplit(back).path == url_for("shop.checkout") else url_for("shop.checkout")
 
 
 @bp.route("/checkout/address/new", methods=["GET", "POST"])
 @login_required
 def checkout_address_new():
     """新增收货地址 from checkout: the usual address form, and back to checkout with it chosen."""
-    back = _safe_next(request.args.get("next"))
+    back = _back_to_checkout()
     form = AddressForm(prefix="")
     if request.method == "GET" and not addresses.list_for(current_user.id):
         form.is_default.data = True

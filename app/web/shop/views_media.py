@@ -1,10 +1,19 @@
-"""Public product images (originals and thumbnails)."""
+"""Public product images (originals and thumbnails) and the site icon."""
 from __future__ import annotations
 
-from flask import send_file
+from flask import current_app, send_file, send_from_directory
 
 from app.core import storage
 from app.web.shop import bp
+
+ICON_MAX_AGE_SECONDS = 7 * 86400
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever a page links; the same icon base.html names."""
+    return send_from_directory(current_app.static_folder, "img/favicon.ico", mimetype="image/x-icon",
+                               max_age=ICON_MAX_AGE_SECONDS)
 
 
 @bp.get("/media/products/<int:product_id>/<name>")

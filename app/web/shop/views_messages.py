@@ -10,6 +10,7 @@ from app.core.htmx import is_htmx
 from app.core.pagination import paginate
 from app.notifications import services as notifications
 from app.notifications.models import Message
+from app.web.redirects import same_site_path
 from app.web.shop import bp
 
 
@@ -28,7 +29,7 @@ def message_read(message_id: int):
         message = notifications.mark_read(current_user.id, message_id)
     if is_htmx():
         return render_template("shop/messages/_message.html", message=message)
-    if message.link:
+    if same_site_path(message.link):
         return redirect(message.link)
     return redirect(url_for("shop.messages"))
 

@@ -26,7 +26,8 @@ from app.accounts.states import IdentityProvider
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, redirect_htmx
-from app.web.forms import safe_next
+from app.core.urls import external_url
+from app.web.redirects import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import BindPhoneForm
 from app.web.shop.views_auth import sign_in
@@ -40,7 +41,8 @@ PROVIDERS = {
                "label": lambda: _("支付宝登录"), "name": lambda: _("支付宝"), "icon": "alipay"},
 }
 # Pages a user who must bind a phone can still reach.
-PHONE_GATE_OPEN = {"shop.oauth_bind_phone", "shop.send_sms_code", "shop.logout", "shop.set_language", "shop.avatar"}
+PHONE_GATE_OPEN = {"shop.oauth_bind_phone", "shop.send_sms_code", "shop.logout", "shop.set_language", "shop.avatar",
+                   "shop.favicon"}
 
 
 def _configured(provider: str) -> bool:
@@ -78,7 +80,7 @@ def oauth_start(provider: str):
         "next": None if binding else safe_next(url_for("shop.me")),
         "bind_user_id": current_user.id if binding else None,
     }
-    callback = url_for("shop.oauth_callback", provider=provider, _external=True)
+    callback = external_url("shop.oauth_callback", provider=provider)
     return redirect(PROVIDERS[provider]["adapter"].authorize_url(callback, state))
 
 

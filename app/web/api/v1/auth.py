@@ -1,7 +1,6 @@
 """`/api/v1/auth`: codes, registration, sign-in and sign-out for the mini-program."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -9,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import Unauthorized
+from app.core.urls import external_url
 from app.web.api.security import bearer_token, token_required
 from app.web.api.v1.schemas import ErrorSchema, TokenSchema
 from app.web.api.v1.serializers import user_payload
@@ -118,7 +118,7 @@ def email_start(data):
     """Mail a registration link (the token in it is valid 24 hours, once)."""
     with transaction():
         accounts.start_email_registration(
-            data["email"], lambda token: url_for("shop.register_email_finish", token=token, _external=True)
+            data["email"], lambda token: external_url("shop.register_email_finish", token=token)
         )
     return {}
 

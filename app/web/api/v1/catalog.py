@@ -3,7 +3,6 @@ product search, a product with its SKUs, a shop and its products. Only visible
 products are listed; an off-sale product answers 404 `product_unavailable`."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -14,6 +13,7 @@ from app.catalog.models import Product
 from app.catalog.queries import SORTS, ProductFilters
 from app.core.errors import NotFound
 from app.core.pagination import MAX_PER_PAGE
+from app.core.urls import external_url
 from app.extensions import db
 from app.merchants import shops
 from app.merchants.models import Merchant
@@ -123,7 +123,7 @@ def _image_url(key: str | None) -> str | None:
     if not key:
         return None
     _folder, product_id, name = key.split("/", 2)
-    return url_for("shop.product_image", product_id=int(product_id), name=name, _external=True)
+    return external_url("shop.product_image", product_id=int(product_id), name=name)
 
 
 def _item(product: Product) -> dict:
@@ -140,7 +140,7 @@ def _item(product: Product) -> dict:
 def _shop(merchant: Merchant, full: bool = False) -> dict:
     logo = None
     if merchant.logo_key and merchant.logo_key.startswith("logos/"):
-        logo = url_for("shop.logo", name=merchant.logo_key.split("/", 1)[1], _external=True)
+        logo = external_url("shop.logo", name=merchant.logo_key.split("/", 1)[1])
     out = {"id": merchant.id, "name": merchant.name, "logo_url": logo}
     if full:
         out.update(description=merchant.description or "", shipping_flat_fee_fen=merchant.shipping_flat_fen,

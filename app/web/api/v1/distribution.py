@@ -37,6 +37,7 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.money import InvalidAmount, fen_to_yuan, yuan_to_fen
 from app.core.pagination import MAX_PER_PAGE, paginate
+from app.core.urls import external_url
 from app.distribution import distributors, referrals, withdrawals
 from app.distribution import rules as distribution_rules
 from app.distribution import share as share_files
@@ -47,7 +48,7 @@ from app.orders.models import Order, OrderItem
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.orders import invalid_body
 from app.web.api.v1.schemas import ErrorSchema
-from app.web.distributor.access import absolute_url, shop_link
+from app.web.distributor.access import shop_link
 
 blp = Blueprint("distribution", __name__, url_prefix="", description="Distributor centre and referral binding")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
@@ -482,7 +483,7 @@ def share(args):
         raise ValidationError(_("商品编号过长"), code="invalid_product_id", fields={"product_id": _("商品编号过长")})
     poster_args = {"product_id": product.id} if product else {}
     return {"code": distributor.code, "link": shop_link(distributor, product.id if product else None),
-            "qr_scene": scene, "poster_url": absolute_url("distribution.share_poster", **poster_args),
+            "qr_scene": scene, "poster_url": external_url("distribution.share_poster", **poster_args),
             "commission_enabled": product.distribution_enabled if product else None}
 
 

@@ -1,10 +1,10 @@
 """`/api/v1/merchant/shop`: the shop an API key acts for (merchant integrations)."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.core.urls import external_url
 from app.merchants.models import Merchant
 from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
 from app.web.api.v1.schemas import ErrorSchema
@@ -57,7 +57,7 @@ def _local(phone: str | None) -> str:
 def shop_payload(merchant: Merchant) -> dict:
     logo_url = None
     if merchant.logo_key:
-        logo_url = url_for("shop.logo", name=merchant.logo_key.split("/", 1)[1], _external=True)
+        logo_url = external_url("shop.logo", name=merchant.logo_key.split("/", 1)[1])
     return_address = None
     if merchant.return_address:
         return_address = {"recipient": merchant.return_recipient, "phone": _local(merchant.return_phone),

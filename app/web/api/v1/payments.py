@@ -20,6 +20,7 @@ from werkzeug.exceptions import UnprocessableEntity
 from app.accounts.models import Identity
 from app.accounts.states import IdentityProvider
 from app.core.db import transaction
+from app.core.urls import public_url
 from app.extensions import db
 from app.payments import services as payments
 from app.web.api.security import api_user, token_required
@@ -72,7 +73,7 @@ def _client_reply(started: dict) -> dict:
     if any(k in started for k in REQUEST_PAYMENT_KEYS):
         out["request_payment"] = {k: started[k] for k in REQUEST_PAYMENT_KEYS if k in started}
     if str(out.get("pay_url", "")).startswith("/"):
-        out["pay_url"] = request.host_url.rstrip("/") + out["pay_url"]
+        out["pay_url"] = public_url(out["pay_url"])
     return out
 
 

@@ -1,10 +1,9 @@
 """Turning accounts into API payloads."""
 from __future__ import annotations
 
-from flask import url_for
-
 from app.accounts.models import User
 from app.accounts.states import AdminRole
+from app.core.urls import external_url
 
 
 def user_roles(user: User) -> list[str]:
@@ -17,7 +16,7 @@ def user_roles(user: User) -> list[str]:
 def user_payload(user: User) -> dict:
     avatar_url = None
     if user.avatar_key:
-        avatar_url = url_for("shop.avatar", name=user.avatar_key.split("/", 1)[1], _external=True)
+        avatar_url = external_url("shop.avatar", name=user.avatar_key.split("/", 1)[1])
     return {
         "id": user.id,
         "nickname": user.display_name,
@@ -36,7 +35,7 @@ def product_image_url(key: str | None) -> str | None:
         return None
     _folder, product_id, name = key.split("/", 2)
     try:
-        return url_for("shop.product_image", product_id=int(product_id), name=name, _external=True)
+        return external_url("shop.product_image", product_id=int(product_id), name=name)
     except ValueError:
         return None
 
