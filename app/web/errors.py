@@ -8,6 +8,7 @@ from flask import Flask, flash, jsonify, make_response, redirect, render_templat
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import DomainError
@@ -90,6 +91,15 @@ def init_app(app: Flask) -> None:
             messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
             return json_error(422, "invalid", _("提交的内容有误"), flatten_messages(messages))
         return error_page(exc.code or 500)
+
+    @app.errorhandler(DataError)
+    def data_error(exc: DataError):
+        # The last resort for input the edge did not bound (a number out of a column's
+        # range, text the database cannot store): the database refused it, so nothing
+        # was written; say so as bad input rather than a server error.
+        log.warning("database refused input on %s %s: %s", request.method, request.path, exc.orig)
+        db.session.rollback()
+        return error_page(400)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

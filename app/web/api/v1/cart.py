@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, fields, validates_schema
 from marshmallow import ValidationError as MarshmallowError
 from werkzeug.exceptions import UnprocessableEntity
 
+from app.core.bounds import MAX_INT
 from app.core.db import transaction
 from app.core.errors import NotFound
 from app.extensions import db
@@ -23,7 +24,7 @@ from app.orders.models import CartItem
 from app.orders.states import MAX_LINE_QUANTITY
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.v1.schemas import ErrorSchema, id_field, int_field
 from app.web.api.v1.serializers import cart_payload
 
 blp = Blueprint("cart", __name__, url_prefix="/cart", description="The buyer's cart")
@@ -35,8 +36,8 @@ class CartAddSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    sku_id = fields.Int(required=True, strict=True)
-    quantity = fields.Int(required=True, strict=True, metadata={
+    sku_id = id_field(required=True, strict=True)
+    quantity = int_field(-MAX_INT, required=True, strict=True, metadata={
         "description": f"1..{MAX_LINE_QUANTITY}; added to the line when the SKU is already in the cart"})
 
 
@@ -44,7 +45,7 @@ class CartPatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    quantity = fields.Int(strict=True, metadata={"description": f"the new quantity, 1..{MAX_LINE_QUANTITY}"})
+    quantity = int_field(-MAX_INT, strict=True, metadata={"description": f"the new quantity, 1..{MAX_LINE_QUANTITY}"})
     selected = fields.Bool(truthy={True}, falsy={False}, metadata={"description": "whether checkout from the cart buys this line"})
 
     @validates_schema

@@ -36,7 +36,7 @@ from app.core.clock import as_utc, utcnow
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.money import InvalidAmount, fen_to_yuan, yuan_to_fen
-from app.core.pagination import MAX_PER_PAGE, paginate
+from app.core.pagination import paginate
 from app.distribution import distributors, referrals, withdrawals
 from app.distribution import rules as distribution_rules
 from app.distribution import share as share_files
@@ -46,7 +46,7 @@ from app.extensions import db
 from app.orders.models import Order, OrderItem
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
 from app.web.distributor.access import absolute_url, shop_link
 
 blp = Blueprint("distribution", __name__, url_prefix="", description="Distributor centre and referral binding")
@@ -98,8 +98,8 @@ class ApplyInSchema(StrictSchema):
 
 
 class PageArgsSchema(StrictSchema):
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class CommissionSchema(Schema):
@@ -157,7 +157,7 @@ class TeamOutSchema(Schema):
 
 class WithdrawalInSchema(StrictSchema):
     amount = fields.Str(metadata={"description": "yuan, up to two decimals, e.g. \"30\" or \"30.50\""})
-    amount_fen = fields.Int(strict=True, validate=validate.Range(min=1), metadata={"description": "instead of amount"})
+    amount_fen = int_field(1, strict=True, metadata={"description": "instead of amount"})
     method = fields.Str(required=True, metadata={"description": "wechat | alipay | bank (as the rules allow)"})
     account_name = fields.Str(required=True, metadata={"description": "the payee's real name"})
     account_no = fields.Str(required=True, metadata={"description": "WeChat/Alipay account or a 12-19 digit card"})
@@ -171,7 +171,7 @@ class WithdrawalInSchema(StrictSchema):
 
 class QuoteArgsSchema(StrictSchema):
     amount = fields.Str(metadata={"description": "yuan"})
-    amount_fen = fields.Int(validate=validate.Range(min=1))
+    amount_fen = int_field(1)
 
     @validates_schema
     def _one_amount(self, data, **kwargs):
@@ -211,7 +211,7 @@ class WithdrawalPageSchema(Schema):
 
 
 class ShareArgsSchema(StrictSchema):
-    product_id = fields.Int(metadata={"description": "an on-sale product; without it the link is to the shop"})
+    product_id = id_field(metadata={"description": "an on-sale product; without it the link is to the shop"})
 
 
 class ShareSchema(Schema):

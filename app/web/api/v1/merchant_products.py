@@ -25,6 +25,7 @@ from app.accounts.models import User
 from app.catalog import products
 from app.catalog.models import Product, Sku
 from app.catalog.states import ProductStatus
+from app.core.bounds import MAX_INT
 from app.core.clock import SHANGHAI
 from app.core.db import transaction
 from app.core.errors import NotFound, ValidationError
@@ -35,7 +36,7 @@ from app.inventory.states import MovementReason
 from app.merchants.models import MerchantMember
 from app.merchants.states import MemberRole
 from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
 from app.web.errors import json_error
 
 blp = Blueprint("merchant_products", __name__, url_prefix="/merchant",
@@ -84,7 +85,7 @@ class StrictSchema(Schema):
 
 
 def _fen(**kwargs):
-    return fields.Int(strict=True, validate=validate.Range(min=1), **kwargs)
+    return int_field(1, strict=True, **kwargs)
 
 
 class SpecSchema(StrictSchema):
@@ -148,8 +149,8 @@ class ProductPageSchema(Schema):
 
 class ProductQuerySchema(StrictSchema):
     status = fields.Str(validate=validate.OneOf([s.value for s in ProductStatus]))
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class SkuRowSchema(StrictSchema):
@@ -157,17 +158,17 @@ class SkuRowSchema(StrictSchema):
                               metadata={"description": "the combination, {\"颜色\": \"红\", \"尺码\": \"M\"}; {} without specs"})
     price_fen = _fen(metadata={"description": "required for a new combination"})
     promotion_price_fen = _fen(allow_none=True, metadata={"description": "required when on_promotion"})
-    stock = fields.Int(strict=True, validate=validate.Range(min=0), metadata={
+    stock = int_field(strict=True, metadata={
         "description": "initial stock of a new combination (default 0); ignored for existing SKUs, "
                        "whose stock changes only through PATCH /merchant/skus/{id}/stock"})
     code = fields.Str(validate=validate.Length(max=40))
-    low_stock_threshold = fields.Int(strict=True, validate=validate.Range(min=0))
+    low_stock_threshold = int_field(strict=True)
 
 
 class ProductInSchema(StrictSchema):
     title = fields.Str(required=True)
     subtitle = fields.Str()
-    category_id = fields.Int(strict=True, required=True, metadata={"description": "a leaf category"})
+    category_id = id_field(strict=True, required=True, metadata={"description": "a leaf category"})
     description = fields.Str(metadata={"description": "limited rich text, sanitised"})
     tags = fields.List(fields.Str())
     specs = fields.List(fields.Nested(SpecSchema))
@@ -193,12 +194,12 @@ class SkuPatchSchema(StrictSchema):
     price_fen = _fen()
     promotion_price_fen = _fen(allow_none=True)
     code = fields.Str(validate=validate.Length(max=40))
-    low_stock_threshold = fields.Int(strict=True, validate=validate.Range(min=0))
+    low_stock_threshold = int_field(strict=True)
 
 
 class StockInSchema(StrictSchema):
-    set = fields.Int(strict=True, validate=validate.Range(min=0), metadata={"description": "the new stock"})
-    adjust = fields.Int(strict=True, metadata={"description": "units to add (positive) or remove (negative)"})
+    set = int_field(strict=True, metadata={"description": "the new stock"})
+    adjust = int_field(-MAX_INT, strict=True, metadata={"description": "units to add (positive) or remove (negative)"})
     reason = fields.Str(validate=validate.Length(min=1, max=200),
                         metadata={"description": "required with adjust; stored as the movement's note"})
 

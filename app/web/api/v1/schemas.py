@@ -1,7 +1,30 @@
 """Marshmallow schemas shared by v1 resources."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from app.core.bounds import MAX_INT
+from app.core.pagination import MAX_PAGE, MAX_PER_PAGE
+
+# --- input fields: every integer is bounded, so out-of-range input is a 422 naming the field
+# (never a database error), and the OpenAPI document states the range ---------------------
+
+def int_field(minimum: int = 0, maximum: int = MAX_INT, **kwargs) -> fields.Int:
+    """An integer in minimum..maximum (by default what an `integer` column holds, from 0)."""
+    return fields.Int(validate=validate.Range(min=minimum, max=maximum), **kwargs)
+
+
+def id_field(**kwargs) -> fields.Int:
+    """An id: 1..MAX_INT."""
+    return int_field(1, **kwargs)
+
+
+def page_field() -> fields.Int:
+    return int_field(1, MAX_PAGE, load_default=1)
+
+
+def per_page_field(default: int = 20) -> fields.Int:
+    return int_field(1, MAX_PER_PAGE, load_default=default)
 
 
 class UserSchema(Schema):
