@@ -15,7 +15,7 @@ import re
 
 from flask import Flask, request
 from flask_babel import gettext as _
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.routing import IntegerConverter
 
 from app.core.bounds import MAX_INT
 from app.web.errors import error_page, json_error, wants_json
@@ -23,17 +23,28 @@ from app.web.errors import error_page, json_error, wants_json
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def decimal_up_to(limit: int) -> str:
+    """A regex for the whole numbers 0..limit, written without leading zeros."""
+    digits = str(limit)
+    same_length = [digits]
+    for i, digit in enumerate(digits):  # the same prefix, a smaller digit here, anything after
+        low, high, rest = 1 if i == 0 and len(digits) > 1 else 0, int(digit) - 1, len(digits) - i - 1
+        if high >= low:
+            smaller = str(low) if low == high else f"[{low}-{high}]"
+            same_length.append(digits[:i] + smaller + (f"[0-9]{{{rest}}}" if rest else ""))
+    shorter = (["[0-9]"] if len(digits) > 1 else []) + ([f"[1-9][0-9]{{1,{len(digits) - 2}}}"] if len(digits) > 2 else [])
+    return "(?:" + "|".join(same_length + shorter[::-1]) + ")"
+
+
 class BoundedIntConverter(IntegerConverter):
-    """werkzeug's `int` converter with MAX_INT as its default maximum."""
+    """werkzeug's `int` converter with MAX_INT as its default maximum, enforced by the
+    regex: werkzeug checks the method before it converts, so a maximum checked only in
+    `to_python` turns a too-big id into a 405 wherever another method shares the path."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_INT, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-    def to_python(self, value: str) -> int:
-        # Refuse long digit strings before int() parses them (Python refuses past 4300 digits).
-        if len(value.lstrip("-")) > len(str(self.max)):
-            raise ValidationError()
-        return super().to_python(value)
+        if not fixed_digits and not signed and max is not None:
+            self.regex = decimal_up_to(max)
 
 
 def unstorable_field(value, name: str = "") -> str | None:

@@ -20,11 +20,14 @@ from pathlib import Path
 
 import pytest
 from flask_wtf import FlaskForm
+from hypothesis import given
+from hypothesis import strategies as st
 from wtforms.fields.core import UnboundField
 
 from app.core.db import transaction
 from app.distribution import distributors
 from app.merchants import api_keys
+from app.web.input_limits import decimal_up_to
 
 HUGE = "10000000000000000000"  # past 2**63 too
 TOO_BIG_ID = "365502761420682"  # past 2**31 - 1 (integer columns)
@@ -216,6 +219,9 @@ def test_the_reported_inputs_get_clear_answers(client, login, world):
     from app.extensions import db
 
     assert client.get("/api/v1/products/365502761420682").get_json()["error"]["code"] == "not_found"
+    # 404 for every method, not a 405 because another method shares the path
+    for method in ("GET", "PATCH"):
+        assert client.open("/api/v1/merchant/skus/2147483648", method=method, headers=world["api_key"]).status_code == 404
     response = client.get("/api/v1/products?page=10000000000000000000")
     assert response.status_code == 422 and "page" in response.get_json()["error"]["fields"]
     response = client.get("/api/v1/products?min_price_fen=1e999")
@@ -234,3 +240,10 @@ def test_the_reported_inputs_get_clear_answers(client, login, world):
     assert client.get("/search?min_price=1e999&page=10000000000000000000").status_code == 200
     response = client.post("/me/profile", data={"nickname": "a\x00b"})
     assert response.status_code == 400 and world["shopper"].nickname != "a\x00b"
+
+
+@given(limit=st.integers(0, 10**12), number=st.integers(0, 10**13))
+def test_the_id_pattern_matches_exactly_the_numbers_up_to_its_limit(limit, number):
+    pattern = decimal_up_to(limit)
+    assert bool(re.fullmatch(pattern, str(number))) == (number <= limit)
+    assert re.fullmatch(pattern, str(limit)) and not re.fullmatch(pattern, f"0{number}")
