@@ -102,16 +102,17 @@ def _item(item) -> dict:
 
 
 @blp.get("/items")
+@token_required
 @blp.response(200, CartSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def view_cart():
     """The cart grouped by shop, with totals of the selected lines that can be bought."""
     return cart_payload(cart.view(api_user().id))
 
 
 @blp.post("/items")
+@token_required
 @blp.arguments(CartAddSchema)
 @blp.response(201, CartItemSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -119,7 +120,6 @@ def view_cart():
 @blp.alt_response(409, schema=ErrorSchema, description="product_unavailable, insufficient_stock, cart_full")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def add_item(data):
     """Put a SKU in the cart (or add to its line)."""
     with transaction():
@@ -129,6 +129,7 @@ def add_item(data):
 
 
 @blp.patch("/items/<int:item_id>")
+@token_required
 @blp.arguments(CartPatchSchema)
 @blp.response(200, CartItemSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -136,7 +137,6 @@ def add_item(data):
 @blp.alt_response(409, schema=ErrorSchema, description="insufficient_stock")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def update_item(data, item_id: int):
     """Change a line's quantity and/or whether it is selected."""
     user_id = api_user().id
@@ -150,11 +150,11 @@ def update_item(data, item_id: int):
 
 
 @blp.delete("/items/<int:item_id>")
+@token_required
 @blp.response(204)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def delete_item(item_id: int):
     with transaction():
         if not cart.remove(api_user().id, [item_id]):

@@ -307,10 +307,10 @@ def is_new_user(user: User) -> bool:
 # --- the centre ---------------------------------------------------------------------------------
 
 @blp.get("/distributor")
+@token_required
 @blp.response(200, DistributorOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def centre():
     """My distributor status, code and earnings. Under the `everyone` qualification (and
     distribution on) the first call makes the user an active distributor."""
@@ -324,6 +324,7 @@ def centre():
 
 
 @blp.post("/distributor/apply")
+@token_required
 @blp.arguments(ApplyInSchema)
 @blp.response(201, DistributorOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -331,7 +332,6 @@ def centre():
                   description="application_not_open (not the application mode), already_applied (pending or active)")
 @blp.alt_response(422, schema=ErrorSchema, description="invalid_application with fields")
 @blp.doc(security=BEARER)
-@token_required
 def apply(data):
     """Apply to become a distributor (application mode), or apply again after a rejection."""
     user = api_user()
@@ -342,13 +342,13 @@ def apply(data):
 
 
 @blp.get("/distributor/commissions")
+@token_required
 @blp.arguments(CommissionArgsSchema, location="query")
 @blp.response(200, CommissionPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def commission_list(args):
     """My commissions, newest first (optionally one status), with order number and item title."""
     distributor = _own_distributor()
@@ -367,13 +367,13 @@ def commission_list(args):
 
 
 @blp.get("/distributor/team")
+@token_required
 @blp.arguments(TeamArgsSchema, location="query")
 @blp.response(200, TeamOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def team(args):
     """My team: counts of level-1 and level-2 members and of bound customers, and one
     level's members (newest first). Members show their nickname, never contact details."""
@@ -405,13 +405,13 @@ def team(args):
 # --- withdrawals ------------------------------------------------------------------------------
 
 @blp.get("/distributor/withdrawals/quote")
+@token_required
 @blp.arguments(QuoteArgsSchema, location="query")
 @blp.response(200, QuoteSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema, description="invalid_amount")
 @blp.doc(security=BEARER)
-@token_required
 def withdrawal_quote(args):
     """The fee and the net amount of a withdrawal, to show before confirming (writes nothing)."""
     distributor = _own_distributor()
@@ -425,6 +425,7 @@ def withdrawal_quote(args):
 
 
 @blp.post("/distributor/withdrawals")
+@token_required
 @blp.arguments(WithdrawalInSchema)
 @blp.response(201, WithdrawalSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -433,7 +434,6 @@ def withdrawal_quote(args):
 @blp.alt_response(422, schema=ErrorSchema,
                   description="invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account")
 @blp.doc(security=BEARER)
-@token_required
 def withdrawal_request(data):
     """Withdraw from the available balance. The amount is reserved at once; concurrent
     requests can never take the balance below zero."""
@@ -445,13 +445,13 @@ def withdrawal_request(data):
 
 
 @blp.get("/distributor/withdrawals")
+@token_required
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, WithdrawalPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def withdrawal_list(args):
     """My withdrawals, newest first."""
     distributor = _own_distributor()
@@ -464,6 +464,7 @@ def withdrawal_list(args):
 # --- sharing and binding ------------------------------------------------------------------------
 
 @blp.get("/distributor/share")
+@token_required
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.response(200, ShareSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -471,7 +472,6 @@ def withdrawal_list(args):
 @blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive: pending, rejected or frozen")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def share(args):
     """My referral link (to the shop or to one product), the scene for the mini-program's
     QR code and the poster's address (fetched with the same bearer token)."""
@@ -487,13 +487,13 @@ def share(args):
 
 
 @blp.get("/distributor/share/poster.png")
+@token_required
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.alt_response(200, description="the poster, image/png", success=True)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor, product_not_found")
 @blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive")
 @blp.doc(security=BEARER)
-@token_required
 def share_poster(args):
     """The share poster (PNG) for the mini-program, with the QR code of my link."""
     distributor = _sharing_distributor()
@@ -522,6 +522,7 @@ def _shared_product(product_id: int | None) -> Product | None:
 
 
 @blp.post("/referrals/bind")
+@token_required
 @blp.arguments(BindInSchema)
 @blp.response(200, BindOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -530,7 +531,6 @@ def _shared_product(product_id: int | None) -> Product | None:
                   description="cannot_bind_self, cannot_bind_downline, distributor_inactive")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def bind(data):
     """Bind me to the distributor of `code` (from the QR scene or a typed code), as the
     platform's binding mode allows. `bound` is false when the rules keep an existing

@@ -78,12 +78,12 @@ def _detail(merchant_id: int, order_no: str) -> dict:
 
 
 @blp.get("/orders")
+@api_key_required
 @blp.arguments(MerchantOrderArgsSchema, location="query")
 @blp.response(200, MerchantOrderPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def list_orders(args):
     """The shop's orders, newest first, with items and the shipping address."""
     page = queries.for_merchant(api_merchant().id, queries.OrderFilters(status=args.get("status")),
@@ -93,16 +93,17 @@ def list_orders(args):
 
 
 @blp.get("/orders/<order_no>")
+@api_key_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def get_order(order_no: str):
     return _detail(api_merchant().id, order_no)
 
 
 @blp.post("/orders/<order_no>/ship")
+@api_key_required
 @blp.arguments(ShipInSchema)
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -110,7 +111,6 @@ def get_order(order_no: str):
 @blp.alt_response(409, schema=ErrorSchema, description="cannot_ship: not awaiting shipment")
 @blp.alt_response(422, schema=ErrorSchema, description="invalid_carrier, invalid tracking_no")
 @blp.doc(security=SECURITY)
-@api_key_required
 def ship(data, order_no: str):
     """Ship a paid order with its carrier and tracking number; the buyer is told."""
     merchant_id = api_merchant().id

@@ -359,12 +359,12 @@ def _load_product(merchant_id: int, product_id: int) -> Product:
 # --- products ---------------------------------------------------------------------
 
 @blp.get("/products")
+@api_key_required
 @blp.arguments(ProductQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ProductPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
     """The key's products, newest first; `status` filters by one status."""
     merchant_id = api_merchant().id
@@ -379,23 +379,23 @@ def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
 
 
 @blp.get("/products/<int:product_id>")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def get_product(product_id: int):
     return _product_payload(products.get_for_merchant(api_merchant().id, product_id))
 
 
 @blp.post("/products")
+@api_key_required
 @blp.arguments(ProductInSchema)
 @blp.response(201, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def create_product(data):
     """Create a draft with its SKU matrix: one row in `skus` per combination of the spec values.
     Images are added in the merchant console; submitting needs at least one."""
@@ -407,6 +407,7 @@ def create_product(data):
 
 
 @blp.patch("/products/<int:product_id>")
+@api_key_required
 @blp.arguments(ProductPatchSchema(partial=True))
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -414,7 +415,6 @@ def create_product(data):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def update_product(data, product_id: int):
     """Change some fields; the rest keep their current values. Given `skus` replace the matrix
     rows (missing fields of an existing combination keep their values; combinations left out
@@ -435,38 +435,38 @@ def _status_change(action, product_id: int) -> dict:
 
 
 @blp.post("/products/<int:product_id>/submit")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def submit_product(product_id: int):
     """A draft or rejected product goes to review (or straight on sale when review is off)."""
     return _status_change(products.submit, product_id)
 
 
 @blp.post("/products/<int:product_id>/delist")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def delist_product(product_id: int):
     """下架: an on-sale product leaves the storefront."""
     return _status_change(products.delist, product_id)
 
 
 @blp.post("/products/<int:product_id>/relist")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def relist_product(product_id: int):
     """上架 again: to review when changed or review is required, else on sale."""
     return _status_change(products.relist, product_id)
@@ -475,16 +475,17 @@ def relist_product(product_id: int):
 # --- SKUs and stock ---------------------------------------------------------------
 
 @blp.get("/skus/<int:sku_id>")
+@api_key_required
 @blp.response(200, SkuOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def get_sku(sku_id: int):
     return _sku_payload(products.get_sku_for_merchant(api_merchant().id, sku_id))
 
 
 @blp.patch("/skus/<int:sku_id>")
+@api_key_required
 @blp.arguments(SkuPatchSchema)
 @blp.response(200, SkuOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -492,7 +493,6 @@ def get_sku(sku_id: int):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def update_sku(data, sku_id: int):
     """Price, promotion price, code and low-stock threshold of one SKU, validated with the
     whole product (e.g. the promotion price stays below the price)."""
@@ -509,6 +509,7 @@ def update_sku(data, sku_id: int):
 
 
 @blp.patch("/skus/<int:sku_id>/stock")
+@api_key_required
 @blp.arguments(StockInSchema)
 @blp.response(200, StockOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -516,7 +517,6 @@ def update_sku(data, sku_id: int):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def update_stock(data, sku_id: int):
     """`{"set": n}` sets the stock (a stocktake); `{"adjust": +/-n, "reason": "..."}` adds or removes
     units. Stock never goes below 0 (409 out_of_stock). Each change is a movement with reason api_sync."""

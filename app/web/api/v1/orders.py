@@ -191,6 +191,7 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 # --- routes ------------------------------------------------------------------------------------
 
 @blp.post("")
+@token_required
 @blp.arguments(CheckoutInSchema)
 @blp.response(201, CheckoutOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -198,7 +199,6 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 @blp.alt_response(409, schema=ErrorSchema, description="out_of_stock (with skus), product_unavailable")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def submit(data):
     """Submit a checkout: one payment for all, one order per shop, stock reserved.
 
@@ -215,12 +215,12 @@ def submit(data):
 
 
 @blp.get("")
+@token_required
 @blp.arguments(OrderListArgsSchema, location="query")
 @blp.response(200, OrderPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def list_orders(args):
     """The buyer's orders, newest first, by tab (`status`)."""
     page = queries.for_buyer(api_user().id, args["status"], args["page"], args["per_page"])
@@ -231,23 +231,23 @@ def list_orders(args):
 
 
 @blp.get("/<order_no>")
+@token_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def get_order(order_no: str):
     """One of the buyer's orders: items, amounts, address, shipment and timeline."""
     return _detail(api_user().id, order_no)
 
 
 @blp.post("/<order_no>/cancel")
+@token_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="cannot_cancel: already paid (apply for a refund instead)")
 @blp.doc(security=BEARER)
-@token_required
 def cancel(order_no: str):
     """Cancel an unpaid order; its reserved stock goes back."""
     buyer_id = api_user().id
@@ -257,12 +257,12 @@ def cancel(order_no: str):
 
 
 @blp.post("/<order_no>/confirm-receipt")
+@token_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="cannot_confirm: not shipped")
 @blp.doc(security=BEARER)
-@token_required
 def confirm_receipt(order_no: str):
     """确认收货: a shipped order becomes received (and reviewable)."""
     buyer_id = api_user().id
@@ -272,12 +272,12 @@ def confirm_receipt(order_no: str):
 
 
 @blp.get("/<order_no>/tracking")
+@token_required
 @blp.response(200, TrackingSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="not_shipped")
 @blp.doc(security=BEARER)
-@token_required
 def tracking(order_no: str):
     """The shipment's carrier, number and tracking events (newest first)."""
     order = order_services.for_buyer(api_user().id, order_no)
@@ -290,6 +290,7 @@ def tracking(order_no: str):
 
 
 @blp.post("/<order_no>/reviews")
+@token_required
 @blp.arguments(ReviewInSchema)
 @blp.response(201, ReviewOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -297,7 +298,6 @@ def tracking(order_no: str):
 @blp.alt_response(409, schema=ErrorSchema, description="not_received, already_reviewed")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def review(data, order_no: str):
     """Review one item of a received order, once."""
     buyer_id = api_user().id

@@ -42,8 +42,9 @@ class TokenSchema(Schema):
 
 
 class ErrorBodySchema(Schema):
-    code = fields.Str()
-    message = fields.Str()
+    code = fields.Str(required=True, metadata={"description": "stable and machine-readable: invalid, not_found, "
+                                                              "out_of_stock, ... (docs/api.md lists them)"})
+    message = fields.Str(required=True, metadata={"description": "for people, in the request's language"})
     fields_ = fields.Dict(data_key="fields", keys=fields.Str(), values=fields.Str(),
                           metadata={"description": "field (or SKU id) -> what is wrong with it; only when it helps"})
     skus = fields.List(fields.Dict(), metadata={
@@ -51,7 +52,9 @@ class ErrorBodySchema(Schema):
 
 
 class ApiErrorSchema(Schema):
-    error = fields.Nested(ErrorBodySchema)
+    """What every error answer of the API is (app/web/errors.py)."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 ErrorSchema = ApiErrorSchema
