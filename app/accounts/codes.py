@@ -4,7 +4,8 @@ SMS codes guarantee: 6 digits from a CSPRNG; only an HMAC of the code is
 stored; valid 5 minutes; single use (a guarded UPDATE consumes it, so two
 racing requests cannot both use it); locked after 5 wrong tries; 60 s before
 a resend to the same number; at most 10 a day per number and 30 an hour per
-IP (Redis, through Flask-Limiter's storage).
+IP (Redis, through Flask-Limiter's storage). Every limit raises RateLimited
+(429) with the seconds until it lifts (Retry-After).
 
 Email links guarantee: signed (itsdangerous) and time-limited (24 h), and
 single use through the same consumed row.
@@ -26,7 +27,7 @@ from app.accounts.states import CodeChannel, CodePurpose
 from app.core import ratelimit
 from app.core import settings as platform_settings
 from app.core.clock import utcnow
-from app.core.errors import Conflict, ValidationError
+from app.core.errors import RateLimited, ValidationError
 from app.extensions import db
 from app.notifications import services as notifications
 
@@ -57,8 +58,9 @@ def send_sms_code(phone: str, purpose: str, ip: str | None) -> VerificationCode:
     purpose = CodePurpose(purpose)
     latest = _latest(CodeChannel.SMS, phone, purpose)
     if latest is not None and (utcnow() - latest.created_at).total_seconds() < RESEND_SECONDS:
-        wait = RESEND_SECONDS - int((utcnow() - latest.created_at).total_seconds())
-        raise Conflict(_("请 %(s)d 秒后再获取验证码", s=max(wait, 1)), code="code_too_soon")
+        wait = max(1, RESEND_SECONDS - int((utcnow() - latest.created_at).total_seconds()))
+        # A limit, not a conflict: 429 with Retry-After, like the daily and hourly counts.
+        raise RateLimited(_("请 %(s)d 秒后再获取验证码", s=wait), code="code_too_soon", retry_after=wait)
     daily = platform_settings.get("sms_daily_limit_per_phone")
     hourly = platform_settings.get("sms_hourly_limit_per_ip")
     ratelimit.hit("sms-code-phone", f"{daily}/day", phone, _("这个手机号今天获取验证码次数过多，请明天再试"))

@@ -18,13 +18,14 @@ def _enabled() -> bool:
     return bool(limiter.enabled)
 
 
-def hit(name: str, limit: str, identifier: str, message: str) -> None:
-    """Count one use of `name` for `identifier`; raise RateLimited when over `limit`."""
+def hit(name: str, limit: str, identifier: str, message: str, code: str = "rate_limited") -> None:
+    """Count one use of `name` for `identifier`; raise RateLimited (with the seconds
+    until the window resets as `retry_after`) when over `limit`."""
     if not _enabled():
         return
     item = parse(limit)
     if not limiter.limiter.hit(item, name, identifier):
-        raise RateLimited(message, code="rate_limited")
+        raise RateLimited(message, code=code, retry_after=max(1, retry_after_seconds(name, limit, identifier)))
 
 
 def test(name: str, limit: str, identifier: str) -> bool:

@@ -52,6 +52,13 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     return make_response(jsonify(body), status)
 
 
+def with_retry_after(response, seconds: int | None):
+    """Add Retry-After (a limit's seconds until it lifts) when they are known."""
+    if seconds:
+        response.headers["Retry-After"] = str(int(seconds))
+    return response
+
+
 def error_page(status: int, message: str | None = None):
     message = message or error_message(status)
     if wants_json():
@@ -69,7 +76,8 @@ def init_app(app: Flask) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()
         if wants_json():
-            return json_error(exc.status, exc.code, exc.message or error_message(exc.status), exc.fields)
+            response = json_error(exc.status, exc.code, exc.message or error_message(exc.status), exc.fields)
+            return with_retry_after(response, getattr(exc, "retry_after", None))
         if is_htmx() or exc.status in (404, 403):
             return error_page(exc.status, exc.message)
         flash(exc.message or error_message(exc.status), "danger")

@@ -1,7 +1,7 @@
 """Registering, signing in and out, and resetting a password (HTML)."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -9,6 +9,7 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
+from app.web.errors import with_retry_after
 from app.web.forms import attach_errors, client_ip, safe_next
 from app.web.i18n import LANG_COOKIE
 from app.web.shop import bp
@@ -132,14 +133,18 @@ def send_sms_code():
     phone = request.form.get("phone", "")
     if purpose == "bind" and not current_user.is_authenticated:
         purpose = "register"
+    retry_after = None
     try:
         with transaction():
             accounts.request_sms_code(phone, purpose, client_ip())
         ok, message = True, _("验证码已发送")
     except DomainError as exc:
-        ok, message = False, exc.message
+        ok, message, retry_after = False, exc.message, getattr(exc, "retry_after", None)
     if is_htmx():
-        return render_template("shop/auth/_sms_button.html", ok=ok, message=message, purpose=purpose)
+        # 200 so HTMX swaps the message in; a limit also counts the button down and says when.
+        html = render_template("shop/auth/_sms_button.html", ok=ok, message=message, purpose=purpose,
+                               retry_after=retry_after)
+        return with_retry_after(make_response(html), retry_after)
     flash(message, "success" if ok else "danger")
     return redirect(safe_next(request.referrer or url_for("shop.login")))
 
