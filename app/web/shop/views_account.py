@@ -11,7 +11,7 @@ from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
 from app.orders import queries as order_queries
-from app.web.forms import attach_errors
+from app.web.forms import attach_errors, client_ip
 from app.web.shop import bp
 from app.web.shop.forms import AddressForm, BindPhoneForm, ChangePasswordForm, EmailStartForm, ProfileForm
 from app.web.shop.views_auth import sign_in
@@ -88,7 +88,7 @@ def bind_email():
             with transaction():
                 bindings.start_bind_email(
                     me_user(), form.email.data,
-                    lambda token: url_for("shop.bind_email_confirm", token=token, _external=True),
+                    lambda token: url_for("shop.bind_email_confirm", token=token, _external=True), ip=client_ip(),
                 )
             flash(_("验证邮件已发送，请在 24 小时内打开邮件中的链接"), "success")
         except DomainError as exc:

@@ -48,7 +48,7 @@ def mail_link(form, start, endpoint: str, reset: bool = False):
         return None
     try:
         with transaction():
-            start(form.email.data, lambda token: url_for(endpoint, token=token, _external=True))
+            start(form.email.data, lambda token: url_for(endpoint, token=token, _external=True), ip=client_ip())
     except DomainError as exc:
         fail(form, exc, "email")
         return None

@@ -118,11 +118,14 @@ def login_sms(data):
 @blp.arguments(EmailStartIn)
 @blp.response(202)
 @blp.alt_response(422, schema=ErrorSchema)
+@blp.alt_response(429, schema=ErrorSchema, description="email_too_soon (one a minute per address), "
+                                                        "rate_limited (per address a day, per client an hour)")
 def email_start(data):
     """Mail a registration link (the token in it is valid 24 hours, once)."""
     with transaction():
         accounts.start_email_registration(
-            data["email"], lambda token: url_for("shop.register_email_finish", token=token, _external=True)
+            data["email"], lambda token: url_for("shop.register_email_finish", token=token, _external=True),
+            ip=client_ip(),
         )
     return {}
 
