@@ -20,8 +20,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.web.test_hostile_input import world  # noqa: F401  (the fixture: shopper, shop, key, order)
-
 SPEC = "/api/v1/openapi.json"
 EXPECTED_503 = {"/api/v1/auth/login/wechat-mp"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -118,7 +116,7 @@ def test_the_api_keeps_its_contract_for_anonymous_callers(app):
     assert failures == [], "\n\n".join(failures)
 
 
-def test_the_api_keeps_its_contract_for_signed_in_callers(app, world):  # noqa: F811
+def test_the_api_keeps_its_contract_for_signed_in_callers(app, world):
     # Signing out would turn the rest of the run anonymous.
     failures = keeps_its_contract(app, {**world["bearer"], **world["api_key"]}, skip=("/api/v1/auth/logout",))
     assert failures == [], "\n\n".join(failures)
