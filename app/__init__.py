@@ -18,7 +18,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     from app import models  # noqa: F401  (every table registered before migrate/metadata use)
     from app.cli import register_cli
-    from app.web import errors, i18n, logging_setup, security_headers, templating
+    from app.web import errors, i18n, input_limits, logging_setup, security_headers, templating
     from app.web.auth import init_login
     from app.web.blueprints import register_blueprints
 
@@ -33,6 +33,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     login_manager.init_app(app)
     init_login(app)
     templating.init_app(app)
+    input_limits.init_app(app)  # before the blueprints: their rules use its `int` converter
     register_blueprints(app)
     errors.init_app(app)
     register_cli(app)

@@ -53,8 +53,10 @@ def bind_phone(user: User, phone_text: str, code: str) -> None:
     db.session.flush()
 
 
-def start_bind_email(user: User, email_text: str, link_for) -> None:
+def start_bind_email(user: User, email_text: str, link_for, ip: str | None = None) -> None:
+    """Mail a link that binds `email` to `user`; limited like every link (codes.limit_mail)."""
     email = normalise_email(email_text)
+    codes.limit_mail(email, ip)
     owner = find_by_email(email)
     if owner is not None and owner.id != user.id:
         raise Conflict(_("该邮箱已绑定其他账号"), code="email_taken")

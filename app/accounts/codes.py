@@ -4,10 +4,13 @@ SMS codes guarantee: 6 digits from a CSPRNG; only an HMAC of the code is
 stored; valid 5 minutes; single use (a guarded UPDATE consumes it, so two
 racing requests cannot both use it); locked after 5 wrong tries; 60 s before
 a resend to the same number; at most 10 a day per number and 30 an hour per
-IP (Redis, through Flask-Limiter's storage).
+IP (Redis, through Flask-Limiter's storage). Every limit raises RateLimited
+(429) with the seconds until it lifts (Retry-After).
 
 Email links guarantee: signed (itsdangerous) and time-limited (24 h), and
-single use through the same consumed row.
+single use through the same consumed row. Mail that anyone can ask for is
+limited like codes (`limit_mail`): one a minute per address, 10 a day per
+address, 30 an hour per IP.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from app.accounts.states import CodeChannel, CodePurpose
 from app.core import ratelimit
 from app.core import settings as platform_settings
 from app.core.clock import utcnow
-from app.core.errors import Conflict, ValidationError
+from app.core.errors import RateLimited, ValidationError
 from app.extensions import db
 from app.notifications import services as notifications
 
@@ -34,6 +37,9 @@ CODE_TTL = timedelta(minutes=5)
 LINK_TTL_SECONDS = 24 * 3600
 MAX_ATTEMPTS = 5
 RESEND_SECONDS = 60
+MAIL_RESEND_LIMIT = ("mail-address-resend", f"1 per {RESEND_SECONDS} seconds")  # (name, limit)
+MAIL_DAILY_PER_ADDRESS = 10
+MAIL_HOURLY_PER_IP = 30
 
 
 class WrongCode(ValidationError):
@@ -57,8 +63,9 @@ def send_sms_code(phone: str, purpose: str, ip: str | None) -> VerificationCode:
     purpose = CodePurpose(purpose)
     latest = _latest(CodeChannel.SMS, phone, purpose)
     if latest is not None and (utcnow() - latest.created_at).total_seconds() < RESEND_SECONDS:
-        wait = RESEND_SECONDS - int((utcnow() - latest.created_at).total_seconds())
-        raise Conflict(_("请 %(s)d 秒后再获取验证码", s=max(wait, 1)), code="code_too_soon")
+        wait = max(1, RESEND_SECONDS - int((utcnow() - latest.created_at).total_seconds()))
+        # A limit, not a conflict: 429 with Retry-After, like the daily and hourly counts.
+        raise RateLimited(_("请 %(s)d 秒后再获取验证码", s=wait), code="code_too_soon", retry_after=wait)
     daily = platform_settings.get("sms_daily_limit_per_phone")
     hourly = platform_settings.get("sms_hourly_limit_per_ip")
     ratelimit.hit("sms-code-phone", f"{daily}/day", phone, _("这个手机号今天获取验证码次数过多，请明天再试"))
@@ -117,6 +124,20 @@ def _consume(row_id: int) -> None:
 
 
 # --- email links ---------------------------------------------------------
+
+def limit_mail(email: str, ip: str | None) -> None:
+    """Count one mail someone asked for (a registration, reset or binding link) to the
+    normalised `email` from `ip`, or raise RateLimited (429 with Retry-After) and send
+    nothing and counts nothing: one per RESEND_SECONDS per address, MAIL_DAILY_PER_ADDRESS
+    a day per address, MAIL_HOURLY_PER_IP an hour per IP. Callers count before deciding
+    what to send, so an address with an account is limited exactly like one without."""
+    limits = [(*MAIL_RESEND_LIMIT, email, _("邮件发送太频繁，请 1 分钟后再试"), "email_too_soon"),
+              ("mail-address", f"{MAIL_DAILY_PER_ADDRESS}/day", email, _("这个邮箱今天收到的邮件过多，请明天再试"),
+               "rate_limited")]
+    if ip:
+        limits.append(("mail-ip", f"{MAIL_HOURLY_PER_IP}/hour", ip, _("邮件发送太频繁，请稍后再试"), "rate_limited"))
+    ratelimit.hit_all(limits)
+
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"email-link:{purpose}")

@@ -103,13 +103,15 @@ def register_with_phone(phone_text: str, code: str, password: str, nickname: str
     return _add_user(User(phone=phone, password_hash=hash_password(password), nickname=(nickname or "").strip()[:20]))
 
 
-def start_email_registration(email_text: str, link_for) -> None:
+def start_email_registration(email_text: str, link_for, ip: str | None = None) -> None:
     """Mail a signed single-use link (24 h) to finish registering.
 
     `link_for(token)` builds the absolute URL. An address that already has an
-    account gets a mail saying so instead, so the reply reveals nothing.
+    account gets a mail saying so instead, so the reply reveals nothing. Limited
+    per address and per `ip` (codes.limit_mail).
     """
     email = normalise_email(email_text)
+    codes.limit_mail(email, ip)
     if find_by_email(email) is not None:
         notifications.send_mail(email, "account_exists", {"email": email})
         return
@@ -193,9 +195,11 @@ def reset_password_by_sms(phone_text: str, code: str, password: str) -> User:
     return user
 
 
-def start_email_reset(email_text: str, link_for) -> None:
-    """Mail a reset link when the address has an account; say nothing either way."""
+def start_email_reset(email_text: str, link_for, ip: str | None = None) -> None:
+    """Mail a reset link when the address has an account; say nothing either way.
+    Limited per address and per `ip` whether or not it has one (codes.limit_mail)."""
     email = normalise_email(email_text)
+    codes.limit_mail(email, ip)
     if find_by_email(email) is None:
         return
     token = codes.create_email_link_token(email, CodePurpose.RESET)

@@ -35,6 +35,7 @@ from app.catalog.states import (
 )
 from app.core import audit, storage
 from app.core import settings as platform_settings
+from app.core.bounds import MAX_INT, to_int
 from app.core.clock import utcnow
 from app.core.db import guarded_update
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -129,6 +130,9 @@ def _int_field(raw, field: str, errors: dict, minimum: int) -> int | None:
     if value < minimum:
         errors[field] = _("不能小于 %(n)d", n=minimum)
         return None
+    if value > MAX_INT:
+        errors[field] = _("不能大于 %(n)d", n=MAX_INT)
+        return None
     return value
 
 
@@ -216,7 +220,9 @@ def clean(data: dict, merchant_id: int) -> dict:
         errors["subtitle"] = _("最多 %(n)d 个字", n=120)
     category_id = None
     try:
-        category_id = int(data.get("category_id") or 0)
+        category_id = to_int(data.get("category_id") or 0, 0)
+        if category_id is None:
+            raise ValueError("not a category id")
         category = db.session.get(Category, category_id)
         if category is None:
             errors["category_id"] = _("请选择商品类目")
@@ -376,8 +382,11 @@ def _save_skus(user, product: Product, rows: list[dict], merchant_id: int) -> No
         db.session.flush()
         if row["stock"] != sku.stock:
             expected = row.get("expected_stock")
+            if expected not in (None, ""):
+                # An unreadable expectation cannot match any stock: refused as changed, never overwritten.
+                expected = to_int(expected, 0) if to_int(expected, 0) is not None else -1
             stock_service.set_stock(sku.id, row["stock"], user.id, _("编辑商品"),
-                                    expected=int(expected) if expected not in (None, "") else None)
+                                    expected=None if expected in (None, "") else expected)
     for key, sku in existing.items():
         if key not in wanted:
             sku.active = False
@@ -411,7 +420,7 @@ def reorder_images(user, merchant_id: int, product_id: int, image_ids: list[int]
     _member(user, merchant_id)
     product = get_for_merchant(merchant_id, product_id)
     own = {img.id: img for img in product.images}
-    if sorted(own) != sorted(int(i) for i in image_ids):
+    if sorted(own) != sorted(to_int(i) or 0 for i in image_ids):
         raise ValidationError(_("图片列表不完整"), code="invalid_image_order")
     for position, image_id in enumerate(image_ids):
         own[int(image_id)].position = position

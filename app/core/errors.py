@@ -45,8 +45,15 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
+    """A limit was reached; `retry_after` (seconds, when known) becomes the Retry-After header."""
+
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: str = "", *, code: str | None = None, fields: dict | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, code=code, fields=fields)
+        self.retry_after = retry_after
 
 
 class StaleState(Conflict):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from app.core.bounds import MAX_INT
+
 BP_PER_UNIT = 10_000  # 10000 basis points = 100%
+MAX_FEN = MAX_INT  # amounts are `integer` columns: at most ¥21,474,836.47
 
 
 class InvalidAmount(ValueError):
@@ -17,12 +20,12 @@ class InvalidAmount(ValueError):
 
 def yuan_to_fen(text: str | int | float | Decimal) -> int:
     """Parse a yuan amount ("12.5", "12.50", 12) into fen. More than two
-    decimals, negative or non-numeric input is rejected."""
+    decimals, negative, non-numeric input or more than MAX_FEN is rejected."""
     try:
         value = Decimal(str(text).strip())
     except (InvalidOperation, ValueError) as exc:
         raise InvalidAmount(str(text)) from exc
-    if not value.is_finite() or value < 0:
+    if not value.is_finite() or value < 0 or value * 100 > MAX_FEN:
         raise InvalidAmount(str(text))
     fen = value * 100
     if fen != fen.to_integral_value():

@@ -11,6 +11,8 @@ from app.extensions import db
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+# Past this a list is read by filters, not by paging; it keeps OFFSET far inside bigint.
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -44,8 +46,10 @@ class Page:
 
 
 def clamp(page: Any, per_page: Any) -> tuple[int, int]:
+    """Page and page size from untrusted input (query strings): always 1..MAX_PAGE and
+    1..MAX_PER_PAGE; anything that is not a whole number gives page 1 / the default size."""
     try:
-        page = max(1, int(page))
+        page = min(MAX_PAGE, max(1, int(page)))
     except (TypeError, ValueError):
         page = 1
     try:

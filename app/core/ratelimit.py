@@ -18,13 +18,31 @@ def _enabled() -> bool:
     return bool(limiter.enabled)
 
 
-def hit(name: str, limit: str, identifier: str, message: str) -> None:
-    """Count one use of `name` for `identifier`; raise RateLimited when over `limit`."""
+def hit(name: str, limit: str, identifier: str, message: str, code: str = "rate_limited") -> None:
+    """Count one use of `name` for `identifier`; raise RateLimited (with the seconds
+    until the window resets as `retry_after`) when over `limit`."""
     if not _enabled():
         return
     item = parse(limit)
     if not limiter.limiter.hit(item, name, identifier):
-        raise RateLimited(message, code="rate_limited")
+        raise _refusal(name, limit, identifier, message, code)
+
+
+def hit_all(limits: list[tuple[str, str, str, str, str]]) -> None:
+    """Count one use against every (name, limit, identifier, message, code), or against
+    none when one is already reached (RateLimited for the first such): a request one
+    limit refuses does not use up the others."""
+    if not _enabled():
+        return
+    for name, limit, identifier, message, code in limits:
+        if not test(name, limit, identifier):
+            raise _refusal(name, limit, identifier, message, code)
+    for name, limit, identifier, message, code in limits:
+        hit(name, limit, identifier, message, code)  # still refuses if a racing request took the last use
+
+
+def _refusal(name: str, limit: str, identifier: str, message: str, code: str) -> RateLimited:
+    return RateLimited(message, code=code, retry_after=max(1, retry_after_seconds(name, limit, identifier)))
 
 
 def test(name: str, limit: str, identifier: str) -> bool:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.catalog.models import Sku
+from app.core.bounds import MAX_INT
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.inventory.models import StockMovement
@@ -70,12 +71,21 @@ def _take(sku_id: int, quantity: int) -> int | None:
 
 
 def _give(sku_id: int, quantity: int) -> int:
+    # Guarded like _take: the stock column is an `integer`, so the sum must stay within it.
     stock = db.session.execute(
-        sa.update(Sku).where(Sku.id == sku_id).values(stock=Sku.stock + quantity).returning(Sku.stock)
+        sa.update(Sku).where(Sku.id == sku_id, Sku.stock <= MAX_INT - quantity)
+        .values(stock=Sku.stock + quantity).returning(Sku.stock)
     ).scalar()
     if stock is None:
-        raise ValidationError(_("规格不存在"), code="sku_not_found")
+        if db.session.get(Sku, sku_id) is None:
+            raise ValidationError(_("规格不存在"), code="sku_not_found")
+        raise _too_much_stock("adjust")
     return stock
+
+
+def _too_much_stock(field: str) -> ValidationError:
+    message = _("库存不能超过 %(n)d", n=MAX_INT)
+    return ValidationError(message, code="invalid_stock", fields={field: message})
 
 
 def take(items: Iterable[tuple[int, int]], reason: str, ref: tuple[str, str] | None = None,
@@ -133,6 +143,8 @@ def adjust(sku_id: int, delta: int, actor_id: int | None, note: str | None,
            reason: str = MovementReason.MANUAL) -> int:
     """Add or remove stock by hand or from an ERP; never below zero."""
     delta = int(delta)
+    if abs(delta) > MAX_INT:
+        raise _too_much_stock("adjust")
     if delta == 0:
         raise ValidationError(_("调整数量不能为 0"), code="invalid_quantity", fields={"adjust": _("调整数量不能为 0")})
     if delta > 0:
@@ -159,6 +171,8 @@ def set_stock(sku_id: int, target: int, actor_id: int | None, note: str | None,
     target = int(target)
     if target < 0:
         raise ValidationError(_("库存不能小于 0"), code="invalid_stock", fields={"set": _("库存不能小于 0")})
+    if target > MAX_INT:
+        raise _too_much_stock("set")
     current = db.session.scalar(sa.select(Sku.stock).where(Sku.id == sku_id).with_for_update())
     if current is None:
         raise ValidationError(_("规格不存在"), code="sku_not_found")

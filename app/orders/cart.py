@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.analytics.models import Event
 from app.catalog.models import Product, Sku
+from app.core.bounds import bounded_int, to_int
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.merchants.models import Merchant
@@ -88,7 +89,7 @@ def add(user_id: int, sku_id, quantity) -> CartItem:
     """Put `quantity` of a SKU in the cart (or add to the line already there)."""
     quantity = order_lines.clean_quantity(quantity)
     try:
-        sku_id = int(sku_id)
+        sku_id = bounded_int(sku_id)
     except (TypeError, ValueError):
         raise ValidationError(_("请选择规格"), code="invalid_sku", fields={"sku_id": _("请选择规格")}) from None
     item = db.session.scalar(sa.select(CartItem).where(CartItem.user_id == user_id, CartItem.sku_id == sku_id))
@@ -120,7 +121,7 @@ def add(user_id: int, sku_id, quantity) -> CartItem:
 
 def _own(user_id: int, item_id) -> CartItem:
     try:
-        item_id = int(item_id)
+        item_id = bounded_int(item_id)
     except (TypeError, ValueError):
         raise NotFound(_("购物车中没有该商品"), code="cart_item_not_found") from None
     item = db.session.scalar(sa.select(CartItem).where(CartItem.id == item_id, CartItem.user_id == user_id))
@@ -157,7 +158,7 @@ def set_selected(user_id: int, selected: bool, item_id=None, merchant_id: int | 
 
 
 def remove(user_id: int, item_ids) -> int:
-    ids = [int(i) for i in item_ids if str(i).isdigit()]
+    ids = [i for i in (to_int(raw, 1) for raw in item_ids) if i is not None]
     if not ids:
         return 0
     count = db.session.execute(sa.delete(CartItem).where(CartItem.user_id == user_id, CartItem.id.in_(ids))

@@ -27,6 +27,7 @@ from app.accounts import addresses
 from app.accounts.models import Address, User
 from app.analytics.models import Event
 from app.core import settings as platform_settings
+from app.core.bounds import bounded_int
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.core.jobs import schedule_after_commit
@@ -97,7 +98,7 @@ def clean_items(raw_items: Iterable) -> list[tuple[int, int]]:
     merged: dict[int, int] = {}
     for raw in raw_items or []:
         try:
-            sku_id = int(raw[0] if isinstance(raw, list | tuple) else raw["sku_id"])
+            sku_id = bounded_int(raw[0] if isinstance(raw, list | tuple) else raw["sku_id"])
             quantity_raw = raw[1] if isinstance(raw, list | tuple) else raw["quantity"]
         except (KeyError, TypeError, ValueError, IndexError):
             raise ValidationError(_("商品信息不完整"), code="invalid_items") from None
@@ -164,7 +165,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
         if len(text) > NOTE_MAX:
             raise ValidationError(_("备注最多 %(n)d 字", n=NOTE_MAX), code="note_too_long")
     try:
-        address = addresses.get_own(buyer.id, int(address_id))
+        address = addresses.get_own(buyer.id, bounded_int(address_id))
     except (TypeError, ValueError):
         raise ValidationError(_("请选择收货地址"), code="address_required",
                               fields={"address_id": _("请选择收货地址")}) from None

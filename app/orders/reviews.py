@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.catalog.images import make_thumbnail
 from app.core import audit, storage
+from app.core.bounds import bounded_int, to_int
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.pagination import paginate
@@ -54,7 +55,7 @@ def create(buyer_id: int, order_item_id, rating, text: str = "", images: list[by
            anonymous: bool = False) -> Review:
     """Review one received item of the buyer's own order."""
     try:
-        order_item_id = int(order_item_id)
+        order_item_id = bounded_int(order_item_id)
     except (TypeError, ValueError):
         raise NotFound(_("订单商品不存在"), code="order_item_not_found") from None
     row = db.session.execute(sa.select(OrderItem, Order).join(Order, Order.id == OrderItem.order_id)
@@ -123,7 +124,7 @@ def reply(merchant_id: int, review_id, text: str) -> Review:
 
 def _for_merchant(merchant_id: int, review_id) -> Review:
     try:
-        review_id = int(review_id)
+        review_id = bounded_int(review_id)
     except (TypeError, ValueError):
         raise NotFound(_("评价不存在"), code="review_not_found") from None
     review = db.session.scalar(sa.select(Review).where(Review.id == review_id, Review.merchant_id == merchant_id))
@@ -134,7 +135,8 @@ def _for_merchant(merchant_id: int, review_id) -> Review:
 
 def set_visible(admin, review_id: int, visible: bool, reason: str = "") -> Review:
     """Hide an abusive review (reason required) or show it again; audited."""
-    review = db.session.get(Review, int(review_id))
+    review_id = to_int(review_id, 1)
+    review = db.session.get(Review, review_id) if review_id is not None else None
     if review is None:
         raise NotFound(_("评价不存在"), code="review_not_found")
     reason = (reason or "").strip()[:200]

@@ -8,6 +8,7 @@ from flask import Flask, flash, jsonify, make_response, redirect, render_templat
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core.errors import DomainError
@@ -52,6 +53,13 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     return make_response(jsonify(body), status)
 
 
+def with_retry_after(response, seconds: int | None):
+    """Add Retry-After (a limit's seconds until it lifts) when they are known."""
+    if seconds:
+        response.headers["Retry-After"] = str(int(seconds))
+    return response
+
+
 def error_page(status: int, message: str | None = None):
     message = message or error_message(status)
     if wants_json():
@@ -69,7 +77,8 @@ def init_app(app: Flask) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()
         if wants_json():
-            return json_error(exc.status, exc.code, exc.message or error_message(exc.status), exc.fields)
+            response = json_error(exc.status, exc.code, exc.message or error_message(exc.status), exc.fields)
+            return with_retry_after(response, getattr(exc, "retry_after", None))
         if is_htmx() or exc.status in (404, 403):
             return error_page(exc.status, exc.message)
         flash(exc.message or error_message(exc.status), "danger")
@@ -95,6 +104,15 @@ def init_app(app: Flask) -> None:
             messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
             return json_error(422, "invalid", _("提交的内容有误"), flatten_messages(messages))
         return error_page(exc.code or 500)
+
+    @app.errorhandler(DataError)
+    def data_error(exc: DataError):
+        # The last resort for input the edge did not bound (a number out of a column's
+        # range, text the database cannot store): the database refused it, so nothing
+        # was written; say so as bad input rather than a server error.
+        log.warning("database refused input on %s %s: %s", request.method, request.path, exc.orig)
+        db.session.rollback()
+        return error_page(400)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

@@ -8,7 +8,7 @@ from app.accounts import codes
 from app.accounts.models import VerificationCode
 from app.core.clock import utcnow
 from app.core.db import transaction
-from app.core.errors import Conflict, RateLimited, ValidationError
+from app.core.errors import RateLimited, ValidationError
 from app.extensions import db
 
 PHONE = "+8613811112222"
@@ -76,11 +76,11 @@ def test_five_wrong_tries_lock_the_code_and_each_try_is_counted(outbox, run_jobs
     assert err.value.code == "code_locked"
 
 
-def test_resend_within_60_seconds_is_refused():
+def test_resend_within_60_seconds_is_refused_as_a_limit():
     send()
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(RateLimited) as err:
         send()
-    assert err.value.code == "code_too_soon"
+    assert err.value.code == "code_too_soon" and 55 <= err.value.retry_after <= 60
 
 
 def test_daily_limit_per_phone(app):

@@ -10,15 +10,18 @@ from app.core import money
 @pytest.mark.parametrize("text,fen", [("0", 0), ("12", 1200), ("12.5", 1250), ("12.50", 1250), (" 0.01 ", 1), (Decimal("3.2"), 320)])
 def test_yuan_to_fen(text, fen):
     assert money.yuan_to_fen(text) == fen
+    assert money.yuan_to_fen("21474836.47") == money.MAX_FEN
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-1", "1.001", "NaN", "Infinity"])
+# Past MAX_FEN (an `integer` column) is refused here, at the edge, not by the database.
+@pytest.mark.parametrize("text", ["", "abc", "-1", "1.001", "NaN", "Infinity", "1e999", "21474836.48",
+                                  "10000000000000000000"])
 def test_yuan_to_fen_rejects(text):
     with pytest.raises(money.InvalidAmount):
         money.yuan_to_fen(text)
 
 
-@given(st.integers(min_value=0, max_value=10**12))
+@given(st.integers(min_value=0, max_value=money.MAX_FEN))
 def test_round_trip(fen):
     assert money.yuan_to_fen(money.fen_to_yuan(fen)) == fen
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.catalog import categories
 from app.catalog.models import Product
 from app.catalog.states import MAX_CATEGORY_DEPTH
+from app.core.bounds import to_int
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
@@ -77,7 +78,7 @@ def _run(action, form_key: str, values: dict, message):
 
 def _parent_id() -> int | None:
     raw = request.form.get("parent_id") or ""
-    return int(raw) if raw.isdigit() else None
+    return to_int(raw, 1)
 
 
 @bp.post("/categories")

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.core.bounds import to_int
 from app.core.htmx import is_htmx
 from app.core.pagination import paginate
 from app.extensions import db
@@ -68,7 +69,7 @@ def _wants_table(target: str) -> bool:
 @admin_required("orders.view")
 def orders():
     filters, values, errors = parse_filters(request.args, None)
-    merchant_id = request.args.get("merchant_id", type=int)
+    merchant_id = to_int(request.args.get("merchant_id"), 1)
     filters.merchant_id = merchant_id
     values["merchant_id"] = merchant_id or ""
     page = queries.for_admin(filters, request.args.get("page", 1), request.args.get("per_page", 30))

@@ -9,6 +9,7 @@ from flask import abort, g, make_response, render_template, request
 
 from app.catalog import queries as catalog
 from app.catalog.queries import ProductFilters
+from app.core.bounds import bounded_int
 from app.core.errors import NotFound
 from app.distribution import share
 from app.web.distributor import bp
@@ -23,7 +24,7 @@ def _product():
     if not raw:
         return None
     try:
-        return catalog.visible_product(int(raw))
+        return catalog.visible_product(bounded_int(raw, 1))
     except (ValueError, NotFound):
         abort(404)
 

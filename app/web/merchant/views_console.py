@@ -6,6 +6,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from app.core.bounds import to_int
 from app.merchants import penalties
 from app.web.merchant import bp
 from app.web.merchant.context import load_current, switch_to
@@ -40,10 +41,7 @@ def dashboard_figures(merchant) -> list[dict]:
 @login_required
 def switch():
     """Work in another shop the user belongs to (404 for any other id)."""
-    try:
-        merchant_id = int(request.form.get("merchant_id", ""))
-    except ValueError:
-        merchant_id = 0
+    merchant_id = to_int(request.form.get("merchant_id"), 1) or 0
     merchant = switch_to(merchant_id)
     flash(_("已切换到「%(name)s」", name=merchant.name), "success")
     return redirect(url_for("merchant.home"))

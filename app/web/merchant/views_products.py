@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.catalog import categories, products
 from app.catalog.models import Category, Product, ProductEvent, Sku
 from app.catalog.states import MAX_SPEC_DIMENSIONS, STATUS_TABS, ProductStatus
+from app.core.bounds import to_int
 from app.core.clock import to_local
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, ValidationError
@@ -48,10 +49,7 @@ def _low_stock_clause():
 
 def _filters(source) -> dict:
     status = source.get("status") or ProductStatus.ON_SALE
-    try:
-        category_id = int(source.get("category_id") or 0) or None
-    except ValueError:
-        category_id = None
+    category_id = to_int(source.get("category_id"), 1)
     return {"status": status if status in STATUS_TABS else ProductStatus.ON_SALE,
             "q": (source.get("q") or "").strip()[:60], "category_id": category_id,
             "low": source.get("low") == "1", "promo": source.get("promo") == "1"}
@@ -183,7 +181,7 @@ def products_bulk():
     if action not in ACTIONS:
         flash(_("请选择批量操作"), "warning")
         return redirect(back)
-    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})
+    ids = sorted({i for i in (to_int(raw, 1) for raw in request.form.getlist("ids")) if i is not None})
     if not ids:
         flash(_("请先勾选商品"), "warning")
         return redirect(back)
@@ -383,7 +381,7 @@ def product_edit(product_id: int):
 @merchant_required()
 def product_matrix():
     """The spec editor and the SKU matrix for the posted form (an HTMX partial)."""
-    product_id = request.form.get("product_id", type=int)
+    product_id = to_int(request.form.get("product_id"), 1)
     product = _load(product_id) if product_id else None
     data = _form_from_request()
     rows, spec_error = _matrix_rows(data["specs"], data["skus"], _existing_skus(product))
@@ -486,8 +484,8 @@ def _image_errors(files) -> dict:
 def product_save(product_id: int | None = None):
     product = _load(product_id) if product_id else None
     data = _form_from_request()
-    image_order = [int(i) for i in request.form.getlist("image_ids") if i.isdigit()]
-    removed = {int(i) for i in request.form.getlist("remove_image") if i.isdigit()}
+    image_order = [i for i in (to_int(raw, 1) for raw in request.form.getlist("image_ids")) if i is not None]
+    removed = {i for i in (to_int(raw, 1) for raw in request.form.getlist("remove_image")) if i is not None}
     if request.form.get("spec_action"):  # the no-JS spec editor: redraw the form, save nothing
         return _render_form(product, data, image_order=image_order, removed=removed,
                             staged=request.form.getlist("staged"))

@@ -12,7 +12,7 @@ from app.core.errors import DomainError
 from app.core.htmx import is_htmx
 from app.core.urls import external_url
 from app.orders import queries as order_queries
-from app.web.forms import attach_errors
+from app.web.forms import attach_errors, client_ip
 from app.web.redirects import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import AddressForm, BindPhoneForm, ChangePasswordForm, EmailStartForm, ProfileForm
@@ -90,7 +90,7 @@ def bind_email():
             with transaction():
                 bindings.start_bind_email(
                     me_user(), form.email.data,
-                    lambda token: external_url("shop.bind_email_confirm", token=token),
+                    lambda token: external_url("shop.bind_email_confirm", token=token), ip=client_ip(),
                 )
             flash(_("验证邮件已发送，请在 24 小时内打开邮件中的链接"), "success")
         except DomainError as exc:

@@ -1,7 +1,7 @@
 """Registering, signing in and out, and resetting a password (HTML)."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,6 +10,7 @@ from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
 from app.core.urls import external_url
+from app.web.errors import with_retry_after
 from app.web.forms import attach_errors, client_ip
 from app.web.i18n import LANG_COOKIE
 from app.web.redirects import safe_next, safe_referrer
@@ -49,7 +50,7 @@ def mail_link(form, start, endpoint: str, reset: bool = False):
         return None
     try:
         with transaction():
-            start(form.email.data, lambda token: external_url(endpoint, token=token))
+            start(form.email.data, lambda token: external_url(endpoint, token=token), ip=client_ip())
     except DomainError as exc:
         fail(form, exc, "email")
         return None
@@ -134,14 +135,18 @@ def send_sms_code():
     phone = request.form.get("phone", "")
     if purpose == "bind" and not current_user.is_authenticated:
         purpose = "register"
+    retry_after = None
     try:
         with transaction():
             accounts.request_sms_code(phone, purpose, client_ip())
         ok, message = True, _("验证码已发送")
     except DomainError as exc:
-        ok, message = False, exc.message
+        ok, message, retry_after = False, exc.message, getattr(exc, "retry_after", None)
     if is_htmx():
-        return render_template("shop/auth/_sms_button.html", ok=ok, message=message, purpose=purpose)
+        # 200 so HTMX swaps the message in; a limit also counts the button down and says when.
+        html = render_template("shop/auth/_sms_button.html", ok=ok, message=message, purpose=purpose,
+                               retry_after=retry_after)
+        return with_retry_after(make_response(html), retry_after)
     flash(message, "success" if ok else "danger")
     return redirect(safe_next(safe_referrer(url_for("shop.login"))))
 

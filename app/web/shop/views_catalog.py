@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.catalog import categories as category_service
 from app.catalog import queries
 from app.catalog.queries import SORTS, ProductFilters
+from app.core.bounds import to_int
 from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.core.htmx import is_htmx
@@ -36,10 +37,7 @@ def _yuan(raw: str | None) -> int | None:
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
+    return to_int(raw, 1)
 
 
 def filters_from_args(args) -> ProductFilters:

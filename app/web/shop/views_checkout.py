@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts import addresses, regions
+from app.core.bounds import bounded_int
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, ValidationError
 from app.core.urls import external_url
@@ -99,7 +100,7 @@ def _items(source) -> tuple[list[tuple[int, int]], bool, dict]:
     sku_id = (source.get("sku_id") or "").strip()
     if sku_id:
         try:
-            item = (int(sku_id), order_lines.clean_quantity(source.get("quantity") or "1"))
+            item = (bounded_int(sku_id, 1), order_lines.clean_quantity(source.get("quantity") or "1"))
         except ValueError:
             raise NothingToBuy(_("请选择规格")) from None
         except DomainError as exc:

@@ -66,11 +66,14 @@ def test_sms_code_limits_answer_429(client):
     first = client.post("/api/v1/auth/sms-codes", json={"phone": PHONE, "purpose": "register"})
     assert first.status_code == 202
     again = client.post("/api/v1/auth/sms-codes", json={"phone": PHONE, "purpose": "register"})
-    assert again.status_code == 409 and again.json["error"]["code"] == "code_too_soon"
+    # too soon is a limit like the others: 429 with Retry-After (it was a 409)
+    assert again.status_code == 429 and again.json["error"]["code"] == "code_too_soon"
+    assert 55 <= int(again.headers["Retry-After"]) <= 60 and "秒后" in again.json["error"]["message"]
     for n in range(29):
         client.post("/api/v1/auth/sms-codes", json={"phone": f"1380000{n:04d}", "purpose": "register"})
     limited = client.post("/api/v1/auth/sms-codes", json={"phone": "13811110000", "purpose": "register"})
     assert limited.status_code == 429 and limited.json["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 3600
 
 
 def test_password_and_sms_login(client, run_jobs, outbox, make_user):

@@ -98,3 +98,16 @@ def test_alerts_page_after_a_dip(shop, run_jobs):
     run_jobs()
     html = client.get("/merchant/inventory/alerts").get_data(as_text=True)
     assert "库存测试商品" in html and "款0" in html and "已通知" in html
+
+
+def test_stock_past_the_column_is_a_form_error(shop):
+    """2147483648 does not fit the stock column: the row says so, nothing changes (was a 500)."""
+    client, owner, merchant, product = shop
+    sku = product.skus[0]
+    for data in ({"mode": "set", "quantity": "2147483648"}, {"mode": "adjust", "quantity": "2147483647", "note": "入库"},
+                 {"mode": "set", "quantity": "1", "expected_stock": "99999999999999999999"}):
+        response = client.post(f"/merchant/inventory/{sku.id}/stock", headers={"HX-Request": "true"}, data=data)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert "库存不能超过 2147483647" in html or "库存已变化" in html
+        assert stock_of(sku.id) == 10

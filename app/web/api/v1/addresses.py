@@ -42,20 +42,20 @@ def _out(address) -> dict:
 
 
 @blp.get("")
+@token_required
 @blp.response(200, AddressListSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def list_addresses():
     return {"items": [_out(a) for a in addresses.list_for(api_user().id)]}
 
 
 @blp.post("")
+@token_required
 @blp.arguments(AddressSchema)
 @blp.response(201, AddressSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def create_address(data):
     with transaction():
         address = addresses.add(api_user().id, data)
@@ -63,12 +63,12 @@ def create_address(data):
 
 
 @blp.patch("/<int:address_id>")
+@token_required
 @blp.arguments(AddressPatchSchema(partial=True))
 @blp.response(200, AddressSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def update_address(data, address_id: int):
     with transaction():
         address = addresses.update(api_user().id, address_id, data)
@@ -76,10 +76,10 @@ def update_address(data, address_id: int):
 
 
 @blp.delete("/<int:address_id>")
+@token_required
 @blp.response(204)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def delete_address(address_id: int):
     with transaction():
         addresses.delete(api_user().id, address_id)

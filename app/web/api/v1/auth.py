@@ -63,6 +63,8 @@ def token_reply(user, method: str, status: int = 200, **extra):
 @blp.post("/sms-codes")
 @blp.arguments(SmsCodeIn)
 @blp.response(202)
+@blp.alt_response(401, schema=ErrorSchema, description="purpose bind without a valid bearer token")
+@blp.alt_response(409, schema=ErrorSchema, description="already_registered (register), phone_taken (bind)")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.alt_response(429, schema=ErrorSchema)
 def send_sms_code(data):
@@ -90,7 +92,8 @@ def register_phone(data):
 @blp.post("/login/password")
 @blp.arguments(PasswordLoginIn)
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="invalid_credentials")
+@blp.alt_response(403, schema=ErrorSchema, description="account_banned")
 @blp.alt_response(429, schema=ErrorSchema)
 def login_password(data):
     """Sign in with a phone number or email and the password."""
@@ -102,6 +105,7 @@ def login_password(data):
 @blp.post("/login/sms")
 @blp.arguments(SmsLoginIn)
 @blp.response(200, TokenSchema)
+@blp.alt_response(403, schema=ErrorSchema, description="account_banned")
 @blp.alt_response(422, schema=ErrorSchema)
 def login_sms(data):
     """Sign in with a phone number and an SMS code."""
@@ -114,11 +118,14 @@ def login_sms(data):
 @blp.arguments(EmailStartIn)
 @blp.response(202)
 @blp.alt_response(422, schema=ErrorSchema)
+@blp.alt_response(429, schema=ErrorSchema, description="email_too_soon (one a minute per address), "
+                                                        "rate_limited (per address a day, per client an hour)")
 def email_start(data):
     """Mail a registration link (the token in it is valid 24 hours, once)."""
     with transaction():
         accounts.start_email_registration(
-            data["email"], lambda token: external_url("shop.register_email_finish", token=token)
+            data["email"], lambda token: external_url("shop.register_email_finish", token=token),
+            ip=client_ip(),
         )
     return {}
 
@@ -147,10 +154,10 @@ def password_reset(data):
 
 
 @blp.post("/logout")
+@token_required
 @blp.response(204)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def logout():
     """Revoke the token used for this request."""
     with transaction():

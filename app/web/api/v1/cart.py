@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, fields, validates_schema
 from marshmallow import ValidationError as MarshmallowError
 from werkzeug.exceptions import UnprocessableEntity
 
+from app.core.bounds import MAX_INT
 from app.core.db import transaction
 from app.core.errors import NotFound
 from app.extensions import db
@@ -23,7 +24,7 @@ from app.orders.models import CartItem
 from app.orders.states import MAX_LINE_QUANTITY
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.v1.schemas import ErrorSchema, id_field, int_field
 from app.web.api.v1.serializers import cart_payload
 
 blp = Blueprint("cart", __name__, url_prefix="/cart", description="The buyer's cart")
@@ -35,8 +36,8 @@ class CartAddSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    sku_id = fields.Int(required=True, strict=True)
-    quantity = fields.Int(required=True, strict=True, metadata={
+    sku_id = id_field(required=True, strict=True)
+    quantity = int_field(-MAX_INT, required=True, strict=True, metadata={
         "description": f"1..{MAX_LINE_QUANTITY}; added to the line when the SKU is already in the cart"})
 
 
@@ -44,7 +45,7 @@ class CartPatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    quantity = fields.Int(strict=True, metadata={"description": f"the new quantity, 1..{MAX_LINE_QUANTITY}"})
+    quantity = int_field(-MAX_INT, strict=True, metadata={"description": f"the new quantity, 1..{MAX_LINE_QUANTITY}"})
     selected = fields.Bool(truthy={True}, falsy={False}, metadata={"description": "whether checkout from the cart buys this line"})
 
     @validates_schema
@@ -101,16 +102,17 @@ def _item(item) -> dict:
 
 
 @blp.get("/items")
+@token_required
 @blp.response(200, CartSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def view_cart():
     """The cart grouped by shop, with totals of the selected lines that can be bought."""
     return cart_payload(cart.view(api_user().id))
 
 
 @blp.post("/items")
+@token_required
 @blp.arguments(CartAddSchema)
 @blp.response(201, CartItemSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -118,7 +120,6 @@ def view_cart():
 @blp.alt_response(409, schema=ErrorSchema, description="product_unavailable, insufficient_stock, cart_full")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def add_item(data):
     """Put a SKU in the cart (or add to its line)."""
     with transaction():
@@ -128,6 +129,7 @@ def add_item(data):
 
 
 @blp.patch("/items/<int:item_id>")
+@token_required
 @blp.arguments(CartPatchSchema)
 @blp.response(200, CartItemSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -135,7 +137,6 @@ def add_item(data):
 @blp.alt_response(409, schema=ErrorSchema, description="insufficient_stock")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def update_item(data, item_id: int):
     """Change a line's quantity and/or whether it is selected."""
     user_id = api_user().id
@@ -149,11 +150,11 @@ def update_item(data, item_id: int):
 
 
 @blp.delete("/items/<int:item_id>")
+@token_required
 @blp.response(204)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def delete_item(item_id: int):
     with transaction():
         if not cart.remove(api_user().id, [item_id]):

@@ -12,12 +12,11 @@ from app.catalog import queries
 from app.catalog.models import Product
 from app.catalog.queries import SORTS, ProductFilters
 from app.core.errors import NotFound
-from app.core.pagination import MAX_PER_PAGE
 from app.core.urls import external_url
 from app.extensions import db
 from app.merchants import shops
 from app.merchants.models import Merchant
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
 
 blp = Blueprint("shopper_catalog", __name__, description="Shopper catalogue: categories, products, shops")
 
@@ -37,15 +36,15 @@ class ShopperCategoryTreeSchema(Schema):
 
 
 class ShopperPageArgsSchema(Schema):
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class ShopperProductArgsSchema(ShopperPageArgsSchema):
     q = fields.Str(load_default="", validate=validate.Length(max=50))
-    category_id = fields.Int(load_default=None, validate=validate.Range(min=1))
-    min_price_fen = fields.Int(load_default=None, validate=validate.Range(min=0))
-    max_price_fen = fields.Int(load_default=None, validate=validate.Range(min=0))
+    category_id = id_field(load_default=None)
+    min_price_fen = int_field(load_default=None)
+    max_price_fen = int_field(load_default=None)
     promotion = fields.Bool(load_default=False)
     sort = fields.Str(load_default="sales", validate=validate.OneOf(SORTS))
 

@@ -36,7 +36,7 @@ from app.core.clock import as_utc, utcnow
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.money import InvalidAmount, fen_to_yuan, yuan_to_fen
-from app.core.pagination import MAX_PER_PAGE, paginate
+from app.core.pagination import paginate
 from app.core.urls import external_url
 from app.distribution import distributors, referrals, withdrawals
 from app.distribution import rules as distribution_rules
@@ -47,7 +47,7 @@ from app.extensions import db
 from app.orders.models import Order, OrderItem
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
 from app.web.distributor.access import shop_link
 
 blp = Blueprint("distribution", __name__, url_prefix="", description="Distributor centre and referral binding")
@@ -99,8 +99,8 @@ class ApplyInSchema(StrictSchema):
 
 
 class PageArgsSchema(StrictSchema):
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class CommissionSchema(Schema):
@@ -158,7 +158,7 @@ class TeamOutSchema(Schema):
 
 class WithdrawalInSchema(StrictSchema):
     amount = fields.Str(metadata={"description": "yuan, up to two decimals, e.g. \"30\" or \"30.50\""})
-    amount_fen = fields.Int(strict=True, validate=validate.Range(min=1), metadata={"description": "instead of amount"})
+    amount_fen = int_field(1, strict=True, metadata={"description": "instead of amount"})
     method = fields.Str(required=True, metadata={"description": "wechat | alipay | bank (as the rules allow)"})
     account_name = fields.Str(required=True, metadata={"description": "the payee's real name"})
     account_no = fields.Str(required=True, metadata={"description": "WeChat/Alipay account or a 12-19 digit card"})
@@ -172,7 +172,7 @@ class WithdrawalInSchema(StrictSchema):
 
 class QuoteArgsSchema(StrictSchema):
     amount = fields.Str(metadata={"description": "yuan"})
-    amount_fen = fields.Int(validate=validate.Range(min=1))
+    amount_fen = int_field(1)
 
     @validates_schema
     def _one_amount(self, data, **kwargs):
@@ -212,7 +212,7 @@ class WithdrawalPageSchema(Schema):
 
 
 class ShareArgsSchema(StrictSchema):
-    product_id = fields.Int(metadata={"description": "an on-sale product; without it the link is to the shop"})
+    product_id = id_field(metadata={"description": "an on-sale product; without it the link is to the shop"})
 
 
 class ShareSchema(Schema):
@@ -308,10 +308,10 @@ def is_new_user(user: User) -> bool:
 # --- the centre ---------------------------------------------------------------------------------
 
 @blp.get("/distributor")
+@token_required
 @blp.response(200, DistributorOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def centre():
     """My distributor status, code and earnings. Under the `everyone` qualification (and
     distribution on) the first call makes the user an active distributor."""
@@ -325,6 +325,7 @@ def centre():
 
 
 @blp.post("/distributor/apply")
+@token_required
 @blp.arguments(ApplyInSchema)
 @blp.response(201, DistributorOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -332,7 +333,6 @@ def centre():
                   description="application_not_open (not the application mode), already_applied (pending or active)")
 @blp.alt_response(422, schema=ErrorSchema, description="invalid_application with fields")
 @blp.doc(security=BEARER)
-@token_required
 def apply(data):
     """Apply to become a distributor (application mode), or apply again after a rejection."""
     user = api_user()
@@ -343,13 +343,13 @@ def apply(data):
 
 
 @blp.get("/distributor/commissions")
+@token_required
 @blp.arguments(CommissionArgsSchema, location="query")
 @blp.response(200, CommissionPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def commission_list(args):
     """My commissions, newest first (optionally one status), with order number and item title."""
     distributor = _own_distributor()
@@ -368,13 +368,13 @@ def commission_list(args):
 
 
 @blp.get("/distributor/team")
+@token_required
 @blp.arguments(TeamArgsSchema, location="query")
 @blp.response(200, TeamOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def team(args):
     """My team: counts of level-1 and level-2 members and of bound customers, and one
     level's members (newest first). Members show their nickname, never contact details."""
@@ -406,13 +406,13 @@ def team(args):
 # --- withdrawals ------------------------------------------------------------------------------
 
 @blp.get("/distributor/withdrawals/quote")
+@token_required
 @blp.arguments(QuoteArgsSchema, location="query")
 @blp.response(200, QuoteSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema, description="invalid_amount")
 @blp.doc(security=BEARER)
-@token_required
 def withdrawal_quote(args):
     """The fee and the net amount of a withdrawal, to show before confirming (writes nothing)."""
     distributor = _own_distributor()
@@ -426,6 +426,7 @@ def withdrawal_quote(args):
 
 
 @blp.post("/distributor/withdrawals")
+@token_required
 @blp.arguments(WithdrawalInSchema)
 @blp.response(201, WithdrawalSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -434,7 +435,6 @@ def withdrawal_quote(args):
 @blp.alt_response(422, schema=ErrorSchema,
                   description="invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account")
 @blp.doc(security=BEARER)
-@token_required
 def withdrawal_request(data):
     """Withdraw from the available balance. The amount is reserved at once; concurrent
     requests can never take the balance below zero."""
@@ -446,13 +446,13 @@ def withdrawal_request(data):
 
 
 @blp.get("/distributor/withdrawals")
+@token_required
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, WithdrawalPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def withdrawal_list(args):
     """My withdrawals, newest first."""
     distributor = _own_distributor()
@@ -465,6 +465,7 @@ def withdrawal_list(args):
 # --- sharing and binding ------------------------------------------------------------------------
 
 @blp.get("/distributor/share")
+@token_required
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.response(200, ShareSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -472,7 +473,6 @@ def withdrawal_list(args):
 @blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive: pending, rejected or frozen")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def share(args):
     """My referral link (to the shop or to one product), the scene for the mini-program's
     QR code and the poster's address (fetched with the same bearer token)."""
@@ -488,13 +488,13 @@ def share(args):
 
 
 @blp.get("/distributor/share/poster.png")
+@token_required
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.alt_response(200, description="the poster, image/png", success=True)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="not_distributor, product_not_found")
 @blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive")
 @blp.doc(security=BEARER)
-@token_required
 def share_poster(args):
     """The share poster (PNG) for the mini-program, with the QR code of my link."""
     distributor = _sharing_distributor()
@@ -523,6 +523,7 @@ def _shared_product(product_id: int | None) -> Product | None:
 
 
 @blp.post("/referrals/bind")
+@token_required
 @blp.arguments(BindInSchema)
 @blp.response(200, BindOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -531,7 +532,6 @@ def _shared_product(product_id: int | None) -> Product | None:
                   description="cannot_bind_self, cannot_bind_downline, distributor_inactive")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def bind(data):
     """Bind me to the distributor of `code` (from the QR scene or a typed code), as the
     platform's binding mode allows. `bound` is false when the rules keep an existing

@@ -14,10 +14,10 @@ blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in use
 
 
 @blp.get("")
+@token_required
 @blp.response(200, UserSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def me():
     return user_payload(api_user())
 
@@ -28,13 +28,13 @@ class BindPhoneIn(Schema):
 
 
 @blp.post("/phone")
+@token_required
 @blp.arguments(BindPhoneIn)
 @blp.response(200, UserSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def bind_phone(data):
     """Bind a phone to the signed-in account with a code sent for purpose `bind`."""
     user = api_user()

@@ -12,7 +12,6 @@ from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.core.db import transaction
-from app.core.pagination import MAX_PER_PAGE
 from app.extensions import db
 from app.orders import queries
 from app.orders import services as order_services
@@ -20,7 +19,7 @@ from app.orders.states import OrderStatus
 from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
 from app.web.api.v1.merchant_products import _acting_owner
 from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema, OrderDetailSchema, OrderRowSchema
+from app.web.api.v1.schemas import ErrorSchema, OrderDetailSchema, OrderRowSchema, page_field, per_page_field
 from app.web.api.v1.serializers import address_payload, order_detail_payload, order_payload
 
 blp = Blueprint("merchant_orders", __name__, url_prefix="/merchant",
@@ -40,8 +39,8 @@ class MerchantOrderArgsSchema(Schema):
 
     status = fields.Str(validate=validate.OneOf([s.value for s in OrderStatus]),
                         metadata={"description": "one status; all when absent (paid = awaiting shipment)"})
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class MerchantOrderRowSchema(OrderRowSchema):
@@ -79,12 +78,12 @@ def _detail(merchant_id: int, order_no: str) -> dict:
 
 
 @blp.get("/orders")
+@api_key_required
 @blp.arguments(MerchantOrderArgsSchema, location="query")
 @blp.response(200, MerchantOrderPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def list_orders(args):
     """The shop's orders, newest first, with items and the shipping address."""
     page = queries.for_merchant(api_merchant().id, queries.OrderFilters(status=args.get("status")),
@@ -94,16 +93,17 @@ def list_orders(args):
 
 
 @blp.get("/orders/<order_no>")
+@api_key_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def get_order(order_no: str):
     return _detail(api_merchant().id, order_no)
 
 
 @blp.post("/orders/<order_no>/ship")
+@api_key_required
 @blp.arguments(ShipInSchema)
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -111,7 +111,6 @@ def get_order(order_no: str):
 @blp.alt_response(409, schema=ErrorSchema, description="cannot_ship: not awaiting shipment")
 @blp.alt_response(422, schema=ErrorSchema, description="invalid_carrier, invalid tracking_no")
 @blp.doc(security=SECURITY)
-@api_key_required
 def ship(data, order_no: str):
     """Ship a paid order with its carrier and tracking number; the buyer is told."""
     merchant_id = api_merchant().id

@@ -25,6 +25,7 @@ from app.accounts.models import User
 from app.catalog import products
 from app.catalog.models import Product, Sku
 from app.catalog.states import ProductStatus
+from app.core.bounds import MAX_INT
 from app.core.clock import SHANGHAI
 from app.core.db import transaction
 from app.core.errors import NotFound, ValidationError
@@ -35,7 +36,7 @@ from app.inventory.states import MovementReason
 from app.merchants.models import MerchantMember
 from app.merchants.states import MemberRole
 from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
 from app.web.errors import json_error
 
 blp = Blueprint("merchant_products", __name__, url_prefix="/merchant",
@@ -84,7 +85,7 @@ class StrictSchema(Schema):
 
 
 def _fen(**kwargs):
-    return fields.Int(strict=True, validate=validate.Range(min=1), **kwargs)
+    return int_field(1, strict=True, **kwargs)
 
 
 class SpecSchema(StrictSchema):
@@ -148,8 +149,8 @@ class ProductPageSchema(Schema):
 
 class ProductQuerySchema(StrictSchema):
     status = fields.Str(validate=validate.OneOf([s.value for s in ProductStatus]))
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class SkuRowSchema(StrictSchema):
@@ -157,17 +158,17 @@ class SkuRowSchema(StrictSchema):
                               metadata={"description": "the combination, {\"颜色\": \"红\", \"尺码\": \"M\"}; {} without specs"})
     price_fen = _fen(metadata={"description": "required for a new combination"})
     promotion_price_fen = _fen(allow_none=True, metadata={"description": "required when on_promotion"})
-    stock = fields.Int(strict=True, validate=validate.Range(min=0), metadata={
+    stock = int_field(strict=True, metadata={
         "description": "initial stock of a new combination (default 0); ignored for existing SKUs, "
                        "whose stock changes only through PATCH /merchant/skus/{id}/stock"})
     code = fields.Str(validate=validate.Length(max=40))
-    low_stock_threshold = fields.Int(strict=True, validate=validate.Range(min=0))
+    low_stock_threshold = int_field(strict=True)
 
 
 class ProductInSchema(StrictSchema):
     title = fields.Str(required=True)
     subtitle = fields.Str()
-    category_id = fields.Int(strict=True, required=True, metadata={"description": "a leaf category"})
+    category_id = id_field(strict=True, required=True, metadata={"description": "a leaf category"})
     description = fields.Str(metadata={"description": "limited rich text, sanitised"})
     tags = fields.List(fields.Str())
     specs = fields.List(fields.Nested(SpecSchema))
@@ -193,12 +194,12 @@ class SkuPatchSchema(StrictSchema):
     price_fen = _fen()
     promotion_price_fen = _fen(allow_none=True)
     code = fields.Str(validate=validate.Length(max=40))
-    low_stock_threshold = fields.Int(strict=True, validate=validate.Range(min=0))
+    low_stock_threshold = int_field(strict=True)
 
 
 class StockInSchema(StrictSchema):
-    set = fields.Int(strict=True, validate=validate.Range(min=0), metadata={"description": "the new stock"})
-    adjust = fields.Int(strict=True, metadata={"description": "units to add (positive) or remove (negative)"})
+    set = int_field(strict=True, metadata={"description": "the new stock"})
+    adjust = int_field(-MAX_INT, strict=True, metadata={"description": "units to add (positive) or remove (negative)"})
     reason = fields.Str(validate=validate.Length(min=1, max=200),
                         metadata={"description": "required with adjust; stored as the movement's note"})
 
@@ -358,12 +359,12 @@ def _load_product(merchant_id: int, product_id: int) -> Product:
 # --- products ---------------------------------------------------------------------
 
 @blp.get("/products")
+@api_key_required
 @blp.arguments(ProductQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ProductPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
     """The key's products, newest first; `status` filters by one status."""
     merchant_id = api_merchant().id
@@ -378,23 +379,23 @@ def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
 
 
 @blp.get("/products/<int:product_id>")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def get_product(product_id: int):
     return _product_payload(products.get_for_merchant(api_merchant().id, product_id))
 
 
 @blp.post("/products")
+@api_key_required
 @blp.arguments(ProductInSchema)
 @blp.response(201, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def create_product(data):
     """Create a draft with its SKU matrix: one row in `skus` per combination of the spec values.
     Images are added in the merchant console; submitting needs at least one."""
@@ -406,6 +407,7 @@ def create_product(data):
 
 
 @blp.patch("/products/<int:product_id>")
+@api_key_required
 @blp.arguments(ProductPatchSchema(partial=True))
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -413,7 +415,6 @@ def create_product(data):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def update_product(data, product_id: int):
     """Change some fields; the rest keep their current values. Given `skus` replace the matrix
     rows (missing fields of an existing combination keep their values; combinations left out
@@ -434,38 +435,38 @@ def _status_change(action, product_id: int) -> dict:
 
 
 @blp.post("/products/<int:product_id>/submit")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def submit_product(product_id: int):
     """A draft or rejected product goes to review (or straight on sale when review is off)."""
     return _status_change(products.submit, product_id)
 
 
 @blp.post("/products/<int:product_id>/delist")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def delist_product(product_id: int):
     """下架: an on-sale product leaves the storefront."""
     return _status_change(products.delist, product_id)
 
 
 @blp.post("/products/<int:product_id>/relist")
+@api_key_required
 @blp.response(200, ProductOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def relist_product(product_id: int):
     """上架 again: to review when changed or review is required, else on sale."""
     return _status_change(products.relist, product_id)
@@ -474,16 +475,17 @@ def relist_product(product_id: int):
 # --- SKUs and stock ---------------------------------------------------------------
 
 @blp.get("/skus/<int:sku_id>")
+@api_key_required
 @blp.response(200, SkuOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def get_sku(sku_id: int):
     return _sku_payload(products.get_sku_for_merchant(api_merchant().id, sku_id))
 
 
 @blp.patch("/skus/<int:sku_id>")
+@api_key_required
 @blp.arguments(SkuPatchSchema)
 @blp.response(200, SkuOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -491,7 +493,6 @@ def get_sku(sku_id: int):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def update_sku(data, sku_id: int):
     """Price, promotion price, code and low-stock threshold of one SKU, validated with the
     whole product (e.g. the promotion price stays below the price)."""
@@ -508,6 +509,7 @@ def update_sku(data, sku_id: int):
 
 
 @blp.patch("/skus/<int:sku_id>/stock")
+@api_key_required
 @blp.arguments(StockInSchema)
 @blp.response(200, StockOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -515,7 +517,6 @@ def update_sku(data, sku_id: int):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def update_stock(data, sku_id: int):
     """`{"set": n}` sets the stock (a stocktake); `{"adjust": +/-n, "reason": "..."}` adds or removes
     units. Stock never goes below 0 (409 out_of_stock). Each change is a movement with reason api_sync."""

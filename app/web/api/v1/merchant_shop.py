@@ -79,10 +79,10 @@ def shop_payload(merchant: Merchant) -> dict:
 
 
 @blp.get("/shop")
+@api_key_required
 @blp.response(200, MerchantShopSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
-@api_key_required
 def shop():
     """The key's own shop. There is no id to pass: a key only ever sees its merchant."""
     return shop_payload(api_merchant())

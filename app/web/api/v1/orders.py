@@ -22,9 +22,9 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.exceptions import UnprocessableEntity
 
+from app.core.bounds import MAX_INT
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
-from app.core.pagination import MAX_PER_PAGE
 from app.extensions import db
 from app.inventory.services import OutOfStock
 from app.orders import checkout, queries, reviews, shipping
@@ -32,7 +32,15 @@ from app.orders import services as order_services
 from app.orders.states import BUYER_TABS, REVIEW_MAX_IMAGES
 from app.payments.models import Payment
 from app.web.api.security import api_user, token_required
-from app.web.api.v1.schemas import ErrorSchema, OrderDetailSchema, OrderPageSchema
+from app.web.api.v1.schemas import (
+    ErrorSchema,
+    OrderDetailSchema,
+    OrderPageSchema,
+    id_field,
+    int_field,
+    page_field,
+    per_page_field,
+)
 from app.web.api.v1.serializers import order_detail_payload, order_payload, shipment_payload
 from app.web.errors import json_error
 
@@ -74,13 +82,13 @@ class StrictSchema(Schema):
 
 
 class CheckoutItemSchema(StrictSchema):
-    sku_id = fields.Int(required=True, strict=True)
-    quantity = fields.Int(required=True, strict=True, metadata={"description": "1..999"})
+    sku_id = id_field(required=True, strict=True)
+    quantity = int_field(-MAX_INT, required=True, strict=True, metadata={"description": "1..999"})
 
 
 class CheckoutInSchema(StrictSchema):
     items = fields.List(fields.Nested(CheckoutItemSchema), required=True, validate=validate.Length(min=1, max=120))
-    address_id = fields.Int(required=True, strict=True)
+    address_id = id_field(required=True, strict=True)
     notes = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict,
                         metadata={"description": "merchant id -> the buyer's note to that shop (at most 200 characters)"})
     idempotency_key = fields.Str(required=True, metadata={
@@ -111,8 +119,8 @@ class CheckoutOutSchema(Schema):
 class OrderListArgsSchema(StrictSchema):
     status = fields.Str(load_default="all", validate=validate.OneOf(BUYER_TABS),
                         metadata={"description": "the tab: " + " | ".join(BUYER_TABS)})
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=10, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = page_field()
+    per_page = per_page_field(10)
 
 
 class TrackingEventSchema(Schema):
@@ -131,8 +139,8 @@ class TrackingSchema(Schema):
 
 
 class ReviewInSchema(StrictSchema):
-    item_id = fields.Int(required=True, strict=True, metadata={"description": "an item of this order"})
-    rating = fields.Int(required=True, strict=True, metadata={"description": "1..5"})
+    item_id = id_field(required=True, strict=True, metadata={"description": "an item of this order"})
+    rating = int_field(-MAX_INT, required=True, strict=True, metadata={"description": "1..5"})
     text = fields.Str(load_default="", metadata={"description": "at most 500 characters"})
     anonymous = fields.Bool(load_default=False)
     images = fields.List(fields.Str(), load_default=list, validate=validate.Length(max=REVIEW_MAX_IMAGES),
@@ -183,6 +191,7 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 # --- routes ------------------------------------------------------------------------------------
 
 @blp.post("")
+@token_required
 @blp.arguments(CheckoutInSchema)
 @blp.response(201, CheckoutOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -190,7 +199,6 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 @blp.alt_response(409, schema=ErrorSchema, description="out_of_stock (with skus), product_unavailable")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def submit(data):
     """Submit a checkout: one payment for all, one order per shop, stock reserved.
 
@@ -207,12 +215,12 @@ def submit(data):
 
 
 @blp.get("")
+@token_required
 @blp.arguments(OrderListArgsSchema, location="query")
 @blp.response(200, OrderPageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def list_orders(args):
     """The buyer's orders, newest first, by tab (`status`)."""
     page = queries.for_buyer(api_user().id, args["status"], args["page"], args["per_page"])
@@ -223,23 +231,23 @@ def list_orders(args):
 
 
 @blp.get("/<order_no>")
+@token_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def get_order(order_no: str):
     """One of the buyer's orders: items, amounts, address, shipment and timeline."""
     return _detail(api_user().id, order_no)
 
 
 @blp.post("/<order_no>/cancel")
+@token_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="cannot_cancel: already paid (apply for a refund instead)")
 @blp.doc(security=BEARER)
-@token_required
 def cancel(order_no: str):
     """Cancel an unpaid order; its reserved stock goes back."""
     buyer_id = api_user().id
@@ -249,12 +257,12 @@ def cancel(order_no: str):
 
 
 @blp.post("/<order_no>/confirm-receipt")
+@token_required
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="cannot_confirm: not shipped")
 @blp.doc(security=BEARER)
-@token_required
 def confirm_receipt(order_no: str):
     """确认收货: a shipped order becomes received (and reviewable)."""
     buyer_id = api_user().id
@@ -264,12 +272,12 @@ def confirm_receipt(order_no: str):
 
 
 @blp.get("/<order_no>/tracking")
+@token_required
 @blp.response(200, TrackingSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="not_shipped")
 @blp.doc(security=BEARER)
-@token_required
 def tracking(order_no: str):
     """The shipment's carrier, number and tracking events (newest first)."""
     order = order_services.for_buyer(api_user().id, order_no)
@@ -282,6 +290,7 @@ def tracking(order_no: str):
 
 
 @blp.post("/<order_no>/reviews")
+@token_required
 @blp.arguments(ReviewInSchema)
 @blp.response(201, ReviewOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -289,7 +298,6 @@ def tracking(order_no: str):
 @blp.alt_response(409, schema=ErrorSchema, description="not_received, already_reviewed")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
-@token_required
 def review(data, order_no: str):
     """Review one item of a received order, once."""
     buyer_id = api_user().id

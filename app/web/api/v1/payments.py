@@ -78,6 +78,7 @@ def _client_reply(started: dict) -> dict:
 
 
 @blp.post("/<out_trade_no>/pay")
+@token_required
 @blp.arguments(PayInSchema)
 @blp.response(200, PayOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
@@ -86,7 +87,6 @@ def _client_reply(started: dict) -> dict:
                   description="already_paid, payment_closed, provider_unavailable, invalid_channel")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=[{"bearer": []}])
-@token_required
 def pay(data, out_trade_no: str):
     """Start paying a pending checkout with the chosen gateway."""
     buyer = api_user()

@@ -1,7 +1,30 @@
 """Marshmallow schemas shared by v1 resources."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from app.core.bounds import MAX_INT
+from app.core.pagination import MAX_PAGE, MAX_PER_PAGE
+
+# --- input fields: every integer is bounded, so out-of-range input is a 422 naming the field
+# (never a database error), and the OpenAPI document states the range ---------------------
+
+def int_field(minimum: int = 0, maximum: int = MAX_INT, **kwargs) -> fields.Int:
+    """An integer in minimum..maximum (by default what an `integer` column holds, from 0)."""
+    return fields.Int(validate=validate.Range(min=minimum, max=maximum), **kwargs)
+
+
+def id_field(**kwargs) -> fields.Int:
+    """An id: 1..MAX_INT."""
+    return int_field(1, **kwargs)
+
+
+def page_field() -> fields.Int:
+    return int_field(1, MAX_PAGE, load_default=1)
+
+
+def per_page_field(default: int = 20) -> fields.Int:
+    return int_field(1, MAX_PER_PAGE, load_default=default)
 
 
 class UserSchema(Schema):
@@ -19,8 +42,9 @@ class TokenSchema(Schema):
 
 
 class ErrorBodySchema(Schema):
-    code = fields.Str()
-    message = fields.Str()
+    code = fields.Str(required=True, metadata={"description": "stable and machine-readable: invalid, not_found, "
+                                                              "out_of_stock, ... (docs/api.md lists them)"})
+    message = fields.Str(required=True, metadata={"description": "for people, in the request's language"})
     fields_ = fields.Dict(data_key="fields", keys=fields.Str(), values=fields.Str(),
                           metadata={"description": "field (or SKU id) -> what is wrong with it; only when it helps"})
     skus = fields.List(fields.Dict(), metadata={
@@ -28,7 +52,9 @@ class ErrorBodySchema(Schema):
 
 
 class ApiErrorSchema(Schema):
-    error = fields.Nested(ErrorBodySchema)
+    """What every error answer of the API is (app/web/errors.py)."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 ErrorSchema = ApiErrorSchema
