@@ -82,6 +82,10 @@ def test_cron_file_lists_the_periodic_jobs():
 
     names = {f"{d['func'].__module__}.{d['func'].__name__}" for d in cron._job_data_registry}
     assert "app.maintenance.tasks.purge_expired_codes" in names
+    # the sweeps that finish what a Redis outage dropped
+    assert {"app.notifications.tasks.resend_stuck_outbound", "app.inventory.alerts.sweep_unnotified_alerts",
+            "app.payments.tasks.sweep_gateway_closes", "app.orders.tasks.sweep_unpaid",
+            "app.payments.tasks.sweep_pending_payments", "app.payments.tasks.sweep_refunds"} <= names
     cron._job_data_registry.clear()
 
 
