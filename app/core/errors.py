@@ -49,6 +49,13 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+class Unavailable(DomainError):
+    """A service the action needs (the job queue) does not answer right now; try later."""
+
+    status = 503
+    code = "unavailable"
+
+
 class StaleState(Conflict):
     """A guarded transition lost: the row was no longer in the expected state."""
 
