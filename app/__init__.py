@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.config import Config, config_from_env, trusted_hosts
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate, redis_holder
+from app.extensions import babel, csrf, db, init_limiter, login_manager, migrate, redis_holder
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
@@ -27,7 +27,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     redis_holder.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)

@@ -34,6 +34,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    return float(value) if value is not None else default
+
+
 def normalise_database_url(url: str) -> str:
     """Let a plain `postgresql://` URL work as written (we drive it with psycopg 3)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -50,6 +55,11 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = env("REDIS_URL")  # absent: jobs run inline after commit
+    # Short timeouts, one retry: a dead or hung Redis costs a request at most about
+    # 2 × (connect or socket timeout), never a hang. The RQ worker raises the socket
+    # timeout of its own connection above its blocking dequeue by itself.
+    REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 0.5)
+    REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
     OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
@@ -77,6 +87,10 @@ class Config:
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or env("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: limits are counted in this process (Flask-Limiter's fallback for route
+    # limits, app.core.ratelimit's for the keyed ones) and Redis is asked again this often.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_RECHECK_SECONDS = env_int("RATELIMIT_STORAGE_RECHECK_SECONDS", 30)
 
     # Notifications
     SMS_PROVIDER = env("SMS_PROVIDER", "console")  # console | aliyun
@@ -149,6 +163,8 @@ class Config:
 
     JOBS_INLINE = REDIS_URL is None
     JOB_RETRY_INTERVALS = (10, 60, 300)
+    # A message still queued this long after its last attempt lost its job: the sweep sends it again.
+    OUTBOUND_RESEND_AFTER_SECONDS = env_int("OUTBOUND_RESEND_AFTER_SECONDS", 60)
     API_TOKEN_DAYS = 30
     LOG_JSON = env_bool("LOG_JSON", True)
 

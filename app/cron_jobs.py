@@ -6,10 +6,12 @@ backstop sweep for effects scheduled elsewhere: a lost job is only late.
 from rq import cron
 
 from app.distribution.tasks import sweep_settlement
+from app.inventory.alerts import sweep_unnotified_alerts
 from app.maintenance.tasks import purge_expired_codes, purge_expired_tokens
 from app.merchants.penalties import lift_expired_suspensions
+from app.notifications.tasks import resend_stuck_outbound
 from app.orders.tasks import refresh_tracking, sweep_auto_confirm, sweep_complete, sweep_unpaid
-from app.payments.tasks import sweep_pending_payments, sweep_refunds
+from app.payments.tasks import sweep_gateway_closes, sweep_pending_payments, sweep_refunds
 
 cron.register(purge_expired_codes, queue_name="low", cron="17 3 * * *")  # daily 03:17 UTC
 cron.register(purge_expired_tokens, queue_name="low", cron="23 3 * * *")
@@ -17,6 +19,10 @@ cron.register(lift_expired_suspensions, queue_name="default", interval=300)  # e
 cron.register(sweep_unpaid, queue_name="high", interval=60)  # unpaid orders past their deadline
 cron.register(sweep_pending_payments, queue_name="high", interval=120)  # ask gateways about silent payments
 cron.register(sweep_refunds, queue_name="default", interval=300)
+cron.register(sweep_gateway_closes, queue_name="low", interval=300)  # closed payments still open at their gateway
+# Jobs lost while Redis was down (or lost with its memory):
+cron.register(resend_stuck_outbound, queue_name="high", interval=60)  # SMS / mail still queued after a minute
+cron.register(sweep_unnotified_alerts, queue_name="default", interval=300)  # low-stock alerts not yet sent
 cron.register(sweep_auto_confirm, queue_name="low", interval=3600)
 cron.register(sweep_complete, queue_name="low", interval=3600)
 cron.register(refresh_tracking, queue_name="low", interval=1800)

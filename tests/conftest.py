@@ -20,7 +20,7 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.redis_server"]
 
 
 class BoundSession(FSASession):

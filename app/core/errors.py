@@ -56,6 +56,13 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class Unavailable(DomainError):
+    """A service the action needs (the job queue) does not answer right now; try later."""
+
+    status = 503
+    code = "unavailable"
+
+
 class StaleState(Conflict):
     """A guarded transition lost: the row was no longer in the expected state."""
 

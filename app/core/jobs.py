@@ -4,15 +4,24 @@
 session commits the job goes to RQ, or runs inline (the embedded default has
 no Redis). On rollback the job is dropped. Jobs take ids, never ORM objects,
 and must be safe to run twice.
+
+Redis down: a job that cannot be sent is logged and dropped, never raised, so
+the request whose transaction committed still answers normally. Nothing is
+lost: every job sent after a commit is also reached by a periodic sweep in
+`app/cron_jobs.py` that reads the database (a queued message, an unpaid order
+past its deadline, a pending refund, an alert not yet notified, a closed
+payment not yet closed at its gateway), so a lost job is only late.
 """
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -53,7 +62,42 @@ class _ScheduledCall:
 
 
 def dispatch(func: Callable, args: tuple, kwargs: dict, queue: str = "default", retry: bool = True) -> None:
-    """Send one job now: to RQ when Redis is configured, else run it inline."""
+    """Send one job now: to RQ when Redis is configured, else run it inline.
+    A job RQ cannot take (Redis unreachable) is logged and left to its sweep."""
+    try:
+        _send(func, args, kwargs, queue, retry)
+    except RedisError as exc:
+        _queue_unreachable(func, args, exc)
+        return
+    _queue_reachable()
+
+
+class _QueueState:
+    """Whether the last send of this process failed, so an outage is logged as an
+    error once (with the cause) and each job it drops as one warning line."""
+
+    lock = threading.Lock()
+    down = False
+
+
+def _queue_unreachable(func: Callable, args: tuple, exc: BaseException) -> None:
+    with _QueueState.lock:
+        first, _QueueState.down = not _QueueState.down, True
+    if first:
+        log.error("job queue unreachable (%s: %s): jobs are dropped until it answers; their sweeps do the work",
+                  type(exc).__name__, exc)
+    log.warning("job %s%r not sent (queue unreachable); left to its sweep", getattr(func, "__name__", func), args)
+
+
+def _queue_reachable() -> None:
+    if _QueueState.down:
+        with _QueueState.lock:
+            was_down, _QueueState.down = _QueueState.down, False
+        if was_down:
+            log.warning("job queue answers again")
+
+
+def _send(func: Callable, args: tuple, kwargs: dict, queue: str, retry: bool) -> None:
     if isinstance(func, _ScheduledCall):
         if not current_app.config.get("JOBS_INLINE") and get_redis() is not None:
             get_queue(queue).enqueue_at(func.at, func.func, *args, **kwargs)

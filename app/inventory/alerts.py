@@ -1,7 +1,10 @@
 """Low-stock alerts: one per SKU each time it falls below its threshold, sent to
 the merchant on every channel the shop chose (in-site, SMS, mail) by an RQ job
-after commit. The job is safe to run twice: an alert already notified is skipped."""
+after commit. The job is safe to run twice: an alert already notified is skipped.
+An alert whose job was lost (Redis down) is sent by `sweep_unnotified_alerts`."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -58,6 +61,20 @@ def send_low_stock_alert(alert_id: int) -> str:
             if "email" in alert.channels and user.email:
                 notifications.send_mail(user.email, "notice", {"text": body}, subject=title)
     return "sent"
+
+
+def sweep_unnotified_alerts(older_than_seconds: int = 60, limit: int = 200) -> int:
+    """Every 5 minutes: send the alerts still not notified a minute after they fired
+    (their job was lost). Each is claimed by `send_low_stock_alert`, so an alert
+    whose job runs late as well is sent once. Alerts older than a day are left:
+    the stock they report is history by then."""
+    now = utcnow()
+    ids = list(db.session.scalars(
+        sa.select(LowStockAlert.id).where(LowStockAlert.notified_at.is_(None),
+                                          LowStockAlert.created_at <= now - timedelta(seconds=older_than_seconds),
+                                          LowStockAlert.created_at > now - timedelta(days=1))
+        .order_by(LowStockAlert.id).limit(limit)))
+    return sum(send_low_stock_alert(alert_id) == "sent" for alert_id in ids)
 
 
 def alerts_for(merchant_id: int, limit: int = 50) -> list[LowStockAlert]:

@@ -6,6 +6,10 @@
   nothing is sent for a transaction that rolled back.
 - Delivery is retried by RQ; every attempt is recorded on the row, and a row
   already `sent` is never sent again.
+- A row still `queued` a minute after its last attempt (its job was lost: Redis
+  was down at the commit, or lost its memory) is queued again by the sweep
+  `tasks.resend_stuck_outbound`, or by an admin (`retry_outbound`); a
+  verification code that expired meanwhile is never sent late.
 """
 from __future__ import annotations
 
@@ -16,11 +20,10 @@ from jinja2 import TemplateNotFound
 
 from app.core import audit
 from app.core.clock import utcnow
-from app.core.db import guarded_update
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import enqueue_after_commit
 from app.extensions import db
-from app.notifications import tasks
+from app.notifications import queries, tasks
 from app.notifications.models import Message, OutboundMessage
 from app.notifications.templates import MAIL_SUBJECTS, render_sms
 
@@ -94,15 +97,32 @@ def send_mail(to: str, template: str, params: dict, subject: str | None = None) 
     return row
 
 
+def retryable(row: OutboundMessage) -> bool:
+    """May an admin queue this row again: failed, or stuck in the queue (see `queries.stuck_cutoffs`),
+    and not a verification code that has expired."""
+    now = utcnow()
+    return not queries.expired(row, now) and (row.status == "failed" or queries.stuck(row, now))
+
+
 def retry_outbound(actor, outbound_id: int) -> OutboundMessage:
-    """Queue a failed message again (admin action)."""
+    """Queue a failed message, or one stuck in the queue, again (admin action)."""
     row = db.session.get(OutboundMessage, outbound_id)
     if row is None:
         raise NotFound(_("消息不存在"))
-    if row.status != "failed":
-        raise Conflict(_("只有发送失败的消息可以重试"))
-    # Guarded, so two admins clicking at once queue it only once.
-    guarded_update(OutboundMessage, row.id, expected="failed", values={"status": "queued", "error": None})
-    audit.record(actor, "outbound.retry", row, changes={"status": ["failed", "queued"]})
+    if queries.expired(row, utcnow()):
+        raise Conflict(_("验证码已过期，无需重发"))
+    before = row.status
+    # Guarded, so two admins clicking at once (or an admin and the sweep) queue it only once.
+    claimed = db.session.execute(
+        sa.update(OutboundMessage)
+        .where(OutboundMessage.id == row.id,
+               sa.or_(OutboundMessage.status == "failed", queries.stuck_clause(utcnow())))
+        .values(status="queued", error=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(_("只有发送失败或排队过久的消息可以重试"))
+    db.session.expire_all()
+    audit.record(actor, "outbound.retry", row, changes={"status": [before, "queued"]})
     enqueue_after_commit(tasks.deliver_outbound, row.id, queue="high")
-    return row
+    return db.session.get(OutboundMessage, outbound_id)

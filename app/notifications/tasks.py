@@ -1,4 +1,5 @@
-"""RQ jobs that deliver SMS and mail. Safe to run twice: a row already sent is skipped."""
+"""RQ jobs that deliver SMS and mail, and the sweep that sends again what lost its
+job. Safe to run twice: a row already sent is skipped."""
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -9,8 +10,10 @@ from flask import current_app
 from rq import get_current_job
 
 from app.core.clock import utcnow
+from app.core.db import transaction
+from app.core.jobs import enqueue_after_commit
 from app.extensions import db
-from app.notifications import providers
+from app.notifications import providers, queries
 from app.notifications.models import OutboundMessage
 
 
@@ -63,3 +66,33 @@ def deliver_outbound(outbound_id: int) -> str:
     )
     db.session.commit()
     return provider_id
+
+
+def resend_stuck_outbound(limit: int = 200) -> int:
+    """Every minute: queue again the messages stuck in `queued` (see
+    `queries.stuck_cutoffs`), oldest first, at most `limit` per run.
+
+    Claims the rows by moving their `updated_at` (rows a worker is sending right
+    now are locked and skipped), so the next sweep or an admin does not queue them
+    again meanwhile; the delivery job skips a row already sent, so nothing goes
+    out twice. A verification code that expired meanwhile is marked failed instead
+    of being sent late. Returns how many were queued again."""
+    with transaction():
+        now = utcnow()
+        rows = list(db.session.scalars(
+            sa.select(OutboundMessage).where(queries.stuck_clause(now)).order_by(OutboundMessage.id).limit(limit)
+            .with_for_update(skip_locked=True)))
+        expired = [row.id for row in rows if queries.expired(row, now)]
+        again = [row.id for row in rows if row.id not in expired]
+        if expired:
+            db.session.execute(
+                sa.update(OutboundMessage).where(OutboundMessage.id.in_(expired), OutboundMessage.status == "queued")
+                .values(status="failed", error="expired before it could be sent", updated_at=now)
+                .execution_options(synchronize_session=False))
+        if again:
+            db.session.execute(
+                sa.update(OutboundMessage).where(OutboundMessage.id.in_(again), OutboundMessage.status == "queued")
+                .values(updated_at=now).execution_options(synchronize_session=False))
+        for row_id in again:
+            enqueue_after_commit(deliver_outbound, row_id, queue="high")
+    return len(again)

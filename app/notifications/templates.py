@@ -8,6 +8,10 @@ SMS_TEMPLATES: dict[str, str] = {
     "notice": "{text}",
 }
 
+# Templates whose text is useless after a while, and the param that says how many
+# minutes: the resend sweep never sends such a message late (a code that expired).
+VALID_FOR_MINUTES_PARAM: dict[str, str] = {"verification_code": "minutes"}
+
 MAIL_SUBJECTS: dict[str, str] = {
     "register_link": "完成注册",
     "account_exists": "你已经注册过了",

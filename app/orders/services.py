@@ -100,8 +100,8 @@ def _close_payment_if_empty(payment_id: int) -> None:
         if closed is not None and closed.provider:
             # Close the trade at its gateway too, so the open QR code / pay page cannot take the money
             # (best effort: a payment that still arrives is refunded).
-            from app.payments.services import close_at_gateway
-            enqueue_after_commit(close_at_gateway, closed.provider, closed.out_trade_no, queue="low")
+            from app.payments.tasks import close_trade
+            enqueue_after_commit(close_trade, closed.provider, closed.out_trade_no, queue="low")
 
 
 def _cancel(order: Order, reason: CancelReason, actor_id: int | None, note: str | None = None) -> Order:

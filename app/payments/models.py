@@ -33,6 +33,9 @@ class Payment(TimestampMixin, db.Model):
     idempotency_key: Mapped[str] = mapped_column(sa.String(64))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its gateway confirmed closing the trade of a closed payment; NULL while
+    # `sweep_gateway_closes` still has to ask (the close job was lost or failed).
+    gateway_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_queried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     orders = relationship("Order", back_populates="payment", order_by="Order.id", viewonly=True)

@@ -98,7 +98,8 @@ def _regroup(old: Payment, orders: list[Order], amount: int) -> Payment:
                        .values(status=PaymentStatus.CLOSED, closed_at=utcnow())
                        .execution_options(synchronize_session=False))
     if old.provider:
-        enqueue_after_commit(close_at_gateway, old.provider, old.out_trade_no, queue="low")
+        from app.payments import tasks  # tasks imports this module
+        enqueue_after_commit(tasks.close_trade, old.provider, old.out_trade_no, queue="low")
     db.session.expire_all()
     return db.session.get(Payment, fresh.id)
 
@@ -120,7 +121,8 @@ def start(buyer, out_trade_no: str, provider_name: str, channel: str | None = No
     payment = payable(buyer.id, out_trade_no)
     if payment.provider and payment.provider != provider_name:
         # Switching gateways: close the other trade so it cannot be paid as well.
-        enqueue_after_commit(close_at_gateway, payment.provider, payment.out_trade_no, queue="low")
+        from app.payments import tasks  # tasks imports this module
+        enqueue_after_commit(tasks.close_trade, payment.provider, payment.out_trade_no, queue="low")
     payment.provider = provider_name
     db.session.flush()
     orders = payment.orders
@@ -134,12 +136,34 @@ def start(buyer, out_trade_no: str, provider_name: str, channel: str | None = No
             "channel": channel, **client}
 
 
-def close_at_gateway(provider_name: str, out_trade_no: str) -> None:
-    """Job: close an abandoned trade at its gateway (best effort; a late payment is refunded anyway)."""
+def close_at_gateway(provider_name: str, out_trade_no: str) -> bool:
+    """Close an abandoned trade at its gateway (best effort; a late payment is refunded
+    anyway). A closed payment records the gateway's confirmation (`gateway_closed_at`),
+    so `unclosed_trades` finds the closes that were lost or failed. Flushes only."""
     try:
         providers.get(provider_name).close(out_trade_no)
     except Exception:
         log.warning("could not close %s trade %s", provider_name, out_trade_no, exc_info=True)
+        return False
+    db.session.execute(
+        sa.update(Payment).where(Payment.out_trade_no == out_trade_no, Payment.provider == provider_name,
+                                 Payment.status == PaymentStatus.CLOSED, Payment.gateway_closed_at.is_(None))
+        .values(gateway_closed_at=utcnow()).execution_options(synchronize_session=False))
+    return True
+
+
+def unclosed_trades(older_than_seconds: int = 60, limit: int = 200) -> list[tuple[str, str]]:
+    """(provider, out_trade_no) of payments closed here, not yet at their gateway, a
+    minute after closing (their job had its chance). Payments made more than two days
+    ago are left (the payment deadline is at most a day): by then the gateway has
+    expired the trade itself."""
+    now = utcnow()
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Payment.provider, Payment.out_trade_no).where(
+            Payment.status == PaymentStatus.CLOSED, Payment.created_at > now - timedelta(days=2),
+            Payment.provider.is_not(None), Payment.gateway_closed_at.is_(None),
+            Payment.closed_at <= now - timedelta(seconds=older_than_seconds))
+        .order_by(Payment.id).limit(limit))]
 
 
 # --- notifications ----------------------------------------------------------------------

@@ -16,6 +16,20 @@ def submit_refund(refund_id: int) -> str:
         return services.submit_refund(refund_id)
 
 
+def close_trade(provider_name: str, out_trade_no: str) -> bool:
+    """Close an abandoned trade at its gateway (queued when a payment closes, a
+    checkout regroups or the buyer switches gateways)."""
+    with transaction():
+        return services.close_at_gateway(provider_name, out_trade_no)
+
+
+def sweep_gateway_closes() -> int:
+    """Every 5 minutes: close at their gateway the closed payments whose close job
+    was lost (Redis down) or failed (gateway down), so the buyer's open QR code or
+    pay page stops taking money."""
+    return sum(close_trade(provider, out_trade_no) for provider, out_trade_no in services.unclosed_trades())
+
+
 def sweep_refunds() -> int:
     """Every 5 minutes: retry refunds the gateway has not confirmed."""
     done = 0

@@ -1,9 +1,27 @@
-"""`/healthz`: is the database answering, is Redis answering."""
+"""`/healthz`: is the database answering, is Redis answering.
+
+What a load balancer should do with a node decides the status code:
+
+- `ok`, 200: everything answers.
+- `degraded`, 200: Redis does not answer. The node still serves every page,
+  sign-in and checkout (rate limits count in the process, jobs are left to their
+  sweeps), and every node shares the same Redis, so taking nodes out of the
+  pool would turn a partial outage into a full one. Monitoring alerts on the
+  body's `status`, not on the code.
+- `down`, 503: the database does not answer; nothing useful can be served.
+
+Cheap by construction: one `SELECT 1` and one PING, the PING bounded by the
+Redis client's short timeouts (REDIS_CONNECT_TIMEOUT_SECONDS,
+REDIS_SOCKET_TIMEOUT_SECONDS, one retry).
+"""
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
+from app.core import ratelimit
 from app.extensions import db
 from app.web.security_headers import plain_http_allowed
 
@@ -29,5 +47,11 @@ def healthz():
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
-    healthy = checks["database"] == "ok" and not checks["redis"].startswith("error")
-    return jsonify(status="ok" if healthy else "degraded", checks=checks), 200 if healthy else 503
+    down_since = ratelimit.storage_down_since()
+    if down_since is not None:
+        since = datetime.fromtimestamp(down_since, UTC).isoformat(timespec="seconds")
+        checks["rate_limits"] = f"counted in this process since {since} (storage unreachable)"
+    if checks["database"] != "ok":
+        return jsonify(status="down", checks=checks), 503
+    degraded = checks["redis"].startswith("error") or down_since is not None
+    return jsonify(status="degraded" if degraded else "ok", checks=checks), 200

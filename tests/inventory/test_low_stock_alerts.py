@@ -61,3 +61,30 @@ def test_a_new_sku_that_starts_below_its_threshold_alerts(make_user, make_mercha
     run_jobs()
     assert db.session.scalar(sa.select(sa.func.count(LowStockAlert.id))) == 1
     assert db.session.scalar(sa.select(Message.title).where(Message.recipient_id == owner.id)) == "库存不足：限量手办"
+
+
+def test_an_alert_whose_job_was_lost_is_sent_by_the_sweep_once(make_user, make_merchant, make_product, redis_client,
+                                                                run_jobs, outbox):
+    """Redis came back empty (FLUSHDB) after the alert's job was queued: the sweep sends it."""
+    from datetime import timedelta
+
+    from app.core.clock import travel
+
+    owner = make_user(phone="13622220009")
+    merchant = make_merchant(owner=owner, stock_alert_channels=["insite", "sms"])
+    sku_id = make_product(merchant=merchant, stocks=(6,), threshold=5).skus[0].id
+    with transaction():
+        stock.reserve([(sku_id, 2)])
+    redis_client.flushdb()
+    assert run_jobs() == 0
+    alert_id = db.session.scalar(sa.select(LowStockAlert.id))
+
+    assert alerts.sweep_unnotified_alerts() == 0  # within its minute: its job may just be late
+    with travel(timedelta(minutes=2)):
+        assert alerts.sweep_unnotified_alerts() == 1
+        assert alerts.sweep_unnotified_alerts() == 0
+        run_jobs()
+    db.session.expire_all()
+    assert db.session.get(LowStockAlert, alert_id).notified_at is not None
+    assert len(outbox.sms()) == 1 and "仅剩 4 件" in outbox.sms()[0]["text"]
+    assert db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.recipient_id == owner.id)) == 1

@@ -99,12 +99,12 @@ def test_retrying_a_row_that_is_not_failed_is_a_clear_conflict(client, login, op
     again = client.post(f"/admin/outbound/{failed_mail}/retry", headers={"Referer": "/admin/outbound"})
     assert again.status_code == 302
     assert again.headers["Location"].endswith("/admin/outbound")
-    assert ("danger", "只有发送失败的消息可以重试") in flashes(client)
+    assert ("danger", "只有发送失败或排队过久的消息可以重试") in flashes(client)
 
     htmx = client.post(f"/admin/outbound/{failed_mail}/retry", headers={"HX-Request": "true"})
     assert htmx.status_code == 200 and htmx.headers["HX-Reswap"] == "none"
     toast = json.loads(htmx.headers["HX-Trigger"])["toast"]
-    assert toast == {"message": "只有发送失败的消息可以重试", "level": "danger"}
+    assert toast == {"message": "只有发送失败或排队过久的消息可以重试", "level": "danger"}
 
     as_json = client.post(f"/admin/outbound/{failed_mail}/retry", headers={"Accept": "application/json"})
     assert as_json.status_code == 409
@@ -159,3 +159,61 @@ def test_a_super_admin_may_retry(client, login, make_user, failed_mail):
     login(make_user(admin_role="super"))
     assert client.post(f"/admin/outbound/{failed_mail}/retry").status_code == 302
     assert fresh(failed_mail).status == "queued"
+
+
+# --- a message stuck in `queued` (its job lost while Redis was down) ------------------------------
+
+
+@pytest.fixture
+def stuck_mail(app, redis_client) -> int:
+    """A mail queued two minutes ago whose delivery job Redis lost (it came back empty)."""
+    from datetime import timedelta
+
+    from app.core.clock import utcnow
+
+    with transaction():
+        row_id = notifications.send_mail("late@example.com", "notice", {"text": "你的订单已发货"}).id
+    redis_client.flushdb()
+    db.session.execute(sa.update(OutboundMessage).where(OutboundMessage.id == row_id)
+                       .values(updated_at=utcnow() - timedelta(minutes=2)))
+    db.session.commit()
+    return row_id
+
+
+def test_a_stuck_queued_row_can_be_retried_and_is_sent_once(client, login, operator, stuck_mail, run_jobs, outbox):
+    login(operator)
+    page = client.get("/admin/outbound?status=queued").get_data(as_text=True)
+    assert f'id="outbound-{stuck_mail}"' in page and f"/admin/outbound/{stuck_mail}/retry" in page
+
+    response = client.post(f"/admin/outbound/{stuck_mail}/retry")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/outbound?status=queued")
+    audit = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "outbound.retry"))
+    assert audit.actor_id == operator.id and audit.changes == {"status": ["queued", "queued"]}
+    # queued again just now: not stuck any more, so no second retry meanwhile
+    again = client.post(f"/admin/outbound/{stuck_mail}/retry", headers={"Accept": "application/json"})
+    assert again.status_code == 409
+
+    run_jobs()
+    assert fresh(stuck_mail).status == "sent"
+    assert [m["To"] for m in outbox.mails()] == ["late@example.com"]
+
+
+def test_a_queued_row_still_within_its_minute_offers_no_retry(client, login, operator, outbox):
+    with transaction():
+        row_id = notifications.send_mail("soon@example.com", "notice", {"text": "稍后送达"}).id
+    login(operator)
+    page = client.get("/admin/outbound?status=queued").get_data(as_text=True)
+    assert f'id="outbound-{row_id}"' in page and f"/admin/outbound/{row_id}/retry" not in page
+    response = client.post(f"/admin/outbound/{row_id}/retry", headers={"Accept": "application/json"})
+    assert response.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count(AuditLog.id))) == 0
+
+
+@pytest.mark.parametrize("role", ["none", "finance"])
+def test_a_stuck_row_cannot_be_retried_by_a_shopper_or_finance(client, login, make_user, stuck_mail, run_jobs,
+                                                              outbox, role):
+    login(make_user(admin_role=role))
+    assert client.post(f"/admin/outbound/{stuck_mail}/retry").status_code == 403
+    run_jobs()
+    assert fresh(stuck_mail).status == "queued" and outbox.mails() == []
+    assert db.session.scalar(sa.select(sa.func.count(AuditLog.id))) == 0

@@ -246,3 +246,38 @@ def test_cancelling_every_order_closes_the_trade_at_the_gateway(provider, how, g
         get_queue("default").enqueue(order_tasks.sweep_unpaid)
     run_until(run_jobs, lambda: trade_state(gateway, payment.out_trade_no) in ("CLOSED", "TRADE_CLOSED"))
     assert fresh_payment(payment.id).status == "closed"
+
+
+@pytest.mark.parametrize("provider", ["wechatpay", "alipay"])
+def test_a_lost_close_job_is_made_good_by_the_sweep(provider, gateway_for, checkout, run_jobs, redis_client):
+    """The buyer cancelled, and Redis came back empty before a worker took the close job:
+    `sweep_gateway_closes` closes the trade a minute later, once."""
+    from datetime import timedelta
+
+    from app.core.clock import travel
+    from app.payments import tasks as payment_tasks
+
+    gateway = native(gateway_for(provider))
+    buyer, payment, _skus, _c = checkout(gateway)
+    with transaction():
+        order_services.cancel_by_buyer(buyer.id, orders_of(payment.id)[0].order_no)
+    redis_client.flushdb()
+    assert run_jobs() == 0
+    assert fresh_payment(payment.id).status == "closed" and fresh_payment(payment.id).gateway_closed_at is None
+    assert trade_state(gateway, payment.out_trade_no) in ("NOTPAY", "WAIT_BUYER_PAY")  # still payable
+
+    assert payment_tasks.sweep_gateway_closes() == 0  # within its minute the job may just be late
+    with travel(timedelta(minutes=2)):
+        assert payment_tasks.sweep_gateway_closes() == 1
+        assert payment_tasks.sweep_gateway_closes() == 0  # confirmed: not asked again
+    assert trade_state(gateway, payment.out_trade_no) in ("CLOSED", "TRADE_CLOSED")
+    assert fresh_payment(payment.id).gateway_closed_at is not None
+
+
+def test_the_close_job_records_the_gateways_confirmation(gateway_for, checkout, run_jobs):
+    gateway = native(gateway_for("wechatpay"))
+    buyer, payment, _skus, _c = checkout(gateway)
+    with transaction():
+        order_services.cancel_by_buyer(buyer.id, orders_of(payment.id)[0].order_no)
+    run_until(run_jobs, lambda: fresh_payment(payment.id).gateway_closed_at is not None)
+    assert trade_state(gateway, payment.out_trade_no) == "CLOSED"

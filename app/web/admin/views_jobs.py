@@ -1,16 +1,18 @@
-"""Background jobs that failed for good (after their retries), per queue, with requeue."""
+"""Background jobs that failed for good (after their retries), per queue, with requeue.
+With Redis unreachable the page says so instead of failing."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from app.core import audit
 from app.core.db import transaction
-from app.core.errors import NotFound
+from app.core.errors import NotFound, Unavailable
 from app.core.jobs import QUEUE_NAMES, get_redis
 from app.web.admin import bp
 from app.web.auth import admin_required
@@ -35,11 +37,16 @@ def failed_jobs() -> list[tuple[str, Job]]:
 @admin_required("jobs.view")
 def jobs():
     rows = []
-    for queue, job in failed_jobs():
-        result = job.latest_result()
-        error = (result.exc_string or "").strip().splitlines()[-1] if result and result.exc_string else ""
-        rows.append({"queue": queue, "job": job, "error": error})
-    return render_template("admin/jobs/index.html", rows=rows, redis_configured=get_redis() is not None)
+    try:
+        for queue, job in failed_jobs():
+            result = job.latest_result()
+            error = (result.exc_string or "").strip().splitlines()[-1] if result and result.exc_string else ""
+            rows.append({"queue": queue, "job": job, "error": error})
+        unreachable = False
+    except RedisError:
+        rows, unreachable = [], True
+    return render_template("admin/jobs/index.html", rows=rows, redis_configured=get_redis() is not None,
+                           redis_unreachable=unreachable)
 
 
 @bp.post("/jobs/<queue>/<job_id>/requeue")
@@ -52,6 +59,8 @@ def jobs_requeue(queue: str, job_id: str):
         FailedJobRegistry(queue, connection=redis).requeue(job_id)
     except (NoSuchJobError, ValueError, TypeError):
         raise NotFound(_("任务不存在或已重新执行")) from None
+    except RedisError:
+        raise Unavailable(_("任务队列暂时无法连接，请稍后再试")) from None
     with transaction():
         audit.record(current_user._get_current_object(), "job.requeue", ("Job", job_id), note=queue)
     flash(_("任务已重新加入队列"), "success")

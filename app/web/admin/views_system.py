@@ -1,4 +1,4 @@
-"""Admin system pages: outbound messages (failed jobs, retry), audit log, platform settings."""
+"""Admin system pages: outbound messages (failed or stuck in the queue, retry), audit log, platform settings."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -41,18 +41,22 @@ def outbound():
     if channel in ("sms", "email"):
         stmt = stmt.where(OutboundMessage.channel == channel)
     page = paginate(stmt, request.args.get("page", 1), 20)
-    return render("admin/outbound/index.html", "admin/outbound/_table.html", page=page, status=status, channel=channel)
+    return render("admin/outbound/index.html", "admin/outbound/_table.html", page=page, status=status, channel=channel,
+                  retryable=notifications.retryable)
 
 
 @bp.post("/outbound/<int:outbound_id>/retry")
 @admin_required("jobs.retry")
 def outbound_retry(outbound_id: int):
+    """Queue a failed message again, or one stuck in `queued` (its job lost while Redis was down)."""
+    was = db.session.scalar(sa.select(OutboundMessage.status).where(OutboundMessage.id == outbound_id))
     with transaction():
         row = notifications.retry_outbound(current_user._get_current_object(), outbound_id)
     if is_htmx():
-        return with_toast(render_template("admin/outbound/_row.html", row=row), _("已重新加入发送队列"))
+        return with_toast(render_template("admin/outbound/_row.html", row=row, retryable=notifications.retryable),
+                          _("已重新加入发送队列"))
     flash(_("已重新加入发送队列"), "success")
-    return redirect(url_for("admin.outbound", status="failed"))
+    return redirect(url_for("admin.outbound", status=was or "failed"))
 
 
 @bp.get("/audit")
