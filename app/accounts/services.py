@@ -202,6 +202,11 @@ def start_email_reset(email_text: str, link_for) -> None:
     notifications.send_mail(email, "reset_link", {"email": email, "link": link_for(token)})
 
 
+def email_for_reset_token(token: str) -> str:
+    """The address a reset link was sent to, or raise when it is used, expired or forged."""
+    return codes.read_email_link_token(token, CodePurpose.RESET, consume=False)
+
+
 def reset_password_by_email(token: str, password: str) -> User:
     check_password(password)
     email = codes.read_email_link_token(token, CodePurpose.RESET, consume=True)

@@ -165,9 +165,23 @@ def forgot_password():
     return render_template("shop/auth/forgot.html", mode=mode, sms_form=sms_form, email_form=email_form)
 
 
+LINK_ERRORS = ("invalid_token", "token_expired", "token_used")
+
+
+def reset_link_invalid(exc: DomainError):
+    """A used, expired or forged reset link: say so, and offer a new link, never a form."""
+    return render_template("shop/auth/link_invalid.html", message=exc.message,
+                           retry_url=url_for("shop.forgot_password", mode="email"),
+                           retry_label=_("重新获取重置链接")), 400
+
+
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password_email(token: str):
     form = SetPasswordForm(prefix="")
+    try:
+        accounts.email_for_reset_token(token)
+    except DomainError as exc:
+        return reset_link_invalid(exc)
     if form.validate_on_submit():
         try:
             with transaction():
@@ -175,8 +189,8 @@ def reset_password_email(token: str):
             flash(_("密码已重置，请用新密码登录"), "success")
             return redirect(url_for("shop.login"))
         except DomainError as exc:
-            if exc.code in ("invalid_token", "token_expired", "token_used"):
-                return render_template("shop/auth/link_invalid.html", message=exc.message), 400
+            if exc.code in LINK_ERRORS:
+                return reset_link_invalid(exc)
             fail(form, exc, "password")
     return render_template("shop/auth/set_password.html", form=form, email=None, title=_("设置新密码"),
                            action=url_for("shop.reset_password_email", token=token))

@@ -146,6 +146,29 @@ def test_reset_password_by_email_link(client, run_jobs, outbox, make_user):
     assert client.post("/login", data={"mode": "password", "account": "wang@example.com", "password": "better123"}).status_code == 302
 
 
+def test_used_or_expired_reset_link_says_so_and_offers_a_new_one(client, run_jobs, outbox, make_user, monkeypatch):
+    make_user(email="used@example.com")
+    client.post("/password/forgot?mode=email", data={"email": "used@example.com"})
+    run_jobs()
+    path = re.sub(r"^https?://[^/]+", "", outbox.last_link("used@example.com"))
+    assert 'name="password"' in client.get(path).get_data(as_text=True)  # a live link shows the form
+    assert client.post(path, data={"password": "better123"}).status_code == 302
+    client.post("/logout")
+    for page in (client.get(path), client.get(path[:-3] + "abc")):  # used, and tampered with
+        html = page.get_data(as_text=True)
+        assert page.status_code == 400
+        assert 'name="password"' not in html  # no form that looks usable
+        assert "链接已失效" in html and 'href="/password/forgot?mode=email"' in html and "重新获取重置链接" in html
+    client.post("/password/forgot?mode=email", data={"email": "used@example.com"})
+    run_jobs()
+    fresh = re.sub(r"^https?://[^/]+", "", outbox.last_link("used@example.com"))
+    from app.accounts import codes
+    monkeypatch.setattr(codes, "LINK_TTL_SECONDS", -1)  # as if 24 hours had passed
+    expired = client.get(fresh)
+    assert expired.status_code == 400 and "链接已过期" in expired.get_data(as_text=True)
+    assert 'name="password"' not in expired.get_data(as_text=True)
+
+
 def test_sign_out_everywhere_kills_other_sessions(client, app, make_user, login):
     user = make_user()
     phone_session = app.test_client()
