@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.states import AdminRole, UserStatus
+from app.accounts.validation import format_phone
 from app.core.clock import utcnow
 from app.core.db import TimestampMixin, UTCDateTime
 from app.extensions import db
@@ -52,7 +53,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         if self.nickname:
             return self.nickname
         if self.phone:
-            return self.phone[-11:-8] + "****" + self.phone[-4:]
+            return format_phone(self.phone, masked=True)
         if self.email:
             return self.email.split("@")[0]
         return f"用户{self.id}"
