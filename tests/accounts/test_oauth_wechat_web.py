@@ -313,6 +313,18 @@ def test_start_does_not_follow_an_outside_next(client, fake_wechat):
     assert response.headers["Location"] == "/me"
 
 
+def test_an_admin_signing_in_with_wechat_lands_in_the_admin_console(client, fake_wechat):
+    account = WechatAccount("o-mp-28", "o-web-28")
+    web_sign_in(client, fake_wechat, account)
+    user = db.session.get(User, signed_in_user_id(client))
+    user.admin_role = "operator"
+    db.session.commit()
+    client.post("/logout")
+    assert web_sign_in(client, fake_wechat, account).headers["Location"] == "/admin/"
+    client.post("/logout")
+    assert web_sign_in(client, fake_wechat, account, next="/orders").headers["Location"] == "/orders"
+
+
 # --- require_phone_for_third_party ---------------------------------------------------------
 
 @pytest.fixture

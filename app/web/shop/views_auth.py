@@ -5,10 +5,12 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.accounts import policies
 from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
+from app.merchants import queries as merchant_queries
 from app.web.forms import attach_errors, client_ip, safe_next
 from app.web.i18n import LANG_COOKIE
 from app.web.shop import bp
@@ -35,6 +37,16 @@ def sign_in(user, method: str, remember: bool = False, is_new_user: bool | None 
     login_user(user, remember=remember)
 
 
+def landing_for(user) -> str:
+    """Where signing in leads when no `next` was asked for: platform admins to the
+    admin console, merchant owners and staff to the merchant console, shoppers to 我的."""
+    if policies.has_admin_role(user):
+        return url_for("admin.dashboard")
+    if merchant_queries.memberships_of(user.id):
+        return url_for("merchant.home")
+    return url_for("shop.me")
+
+
 def fail(form, exc: DomainError, default_field: str | None = None) -> None:
     if not attach_errors(form, exc, default_field):
         flash(exc.message, "danger")
@@ -57,7 +69,7 @@ def mail_link(form, start, endpoint: str, reset: bool = False):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(url_for("shop.me")))
+        return redirect(safe_next(landing_for(current_user)))
     mode = request.args.get("mode", "password")
     password_form = PasswordLoginForm(prefix="")
     sms_form = SmsLoginForm(prefix="")
@@ -73,7 +85,7 @@ def login():
                         user = accounts.authenticate_password(form.account.data, form.password.data, client_ip())
                 sign_in(user, mode, remember=mode == "password" and password_form.remember.data)
                 flash(_("登录成功"), "success")
-                return redirect(safe_next(url_for("shop.me")))
+                return redirect(safe_next(landing_for(user)))
             except DomainError as exc:
                 fail(form, exc, "code" if mode == "sms" else "password")
     return render_template("shop/auth/login.html", mode=mode, password_form=password_form, sms_form=sms_form)

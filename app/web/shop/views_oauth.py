@@ -29,7 +29,7 @@ from app.core.htmx import is_htmx, redirect_htmx
 from app.web.forms import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import BindPhoneForm
-from app.web.shop.views_auth import sign_in
+from app.web.shop.views_auth import landing_for, sign_in
 
 SESSION_KEY = "oauth_pending"
 STATE_TTL_SECONDS = 600
@@ -75,7 +75,7 @@ def oauth_start(provider: str):
         "provider": provider,
         "state": state,
         "at": int(time.time()),
-        "next": None if binding else safe_next(url_for("shop.me")),
+        "next": None if binding else (safe_next("") or None),
         "bind_user_id": current_user.id if binding else None,
     }
     callback = url_for("shop.oauth_callback", provider=provider, _external=True)
@@ -128,7 +128,7 @@ def oauth_callback(provider: str):
         flash(exc.message, "danger")
         return redirect(back)
     sign_in(user, spec["identity"], is_new_user=is_new)
-    target = pending.get("next") or url_for("shop.me")
+    target = pending.get("next") or landing_for(user)
     if identities.needs_phone(user):
         flash(_("请先绑定手机号"), "info")
         return redirect(url_for("shop.oauth_bind_phone", next=target))

@@ -193,6 +193,33 @@ def test_next_parameter_only_follows_local_paths(client, make_user):
     assert resp.headers["Location"].endswith("/me")
 
 
+def test_back_office_users_land_in_their_console_unless_next_says_otherwise(app, client, run_jobs, outbox, make_user,
+                                                                         make_merchant):
+    from app.merchants.models import MerchantMember
+
+    make_user(phone="13711118881", admin_role="operator")
+    make_user(phone="13711118882")
+    staff = make_user(phone="13711118883")
+    shop = make_merchant()
+    db.session.add(MerchantMember(merchant_id=shop.id, user_id=staff.id, role="staff"))
+    db.session.commit()
+
+    def password_sign_in(phone, query=""):
+        fresh = app.test_client()
+        resp = fresh.post(f"/login{query}", data={"mode": "password", "account": phone, "password": "secret123"})
+        return fresh, resp.headers["Location"]
+
+    admin_client, landed = password_sign_in("13711118881")
+    assert landed == "/admin/"
+    assert admin_client.get("/login").headers["Location"] == "/admin/"  # already signed in
+    assert password_sign_in("13711118883")[1] == "/merchant/"
+    assert password_sign_in("13711118882")[1] == "/me"
+    assert password_sign_in("13711118881", "?next=/orders")[1] == "/orders"  # an explicit next wins
+    code = request_code(client, run_jobs, outbox, "13711118883", "login")
+    resp = client.post("/login", data={"mode": "sms", "phone": "13711118883", "code": code})
+    assert resp.headers["Location"] == "/merchant/"
+
+
 def test_language_switch_keeps_english_in_a_cookie(client):
     resp = client.get("/lang/en")
     assert "lang=en" in resp.headers["Set-Cookie"]
