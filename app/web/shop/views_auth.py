@@ -22,19 +22,23 @@ from app.web.shop.forms import (
     SmsLoginForm,
     SmsResetForm,
 )
+from app.web.shop.views_cart import add_pending_line, take_pending_line
 from app.web.shop.views_referral import bind_remembered, take_remembered
 
 
 def sign_in(user, method: str, remember: bool = False, is_new_user: bool | None = None):
     """Start a fresh session for `user` (nothing from the old session survives).
     A referral code remembered from a `/r/` link binds them in the same
-    transaction; `is_new_user` defaults to whether this is a registration."""
+    transaction; `is_new_user` defaults to whether this is a registration. A cart
+    line chosen while signed out is added right after."""
     referral = take_remembered()
+    pending_line = take_pending_line()
     session.clear()
     with transaction():
         accounts.record_sign_in(user, method, client_ip(), request.user_agent.string)
         bind_remembered(user, referral, is_new_user=method == "register" if is_new_user is None else is_new_user)
     login_user(user, remember=remember)
+    add_pending_line(user.id, pending_line)
 
 
 def landing_for(user) -> str:
