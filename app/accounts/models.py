@@ -30,6 +30,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     admin_role: Mapped[str] = mapped_column(sa.String(16), default=AdminRole.NONE)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the user agreed to the user agreement and privacy policy, and which version (accounts.consent).
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terms_version: Mapped[str | None] = mapped_column(sa.String(20))
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", lazy="selectin")
 

@@ -15,6 +15,7 @@ from app.web.forms import attach_errors, client_ip, safe_next
 from app.web.i18n import LANG_COOKIE
 from app.web.shop import bp
 from app.web.shop.forms import (
+    EmailRegisterForm,
     EmailStartForm,
     PasswordLoginForm,
     PhoneRegisterForm,
@@ -111,7 +112,8 @@ def register():
             try:
                 with transaction():
                     user = accounts.register_with_phone(phone_form.phone.data, phone_form.code.data,
-                                                        phone_form.password.data)
+                                                        phone_form.password.data,
+                                                        agreed_terms=phone_form.agree_terms.data)
                 sign_in(user, "register")
                 flash(_("注册成功，欢迎来到商城"), "success")
                 return redirect(safe_next(url_for("shop.me")))
@@ -122,7 +124,7 @@ def register():
 
 @bp.route("/register/email/<token>", methods=["GET", "POST"])
 def register_email_finish(token: str):
-    form = SetPasswordForm(prefix="")
+    form = EmailRegisterForm(prefix="")
     try:
         email = accounts.email_for_registration_token(token)
     except DomainError as exc:
@@ -130,7 +132,8 @@ def register_email_finish(token: str):
     if form.validate_on_submit():
         try:
             with transaction():
-                user = accounts.complete_email_registration(token, form.password.data)
+                user = accounts.complete_email_registration(token, form.password.data,
+                                                            agreed_terms=form.agree_terms.data)
             sign_in(user, "register")
             flash(_("注册成功，欢迎来到商城"), "success")
             return redirect(url_for("shop.me"))

@@ -1,6 +1,8 @@
 """Signing in (and binding) with WeChat website QR login and Alipay.
 
-Flow: `/login/<provider>` keeps a random `state` in the session and sends the
+Flow: `/login/<provider>` (signing in: only with the login page's consent box
+ticked, `agree_terms`, since the first sign-in creates an account) keeps a
+random `state` in the session and sends the
 browser to the provider; `/login/<provider>/callback` checks that `state`
 (single use, 10 minutes), trades the code for the provider's user, then signs
 in (creating the user on first use) or, when a signed-in user started the
@@ -52,7 +54,7 @@ def third_party_context():
     def third_party_logins() -> list[dict]:
         return [
             {"provider": name, "label": spec["label"](), "icon": spec["icon"],
-             "url": url_for("shop.oauth_start", provider=name, next=request.args.get("next") or None)}
+             "url": url_for("shop.oauth_start", provider=name)}
             for name, spec in PROVIDERS.items() if _configured(name)
         ]
 
@@ -70,6 +72,10 @@ def oauth_start(provider: str):
     if not _configured(provider):
         flash(_("%(name)s登录暂未开通", name=PROVIDERS[provider]["name"]()), "warning")
         return redirect(back)
+    if not binding and request.args.get("agree_terms") not in ("y", "1", "on", "true"):
+        # Signing in with WeChat or Alipay may create an account: the login page's box must be ticked.
+        flash(_("请阅读并同意《用户协议》和《隐私政策》"), "warning")
+        return redirect(url_for("shop.login", next=safe_next("") or None))
     state = secrets.token_urlsafe(24)
     session[SESSION_KEY] = {
         "provider": provider,
@@ -123,7 +129,7 @@ def oauth_callback(provider: str):
             return redirect(url_for("shop.security"))
         with transaction():
             user, is_new = identities.sign_in_with_identity(spec["identity"], subject, profile.nickname,
-                                                            unionid=unionid)
+                                                            unionid=unionid, agreed_terms=True)  # ticked at start
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(back)
