@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +34,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     # When the user agreed to the user agreement and privacy policy, and which version (accounts.consent).
     terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     terms_version: Mapped[str | None] = mapped_column(sa.String(20))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when the owner deleted the account
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", lazy="selectin")
 
@@ -52,7 +54,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.banned_until is None or self.banned_until > utcnow()
 
     @property
+    def is_deleted(self) -> bool:
+        return self.status == UserStatus.DELETED
+
+    @property
     def display_name(self) -> str:
+        if self.is_deleted:
+            return gettext("已注销用户")
         if self.nickname:
             return self.nickname
         if self.phone:

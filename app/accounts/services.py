@@ -81,6 +81,8 @@ def request_sms_code(phone_text: str, purpose: str, ip: str | None) -> None:
     phone = normalise_phone(phone_text)
     try:
         purpose = CodePurpose(purpose)
+        if purpose == CodePurpose.CLOSE_ACCOUNT:  # only ever sent to the signed-in user's own phone (deletion)
+            raise ValueError(purpose)
     except ValueError:
         raise ValidationError(_("用途无效"), code="invalid_purpose", fields={"purpose": _("用途无效")}) from None
     exists = find_by_phone(phone) is not None
@@ -281,7 +283,7 @@ def user_for_api_token(raw: str) -> User | None:
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
     user = token.user
-    if user.session_version != token.session_version or user.is_banned:
+    if user.session_version != token.session_version or user.is_banned or user.is_deleted:
         return None
     return user
 

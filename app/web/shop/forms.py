@@ -68,6 +68,18 @@ class ChangePasswordForm(FlaskForm):
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(REQUIRED)])
 
 
+class DeleteAccountForm(FlaskForm):
+    """注销账号: who confirms (password, or an SMS code without one) and that they understood."""
+
+    password = PasswordField(_l("登录密码"))
+    code = StringField(_l("验证码"), validators=[Length(max=6)])
+    understood = BooleanField(_l("我已了解：注销后账号无法恢复，个人信息将被删除"))
+
+    def validate_understood(self, field):
+        if not field.data:
+            raise FieldError(_l("请确认你已了解注销的后果"))
+
+
 class BindPhoneForm(FlaskForm):
     phone = StringField(_l("手机号"), validators=[DataRequired(REQUIRED)])
     code = StringField(_l("验证码"), validators=[DataRequired(REQUIRED), Length(max=6)])
