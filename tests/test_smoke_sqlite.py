@@ -117,7 +117,7 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     health = json.loads(pages["/healthz"]["text"])
     assert health["checks"]["database"] == "ok" and health["checks"]["redis"].startswith("not configured")
     assert json.loads(pages["/api/v1/openapi.json"]["text"])["openapi"].startswith("3.")
-    assert pages["POST /login"]["text"].endswith("/me")
+    assert pages["POST /login"]["text"].endswith("/admin/")  # the demo super admin lands in the admin console
     assert "平台管理员" in pages["signed in /me"]["text"]
     assert "新增收货地址" in pages["signed in /me/addresses"]["text"]
     assert "工作台" in pages["signed in /admin/"]["text"]

@@ -7,6 +7,7 @@ touches another admin or grants admin roles.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,15 +25,29 @@ from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.notifications import services as notifications
 
+# `#123`, `id:123` (or `ID：123`): an explicit user id.
+EXPLICIT_ID = re.compile(r"^(?:#|id\s*[:：]\s*)(\d+)$", re.IGNORECASE)
+MAX_ID_DIGITS = 9  # larger numbers are never ids (and would overflow the column)
+
 
 def search_users(query: str | None, status: str | None, page, per_page=20) -> Page:
-    """Search by id (up to 6 digits), phone (7+ digits), email or nickname; newest first."""
+    """Search users, newest first. `#123` or `id:123` is an id; other digits are (part
+    of) a phone number, so a phone's last four digits find its owner, and are taken
+    as an id only when no phone contains them; anything else is nickname or email."""
     stmt = sa.select(User).order_by(User.id.desc())
     q = (query or "").strip()
-    if q.isdigit() and len(q) < 7:
-        stmt = stmt.where(User.id == int(q))  # short numbers are ids
-    elif q.lstrip("+").isdigit():
-        stmt = stmt.where(User.phone.like(f"%{q.lstrip('+')}%"))  # longer ones are (part of) a phone
+    explicit = EXPLICIT_ID.match(q)
+    digits = q.lstrip("+")
+    if explicit:
+        number = explicit.group(1)
+        stmt = stmt.where(User.id == int(number)) if len(number) <= MAX_ID_DIGITS else stmt.where(sa.false())
+    elif digits.isdigit():
+        in_phone = User.phone.like(f"%{digits}%")
+        if len(digits) <= MAX_ID_DIGITS:
+            nobody_has_it = ~sa.select(User.id).where(in_phone).exists()
+            stmt = stmt.where(sa.or_(in_phone, sa.and_(User.id == int(digits), nobody_has_it)))
+        else:
+            stmt = stmt.where(in_phone)
     elif q:
         stmt = stmt.where(sa.or_(User.nickname.ilike(f"%{q}%"), User.email.ilike(f"%{q.lower()}%")))
     if status in (UserStatus.ACTIVE, UserStatus.BANNED):

@@ -103,11 +103,13 @@ def consume_sms_code(phone: str, purpose: str, code: str) -> None:
     if row.attempts >= MAX_ATTEMPTS:
         raise _code_error(_("验证码错误次数过多，请重新获取"), "code_locked")
     if not (len(code) == 6 and code.isdigit() and hmac.compare_digest(row.code_hash, _digest(code))):
-        db.session.execute(
+        # The count comes back from the UPDATE itself: the session also refreshes
+        # `row.attempts` after an ORM update, so arithmetic on it counted the try twice.
+        attempts = db.session.execute(
             sa.update(VerificationCode).where(VerificationCode.id == row.id)
-            .values(attempts=VerificationCode.attempts + 1)
-        )
-        left = MAX_ATTEMPTS - row.attempts - 1
+            .values(attempts=VerificationCode.attempts + 1).returning(VerificationCode.attempts)
+        ).scalar_one()
+        left = MAX_ATTEMPTS - attempts
         message = _("验证码不正确，还可以再试 %(n)d 次", n=left) if left > 0 else _("验证码错误次数过多，请重新获取")
         raise WrongCode(message, fields={"code": message})
     _consume(row.id)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts import consent
 from app.accounts.models import Identity, User
 from app.accounts.states import IdentityProvider
 from app.core import settings as platform_settings
@@ -80,12 +81,14 @@ def _link(user: User, provider: str, subject: str, display_name: str | None) -> 
 
 
 def sign_in_with_identity(provider: str, subject: str, display_name: str | None = None,
-                          unionid: str | None = None) -> tuple[User, bool]:
+                          unionid: str | None = None, *, agreed_terms: bool = False) -> tuple[User, bool]:
     """The user behind a third-party account, created on first sign-in.
 
     Returns `(user, is_new)`. Found by (provider, subject), else by the WeChat
     unionid (then this app's openid is linked to that user), else a new user
-    is created with the identity (and the unionid identity) attached.
+    is created with the identity (and the unionid identity) attached: only when
+    the person agreed to the user agreement and privacy policy (`agreed_terms`,
+    recorded on the account); signing in to an existing account needs no new consent.
     """
     provider = _provider(provider, unionid)
     subject = _subject(subject)
@@ -111,9 +114,11 @@ def sign_in_with_identity(provider: str, subject: str, display_name: str | None 
         db.session.expire(user, ["identities"])
         return user, False
 
+    consent.require_agreement(agreed_terms)
     try:
         with db.session.begin_nested():
             user = User(nickname=(display_name or "")[:20])
+            consent.record_agreement(user)
             db.session.add(user)
             db.session.flush()
             db.session.add(Identity(user_id=user.id, provider=provider, subject=subject, display_name=display_name))
@@ -127,7 +132,7 @@ def sign_in_with_identity(provider: str, subject: str, display_name: str | None 
             find_identity(IdentityProvider.WECHAT, unionid) if unionid else None)
         if existing is None:
             raise
-        return sign_in_with_identity(provider, subject, display_name, unionid)
+        return sign_in_with_identity(provider, subject, display_name, unionid, agreed_terms=agreed_terms)
     return user, True
 
 

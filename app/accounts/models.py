@@ -4,10 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.states import AdminRole, UserStatus
+from app.accounts.validation import format_phone
 from app.core.clock import utcnow
 from app.core.db import TimestampMixin, UTCDateTime
 from app.extensions import db
@@ -29,6 +31,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     admin_role: Mapped[str] = mapped_column(sa.String(16), default=AdminRole.NONE)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the user agreed to the user agreement and privacy policy, and which version (accounts.consent).
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terms_version: Mapped[str | None] = mapped_column(sa.String(20))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when the owner deleted the account
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", lazy="selectin")
 
@@ -48,11 +54,17 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.banned_until is None or self.banned_until > utcnow()
 
     @property
+    def is_deleted(self) -> bool:
+        return self.status == UserStatus.DELETED
+
+    @property
     def display_name(self) -> str:
+        if self.is_deleted:
+            return gettext("已注销用户")
         if self.nickname:
             return self.nickname
         if self.phone:
-            return self.phone[-11:-8] + "****" + self.phone[-4:]
+            return format_phone(self.phone, masked=True)
         if self.email:
             return self.email.split("@")[0]
         return f"用户{self.id}"

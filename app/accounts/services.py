@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts import codes
+from app.accounts import codes, consent
 from app.accounts.models import ApiToken, SignInEvent, User
 from app.accounts.states import CodePurpose
 from app.accounts.validation import (
@@ -81,6 +81,8 @@ def request_sms_code(phone_text: str, purpose: str, ip: str | None) -> None:
     phone = normalise_phone(phone_text)
     try:
         purpose = CodePurpose(purpose)
+        if purpose == CodePurpose.CLOSE_ACCOUNT:  # only ever sent to the signed-in user's own phone (deletion)
+            raise ValueError(purpose)
     except ValueError:
         raise ValidationError(_("用途无效"), code="invalid_purpose", fields={"purpose": _("用途无效")}) from None
     exists = find_by_phone(phone) is not None
@@ -94,13 +96,19 @@ def request_sms_code(phone_text: str, purpose: str, ip: str | None) -> None:
     codes.send_sms_code(phone, purpose, ip)
 
 
-def register_with_phone(phone_text: str, code: str, password: str, nickname: str | None = None) -> User:
+def register_with_phone(phone_text: str, code: str, password: str, nickname: str | None = None, *,
+                        agreed_terms: bool = False) -> User:
+    """Create an account; refused (before the code is used up) unless the person
+    agreed to the user agreement and privacy policy, which the account records."""
     phone = normalise_phone(phone_text)
     check_password(password)
+    consent.require_agreement(agreed_terms)
     if find_by_phone(phone) is not None:
         raise Conflict(_("该手机号已注册，请直接登录"), code="already_registered")
     codes.consume_sms_code(phone, CodePurpose.REGISTER, code)
-    return _add_user(User(phone=phone, password_hash=hash_password(password), nickname=(nickname or "").strip()[:20]))
+    user = User(phone=phone, password_hash=hash_password(password), nickname=(nickname or "").strip()[:20])
+    consent.record_agreement(user)
+    return _add_user(user)
 
 
 def start_email_registration(email_text: str, link_for, ip: str | None = None) -> None:
@@ -123,13 +131,17 @@ def email_for_registration_token(token: str) -> str:
     return codes.read_email_link_token(token, CodePurpose.REGISTER, consume=False)
 
 
-def complete_email_registration(token: str, password: str) -> User:
+def complete_email_registration(token: str, password: str, *, agreed_terms: bool = False) -> User:
+    """Create the account of a registration link (used up), with the person's consent."""
     check_password(password)
+    consent.require_agreement(agreed_terms)
     email = codes.read_email_link_token(token, CodePurpose.REGISTER, consume=False)
     if find_by_email(email) is not None:
         raise Conflict(_("该邮箱已注册，请直接登录"), code="already_registered")
     codes.read_email_link_token(token, CodePurpose.REGISTER, consume=True)
-    return _add_user(User(email=email, email_verified_at=utcnow(), password_hash=hash_password(password)))
+    user = User(email=email, email_verified_at=utcnow(), password_hash=hash_password(password))
+    consent.record_agreement(user)
+    return _add_user(user)
 
 
 # --- signing in ----------------------------------------------------------------
@@ -206,6 +218,11 @@ def start_email_reset(email_text: str, link_for, ip: str | None = None) -> None:
     notifications.send_mail(email, "reset_link", {"email": email, "link": link_for(token)})
 
 
+def email_for_reset_token(token: str) -> str:
+    """The address a reset link was sent to, or raise when it is used, expired or forged."""
+    return codes.read_email_link_token(token, CodePurpose.RESET, consume=False)
+
+
 def reset_password_by_email(token: str, password: str) -> User:
     check_password(password)
     email = codes.read_email_link_token(token, CodePurpose.RESET, consume=True)
@@ -270,7 +287,7 @@ def user_for_api_token(raw: str) -> User | None:
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
     user = token.user
-    if user.session_version != token.session_version or user.is_banned:
+    if user.session_version != token.session_version or user.is_banned or user.is_deleted:
         return None
     return user
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 class UserStatus(StrEnum):
     ACTIVE = "active"
     BANNED = "banned"
+    DELETED = "deleted"  # the owner deleted the account: anonymised, kept for the orders' records
 
 
 class AdminRole(StrEnum):
@@ -28,6 +29,7 @@ class CodePurpose(StrEnum):
     LOGIN = "login"
     RESET = "reset"
     BIND = "bind"
+    CLOSE_ACCOUNT = "close_account"  # confirming an account deletion; sent only to the signed-in user's phone
 
 
 class CodeChannel(StrEnum):

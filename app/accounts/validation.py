@@ -1,5 +1,6 @@
 """Normalising and checking what people type: phone numbers, email addresses,
-passwords and nicknames. Messages are the ones shown next to the field."""
+passwords and nicknames. Messages are the ones shown next to the field. Also
+the one way a phone number is shown (`format_phone`)."""
 from __future__ import annotations
 
 import re
@@ -22,6 +23,19 @@ def normalise_phone(text: str | None, field: str = "phone") -> str:
         message = _("请输入正确的 11 位手机号")
         raise ValidationError(message, code="invalid_phone", fields={field: message})
     return "+86" + match.group(1)
+
+
+def format_phone(phone: str | None, masked: bool = False) -> str:
+    """'+8613800000001' -> '138 0000 0001' (3-4-4, as people read it), or '138****0001'
+    when `masked` (someone else's number). Anything that is not a mainland mobile
+    is shown as stored (masked: all but the last four digits hidden); none is '—'."""
+    if not phone:
+        return "—"
+    match = MAINLAND_MOBILE.match(re.sub(r"[\s-]", "", phone))
+    if match:
+        digits = match.group(1)
+        return f"{digits[:3]}****{digits[-4:]}" if masked else f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    return "****" + phone[-4:] if masked else phone
 
 
 def normalise_email(text: str | None, field: str = "email") -> str:

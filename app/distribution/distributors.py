@@ -256,6 +256,23 @@ def unfreeze(admin, distributor_id: int) -> Distributor:
     return distributor
 
 
+def retire_for_deleted_account(user_id: int) -> None:
+    """The user is deleting their account: an active distributor is frozen (their code
+    binds no one and earns nothing new), a pending application is rejected, and the
+    name and phone they applied with are erased. Commissions and the ledger stay."""
+    distributor = for_user(user_id)
+    if distributor is None:
+        return
+    note = _("账号已注销")
+    target = {DistributorStatus.ACTIVE: DistributorStatus.FROZEN,
+              DistributorStatus.PENDING: DistributorStatus.REJECTED}.get(DistributorStatus(distributor.status))
+    if target is not None:
+        distributor = _move(distributor, target, user_id, note, (DistributorStatus(distributor.status),),
+                            status_reason=note)
+    distributor.real_name, distributor.phone, distributor.reason = "", "", ""
+    db.session.flush()
+
+
 def on_paid(buyer_id: int) -> None:
     """Called when a buyer's order is paid: under `spend_threshold`, reaching the
     threshold makes them an active distributor."""

@@ -69,6 +69,13 @@ def earnings(distributor_id: int) -> Earnings:
     return Earnings(int(pending), int(settled), int(withdrawn), int(in_progress))
 
 
+def in_progress_count(user_id: int) -> int:
+    """The user's withdrawals not yet paid or rejected."""
+    return db.session.scalar(sa.select(sa.func.count(Withdrawal.id)).join(
+        Distributor, Distributor.id == Withdrawal.distributor_id).where(
+        Distributor.user_id == user_id, Withdrawal.status.in_(IN_PROGRESS))) or 0
+
+
 def fee_for(amount_fen: int) -> int:
     return apply_rate(amount_fen, distribution_rules.current().withdrawal_fee_bp)
 

@@ -11,7 +11,7 @@ from app.core.clock import SHANGHAI
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.merchants.models import Merchant, MerchantApplication, MerchantMember
-from app.merchants.states import ApplicationStatus, MemberRole
+from app.merchants.states import ApplicationStatus, MemberRole, MerchantStatus
 
 
 def pending_review_count() -> int:
@@ -64,6 +64,21 @@ def owners_of(merchant_ids: list[int]) -> dict[int, User]:
         .where(MerchantMember.merchant_id.in_(merchant_ids), MerchantMember.role == MemberRole.OWNER)
     ).all()
     return {merchant_id: user for merchant_id, user in rows}
+
+
+def owned_open_shops(user_id: int) -> list[Merchant]:
+    """Shops the user owns that are not closed (an owner cannot delete their account while one is)."""
+    return list(db.session.scalars(
+        sa.select(Merchant).join(MerchantMember, MerchantMember.merchant_id == Merchant.id)
+        .where(MerchantMember.user_id == user_id, MerchantMember.role == MemberRole.OWNER,
+               Merchant.status != MerchantStatus.CLOSED).order_by(Merchant.id)
+    ))
+
+
+def has_application_in_review(user_id: int) -> bool:
+    return db.session.scalar(sa.select(sa.func.count(MerchantApplication.id)).where(
+        MerchantApplication.applicant_id == user_id,
+        MerchantApplication.status == ApplicationStatus.SUBMITTED)) > 0
 
 
 def memberships_of(user_id: int) -> list[MerchantMember]:

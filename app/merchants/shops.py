@@ -196,6 +196,18 @@ def remove_staff(owner: User, merchant_id: int, member_id: int) -> None:
     notifications.notify(user_id, _("你已不再是「%(name)s」的店员", name=merchant.name), kind="merchant")
 
 
+def leave_all_as_staff(user: User) -> None:
+    """The user is deleting their account: they stop being staff of any shop (each
+    shop's audit log says so). Ownership rows stay as the record of who owned a closed shop."""
+    members = list(db.session.scalars(sa.select(MerchantMember).where(
+        MerchantMember.user_id == user.id, MerchantMember.role == MemberRole.STAFF)))
+    for member in members:
+        audit.record(user, "merchant.staff_leave", (Merchant.__name__, member.merchant_id),
+                     {"staff": [user.id, None]}, note="account deleted")
+        db.session.delete(member)
+    db.session.flush()
+
+
 def is_open(merchant: Merchant) -> bool:
     """Open for business: listed on the storefront and orderable."""
     return merchant.status == MerchantStatus.ACTIVE

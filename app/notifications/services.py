@@ -63,6 +63,12 @@ def mark_all_read(user_id: int) -> int:
     return result.rowcount
 
 
+def delete_inbox(user_id: int) -> None:
+    """Remove every in-site message of a user whose account is being deleted."""
+    db.session.execute(sa.delete(Message).where(Message.recipient_id == user_id)
+                       .execution_options(synchronize_session=False))
+
+
 def send_sms(to: str, template: str, params: dict) -> OutboundMessage:
     row = OutboundMessage(
         channel="sms", recipient=to, template=template, params=params,

@@ -173,6 +173,12 @@ def remove_skus(user_id: int, sku_ids) -> None:
                        .execution_options(synchronize_session=False))
 
 
+def empty(user_id: int) -> None:
+    """Drop every line of the user's cart (their account is being deleted)."""
+    db.session.execute(sa.delete(CartItem).where(CartItem.user_id == user_id)
+                       .execution_options(synchronize_session=False))
+
+
 def count_lines(user_id: int) -> int:
     """The tab bar badge: how many different items are in the cart."""
     return db.session.scalar(sa.select(sa.func.count()).select_from(CartItem).where(CartItem.user_id == user_id))

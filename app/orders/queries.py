@@ -13,7 +13,7 @@ from app.core.clock import SHANGHAI
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.orders.models import Order, OrderItem
-from app.orders.states import BUYER_TAB_STATUSES, OrderStatus
+from app.orders.states import BUYER_TAB_STATUSES, UNFINISHED_STATUSES, OrderStatus
 from app.payments.models import Payment
 
 
@@ -39,6 +39,12 @@ def buyer_counts(buyer_id: int) -> dict[str, int]:
     counts["to_review"] = db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
         Order.buyer_id == buyer_id, Order.to_review)) or 0
     return counts
+
+
+def unfinished_count(buyer_id: int) -> int:
+    """The buyer's orders still under way (unpaid, to ship, on the way, in the return window)."""
+    return db.session.scalar(sa.select(sa.func.count(Order.id)).where(
+        Order.buyer_id == buyer_id, Order.status.in_(UNFINISHED_STATUSES))) or 0
 
 
 @dataclass

@@ -174,7 +174,9 @@ def for_merchant(merchant_id: int, page: int = 1, per_page: int = 20, unreplied:
 
 
 def display_name(review: Review) -> str:
-    """Anonymous reviews show a masked name, as shoppers expect (张**)."""
+    """Anonymous reviews show a masked name, as shoppers expect (张**); a deleted account's, 已注销用户."""
+    if review.buyer is not None and review.buyer.is_deleted:
+        return review.buyer.display_name
     name = (review.buyer.nickname if review.buyer else "") or _("用户")
     if review.anonymous:
         return name[0] + "**" if name else _("匿名用户")

@@ -121,14 +121,30 @@ def _reason_text(reason: CancelReason) -> str:
     }[reason]
 
 
+def _cannot_cancel(status: str) -> Conflict:
+    """Why an order in `status` cannot be cancelled, naming the state it is really in."""
+    message = {
+        OrderStatus.PAID: _("订单已付款，不能直接取消；如需退款请申请售后"),
+        OrderStatus.SHIPPED: _("订单已发货，不能取消；如需退款请申请售后"),
+        OrderStatus.RECEIVED: _("订单已确认收货，不能取消；如需退款请申请售后"),
+        OrderStatus.COMPLETED: _("订单已完成，不能取消"),
+        OrderStatus.CANCELLED: _("订单已取消"),
+        OrderStatus.CLOSED: _("订单已关闭，不能取消"),
+    }.get(status, _("订单状态已变化，请刷新后重试"))
+    return Conflict(message, code="cannot_cancel")
+
+
 def cancel_by_buyer(buyer_id: int, order_no: str) -> Order:
     order = for_buyer(buyer_id, order_no)
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise Conflict(_("订单已付款，不能直接取消；如需退款请申请售后"), code="cannot_cancel")
+        raise _cannot_cancel(order.status)
     try:
         return _cancel(order, CancelReason.BUYER, buyer_id)
     except StaleState:
-        raise Conflict(_("订单状态已变化，请刷新后重试"), code="cannot_cancel") from None
+        # Lost a race (paid or timed out meanwhile): say what it is now.
+        status = db.session.scalar(sa.select(Order.status).where(Order.id == order.id)
+                                   .execution_options(populate_existing=True))
+        raise _cannot_cancel(status) from None
 
 
 def cancel_if_expired(order_id: int) -> bool:

@@ -47,6 +47,10 @@ class CancelReason(StrEnum):
     OUT_OF_STOCK = "out_of_stock"  # on_payment mode: stock ran out before the money arrived
 
 
+# Orders still under way for their buyer (money, goods or the return window open):
+# an account with any of them cannot be deleted.
+UNFINISHED_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED)
+
 # The shopper's tabs: name -> statuses (待评价 is received/completed with items to review).
 BUYER_TABS = ("all", "pending_payment", "to_ship", "to_receive", "to_review")
 BUYER_TAB_STATUSES: dict[str, tuple[OrderStatus, ...]] = {

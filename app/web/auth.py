@@ -26,7 +26,7 @@ def init_login(app: Flask) -> None:
             user = db.session.get(User, int(user_id))
         except ValueError:
             return None
-        if user is None or str(user.session_version) != version or user.is_banned:
+        if user is None or str(user.session_version) != version or user.is_banned or user.is_deleted:
             return None
         g.log_user_id = user.id
         return user

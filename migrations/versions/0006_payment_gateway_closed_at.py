@@ -3,7 +3,7 @@ close the ones whose close job was lost while Redis was down.
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-07
+Create Date: 2026-12-05
 
 """
 from alembic import op

@@ -125,3 +125,20 @@ def test_email_link_expires_after_24_hours(monkeypatch):
     with pytest.raises(ValidationError) as err:
         codes.read_email_link_token(token, "register", consume=False)
     assert err.value.code == "token_expired"
+
+
+def test_wrong_code_message_counts_the_tries_left_at_each_attempt(outbox, run_jobs):
+    """Five tries in all: after the first wrong one four are left, ..., after the fifth none."""
+    send()
+    code = latest_code(outbox, run_jobs)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    messages = []
+    for _attempt in range(5):
+        with pytest.raises(codes.WrongCode) as err, transaction():
+            codes.consume_sms_code(PHONE, "register", wrong)
+        messages.append(err.value.fields["code"])
+        db.session.expire_all()
+    assert messages == [
+        "验证码不正确，还可以再试 4 次", "验证码不正确，还可以再试 3 次", "验证码不正确，还可以再试 2 次",
+        "验证码不正确，还可以再试 1 次", "验证码错误次数过多，请重新获取",
+    ]

@@ -47,7 +47,7 @@ def test_one_code_registers_one_account_even_when_submitted_at_once(app, outbox,
 
     def register(i):
         with transaction():
-            return accounts.register_with_phone(phone, code, f"pass{i}word1").id
+            return accounts.register_with_phone(phone, code, f"pass{i}word1", agreed_terms=True).id
 
     results = race(app, 4, register)
     winners = [r for r in results if isinstance(r, int)]

@@ -41,6 +41,7 @@ def signed_in_user_id(client) -> int | None:
 
 
 def start(client, **args) -> str:
+    args.setdefault("agree_terms", "y")  # the login page's consent box, ticked
     response = client.get("/login/alipay", query_string=args)
     assert response.status_code == 302
     return parse_qs(urlsplit(response.headers["Location"]).query)["state"][0]
@@ -193,7 +194,7 @@ def test_state_mismatch_is_refused(client, fake_alipay):
 def test_state_from_the_wechat_flow_does_not_open_the_alipay_callback(app, client, fake_alipay, monkeypatch):
     monkeypatch.setitem(app.config, "WECHAT_WEB_APPID", "wx")
     monkeypatch.setitem(app.config, "WECHAT_WEB_SECRET", "s")
-    location = client.get("/login/wechat").headers["Location"]
+    location = client.get("/login/wechat?agree_terms=y").headers["Location"]
     state = parse_qs(urlsplit(location).query)["state"][0]
     finish(client, fake_alipay.auth_code(AlipayAccount("2088000000000103")), state)
     assert fake_alipay.requests == [] and count(User) == 0
@@ -262,4 +263,4 @@ def test_unbind_alipay_refused_when_it_is_the_only_method(client, fake_alipay):
 
 def test_login_page_shows_alipay_when_configured(client, fake_alipay):
     page = client.get("/login").get_data(as_text=True)
-    assert "支付宝登录" in page and 'href="/login/alipay"' in page
+    assert "支付宝登录" in page and 'formaction="/login/alipay"' in page

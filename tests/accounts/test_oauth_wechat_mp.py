@@ -95,7 +95,7 @@ def test_not_configured(app, monkeypatch):
 
 def test_first_sign_in_creates_the_user_and_the_second_finds_it(client, fake_wechat):
     account = WechatAccount("o-mp-10", "o-web-10", unionid="u-10")
-    first = client.post(URL, json={"code": fake_wechat.mp_code(account)})
+    first = client.post(URL, json={"agree_terms": True, "code": fake_wechat.mp_code(account)})
     assert first.status_code == 200, first.get_json()
     body = first.get_json()
     assert body["is_new"] is True and body["token"] and body["user"]["id"]
@@ -105,7 +105,7 @@ def test_first_sign_in_creates_the_user_and_the_second_finds_it(client, fake_wec
     assert {(i.provider, i.subject) for i in user.identities} == {("wechat_mp", "o-mp-10"), ("wechat", "u-10")}
     assert db.session.scalar(sa.select(SignInEvent.method).where(SignInEvent.user_id == user.id)) == "api_wechat_mp"
 
-    second = client.post(URL, json={"code": fake_wechat.mp_code(account)})
+    second = client.post(URL, json={"agree_terms": True, "code": fake_wechat.mp_code(account)})
     assert second.status_code == 200
     assert second.get_json()["is_new"] is False
     assert second.get_json()["user"]["id"] == user.id
@@ -113,6 +113,20 @@ def test_first_sign_in_creates_the_user_and_the_second_finds_it(client, fake_wec
 
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {second.get_json()['token']}"})
     assert me.status_code == 200
+
+
+def test_a_first_sign_in_needs_consent_an_existing_account_does_not(client, fake_wechat):
+    from app.accounts import consent
+
+    account = WechatAccount("o-mp-11", "o-web-11")
+    refused = client.post(URL, json={"code": fake_wechat.mp_code(account)})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "terms_not_accepted"
+    assert count(User) == 0
+    created = client.post(URL, json={"code": fake_wechat.mp_code(account), "agree_terms": True}).get_json()
+    user = db.session.get(User, created["user"]["id"])
+    assert user.terms_version == consent.TERMS_VERSION and user.terms_accepted_at is not None
+    again = client.post(URL, json={"code": fake_wechat.mp_code(account)})
+    assert again.status_code == 200 and again.get_json()["is_new"] is False
 
 
 @pytest.mark.parametrize(("errcode", "status", "code"), [
@@ -160,12 +174,12 @@ def test_unreachable_wechat_is_502_not_500(client, fake_wechat):
 
 def test_banned_user_is_refused(client, fake_wechat):
     account = WechatAccount("o-mp-20", "o-web-20")
-    user_id = client.post(URL, json={"code": fake_wechat.mp_code(account)}).get_json()["user"]["id"]
+    user_id = client.post(URL, json={"agree_terms": True, "code": fake_wechat.mp_code(account)}).get_json()["user"]["id"]
     user = db.session.get(User, user_id)
     user.status = UserStatus.BANNED
     db.session.commit()
     tokens_before = count(ApiToken)
-    response = client.post(URL, json={"code": fake_wechat.mp_code(account)})
+    response = client.post(URL, json={"agree_terms": True, "code": fake_wechat.mp_code(account)})
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "account_banned"
     assert count(ApiToken) == tokens_before
@@ -174,7 +188,7 @@ def test_banned_user_is_refused(client, fake_wechat):
 def test_phone_required_flag_follows_the_setting(client, fake_wechat):
     platform_settings.put("require_phone_for_third_party", True, None)
     db.session.commit()
-    body = client.post(URL, json={"code": fake_wechat.mp_code(WechatAccount("o-mp-30", "o-web-30"))}).get_json()
+    body = client.post(URL, json={"agree_terms": True, "code": fake_wechat.mp_code(WechatAccount("o-mp-30", "o-web-30"))}).get_json()
     assert body["phone_required"] is True
 
 

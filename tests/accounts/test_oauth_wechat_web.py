@@ -3,12 +3,13 @@ shop's `/login/wechat` flow (state, sign-in, unionid linking, binding,
 unbinding, banned users, the require-phone setting)."""
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
-from app.accounts import bindings
+from app.accounts import bindings, consent
 from app.accounts.models import Identity, SignInEvent, User
 from app.accounts.oauth import ProviderUnavailable, wechat_web
 from app.accounts.states import UserStatus
@@ -42,6 +43,7 @@ def signed_in_user_id(client) -> int | None:
 
 
 def start(client, **args) -> str:
+    args.setdefault("agree_terms", "y")  # the login page's consent box, ticked
     response = client.get("/login/wechat", query_string=args)
     assert response.status_code == 302
     location = response.headers["Location"]
@@ -121,7 +123,7 @@ def test_new_user_is_created_and_signed_in_then_found_again(client, fake_wechat)
 
 def test_unionid_links_mini_program_and_website(client, fake_wechat):
     account = WechatAccount("o-mp-11", "o-web-11", unionid="u-11")
-    api = client.post("/api/v1/auth/login/wechat-mp", json={"code": fake_wechat.mp_code(account)})
+    api = client.post("/api/v1/auth/login/wechat-mp", json={"agree_terms": True, "code": fake_wechat.mp_code(account)})
     mp_user_id = api.get_json()["user"]["id"]
     web_sign_in(client, fake_wechat, account)
     assert signed_in_user_id(client) == mp_user_id
@@ -133,13 +135,13 @@ def test_unionid_links_mini_program_and_website(client, fake_wechat):
     client.post("/logout")
     web_sign_in(client, fake_wechat, other)
     web_user_id = signed_in_user_id(client)
-    api = client.post("/api/v1/auth/login/wechat-mp", json={"code": fake_wechat.mp_code(other)})
+    api = client.post("/api/v1/auth/login/wechat-mp", json={"agree_terms": True, "code": fake_wechat.mp_code(other)})
     assert api.get_json()["user"]["id"] == web_user_id and api.get_json()["is_new"] is False
 
 
 def test_without_unionid_mini_program_and_website_are_separate_users(client, fake_wechat):
     account = WechatAccount("o-mp-13", "o-web-13")
-    api_user = client.post("/api/v1/auth/login/wechat-mp", json={"code": fake_wechat.mp_code(account)}).get_json()
+    api_user = client.post("/api/v1/auth/login/wechat-mp", json={"agree_terms": True, "code": fake_wechat.mp_code(account)}).get_json()
     web_sign_in(client, fake_wechat, account)
     assert signed_in_user_id(client) != api_user["user"]["id"]
 
@@ -211,7 +213,7 @@ def test_banned_user_is_refused(client, fake_wechat):
 
 def test_banned_user_is_refused_through_the_unionid_too(client, fake_wechat, make_user):
     account = WechatAccount("o-mp-20", "o-web-20", unionid="u-20")
-    client.post("/api/v1/auth/login/wechat-mp", json={"code": fake_wechat.mp_code(account)})
+    client.post("/api/v1/auth/login/wechat-mp", json={"agree_terms": True, "code": fake_wechat.mp_code(account)})
     user = db.session.scalar(sa.select(User))
     user.status = UserStatus.BANNED
     db.session.commit()
@@ -244,7 +246,7 @@ def test_signed_in_user_binds_wechat(client, fake_wechat, make_user, login):
 
 def test_binding_a_wechat_that_belongs_to_someone_else_is_refused(client, fake_wechat, make_user, login):
     account = WechatAccount("o-mp-22", "o-web-22", unionid="u-22")
-    client.post("/api/v1/auth/login/wechat-mp", json={"code": fake_wechat.mp_code(account)})
+    client.post("/api/v1/auth/login/wechat-mp", json={"agree_terms": True, "code": fake_wechat.mp_code(account)})
     owner_id = db.session.scalar(sa.select(User.id))
     other = make_user()
     login(other)
@@ -295,9 +297,22 @@ def test_login_page_shows_only_configured_providers(app, client, fake_wechat, mo
     assert "微信登录" not in page and "third-party-login" not in page
 
 
-def test_login_button_keeps_next(client, fake_wechat):
+def test_login_button_keeps_next_and_asks_for_consent(client, fake_wechat):
     page = client.get("/login?next=/me/addresses").get_data(as_text=True)
-    assert "/login/wechat?next=/me/addresses" in page or "/login/wechat?next=%2Fme%2Faddresses" in page
+    assert 'formaction="/login/wechat"' in page and '<input type="hidden" name="next" value="/me/addresses">' in page
+    box = re.search(r'<input[^>]*id="third-party-agree"[^>]*>', page).group(0)
+    assert 'name="agree_terms"' in box and "checked" not in box
+    assert 'href="/terms"' in page and 'href="/privacy"' in page
+
+
+def test_third_party_sign_in_needs_the_consent_box_and_records_it(client, fake_wechat):
+    response = client.get("/login/wechat", query_string={"next": "/me/addresses"})
+    assert response.headers["Location"] == "/login?next=/me/addresses"
+    assert "请阅读并同意《用户协议》和《隐私政策》" in flashes(client)
+    assert fake_wechat.requests == [] and count(User) == 0
+    web_sign_in(client, fake_wechat, WechatAccount("o-mp-29", "o-web-29"))
+    user = db.session.get(User, signed_in_user_id(client))
+    assert user.terms_version == consent.TERMS_VERSION and user.terms_accepted_at is not None
 
 
 def test_start_when_not_configured(app, client, monkeypatch):
@@ -311,6 +326,18 @@ def test_start_does_not_follow_an_outside_next(client, fake_wechat):
     account = WechatAccount("o-mp-26", "o-web-26")
     response = web_sign_in(client, fake_wechat, account, next="https://evil.example/")
     assert response.headers["Location"] == "/me"
+
+
+def test_an_admin_signing_in_with_wechat_lands_in_the_admin_console(client, fake_wechat):
+    account = WechatAccount("o-mp-28", "o-web-28")
+    web_sign_in(client, fake_wechat, account)
+    user = db.session.get(User, signed_in_user_id(client))
+    user.admin_role = "operator"
+    db.session.commit()
+    client.post("/logout")
+    assert web_sign_in(client, fake_wechat, account).headers["Location"] == "/admin/"
+    client.post("/logout")
+    assert web_sign_in(client, fake_wechat, account, next="/orders").headers["Location"] == "/orders"
 
 
 # --- require_phone_for_third_party ---------------------------------------------------------

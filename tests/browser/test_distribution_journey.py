@@ -68,6 +68,7 @@ def test_shared_link_registration_purchase_commissions_settle_and_withdraw(
     expect(friend.locator("#sms-status")).to_have_text("验证码已发送")
     friend.locator("#code").fill(live_server.outbox.last_code(FRIEND_PHONE))
     friend.locator("#password").fill(FRIEND_PASSWORD)
+    friend.locator("#agree_terms").check()
     friend.get_by_role("button", name="注册", exact=True).click()
     expect(friend).to_have_url(re.compile(r"/me$"))
     buyer = db.session.scalar(sa.select(User).where(User.phone == "+86" + FRIEND_PHONE))

@@ -37,7 +37,8 @@ def test_english_pages_keep_their_layout(open_context, make_user, snap):
     make_user(phone="13800008888", password="english123", nickname="Operator", admin_role="super")
 
     page = open_context(cookies=EN).new_page()
-    for path, name in [("/", "home"), ("/register", "register"), ("/login", "login")]:
+    for path, name in [("/", "home"), ("/register", "register"), ("/login", "login"), ("/terms", "terms"),
+                       ("/privacy", "privacy")]:
         page.goto(path)
         expect(page.locator("html")).to_have_attribute("lang", "en")
         snap(page, f"en-{name}")

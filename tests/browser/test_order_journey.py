@@ -89,6 +89,9 @@ def test_two_shops_one_checkout_sandbox_pay_ship_track_confirm_review(
     for owner_phone, tracking_no in (("13655560001", "ZT7700000001"), ("13655560002", "ZT7700000002")):
         merchant = open_context(viewport=DESKTOP).new_page()
         sign_in(merchant, owner_phone)
+        expect(merchant).to_have_url(re.compile(r"/merchant/$"))  # owners land in their console
+        expect(merchant.locator("#shop-figures .kpi-card", has_text="待发货")).to_contain_text("1")
+        snap(merchant, f"order-merchant-dashboard-{owner_phone[-1]}")
         merchant.goto("/merchant/orders")
         mine = [no for no in order_nos if merchant.get_by_role("link", name=no).count()]
         assert len(mine) == 1, (owner_phone, mine)

@@ -46,6 +46,12 @@ def test_shopper_registers_adds_an_address_and_is_signed_out_when_banned(open_co
     shopper.goto("/register")
     expect(shopper.get_by_role("heading", name="注册新账号")).to_be_visible()
     snap(shopper, "register")
+    for path, heading in (("/privacy", "隐私政策"), ("/terms", "用户协议")):
+        shopper.goto(path)
+        expect(shopper.locator(".topbar-title")).to_have_text(heading)
+        expect(shopper.locator(".legal-text")).to_be_visible()
+        snap(shopper, path.strip("/"))
+    shopper.goto("/register")
     shopper.locator("#phone").fill(SHOPPER_PHONE)
     sms_button = shopper.get_by_role("button", name="获取验证码")
     sms_button.click()  # an HTMX post: the button comes back counting down
@@ -56,12 +62,17 @@ def test_shopper_registers_adds_an_address_and_is_signed_out_when_banned(open_co
     code = live_server.outbox.last_code(SHOPPER_PHONE)
     shopper.locator("#code").fill(code)
     shopper.locator("#password").fill(SHOPPER_PASSWORD)
+    expect(shopper.locator("#agree_terms")).not_to_be_checked()  # consent is never pre-ticked
+    shopper.get_by_role("button", name="注册", exact=True).click()
+    expect(shopper.locator(".consent-check .invalid-feedback")).to_have_text("请阅读并同意《用户协议》和《隐私政策》")
+    shopper.locator("#password").fill(SHOPPER_PASSWORD)  # a refused form does not send the password back
+    shopper.locator("#agree_terms").check()
     snap(shopper, "register-filled")
     shopper.get_by_role("button", name="注册", exact=True).click()
 
     expect(shopper).to_have_url(path_is("/me"))
     expect(toast(shopper, "注册成功")).to_be_visible()
-    expect(shopper.locator(".me-header")).to_contain_text(SHOPPER_PHONE)
+    expect(shopper.locator(".me-header")).to_contain_text("136 1234 5678")  # the `phone` filter's 3-4-4
     snap(shopper, "me")
 
     # --- sign out, browse, sign in with the password -----------------------------------
@@ -146,7 +157,7 @@ def test_shopper_registers_adds_an_address_and_is_signed_out_when_banned(open_co
     admin.get_by_role("button", name="搜索").click()
     rows = admin.locator("#users-table tbody tr")
     expect(rows).to_have_count(1)  # the table swapped in place, only the shopper left
-    expect(rows.first).to_contain_text(SHOPPER_PHONE)
+    expect(rows.first).to_contain_text("136 1234 5678")
     expect(admin).to_have_url(re.compile(r"/admin/users\?q=" + SHOPPER_PHONE))
     rows.first.get_by_role("link", name="详情").click()
 

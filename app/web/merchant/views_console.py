@@ -6,6 +6,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from app.analytics import shop_figures
+from app.core import money
 from app.core.bounds import to_int
 from app.merchants import penalties
 from app.web.merchant import bp
@@ -23,17 +25,26 @@ def home():
     merchant = g.merchant
     notices = penalties.history(merchant.id)[:NOTICE_LIMIT]
     return render_template("merchant/dashboard.html", merchant=merchant, notices=notices,
-                           kpis=dashboard_figures(merchant),
-                           kpi_note=_("商品和订单功能上线后，这里显示本店的真实数据。"))
+                           kpis=dashboard_figures(merchant))
 
 
 def dashboard_figures(merchant) -> list[dict]:
-    """The shop's figures. Products, orders and sales come with the catalog and
-    order features; until then they are zero (`kpi_note` says why)."""
+    """The shop's cards: today's payments (with yesterday's beside them), then what
+    waits for the shop, each linking to the page where it is dealt with."""
+    f = shop_figures.for_merchant(merchant.id)
     return [
-        {"label": _("在售商品"), "value": 0, "icon": "box-seam"},
-        {"label": _("今日订单"), "value": 0, "icon": "receipt"},
-        {"label": _("今日销售额"), "fen": 0, "icon": "graph-up-arrow"},
+        {"label": _("今日付款订单"), "value": f.paid_orders_today, "icon": "receipt",
+         "sub": _("昨日 %(n)d", n=f.paid_orders_yesterday)},
+        {"label": _("今日付款金额"), "fen": f.paid_fen_today, "icon": "graph-up-arrow",
+         "sub": _("昨日 %(amount)s", amount=money.format_yuan(f.paid_fen_yesterday))},
+        {"label": _("待发货"), "value": f.to_ship, "icon": "box-seam", "alert": f.to_ship > 0,
+         "url": url_for("merchant.orders_list", status="paid")},
+        {"label": _("在售商品"), "value": f.on_sale, "icon": "bag-check",
+         "url": url_for("merchant.products_list", status="on_sale")},
+        {"label": _("库存预警"), "value": f.low_stock_skus, "icon": "exclamation-triangle",
+         "alert": f.low_stock_skus > 0, "url": url_for("merchant.inventory", filter="low")},
+        {"label": _("待回复评价"), "value": f.unreplied_reviews, "icon": "chat-square-text",
+         "url": url_for("merchant.reviews_list", filter="unreplied")},
     ]
 
 

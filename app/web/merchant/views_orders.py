@@ -58,16 +58,6 @@ def status_label(status: str | None) -> str:
     return str(ORDER_STATUS_LABELS.get(status, status or ""))
 
 
-def mask_phone(phone: str | None) -> str:
-    """138****0000, as the rest of the app shows someone else's phone number."""
-    if not phone:
-        return "—"
-    digits = phone[3:] if phone.startswith("+86") else phone
-    if len(digits) < 7:
-        return digits
-    return digits[:3] + "****" + digits[-4:]
-
-
 def image_url(item) -> str | None:
     """The order item's thumbnail as it was at order time (served by the shop's media route)."""
     key = item.image_key or ""
@@ -79,7 +69,7 @@ def image_url(item) -> str | None:
 def order_helpers() -> dict:
     """Template helpers for order pages (both consoles)."""
     return {"order_status_label": status_label, "order_badge": lambda s: ORDER_BADGES.get(s, "secondary"),
-            "mask_phone": mask_phone, "order_image_url": image_url, "carrier_name": carriers.name_for,
+            "order_image_url": image_url, "carrier_name": carriers.name_for,
             "timeline_title": lambda s: str(TIMELINE_TITLES.get(s, s)),
             "tracking_source": lambda s: str(TRACKING_SOURCES.get(s, s))}
 

@@ -10,6 +10,7 @@ from app.web.shop import (  # noqa: E402,F401
     views_catalog,
     views_checkout,
     views_home,
+    views_legal,
     views_media,
     views_messages,
     views_oauth,

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from wtforms.validators import ValidationError as FieldError
 
 REQUIRED = _l("必填")
 
@@ -21,7 +22,18 @@ class SmsLoginForm(FlaskForm):
     code = StringField(_l("验证码"), validators=[DataRequired(REQUIRED), Length(max=6)])
 
 
-class PhoneRegisterForm(FlaskForm):
+class TermsConsentForm(FlaskForm):
+    """The "I agree to the user agreement and privacy policy" box every registration
+    asks for, unticked until the person ticks it (accounts.consent checks it again)."""
+
+    agree_terms = BooleanField(_l("我已阅读并同意《用户协议》和《隐私政策》"))
+
+    def validate_agree_terms(self, field):
+        if not field.data:
+            raise FieldError(_l("请阅读并同意《用户协议》和《隐私政策》"))
+
+
+class PhoneRegisterForm(TermsConsentForm):
     phone = StringField(_l("手机号"), validators=[DataRequired(REQUIRED)])
     code = StringField(_l("验证码"), validators=[DataRequired(REQUIRED), Length(max=6)])
     password = PasswordField(_l("设置密码"), validators=[DataRequired(REQUIRED)])
@@ -34,6 +46,10 @@ class EmailStartForm(FlaskForm):
 class SetPasswordForm(FlaskForm):
     token = HiddenField()
     password = PasswordField(_l("设置密码"), validators=[DataRequired(REQUIRED)])
+
+
+class EmailRegisterForm(SetPasswordForm, TermsConsentForm):
+    """Finishing an email registration: the password and the consent."""
 
 
 class SmsResetForm(FlaskForm):
@@ -50,6 +66,18 @@ class ProfileForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("当前密码"))
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(REQUIRED)])
+
+
+class DeleteAccountForm(FlaskForm):
+    """注销账号: who confirms (password, or an SMS code without one) and that they understood."""
+
+    password = PasswordField(_l("登录密码"))
+    code = StringField(_l("验证码"), validators=[Length(max=6)])
+    understood = BooleanField(_l("我已了解：注销后账号无法恢复，个人信息将被删除"))
+
+    def validate_understood(self, field):
+        if not field.data:
+            raise FieldError(_l("请确认你已了解注销的后果"))
 
 
 class BindPhoneForm(FlaskForm):

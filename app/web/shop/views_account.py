@@ -1,12 +1,13 @@
 """我的: the shopper's own pages: overview, profile, security, addresses."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
-from app.accounts import addresses, bindings, profile, regions
+from app.accounts import addresses, bindings, deletion, profile, regions
 from app.accounts import services as accounts
+from app.accounts.validation import format_phone
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
@@ -15,7 +16,14 @@ from app.orders import queries as order_queries
 from app.web.forms import attach_errors, client_ip
 from app.web.redirects import safe_next
 from app.web.shop import bp
-from app.web.shop.forms import AddressForm, BindPhoneForm, ChangePasswordForm, EmailStartForm, ProfileForm
+from app.web.shop.forms import (
+    AddressForm,
+    BindPhoneForm,
+    ChangePasswordForm,
+    DeleteAccountForm,
+    EmailStartForm,
+    ProfileForm,
+)
 from app.web.shop.views_auth import sign_in
 
 
@@ -63,6 +71,42 @@ def security():
                 flash(exc.message, "danger")
     return render_template("shop/account/security.html", form=form, methods=bindings.sign_in_methods(me_user()),
                            bind_phone_form=BindPhoneForm(prefix=""), bind_email_form=EmailStartForm(prefix=""))
+
+
+@bp.route("/me/security/delete", methods=["GET", "POST"])
+@login_required
+def security_delete():
+    """注销账号: what it means, what still stands in the way, and the confirmation.
+    It always acts on the signed-in user, never on an id from the request."""
+    user = me_user()
+    form = DeleteAccountForm(prefix="")
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                deletion.delete_account(user, password=form.password.data, code=form.code.data)
+        except DomainError as exc:
+            if not attach_errors(form, exc, "code" if deletion.confirmation_method(user) == "sms" else None):
+                flash(exc.message, "danger")
+        else:
+            logout_user()
+            session.clear()
+            flash(_("账号已注销。你的手机号和邮箱可以重新注册。"), "info")
+            return redirect(url_for("shop.home"))
+    return render_template("shop/account/delete.html", form=form, blockers=deletion.blockers(user),
+                           method=deletion.confirmation_method(user))
+
+
+@bp.post("/me/security/delete/code")
+@login_required
+def security_delete_code():
+    """An SMS code to the account's own phone (accounts without a password confirm with it)."""
+    try:
+        with transaction():
+            deletion.send_code(me_user(), client_ip())
+        flash(_("验证码已发送至 %(phone)s", phone=format_phone(current_user.phone, masked=True)), "success")
+    except DomainError as exc:
+        flash(exc.message, "danger")
+    return redirect(url_for("shop.security_delete"))
 
 
 @bp.post("/me/security/phone")

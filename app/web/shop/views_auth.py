@@ -5,17 +5,20 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.accounts import policies
 from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
 from app.core.urls import external_url
+from app.merchants import queries as merchant_queries
 from app.web.errors import with_retry_after
 from app.web.forms import attach_errors, client_ip
 from app.web.i18n import LANG_COOKIE
 from app.web.redirects import safe_next, safe_referrer
 from app.web.shop import bp
 from app.web.shop.forms import (
+    EmailRegisterForm,
     EmailStartForm,
     PasswordLoginForm,
     PhoneRegisterForm,
@@ -23,19 +26,33 @@ from app.web.shop.forms import (
     SmsLoginForm,
     SmsResetForm,
 )
+from app.web.shop.views_cart import add_pending_line, take_pending_line
 from app.web.shop.views_referral import bind_remembered, take_remembered
 
 
 def sign_in(user, method: str, remember: bool = False, is_new_user: bool | None = None):
     """Start a fresh session for `user` (nothing from the old session survives).
     A referral code remembered from a `/r/` link binds them in the same
-    transaction; `is_new_user` defaults to whether this is a registration."""
+    transaction; `is_new_user` defaults to whether this is a registration. A cart
+    line chosen while signed out is added right after."""
     referral = take_remembered()
+    pending_line = take_pending_line()
     session.clear()
     with transaction():
         accounts.record_sign_in(user, method, client_ip(), request.user_agent.string)
         bind_remembered(user, referral, is_new_user=method == "register" if is_new_user is None else is_new_user)
     login_user(user, remember=remember)
+    add_pending_line(user.id, pending_line)
+
+
+def landing_for(user) -> str:
+    """Where signing in leads when no `next` was asked for: platform admins to the
+    admin console, merchant owners and staff to the merchant console, shoppers to 我的."""
+    if policies.has_admin_role(user):
+        return url_for("admin.dashboard")
+    if merchant_queries.memberships_of(user.id):
+        return url_for("merchant.home")
+    return url_for("shop.me")
 
 
 def fail(form, exc: DomainError, default_field: str | None = None) -> None:
@@ -60,7 +77,7 @@ def mail_link(form, start, endpoint: str, reset: bool = False):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(url_for("shop.me")))
+        return redirect(safe_next(landing_for(current_user)))
     mode = request.args.get("mode", "password")
     password_form = PasswordLoginForm(prefix="")
     sms_form = SmsLoginForm(prefix="")
@@ -76,7 +93,7 @@ def login():
                         user = accounts.authenticate_password(form.account.data, form.password.data, client_ip())
                 sign_in(user, mode, remember=mode == "password" and password_form.remember.data)
                 flash(_("登录成功"), "success")
-                return redirect(safe_next(url_for("shop.me")))
+                return redirect(safe_next(landing_for(user)))
             except DomainError as exc:
                 fail(form, exc, "code" if mode == "sms" else "password")
     return render_template("shop/auth/login.html", mode=mode, password_form=password_form, sms_form=sms_form)
@@ -98,7 +115,8 @@ def register():
             try:
                 with transaction():
                     user = accounts.register_with_phone(phone_form.phone.data, phone_form.code.data,
-                                                        phone_form.password.data)
+                                                        phone_form.password.data,
+                                                        agreed_terms=phone_form.agree_terms.data)
                 sign_in(user, "register")
                 flash(_("注册成功，欢迎来到商城"), "success")
                 return redirect(safe_next(url_for("shop.me")))
@@ -109,7 +127,7 @@ def register():
 
 @bp.route("/register/email/<token>", methods=["GET", "POST"])
 def register_email_finish(token: str):
-    form = SetPasswordForm(prefix="")
+    form = EmailRegisterForm(prefix="")
     try:
         email = accounts.email_for_registration_token(token)
     except DomainError as exc:
@@ -117,7 +135,8 @@ def register_email_finish(token: str):
     if form.validate_on_submit():
         try:
             with transaction():
-                user = accounts.complete_email_registration(token, form.password.data)
+                user = accounts.complete_email_registration(token, form.password.data,
+                                                            agreed_terms=form.agree_terms.data)
             sign_in(user, "register")
             flash(_("注册成功，欢迎来到商城"), "success")
             return redirect(url_for("shop.me"))
@@ -172,9 +191,23 @@ def forgot_password():
     return render_template("shop/auth/forgot.html", mode=mode, sms_form=sms_form, email_form=email_form)
 
 
+LINK_ERRORS = ("invalid_token", "token_expired", "token_used")
+
+
+def reset_link_invalid(exc: DomainError):
+    """A used, expired or forged reset link: say so, and offer a new link, never a form."""
+    return render_template("shop/auth/link_invalid.html", message=exc.message,
+                           retry_url=url_for("shop.forgot_password", mode="email"),
+                           retry_label=_("重新获取重置链接")), 400
+
+
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password_email(token: str):
     form = SetPasswordForm(prefix="")
+    try:
+        accounts.email_for_reset_token(token)
+    except DomainError as exc:
+        return reset_link_invalid(exc)
     if form.validate_on_submit():
         try:
             with transaction():
@@ -182,8 +215,8 @@ def reset_password_email(token: str):
             flash(_("密码已重置，请用新密码登录"), "success")
             return redirect(url_for("shop.login"))
         except DomainError as exc:
-            if exc.code in ("invalid_token", "token_expired", "token_used"):
-                return render_template("shop/auth/link_invalid.html", message=exc.message), 400
+            if exc.code in LINK_ERRORS:
+                return reset_link_invalid(exc)
             fail(form, exc, "password")
     return render_template("shop/auth/set_password.html", form=form, email=None, title=_("设置新密码"),
                            action=url_for("shop.reset_password_email", token=token))

@@ -8,16 +8,21 @@ cart as it was and says why in a toast (HTMX) or a flash (plain post).
 """
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.catalog.models import Sku
+from app.core.bounds import to_int
 from app.core.db import transaction
 from app.core.errors import DomainError, NotFound
 from app.core.htmx import is_htmx, redirect_htmx, with_toast
+from app.extensions import db
 from app.orders import cart as cart_service
+from app.orders import lines as order_lines
 from app.web.redirects import safe_referrer
 from app.web.shop import bp
 
@@ -47,19 +52,70 @@ def cart_badge():
     return render_template("shop/cart/_badges.html", cart_lines=count, oob=False, badge_id=request.args.get("id"))
 
 
+# 加入购物车 while signed out: the choice waits in the session for the sign-in.
+PENDING_KEY = "pending_cart"
+PENDING_SECONDS = 30 * 60
+
+
+def _ask_to_sign_in(buy_now: bool):
+    """Send a signed-out shopper to sign in without losing what they chose. 立即购买
+    continues to checkout with the SKU and quantity; 加入购物车 remembers the line,
+    which `add_pending_line` puts in the cart when they sign in, and brings them back
+    to the product with the same SKU and quantity chosen. A choice that makes no sense
+    (no SKU, a bad number) is not remembered: they come back to the product to choose."""
+    back = _back_to_product()
+    try:
+        sku_id = to_int(request.form.get("sku_id"), minimum=1)
+        quantity = order_lines.clean_quantity(request.form.get("quantity", "1"))
+        sku = db.session.get(Sku, sku_id) if sku_id else None
+    except DomainError:
+        sku = None
+    if sku is None:
+        flash(_("请先登录"), "warning")
+        target = url_for("shop.login", next=back)
+    elif buy_now:
+        flash(_("请先登录，登录后继续购买"), "warning")
+        target = url_for("shop.login", next=url_for("shop.checkout", sku_id=sku.id, quantity=quantity))
+    else:
+        session[PENDING_KEY] = {"sku_id": sku.id, "quantity": quantity, "at": int(time.time())}
+        flash(_("请先登录，登录后商品会自动加入购物车"), "warning")
+        target = url_for("shop.login", next=url_for("shop.product_page", product_id=sku.product_id,
+                                                     sku=sku.id, qty=quantity))
+    return redirect_htmx(target) if is_htmx() else redirect(target)
+
+
+def take_pending_line() -> dict | None:
+    """The line a signed-out shopper chose, taken out of the session (so it is added once)."""
+    pending = session.pop(PENDING_KEY, None)
+    if not isinstance(pending, dict) or time.time() - int(pending.get("at", 0)) > PENDING_SECONDS:
+        return None
+    return pending
+
+
+def add_pending_line(user_id: int, pending: dict | None) -> None:
+    """Put the remembered line in the cart of the shopper who just signed in, and say
+    what happened (a line that can no longer be bought is named, not added)."""
+    if not pending:
+        return
+    try:
+        with transaction():
+            cart_service.add(user_id, pending.get("sku_id"), pending.get("quantity"))
+    except DomainError as exc:
+        flash(exc.message, "warning")
+    else:
+        flash(_("已加入购物车（%(n)d 件）", n=int(pending.get("quantity", 1))), "success")
+
+
 @bp.post("/cart/add")
 def cart_add():
     """加入购物车 / 立即购买 from the product page. Anonymous shoppers are sent to
-    sign in and come back to the product."""
+    sign in and come back to what they chose (see `_ask_to_sign_in`)."""
     buy_now = request.form.get("buy_now") == "1"
     if not current_user.is_authenticated:
-        target = url_for("shop.login", next=_back_to_product())
-        return redirect_htmx(target) if is_htmx() else redirect(target)
+        return _ask_to_sign_in(buy_now)
     sku_id, quantity = request.form.get("sku_id"), request.form.get("quantity", "1")
     if buy_now:
         # 立即购买 skips the cart: checkout prices just this SKU and names any problem with it.
-        from app.orders import lines as order_lines
-
         try:
             sku_id = int(sku_id)
             quantity = order_lines.clean_quantity(quantity)

@@ -124,6 +124,12 @@ def product_page(product_id: int):
         "stock": s.stock,
     } for s in skus]
     total_stock = sum(s.stock for s in skus)
+    # ?sku=&qty= (coming back from signing in): that SKU and quantity are chosen again.
+    chosen_sku = next((r for r in sku_rows if str(r["id"]) == request.args.get("sku") and r["stock"]), None)
+    if chosen_sku is None and len(sku_rows) == 1 and sku_rows[0]["stock"]:
+        chosen_sku = sku_rows[0]
+    qty = request.args.get("qty", "")
+    chosen_qty = min(int(qty), chosen_sku["stock"], 999) if chosen_sku and qty.isascii() and qty.isdigit() and 0 < len(qty) < 4 else 1
     from app.orders import reviews
     from app.web.shop.views_shops import logo_name
 
@@ -132,6 +138,7 @@ def product_page(product_id: int):
                                               lowest)
     return render_template("shop/catalog/product.html", product=product, merchant=merchant, logo=logo_name(merchant),
                            skus=sku_rows, promo_live=promo_live, total_stock=total_stock, now=utcnow(),
+                           chosen_sku=chosen_sku, chosen_qty=max(chosen_qty, 1),
                            share_fen=share_fen,
                            rating=reviews.summary(product.id), latest_reviews=reviews.for_product(product.id, 1, 3).items,
                            review_name=reviews.display_name)

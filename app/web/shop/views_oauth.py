@@ -1,6 +1,8 @@
 """Signing in (and binding) with WeChat website QR login and Alipay.
 
-Flow: `/login/<provider>` keeps a random `state` in the session and sends the
+Flow: `/login/<provider>` (signing in: only with the login page's consent box
+ticked, `agree_terms`, since the first sign-in creates an account) keeps a
+random `state` in the session and sends the
 browser to the provider; `/login/<provider>/callback` checks that `state`
 (single use, 10 minutes), trades the code for the provider's user, then signs
 in (creating the user on first use) or, when a signed-in user started the
@@ -30,7 +32,7 @@ from app.core.urls import external_url
 from app.web.redirects import safe_next
 from app.web.shop import bp
 from app.web.shop.forms import BindPhoneForm
-from app.web.shop.views_auth import sign_in
+from app.web.shop.views_auth import landing_for, sign_in
 
 SESSION_KEY = "oauth_pending"
 STATE_TTL_SECONDS = 600
@@ -54,7 +56,7 @@ def third_party_context():
     def third_party_logins() -> list[dict]:
         return [
             {"provider": name, "label": spec["label"](), "icon": spec["icon"],
-             "url": url_for("shop.oauth_start", provider=name, next=request.args.get("next") or None)}
+             "url": url_for("shop.oauth_start", provider=name)}
             for name, spec in PROVIDERS.items() if _configured(name)
         ]
 
@@ -72,12 +74,16 @@ def oauth_start(provider: str):
     if not _configured(provider):
         flash(_("%(name)s登录暂未开通", name=PROVIDERS[provider]["name"]()), "warning")
         return redirect(back)
+    if not binding and request.args.get("agree_terms") not in ("y", "1", "on", "true"):
+        # Signing in with WeChat or Alipay may create an account: the login page's box must be ticked.
+        flash(_("请阅读并同意《用户协议》和《隐私政策》"), "warning")
+        return redirect(url_for("shop.login", next=safe_next("") or None))
     state = secrets.token_urlsafe(24)
     session[SESSION_KEY] = {
         "provider": provider,
         "state": state,
         "at": int(time.time()),
-        "next": None if binding else safe_next(url_for("shop.me")),
+        "next": None if binding else (safe_next("") or None),
         "bind_user_id": current_user.id if binding else None,
     }
     callback = external_url("shop.oauth_callback", provider=provider)
@@ -125,12 +131,12 @@ def oauth_callback(provider: str):
             return redirect(url_for("shop.security"))
         with transaction():
             user, is_new = identities.sign_in_with_identity(spec["identity"], subject, profile.nickname,
-                                                            unionid=unionid)
+                                                            unionid=unionid, agreed_terms=True)  # ticked at start
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(back)
     sign_in(user, spec["identity"], is_new_user=is_new)
-    target = pending.get("next") or url_for("shop.me")
+    target = pending.get("next") or landing_for(user)
     if identities.needs_phone(user):
         flash(_("请先绑定手机号"), "info")
         return redirect(url_for("shop.oauth_bind_phone", next=target))

@@ -110,7 +110,7 @@ def test_detail_shows_fields_documents_facts_and_timeline(app, make_user, make_a
     c, _admin = admin_client(app, make_user, login)
     application = make_application()
     html = text(c.get(f"/admin/merchant-applications/{application.id}"))
-    for expected in ("小张的杂货铺", "福州小张贸易有限公司", "91350100M000100Y43", "张三", "13900001111",
+    for expected in ("小张的杂货铺", "福州小张贸易有限公司", "91350100M000100Y43", "张三", "139 0000 1111",
                      "食品生鲜、家居家装", "营业执照", "身份证人像面", "身份证国徽面", "注册天数", "0 天", "登录次数",
                      "订单数", "提交审核", "创建申请", "通过并开店", "驳回"):
         assert expected in html, expected

@@ -24,12 +24,29 @@ def test_search_by_id_phone_email_and_nickname(app, make_user, login):
     c, _admin = admin_client(app, make_user, login)
     target = make_user(phone="13512345678", email="find.me@example.com", nickname="找我")
     make_user(nickname="别人")
-    for q in (str(target.id), "1351234", "find.me", "找我"):
-        html = c.get(f"/admin/users?q={q}").get_data(as_text=True)
+    for q in (f"#{target.id}", f"id:{target.id}", "1351234", "find.me", "找我"):
+        html = c.get("/admin/users", query_string={"q": q}).get_data(as_text=True)
         assert "找我" in html and "别人" not in html, q
     partial = c.get("/admin/users?q=找我", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in partial and "找我" in partial
     assert "没有找到匹配的用户" in c.get("/admin/users?q=zzzz").get_data(as_text=True)
+
+
+def test_a_phone_tail_finds_the_user_and_ids_need_an_explicit_form(app, make_user, login):
+    c, _admin = admin_client(app, make_user, login)
+    make_user(phone="13512345678", nickname="尾号用户")
+    make_user(nickname="编号用户", id=5678)  # an id that reads like the phone's last four digits
+    make_user(nickname="远号用户", id=987654)
+
+    def names(q):
+        html = c.get("/admin/users", query_string={"q": q}).get_data(as_text=True)
+        return {name for name in ("尾号用户", "编号用户", "远号用户") if name in html}
+
+    assert names("5678") == {"尾号用户"}  # digits are a phone first
+    assert names("345678") == {"尾号用户"}
+    assert names("#5678") == {"编号用户"} and names("id:5678") == {"编号用户"} and names("ID：5678") == {"编号用户"}
+    assert names("987654") == {"远号用户"}  # no phone contains it: then it is an id
+    assert names("#99999999999999999999") == set()  # too long for an id: nothing, not a 500
 
 
 def test_user_list_runs_a_fixed_number_of_queries(app, make_user, login, count_queries):

@@ -18,7 +18,8 @@ def send_code(client, run_jobs, outbox, phone=PHONE, purpose="register"):
 
 def test_register_by_phone_then_me_and_logout(client, run_jobs, outbox):
     code = send_code(client, run_jobs, outbox)
-    resp = client.post("/api/v1/auth/register/phone", json={"phone": PHONE, "code": code, "password": "abc12345"})
+    resp = client.post("/api/v1/auth/register/phone", json={"phone": PHONE, "code": code, "password": "abc12345",
+                                                                "agree_terms": True})
     assert resp.status_code == 201
     body = resp.json
     assert set(body) == {"token", "user"}
@@ -52,9 +53,11 @@ def test_errors_have_the_house_shape(client, run_jobs, outbox):
 def test_wrong_code_weak_password_and_duplicate(client, run_jobs, outbox, make_user):
     code = send_code(client, run_jobs, outbox)
     wrong = "000000" if code != "000000" else "111111"
-    resp = client.post("/api/v1/auth/register/phone", json={"phone": PHONE, "code": wrong, "password": "abc12345"})
+    resp = client.post("/api/v1/auth/register/phone", json={"phone": PHONE, "code": wrong, "password": "abc12345",
+                                                                "agree_terms": True})
     assert resp.status_code == 422 and resp.json["error"]["code"] == "invalid_code"
-    weak = client.post("/api/v1/auth/register/phone", json={"phone": PHONE, "code": code, "password": "123"})
+    weak = client.post("/api/v1/auth/register/phone", json={"phone": PHONE, "code": code, "password": "123",
+                                                                "agree_terms": True})
     assert weak.status_code == 422 and weak.json["error"]["code"] == "weak_password"
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
     make_user(phone="13700001111")
@@ -91,10 +94,41 @@ def test_email_registration_through_the_api(client, run_jobs, outbox):
     assert client.post("/api/v1/auth/email/start", json={"email": "mp@example.com"}).status_code == 202
     run_jobs()
     token = re.search(r"/register/email/([^/\s]+)", outbox.last_link("mp@example.com")).group(1)
-    resp = client.post("/api/v1/auth/register/email", json={"token": token, "password": "abc12345"})
+    resp = client.post("/api/v1/auth/register/email", json={"token": token, "password": "abc12345",
+                                                                 "agree_terms": True})
     assert resp.status_code == 201 and resp.json["user"]["email"] == "mp@example.com"
-    again = client.post("/api/v1/auth/register/email", json={"token": token, "password": "abc12345"})
+    again = client.post("/api/v1/auth/register/email", json={"token": token, "password": "abc12345",
+                                                                 "agree_terms": True})
     assert again.status_code in (409, 422)
+
+
+def test_registration_needs_agree_terms_true_and_records_the_consent(client, run_jobs, outbox):
+    from app.accounts import consent
+
+    code = send_code(client, run_jobs, outbox)
+    base = {"phone": PHONE, "code": code, "password": "abc12345"}
+    for extra in ({}, {"agree_terms": False}, {"agree_terms": "no"}):
+        resp = client.post("/api/v1/auth/register/phone", json={**base, **extra})
+        assert resp.status_code == 422 and "agree_terms" in resp.json["error"]["fields"], extra
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0  # and the code is still good:
+    resp = client.post("/api/v1/auth/register/phone", json={**base, "agree_terms": True})
+    assert resp.status_code == 201
+    user = db.session.get(User, resp.json["user"]["id"])
+    assert user.terms_version == consent.TERMS_VERSION and user.terms_accepted_at is not None
+    assert client.post("/api/v1/auth/email/start", json={"email": "consent@example.com"}).status_code == 202
+    run_jobs()
+    token = re.search(r"/register/email/([^/\s]+)", outbox.last_link("consent@example.com")).group(1)
+    refused = client.post("/api/v1/auth/register/email", json={"token": token, "password": "abc12345"})
+    assert refused.status_code == 422 and "agree_terms" in refused.json["error"]["fields"]
+    done = client.post("/api/v1/auth/register/email", json={"token": token, "password": "abc12345", "agree_terms": True})
+    assert done.status_code == 201 and db.session.get(User, done.json["user"]["id"]).terms_version == consent.TERMS_VERSION
+    spec = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/auth/register/phone", "/api/v1/auth/register/email"):
+        schema = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        if "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        assert "agree_terms" in schema["required"] and schema["properties"]["agree_terms"]["type"] == "boolean"
+        assert "/privacy" in schema["properties"]["agree_terms"]["description"]
 
 
 def test_password_reset_kills_old_tokens(client, run_jobs, outbox, make_user, api_token):

@@ -32,7 +32,8 @@ def register(client, run_jobs, outbox, phone=PHONE):
     resp = client.post("/auth/sms-code", data={"phone": phone, "purpose": "register"}, headers={"HX-Request": "true"})
     assert resp.status_code == 200
     run_jobs()
-    resp = client.post("/register", data={"phone": phone, "code": outbox.last_code(phone), "password": "abc12345"})
+    resp = client.post("/register", data={"phone": phone, "code": outbox.last_code(phone), "password": "abc12345",
+                                          "agree_terms": "y"})
     assert resp.status_code == 302
     return db.session.scalar(sa.select(User).where(User.phone == "+86" + phone))
 

@@ -38,12 +38,12 @@ def test_users_without_a_shop_see_the_landing_and_are_sent_back_from_console_pag
     assert c.post("/merchant/settings", data={"name": "偷偷开店"}).status_code == 302
 
 
-def test_owner_dashboard_shows_the_shop_zero_figures_and_no_notices(app, make_user, make_merchant, login):
+def test_owner_dashboard_shows_the_shop_its_figures_and_no_notices(app, make_user, make_merchant, login):
     owner = make_user()
     merchant = make_merchant(owner=owner, name="阿福杂货铺")
     html = client_for(app, login, owner).get("/merchant/").get_data(as_text=True)
     assert "阿福杂货铺" in html and "营业中" in html
-    assert "在售商品" in html and "商品和订单功能上线后，这里显示本店的真实数据" in html and "今日销售额" in html
+    assert "在售商品" in html and "今日付款金额" in html and "功能上线后" not in html
     assert "暂无平台通知" in html
     for label in ("店铺设置", "员工管理", "API 密钥"):
         assert label in html

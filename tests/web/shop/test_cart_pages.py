@@ -1,5 +1,7 @@
 """Cart pages: adding from the product page, steppers, selection, removal, the
 badge, warnings for lines that can no longer be bought, and refusals."""
+import re
+
 import sqlalchemy as sa
 
 from app.catalog.models import Sku
@@ -57,14 +59,98 @@ def test_add_refusals_change_nothing(client, make_user, login, make_product):
     assert _lines(user) == {}
 
 
-def test_anonymous_add_goes_to_login_and_back(client, make_product):
+def _flashes(client):
+    with client.session_transaction() as session:
+        return [message for _category, message in session.get("_flashes", [])]
+
+
+def _next_of(location):
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(location)
+    assert parts.path == "/login", location
+    return parse_qs(parts.query)["next"][0]
+
+
+def test_anonymous_add_keeps_the_choice_through_sign_in_and_adds_it(client, make_user, make_product):
+    """A plain form post: sign in, then the line is in the cart and the product page
+    shows the SKU and quantity that were chosen."""
+    make_user(phone="13722220001")
+    product = make_product(stocks=(5, 4))
+    sku = product.skus[1]
+    response = client.post("/cart/add", data={"sku_id": sku.id, "quantity": "2"})
+    assert response.status_code == 302
+    back = f"/products/{product.id}?sku={sku.id}&qty=2"
+    assert _next_of(response.headers["Location"]) == back
+    assert "请先登录，登录后商品会自动加入购物车" in _flashes(client)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CartItem)) == 0
+    signed_in = client.post(response.headers["Location"],
+                            data={"mode": "password", "account": "13722220001", "password": "secret123"})
+    assert signed_in.headers["Location"] == back
+    assert "已加入购物车（2 件）" in _flashes(client)
+    user = db.session.scalar(sa.select(CartItem.user_id))
+    assert {c.sku_id: c.quantity for c in db.session.scalars(sa.select(CartItem))} == {sku.id: 2} and user
+    page = client.get(back).get_data(as_text=True)
+    assert re.search(rf'name="sku_id" value="{sku.id}" class="visually-hidden"\s+checked>', page)
+    assert page.count("checked>") == 1
+    assert 'id="buy-quantity" name="quantity" value="2"' in page
+    # the choice is used once: signing in again adds nothing more
+    client.post("/logout")
+    client.post("/login", data={"mode": "password", "account": "13722220001", "password": "secret123"})
+    assert db.session.scalar(sa.select(CartItem.quantity).execution_options(populate_existing=True)) == 2
+
+
+def test_anonymous_add_over_htmx_and_by_sms_sign_in(client, make_user, make_product, run_jobs, outbox):
+    make_user(phone="13722220002")
+    product = make_product(stocks=(5,))
+    sku = product.skus[0]
+    response = client.post("/cart/add", data={"sku_id": sku.id, "quantity": "3"},
+                           headers={**HX, "Referer": f"http://localhost/products/{product.id}"})
+    login_url = response.headers["HX-Redirect"]
+    assert _next_of(login_url) == f"/products/{product.id}?sku={sku.id}&qty=3"
+    client.post("/auth/sms-code", data={"phone": "13722220002", "purpose": "login"}, headers=HX)
+    run_jobs()
+    signed_in = client.post(login_url, data={"mode": "sms", "phone": "13722220002",
+                                             "code": outbox.last_code("13722220002")})
+    assert signed_in.headers["Location"] == f"/products/{product.id}?sku={sku.id}&qty=3"
+    assert [(c.sku_id, c.quantity) for c in db.session.scalars(sa.select(CartItem))] == [(sku.id, 3)]
+
+
+def test_anonymous_add_that_cannot_be_added_after_sign_in_says_why(client, make_user, make_product):
+    make_user(phone="13722220003")
+    product = make_product(stocks=(5,))
+    sku = product.skus[0]
+    response = client.post("/cart/add", data={"sku_id": sku.id, "quantity": "4"})
+    db.session.execute(sa.update(Sku).where(Sku.id == sku.id).values(stock=1))  # sold meanwhile
+    db.session.commit()
+    signed_in = client.post(response.headers["Location"],
+                            data={"mode": "password", "account": "13722220003", "password": "secret123"})
+    assert signed_in.headers["Location"] == f"/products/{product.id}?sku={sku.id}&qty=4"
+    assert any("库存仅剩 1 件" in m for m in _flashes(client))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CartItem)) == 0
+
+
+def test_anonymous_buy_now_signs_in_then_goes_to_checkout(client, make_user, make_product):
+    make_user(phone="13722220004")
+    sku = make_product(stocks=(5,)).skus[0]
+    response = client.post("/cart/add", data={"sku_id": sku.id, "quantity": "2", "buy_now": "1"}, headers=HX)
+    checkout = f"/checkout?sku_id={sku.id}&quantity=2"
+    assert _next_of(response.headers["HX-Redirect"]) == checkout
+    signed_in = client.post(response.headers["HX-Redirect"],
+                            data={"mode": "password", "account": "13722220004", "password": "secret123"})
+    assert signed_in.headers["Location"] == checkout
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CartItem)) == 0  # 立即购买 skips the cart
+
+
+def test_anonymous_add_with_a_bad_choice_still_goes_to_sign_in(client, make_product):
     product = make_product()
     referer = {"Referer": f"http://localhost/products/{product.id}"}
-    response = client.post("/cart/add", data={"sku_id": product.skus[0].id, "quantity": "1"}, headers=referer)
-    assert response.status_code == 302 and f"/login?next=/products/{product.id}" in response.headers["Location"]
-    response = client.post("/cart/add", data={"sku_id": product.skus[0].id}, headers={**HX, **referer})
-    assert f"/login?next=/products/{product.id}" in response.headers["HX-Redirect"]
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(CartItem)) == 0
+    for data in ({"quantity": "1"}, {"sku_id": "x", "quantity": "1"}, {"sku_id": "99999999999999999999"},
+                 {"sku_id": product.skus[0].id, "quantity": "abc"}):
+        response = client.post("/cart/add", data=data, headers=referer)
+        assert response.status_code == 302 and _next_of(response.headers["Location"]) == f"/products/{product.id}"
+    with client.session_transaction() as session:
+        assert "pending_cart" not in session
     prompt = client.get("/cart").get_data(as_text=True)  # the tab shows a sign-in prompt
     assert "登录后可以查看购物车" in prompt and "/login?next=/cart" in prompt
     assert client.post("/cart/select-all", data={"selected": "1"}).status_code == 302

@@ -1,7 +1,9 @@
 """我的订单: tabs with counts, infinite scroll, the order page with its timelines,
 cancel, confirm receipt, paying again, and other buyers refused."""
+import pytest
 import sqlalchemy as sa
 
+from app.core.db import transaction
 from app.extensions import db
 from app.orders.models import Order
 from app.payments.models import Payment
@@ -108,6 +110,34 @@ def test_cancel_unpaid_order(client, make_user, login, buyer_order):
     client.post(f"/orders/{paid.order_no}/cancel")
     assert "不能直接取消" in client.get(f"/orders/{paid.order_no}").get_data(as_text=True)
     assert _status(paid) == "paid"
+
+
+@pytest.mark.parametrize(("state", "message"), [
+    ("paid", "订单已付款，不能直接取消；如需退款请申请售后"),
+    ("shipped", "订单已发货，不能取消；如需退款请申请售后"),
+    ("received", "订单已确认收货，不能取消；如需退款请申请售后"),
+    ("completed", "订单已完成，不能取消"),
+    ("cancelled", "订单已取消"),
+    ("closed", "订单已关闭，不能取消"),
+])
+def test_cancel_refusal_names_the_orders_real_state(client, make_user, login, buyer_order, state, message):
+    buyer = make_user()
+    if state == "cancelled":
+        order = buyer_order(buyer)
+        login(buyer)
+        client.post(f"/orders/{order.order_no}/cancel")
+    else:
+        order = buyer_order(buyer, "received" if state in ("completed", "closed") else state)
+        if state in ("completed", "closed"):  # reached by the window closing / a full refund; the state is what counts here
+            with transaction():
+                db.session.execute(sa.update(Order).where(Order.id == order.id).values(status=state))
+        login(buyer)
+    client.get("/me")  # drop any flash left by the first cancel
+    response = client.post(f"/orders/{order.order_no}/cancel")
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert session.get("_flashes") == [("danger", message)]
+    assert _status(order) == state
 
 
 def test_confirm_receipt_only_when_shipped(client, make_user, login, buyer_order):

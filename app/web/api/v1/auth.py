@@ -22,10 +22,20 @@ class SmsCodeIn(Schema):
     purpose = fields.Str(required=True, validate=validate.OneOf(["register", "login", "reset", "bind"]))
 
 
+def agree_terms_field():
+    """Registration's consent: the app shows the user agreement (/terms) and the privacy
+    policy (/privacy) with an unticked box and sends true only once the user ticked it."""
+    return fields.Bool(required=True, validate=validate.Equal(True, error="请阅读并同意《用户协议》和《隐私政策》"),
+                       metadata={"description": "must be true: the user ticked \"I have read and agree to the user "
+                                                "agreement (/terms) and the privacy policy (/privacy)\"; the account "
+                                                "records the time and the policy version"})
+
+
 class PhoneRegisterIn(Schema):
     phone = fields.Str(required=True)
     code = fields.Str(required=True)
     password = fields.Str(required=True)
+    agree_terms = agree_terms_field()
 
 
 class PasswordLoginIn(Schema):
@@ -45,6 +55,7 @@ class EmailStartIn(Schema):
 class EmailRegisterIn(Schema):
     token = fields.Str(required=True)
     password = fields.Str(required=True)
+    agree_terms = agree_terms_field()
 
 
 class PasswordResetIn(Schema):
@@ -83,9 +94,11 @@ def send_sms_code(data):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 def register_phone(data):
-    """Create an account with a phone number, the SMS code and a password."""
+    """Create an account with a phone number, the SMS code, a password and the user's consent
+    (`agree_terms: true`)."""
     with transaction():
-        user = accounts.register_with_phone(data["phone"], data["code"], data["password"])
+        user = accounts.register_with_phone(data["phone"], data["code"], data["password"],
+                                            agreed_terms=data["agree_terms"])
     return token_reply(user, "register", 201)
 
 
@@ -136,9 +149,11 @@ def email_start(data):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 def register_email(data):
-    """Finish an email registration with the token from the mail and a password."""
+    """Finish an email registration with the token from the mail, a password and the user's
+    consent (`agree_terms: true`)."""
     with transaction():
-        user = accounts.complete_email_registration(data["token"], data["password"])
+        user = accounts.complete_email_registration(data["token"], data["password"],
+                                                    agreed_terms=data["agree_terms"])
     return token_reply(user, "register", 201)
 
 

@@ -21,6 +21,10 @@ blp = Blueprint("auth_wechat", __name__, url_prefix="/auth", description="WeChat
 
 class WechatMpLoginIn(Schema):
     code = fields.Str(required=True, validate=validate.Length(min=1, max=128))
+    agree_terms = fields.Bool(load_default=False, metadata={
+        "description": "true once the user ticked \"I have read and agree to the user agreement (/terms) and the "
+                       "privacy policy (/privacy)\"; required to create an account (a first sign-in without it is "
+                       "a 422 terms_not_accepted), not needed to sign in to an existing one"})
 
 
 class WechatMpTokenSchema(TokenSchema):
@@ -37,7 +41,8 @@ class WechatMpTokenSchema(TokenSchema):
 @blp.alt_response(502, schema=ErrorSchema)
 @blp.alt_response(503, schema=ErrorSchema)
 def login_wechat_mp(data):
-    """Sign in with a `wx.login()` code; the first sign-in creates the account (`is_new`).
+    """Sign in with a `wx.login()` code; the first sign-in creates the account (`is_new`),
+    which needs `agree_terms: true`.
 
     `phone_required` is true when the platform asks third-party accounts to
     bind a phone number (setting `require_phone_for_third_party`) and this
@@ -46,5 +51,5 @@ def login_wechat_mp(data):
     session = wechat_mp.code2session(data["code"])
     with transaction():
         user, is_new = identities.sign_in_with_identity(IdentityProvider.WECHAT_MP, session.openid,
-                                                        unionid=session.unionid)
+                                                        unionid=session.unionid, agreed_terms=data["agree_terms"])
     return token_reply(user, "wechat_mp", is_new=is_new, phone_required=identities.needs_phone(user))

@@ -246,7 +246,7 @@ def get_order(order_no: str):
 @blp.response(200, OrderDetailSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="cannot_cancel: already paid (apply for a refund instead)")
+@blp.alt_response(409, schema=ErrorSchema, description="cannot_cancel: the order is no longer awaiting payment; the message names its state")
 @blp.doc(security=BEARER)
 def cancel(order_no: str):
     """Cancel an unpaid order; its reserved stock goes back."""
