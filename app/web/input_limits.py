@@ -70,6 +70,10 @@ def unstorable_field(value, name: str = "") -> str | None:
 def _unstorable_place() -> str | None:
     if UNSTORABLE.search(request.path):
         return "path"
+    if request.mimetype != "multipart/form-data":
+        # Parse the form from a cached copy of the body: gateway webhooks (Alipay's is a
+        # urlencoded form) verify their signatures over the raw bytes, which parsing consumes.
+        request.get_data(cache=True)
     for source in (request.args, request.form):
         for key, value in source.items(multi=True):
             if UNSTORABLE.search(key) or UNSTORABLE.search(value):
