@@ -14,7 +14,7 @@ from app.accounts.models import User
 from app.core.clock import utcnow
 from app.core.errors import ValidationError
 
-TERMS_VERSION = "2026-12-06"  # the date both texts took effect
+TERMS_VERSION = "2026-12-05"  # the date both texts took effect
 
 
 def require_agreement(agreed: bool, field: str = "agree_terms") -> None:
