@@ -1,5 +1,4 @@
 """Races on real PostgreSQL: a code used twice at once, a number registered twice at once."""
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -10,31 +9,14 @@ from app.accounts.models import User
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.extensions import db
+from tests.race import at_once
 
 pytestmark = pytest.mark.live_db
 
 
 def race(app, n, work):
     """Run `work(i)` in n threads released together; return what each returned or raised."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-            except Exception as exc:  # collected and asserted on by the test
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
+    return at_once(n, work, app=app)
 
 
 def test_one_code_registers_one_account_even_when_submitted_at_once(app, outbox, run_jobs):

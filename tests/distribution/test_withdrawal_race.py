@@ -4,7 +4,6 @@ clean `insufficient_balance` refusals; frozen distributors and amounts outside t
 rules' minimum and maximum are refused with nothing written."""
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from app.orders import checkout
 from app.orders import services as order_services
 from app.orders.models import Order
 from tests.factories import sandbox_notification
+from tests.race import at_once
 
 pytestmark = pytest.mark.live_db
 ALIPAY = {"method": "alipay", "account_name": "张三", "account_no": "zs@example.com"}
@@ -30,26 +30,7 @@ ALIPAY = {"method": "alipay", "account_name": "张三", "account_no": "zs@exampl
 def race(app, n, work):
     """Run `work(i)` in n threads released together, each in its own app context and
     session; return what each returned or raised."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-            except Exception as exc:  # collected and asserted on by the test
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a withdrawal thread hung"
-    return results
+    return at_once(n, work, app=app)
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """The stock service: conditional UPDATEs, all-or-nothing reservations, movements, races."""
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.inventory import services as stock
 from app.inventory.models import StockMovement
+from tests.race import at_once
 
 
 def sku_stock(sku_id):
@@ -78,29 +78,16 @@ def test_the_database_refuses_negative_stock_even_around_the_service(make_produc
 def test_fifty_buyers_race_for_ten_units(app, make_product):
     sku_id = make_product(stocks=(10,)).skus[0].id
     db.session.remove()
-    barrier = threading.Barrier(50)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def buy(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                with transaction():
-                    stock.reserve([(sku_id, 1)], ref=("order", f"race-{i}"))
-                result = "reserved"
-            except stock.OutOfStock:
-                result = "sold_out"
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
+        try:
+            with transaction():
+                stock.reserve([(sku_id, 1)], ref=("order", f"race-{i}"))
+            return "reserved"
+        except stock.OutOfStock:
+            return "sold_out"
 
-    threads = [threading.Thread(target=buy, args=(i,)) for i in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once(50, buy, app=app)
     assert outcomes.count("reserved") == 10 and outcomes.count("sold_out") == 40
     assert sku_stock(sku_id) == 0
     moves = db.session.scalars(sa.select(StockMovement.stock_after).where(StockMovement.sku_id == sku_id)).all()

@@ -1,5 +1,4 @@
 """Applying to open a shop and the platform's decision (services)."""
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from app.merchants import applications
 from app.merchants.models import ApplicationEvent, Merchant, MerchantApplication, MerchantMember
 from app.notifications.models import Message
 from tests.factories import application_data, png_bytes
+from tests.race import at_once
 
 DOCS = {"licence": png_bytes(), "id_front": png_bytes(), "id_back": png_bytes()}
 
@@ -122,30 +122,20 @@ def test_two_admins_deciding_at_once_one_wins(app, make_application, make_user):
     admin_ids = [make_user(admin_role="operator").id, make_user(admin_role="operator").id]
     application_id = application.id
     db.session.remove()
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def decide(i):
-        with app.app_context():
-            actor = db.session.get(User, admin_ids[i])
-            barrier.wait()
-            try:
-                with transaction():
-                    if i == 0:
-                        applications.approve(actor, application_id)
-                    else:
-                        applications.reject(actor, application_id, {"shop_name": "重名"}, None)
-                outcomes.append("won")
-            except StaleState:
-                outcomes.append("stale")
-            finally:
-                db.session.remove()
+        actor = db.session.get(User, admin_ids[i])
+        try:
+            with transaction():
+                if i == 0:
+                    applications.approve(actor, application_id)
+                else:
+                    applications.reject(actor, application_id, {"shop_name": "重名"}, None)
+            return "won"
+        except StaleState:
+            return "stale"
 
-    threads = [threading.Thread(target=decide, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    outcomes = at_once(2, decide, app=app)
     assert sorted(outcomes) == ["stale", "won"]
     merchants = db.session.scalar(sa.select(sa.func.count(Merchant.id)))
     status = db.session.get(MerchantApplication, application_id).status

@@ -5,7 +5,6 @@ buyer is a thread with their own API token, all released together by a barrier.
 These tests commit for real (`live_db`): the tables are emptied afterwards."""
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
@@ -17,6 +16,7 @@ from app.extensions import db
 from app.inventory.models import StockMovement
 from app.orders.models import Order, OrderItem
 from app.payments.models import Payment
+from tests.race import at_once
 
 pytestmark = pytest.mark.live_db
 
@@ -40,23 +40,8 @@ def buyers(make_user, make_address, api_token):
 
 def race(url: str, bodies: list[tuple[dict, dict]]) -> list[requests.Response | Exception]:
     """POST /api/v1/orders once per (headers, body), all threads released together."""
-    barrier = threading.Barrier(len(bodies))
-    results: list = [None] * len(bodies)
-
-    def run(i: int) -> None:
-        headers, body = bodies[i]
-        barrier.wait()
-        try:
-            results[i] = requests.post(f"{url}/api/v1/orders", json=body, headers=headers, timeout=60)
-        except Exception as exc:  # collected and asserted on below
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=90)
-    return results
+    return at_once(len(bodies), lambda i: requests.post(f"{url}/api/v1/orders", json=bodies[i][1],
+                                                         headers=bodies[i][0], timeout=60))
 
 
 def body(address_id: int, skus: list[int]) -> dict:

@@ -6,7 +6,6 @@ collection pays the orders; every other one goes back to the buyer exactly once,
 however the notifications interleave. Tests here commit for real (`live_db`)."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -17,6 +16,7 @@ from app.extensions import db
 from app.orders.models import Order
 from app.payments.models import Payment, PaymentNotification, Refund
 from tests.factories import sandbox_notification
+from tests.race import at_once
 
 pytestmark = pytest.mark.live_db
 
@@ -25,23 +25,8 @@ COLLECTIONS = 20
 
 def post_all(url: str, deliveries: list[tuple[bytes, dict]]) -> list:
     """POST every (body, headers) to the sandbox notify endpoint, all threads released together."""
-    barrier = threading.Barrier(len(deliveries))
-    results: list = [None] * len(deliveries)
-
-    def post(i: int) -> None:
-        body, headers = deliveries[i]
-        barrier.wait()
-        try:
-            results[i] = requests.post(f"{url}/payments/notify/sandbox", data=body, headers=headers, timeout=60)
-        except Exception as exc:  # collected and asserted on below
-            results[i] = exc
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(deliveries))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=90)
-    return results
+    return at_once(len(deliveries), lambda i: requests.post(f"{url}/payments/notify/sandbox", data=deliveries[i][0],
+                                                             headers=deliveries[i][1], timeout=60))
 
 
 def answered_ok(results) -> bool:
