@@ -1,18 +1,31 @@
-"""The RQ worker process: jobs run inside an app context, and the database
-engine is disposed in each forked work horse so no connection is shared."""
+"""The RQ worker process: jobs run inside an app context and a unit of work of
+their own, and the database engine is disposed in each forked work horse so no
+connection is shared."""
 from __future__ import annotations
 
 from flask import current_app
 from rq import SimpleWorker, Worker
+from rq.job import Job
 
+from app.core.db import transaction
 from app.core.jobs import QUEUE_NAMES, get_redis
 from app.extensions import db
+
+
+class UnitOfWorkJob(Job):
+    """A job whose function runs in a unit of work of its own (committed when it
+    returns, rolled back when it raises), as inline jobs do: `app.core.db.run_in_unit_of_work`."""
+
+    def _execute(self):
+        with transaction():
+            return super()._execute()
 
 
 class AppContextMixin:
     """Runs every job inside the Flask app context of the process that started it."""
 
     flask_app = None
+    job_class = UnitOfWorkJob
 
     def perform_job(self, job, queue, *args, **kwargs):
         with self.flask_app.app_context():

@@ -237,3 +237,22 @@ def pay_sandbox(client):
         return client.post("/payments/notify/sandbox", data=body, headers=headers)
 
     return pay
+
+
+@pytest.fixture
+def make_distributor(make_user):
+    """`make_distributor(parent=None)` -> an active Distributor bound under `parent` (committed)."""
+
+    def make(parent=None, **user_fields):
+        user = make_user(**user_fields)
+        from app.core.db import transaction
+        from app.distribution import distributors, referrals
+
+        with transaction():
+            if parent is not None:
+                referrals.bind(user, parent.code, "link", is_new_user=True)
+            distributor = distributors.open_centre(user)
+        db.session.expire_all()
+        return distributor
+
+    return make

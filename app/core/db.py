@@ -7,7 +7,8 @@ with `app.core.jobs.enqueue_after_commit` go out only after the commit.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -20,6 +21,8 @@ from app.core.clock import as_utc, utcnow
 from app.core.errors import DomainError, StaleState
 from app.core.jobs import send_committed_jobs
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator):
@@ -58,7 +61,30 @@ def transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
-    send_committed_jobs()
+    send_committed_jobs(run_inline=run_in_unit_of_work)
+
+
+def run_in_unit_of_work(func: Callable, *args, **kwargs):
+    """Run one job in a unit of work of its own: what it flushes is committed when it
+    returns and rolled back when it raises. Every job runs this way, inline (the
+    embedded default) or in the worker (`app.worker.UnitOfWorkJob`), so a job's body
+    is a service function that only flushes."""
+    with transaction():
+        return func(*args, **kwargs)
+
+
+def each(ids: Iterable[int], act: Callable[[int], object], what: str = "") -> int:
+    """Run `act(id)` for every id, each in a unit of work of its own, for sweeps: one
+    item refused (a DomainError, logged) neither stops the others nor undoes them.
+    Returns how many acts returned something true."""
+    done = 0
+    for item_id in ids:
+        try:
+            with transaction():
+                done += bool(act(item_id))
+        except DomainError:
+            log.warning("%s skipped %s %s", getattr(act, "__name__", act), what or "item", item_id, exc_info=True)
+    return done
 
 
 def guarded_update(model, row_id: int, *, expected, values: dict, status_column: str = "status") -> None:

@@ -64,6 +64,14 @@ class Unavailable(DomainError):
 
 
 class StaleState(Conflict):
-    """A guarded transition lost: the row was no longer in the expected state."""
+    """A guarded transition lost: the row was not (or no longer) in a state the act starts from.
+
+    `act` names the act tried, `found` the state the row was in, `lifecycle` the table,
+    so a caller can say what actually happened ("订单已取消") instead of a generic message."""
 
     code = "stale_state"
+
+    def __init__(self, message: str = "", *, act: str | None = None, found: str | None = None,
+                 lifecycle: str | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.act, self.found, self.lifecycle = act, found, lifecycle

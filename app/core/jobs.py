@@ -61,11 +61,13 @@ class _ScheduledCall:
         self.__name__ = getattr(func, "__name__", "scheduled")
 
 
-def dispatch(func: Callable, args: tuple, kwargs: dict, queue: str = "default", retry: bool = True) -> None:
-    """Send one job now: to RQ when Redis is configured, else run it inline.
+def dispatch(func: Callable, args: tuple, kwargs: dict, queue: str = "default", retry: bool = True,
+             run_inline: Callable = None) -> None:
+    """Send one job now: to RQ when Redis is configured, else run it inline with
+    `run_inline(func, *args, **kwargs)` (the caller's unit of work for one job).
     A job RQ cannot take (Redis unreachable) is logged and left to its sweep."""
     try:
-        _send(func, args, kwargs, queue, retry)
+        _send(func, args, kwargs, queue, retry, run_inline)
     except RedisError as exc:
         _queue_unreachable(func, args, exc)
         return
@@ -97,14 +99,14 @@ def _queue_reachable() -> None:
             log.warning("job queue answers again")
 
 
-def _send(func: Callable, args: tuple, kwargs: dict, queue: str, retry: bool) -> None:
+def _send(func: Callable, args: tuple, kwargs: dict, queue: str, retry: bool, run_inline: Callable) -> None:
     if isinstance(func, _ScheduledCall):
         if not current_app.config.get("JOBS_INLINE") and get_redis() is not None:
             get_queue(queue).enqueue_at(func.at, func.func, *args, **kwargs)
         return
     if current_app.config.get("JOBS_INLINE") or get_redis() is None:
         try:
-            func(*args, **kwargs)
+            run_inline(func, *args, **kwargs)
         except Exception:  # inline jobs must not break the request that caused them
             log.exception("inline job %s failed", func.__name__)
         return
@@ -127,11 +129,12 @@ def _release_pending_jobs(session: Session) -> None:
         session.info.setdefault(READY_KEY, []).extend(pending)
 
 
-def send_committed_jobs() -> None:
-    """Send the jobs whose transaction has committed (called by `transaction()`)."""
+def send_committed_jobs(run_inline: Callable) -> None:
+    """Send the jobs whose transaction has committed (called by `transaction()`, which
+    passes how to run one job in its own unit of work when jobs run inline)."""
     ready = db.session.info.pop(READY_KEY, [])
     for func, args, kwargs, queue, retry in ready:
-        dispatch(func, args, kwargs, queue, retry)
+        dispatch(func, args, kwargs, queue, retry, run_inline)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.core.lifecycle import Lifecycle, act
+
 
 class DistributorStatus(StrEnum):
     PENDING = "pending"  # applied, waiting for review
@@ -51,11 +53,13 @@ class WithdrawalStatus(StrEnum):
     REJECTED = "rejected"
 
 
-WITHDRAWAL_TRANSITIONS: dict[WithdrawalStatus, tuple[WithdrawalStatus, ...]] = {
-    WithdrawalStatus.APPROVED: (WithdrawalStatus.REQUESTED,),
-    WithdrawalStatus.PAID: (WithdrawalStatus.APPROVED,),
-    WithdrawalStatus.REJECTED: (WithdrawalStatus.REQUESTED, WithdrawalStatus.APPROVED),
-}
+# Finance reviews a withdrawal: approve, then mark paid with the transfer reference;
+# a rejection (before the money goes out) gives the amount back to the balance.
+WITHDRAWAL_LIFECYCLE = Lifecycle("withdrawal", WithdrawalStatus, (
+    act("approve", WithdrawalStatus.REQUESTED, WithdrawalStatus.APPROVED),
+    act("mark_paid", WithdrawalStatus.APPROVED, WithdrawalStatus.PAID),
+    act("reject", (WithdrawalStatus.REQUESTED, WithdrawalStatus.APPROVED), WithdrawalStatus.REJECTED),
+))
 IN_PROGRESS = (WithdrawalStatus.REQUESTED, WithdrawalStatus.APPROVED)
 
 

@@ -21,15 +21,15 @@ from flask_babel import gettext as _
 
 from app.core import audit
 from app.core.clock import utcnow
-from app.core.db import guarded_update
 from app.core.errors import Conflict, NotFound, StaleState, ValidationError
+from app.core.lifecycle import move
 from app.core.money import InvalidAmount, apply_rate, format_yuan, yuan_to_fen
 from app.distribution import rules as distribution_rules
 from app.distribution.commissions import _ledger
 from app.distribution.models import Commission, Distributor, Withdrawal
 from app.distribution.states import (
     IN_PROGRESS,
-    WITHDRAWAL_TRANSITIONS,
+    WITHDRAWAL_LIFECYCLE,
     CommissionStatus,
     DistributorStatus,
     LedgerKind,
@@ -154,10 +154,10 @@ def _get(withdrawal_id) -> Withdrawal:
     return withdrawal
 
 
-def _move(admin, withdrawal: Withdrawal, to: WithdrawalStatus, **values) -> Withdrawal:
+def _move(admin, withdrawal: Withdrawal, act_name: str, note: str | None = None, **values) -> Withdrawal:
     try:
-        guarded_update(Withdrawal, withdrawal.id, expected=WITHDRAWAL_TRANSITIONS[to],
-                       values={"status": to, "reviewed_by_id": admin.id, **values})
+        move(WITHDRAWAL_LIFECYCLE, Withdrawal, withdrawal.id, act_name, actor_id=admin.id, note=note,
+             values={"reviewed_by_id": admin.id, **values})
     except StaleState:
         raise Conflict(_("该提现申请状态已变化，请刷新"), code="stale_withdrawal") from None
     return db.session.get(Withdrawal, withdrawal.id)
@@ -168,7 +168,7 @@ def _user_of(withdrawal: Withdrawal) -> int:
 
 
 def approve(admin, withdrawal_id) -> Withdrawal:
-    withdrawal = _move(admin, _get(withdrawal_id), WithdrawalStatus.APPROVED, reviewed_at=utcnow())
+    withdrawal = _move(admin, _get(withdrawal_id), "approve", reviewed_at=utcnow())
     audit.record(admin, "withdrawal.approve", withdrawal, {"status": ["requested", "approved"]})
     notifications.notify(_user_of(withdrawal), _("提现申请已通过"),
                          _("提现 %(yuan)s 已审核通过，将尽快打款。", yuan=format_yuan(withdrawal.amount_fen)),
@@ -181,7 +181,8 @@ def mark_paid(admin, withdrawal_id, transfer_ref: str) -> Withdrawal:
     if not 4 <= len(transfer_ref) <= 64:
         raise ValidationError(_("请填写转账流水号"), code="transfer_ref_required",
                               fields={"transfer_ref": _("请填写转账流水号")})
-    withdrawal = _move(admin, _get(withdrawal_id), WithdrawalStatus.PAID, paid_at=utcnow(), transfer_ref=transfer_ref)
+    withdrawal = _move(admin, _get(withdrawal_id), "mark_paid", transfer_ref, paid_at=utcnow(),
+                       transfer_ref=transfer_ref)
     _ledger(withdrawal.distributor_id, LedgerKind.WITHDRAWAL_PAID, 0, withdrawal_id=withdrawal.id, note=transfer_ref)
     audit.record(admin, "withdrawal.paid", withdrawal, {"status": ["approved", "paid"]}, note=transfer_ref)
     notifications.notify(_user_of(withdrawal), _("提现已到账"),
@@ -197,7 +198,7 @@ def reject(admin, withdrawal_id, reason: str) -> Withdrawal:
         raise ValidationError(_("请填写驳回原因"), code="reason_required", fields={"reason": _("请填写驳回原因")})
     before = _get(withdrawal_id)
     was = before.status
-    withdrawal = _move(admin, before, WithdrawalStatus.REJECTED, reviewed_at=utcnow(), reject_reason=reason[:200])
+    withdrawal = _move(admin, before, "reject", reason, reviewed_at=utcnow(), reject_reason=reason[:200])
     _ledger(withdrawal.distributor_id, LedgerKind.WITHDRAWAL_RELEASED, withdrawal.amount_fen,
             withdrawal_id=withdrawal.id, note=reason[:200])
     audit.record(admin, "withdrawal.reject", withdrawal, {"status": [was, "rejected"]}, note=reason)

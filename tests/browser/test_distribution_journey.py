@@ -25,7 +25,7 @@ from app.merchants.models import MerchantMember
 from app.orders import services as order_services
 from app.orders.models import Order
 from tests.browser.helpers import sign_in
-from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
+from tests.distribution.conftest import set_rules  # noqa: F401
 
 pytestmark = pytest.mark.live_db
 

@@ -13,7 +13,7 @@ from app.distribution import referrals
 from app.extensions import db
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import sign_in
-from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
+from tests.distribution.conftest import set_rules  # noqa: F401
 from tests.factories import png_bytes
 from tests.web.distributor.conftest import balance, bring_order, settle_order  # noqa: F401
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.db import transaction
-from app.distribution import distributors, referrals
 from app.distribution import rules as distribution_rules
-from app.extensions import db
 
 RULES = {"enabled": True, "levels": 3, "level1_percent": "10", "level2_percent": "5", "level3_percent": "2",
          "qualification": "everyone", "spend_threshold": "0", "binding_mode": "permanent", "binding_days": "30",
@@ -28,17 +26,3 @@ def set_rules(make_user):
     return save
 
 
-@pytest.fixture
-def make_distributor(make_user):
-    """`make_distributor(parent=None)` -> an active Distributor bound under `parent` (committed)."""
-
-    def make(parent=None, **user_fields):
-        user = make_user(**user_fields)
-        with transaction():
-            if parent is not None:
-                referrals.bind(user, parent.code, "link", is_new_user=True)
-            distributor = distributors.open_centre(user)
-        db.session.expire_all()
-        return distributor
-
-    return make

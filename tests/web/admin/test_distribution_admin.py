@@ -19,7 +19,7 @@ from app.distribution import rules as rules_service
 from app.distribution.models import Commission, DistributionRules, Distributor
 from app.extensions import db
 from app.orders.models import Order
-from tests.distribution.conftest import RULES, make_distributor, set_rules  # noqa: F401
+from tests.distribution.conftest import RULES, set_rules  # noqa: F401
 from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}

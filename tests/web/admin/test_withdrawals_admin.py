@@ -19,7 +19,7 @@ from app.distribution.models import Distributor, Withdrawal
 from app.extensions import db
 from app.orders import services as order_services
 from app.orders.models import Order
-from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
+from tests.distribution.conftest import set_rules  # noqa: F401
 from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}

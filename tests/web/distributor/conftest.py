@@ -15,7 +15,7 @@ from app.extensions import db
 from app.merchants.models import MerchantMember
 from app.orders import services as order_services
 from app.orders.models import Order
-from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
+from tests.distribution.conftest import set_rules  # noqa: F401
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.core.db import transaction
 from app.distribution import distributors
-from tests.distribution.conftest import make_distributor, set_rules  # noqa: F401
+from tests.distribution.conftest import set_rules  # noqa: F401
 
 
 def test_active_distributor_sees_the_level_one_earning(client, login, set_rules, make_distributor,  # noqa: F811
