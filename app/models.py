@@ -2,7 +2,7 @@
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode  # noqa: F401
 from app.analytics.models import Event  # noqa: F401
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
-from app.core.models import AuditLog, PlatformSetting  # noqa: F401
+from app.core.models import AuditLog, PlatformSetting, StateChange  # noqa: F401
 from app.distribution.models import (  # noqa: F401
     Commission,
     DistributionRules,

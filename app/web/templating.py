@@ -6,8 +6,9 @@ from flask import Flask, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
+from app import labels as _every_domains_labels  # noqa: F401  (declares them all)
 from app.accounts.validation import format_phone
-from app.core import money
+from app.core import labels, money
 from app.core.clock import to_local
 from app.core.urls import external_url
 
@@ -62,6 +63,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = local_dt
     app.jinja_env.filters["phone"] = format_phone  # {{ x|phone }} or {{ x|phone(masked=True) }}
     app.jinja_env.globals["badge_class"] = badge_class
+    app.jinja_env.globals["status_label"] = labels.status_label
+    app.jinja_env.globals["status_badge"] = labels.status_badge
     app.jinja_env.globals["split_yuan"] = money.split_yuan
     app.jinja_env.globals["external_url"] = external_url
 
