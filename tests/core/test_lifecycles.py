@@ -1,8 +1,8 @@
 """Every transition table, walked: each act from each state of its lifecycle.
 
 For every lifecycle the app declares (`app.core.lifecycle.declared()`), one real row
-is made by the factories; for every (state, act) pair the row is put in that state and
-the act is tried through `move`. It succeeds exactly when the table lists the state as
+is made by the factories (one module per domain in `tests/core/lifecycle_rows/`); for
+every (state, act) pair the row is put in that state and the act is tried through `move`. It succeeds exactly when the table lists the state as
 one of the act's sources: the row then holds the act's target and one timeline row
 (from, to, actor) was written; otherwise StaleState names the act and the state found,
 and nothing changed. A lifecycle without a row maker here fails the test, so a new
@@ -18,16 +18,9 @@ from app.core.errors import StaleState
 from app.core.lifecycle import declared, move
 from app.core.models import StateChange
 from app.extensions import db
+from tests.core.lifecycle_rows import load_all
 
-# lifecycle name -> a function (the test's `request`) -> (model, id of one real row)
-ROW_MAKERS = {}
-
-
-def row_maker(name: str):
-    def register(fn):
-        ROW_MAKERS[name] = fn
-        return fn
-    return register
+ROW_MAKERS = load_all()
 
 
 def timeline_rows(model, row_id: int, lifecycle) -> int:
@@ -38,31 +31,6 @@ def timeline_rows(model, row_id: int, lifecycle) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(StateChange).where(
         StateChange.entity == lifecycle.name, StateChange.column == lifecycle.column,
         StateChange.entity_id == row_id))
-
-
-# --- one real row per lifecycle --------------------------------------------------------------
-
-def _distributor(request, status: str = "active"):
-    from app.distribution.models import Distributor
-
-    user = request.getfixturevalue("make_user")()
-    distributor = Distributor(user_id=user.id, status=status, code=f"W{user.id:08d}")
-    db.session.add(distributor)
-    db.session.flush()
-    return distributor
-
-
-@row_maker("withdrawal")
-def _withdrawal(request):
-    from app.distribution.models import Withdrawal
-
-    distributor = _distributor(request)
-    row = Withdrawal(distributor_id=distributor.id, amount_fen=10_000, fee_fen=0,
-                     method="alipay", account={"name": "张三", "account": "zs@example.com"})
-    db.session.add(row)
-    db.session.flush()
-    return Withdrawal, row.id
-
 
 # --- the walk ---------------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from app.orders.models import Order
 from tests.distribution import conftest as distribution_fixtures
 
 set_rules = distribution_fixtures.set_rules
-make_distributor = distribution_fixtures.make_distributor
 
 BASE = "/api/v1"
 ALIPAY = {"method": "alipay", "account_name": "张三", "account_no": "zs@example.com"}

@@ -17,7 +17,6 @@ from app.orders.models import Order
 from tests.distribution import conftest as distribution_fixtures
 
 set_rules = distribution_fixtures.set_rules
-make_distributor = distribution_fixtures.make_distributor
 
 
 @pytest.fixture
