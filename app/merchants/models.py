@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.core.clock import utcnow
 from app.core.db import TimestampMixin, UTCDateTime
 from app.extensions import db
-from app.merchants.states import PENALTY_OF_STATUS, ApplicationStatus, MemberRole, MerchantStatus
+from app.merchants.states import PENALTY_OF_STATUS, ApplicationStatus, MemberRole, MerchantStatus, PenaltyKind
 
 OPEN_STATUSES_SQL = "status IN ('draft', 'submitted', 'rejected')"
 
@@ -53,6 +53,19 @@ class MerchantApplication(TimestampMixin, db.Model):
         back_populates="application", order_by="ApplicationEvent.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def in_review(self) -> bool:
+        """Submitted and waiting for the platform's decision."""
+        return self.status == ApplicationStatus.SUBMITTED
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == ApplicationStatus.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == ApplicationStatus.REJECTED
+
     def document_key(self, kind: str) -> str | None:
         return {"licence": self.licence_key, "id_front": self.id_front_key, "id_back": self.id_back_key}.get(kind)
 
@@ -93,6 +106,20 @@ class ApplicationEvent(db.Model):
     application: Mapped[MerchantApplication] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
 
+    @property
+    def step(self) -> str:
+        """What happened, in the words of `merchant_application_step` labels."""
+        if self.from_status is None:
+            return "created"
+        if self.to_status == ApplicationStatus.SUBMITTED and self.from_status == ApplicationStatus.REJECTED:
+            return "resubmitted"
+        return self.to_status
+
+    @property
+    def by_reviewer(self) -> bool:
+        """A decision of the platform's (the applicant sees 平台审核, not the reviewer's name)."""
+        return self.to_status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+
 
 class Merchant(TimestampMixin, db.Model):
     """A shop on the platform."""
@@ -131,6 +158,10 @@ class Merchant(TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == MerchantStatus.ACTIVE
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == MerchantStatus.SUSPENDED
 
     @classmethod
     def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,
@@ -181,6 +212,10 @@ class MerchantPenalty(TimestampMixin, db.Model):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     issued_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_suspension(self) -> bool:
+        return self.kind == PenaltyKind.SUSPENSION
 
 
 class MerchantApiKey(TimestampMixin, db.Model):
