@@ -13,6 +13,7 @@ from app.core import audit
 from app.core.clock import utcnow
 from app.core.errors import NotFound, ValidationError
 from app.extensions import db
+from app.merchants.errors import MerchantError
 from app.merchants.models import Merchant, MerchantApiKey
 from app.merchants.shops import get_merchant, require_owner
 
@@ -39,7 +40,7 @@ def create_key(owner: User, merchant_id: int, name: str) -> tuple[MerchantApiKey
     live = db.session.scalar(sa.select(sa.func.count(MerchantApiKey.id)).where(
         MerchantApiKey.merchant_id == merchant_id, MerchantApiKey.revoked_at.is_(None)))
     if live >= MAX_KEYS:
-        raise ValidationError(_("最多同时保留 %(n)d 个有效密钥", n=MAX_KEYS), code="too_many_keys")
+        raise ValidationError(_("最多同时保留 %(n)d 个有效密钥", n=MAX_KEYS), code=MerchantError.TOO_MANY_KEYS)
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = MerchantApiKey(merchant_id=merchant_id, name=name, prefix=raw[:10], key_hash=_digest(raw),
                          created_by_id=owner.id)
@@ -54,7 +55,7 @@ def revoke_key(owner: User, merchant_id: int, key_id: int) -> MerchantApiKey:
     key = db.session.scalar(sa.select(MerchantApiKey).where(MerchantApiKey.id == key_id,
                                                             MerchantApiKey.merchant_id == merchant_id))
     if key is None:
-        raise NotFound(_("密钥不存在"), code="api_key_not_found")
+        raise NotFound(_("密钥不存在"), code=MerchantError.API_KEY_NOT_FOUND)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         db.session.flush()

@@ -5,10 +5,12 @@ Guarantees:
   partial index backs this up under a race.
 - Documents are images checked by `app.core.storage` and stored under
   server-generated names; only the applicant and admins can open them.
-- Every transition (submit, approve, reject) is a guarded UPDATE, so of two
-  admins deciding at once exactly one wins and the other gets `StaleState`.
-- Each transition writes an `ApplicationEvent` (the timeline) and notifies the
-  applicant; rejection keeps per-field reasons for the applicant to fix.
+- Every transition (submit, approve, reject) is a `move` of `APPLICATION_LIFECYCLE`
+  (a guarded UPDATE), so of two admins deciding at once exactly one wins and the
+  other gets `StaleState`; who may do which is `policies.actions_for`.
+- Each transition writes an `ApplicationEvent` (the timeline) in the same
+  transaction and notifies the applicant; rejection keeps per-field reasons for
+  the applicant to fix.
 - Approval creates the `Merchant` with the applicant as owner in the same transaction.
 """
 from __future__ import annotations
@@ -21,14 +23,15 @@ from app.accounts.models import User
 from app.accounts.validation import normalise_phone
 from app.core import audit, storage
 from app.core.clock import utcnow
-from app.core.db import guarded_update
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.lifecycle import move
 from app.extensions import db
-from app.merchants.models import ApplicationEvent, Merchant, MerchantApplication, MerchantMember
+from app.merchants import policies
+from app.merchants.errors import MerchantError
+from app.merchants.models import Merchant, MerchantApplication, MerchantMember
 from app.merchants.states import (
     APPLICATION_FIELDS,
-    APPLICATION_TRANSITIONS,
-    EDITABLE_APPLICATION_STATUSES,
+    APPLICATION_LIFECYCLE,
     MAIN_CATEGORIES,
     OPEN_APPLICATION_STATUSES,
     ApplicationStatus,
@@ -63,22 +66,15 @@ def get_own(user_id: int, application_id: int) -> MerchantApplication:
     application = db.session.scalar(sa.select(MerchantApplication).where(
         MerchantApplication.id == application_id, MerchantApplication.applicant_id == user_id))
     if application is None:
-        raise NotFound(_("申请不存在"), code="application_not_found")
+        raise NotFound(_("申请不存在"), code=MerchantError.APPLICATION_NOT_FOUND)
     return application
 
 
 def get_for_review(application_id: int) -> MerchantApplication:
     application = db.session.get(MerchantApplication, application_id)
     if application is None:
-        raise NotFound(_("申请不存在"), code="application_not_found")
+        raise NotFound(_("申请不存在"), code=MerchantError.APPLICATION_NOT_FOUND)
     return application
-
-
-def _record(application: MerchantApplication, actor, from_status, to_status, note=None, reasons=None) -> None:
-    db.session.add(ApplicationEvent(
-        application_id=application.id, actor_id=getattr(actor, "id", None), from_status=from_status,
-        to_status=to_status, note=note, reasons=reasons or {},
-    ))
 
 
 def _clean_fields(data: dict) -> tuple[dict, dict[str, str]]:
@@ -120,8 +116,8 @@ def save_draft(user: User, data: dict, documents: dict[str, bytes] | None = None
     checked before anything is stored, so a bad file changes nothing.
     """
     application = open_application_for(user.id)
-    if application is not None and application.status not in EDITABLE_APPLICATION_STATUSES:
-        raise Conflict(_("申请正在审核中，审核结束前不能修改"), code="application_in_review")
+    if application is not None and "edit" not in policies.actions_for(application, user):
+        raise Conflict(_("申请正在审核中，审核结束前不能修改"), code=MerchantError.APPLICATION_IN_REVIEW)
     values, errors = _clean_fields(data)
     stored: dict[str, storage.StoredFile] = {}
     for kind, content in (documents or {}).items():
@@ -140,8 +136,9 @@ def save_draft(user: User, data: dict, documents: dict[str, bytes] | None = None
                 db.session.add(application)
                 db.session.flush()
         except IntegrityError:
-            raise Conflict(_("你已经有一份进行中的入驻申请"), code="application_exists") from None
-        _record(application, user, None, ApplicationStatus.DRAFT)
+            raise Conflict(_("你已经有一份进行中的入驻申请"), code=MerchantError.APPLICATION_EXISTS) from None
+        # The timeline's first row: no move made it, the application was born a draft.
+        db.session.add(MerchantApplication.timeline_row(application.id, None, ApplicationStatus.DRAFT, user.id, None))
     for kind, content in (documents or {}).items():
         if kind in DOCUMENT_KINDS and content:
             stored[kind] = storage.save_image(content, f"merchant-documents/{application.id}")
@@ -178,39 +175,28 @@ def _shop_name_taken(name: str) -> bool:
 
 
 def submit(user: User, application_id: int) -> MerchantApplication:
+    """Send the user's complete draft (or fixed rejection) for review."""
     application = get_own(user.id, application_id)
+    policies.require(application, user, "submit")
     missing = missing_fields(application)
     if missing:
-        raise ValidationError(_("请先填写完整再提交"), code="application_incomplete", fields=missing)
+        raise ValidationError(_("请先填写完整再提交"), code=MerchantError.APPLICATION_INCOMPLETE, fields=missing)
     if _shop_name_taken(application.shop_name):
         message = _("店铺名称已被使用")
-        raise ValidationError(message, code="shop_name_taken", fields={"shop_name": message})
-    before = application.status
-    guarded_update(MerchantApplication, application.id,
-                   expected=APPLICATION_TRANSITIONS[ApplicationStatus.SUBMITTED],
-                   values={"status": ApplicationStatus.SUBMITTED, "submitted_at": utcnow()})
-    _record(application, user, before, ApplicationStatus.SUBMITTED)
-    db.session.flush()
+        raise ValidationError(message, code=MerchantError.SHOP_NAME_TAKEN, fields={"shop_name": message})
+    move(APPLICATION_LIFECYCLE, MerchantApplication, application.id, "submit", actor_id=user.id,
+         values={"submitted_at": utcnow()})
     return application
-
-
-def _require_reviewer(actor) -> None:
-    from app.accounts import policies
-
-    if not policies.can(actor, "merchants.review"):
-        raise Forbidden(_("你没有审核入驻申请的权限"), code="forbidden")
 
 
 def approve(actor, application_id: int, note: str | None = None) -> Merchant:
     """Approve a submitted application and open the shop with the applicant as owner."""
-    _require_reviewer(actor)
     application = get_for_review(application_id)
-    guarded_update(MerchantApplication, application.id,
-                   expected=APPLICATION_TRANSITIONS[ApplicationStatus.APPROVED],
-                   values={"status": ApplicationStatus.APPROVED, "decided_at": utcnow(),
-                           "decided_by_id": actor.id, "rejection_reasons": {}, "rejection_note": None})
+    policies.require(application, actor, "approve")
+    move(APPLICATION_LIFECYCLE, MerchantApplication, application.id, "approve", actor_id=actor.id, note=note,
+         values={"decided_at": utcnow(), "decided_by_id": actor.id, "rejection_reasons": {}, "rejection_note": None})
     if _shop_name_taken(application.shop_name):
-        raise Conflict(_("店铺名称已被其他店铺使用，请驳回并让申请人修改"), code="shop_name_taken")
+        raise Conflict(_("店铺名称已被其他店铺使用，请驳回并让申请人修改"), code=MerchantError.SHOP_NAME_TAKEN)
     merchant = Merchant(
         name=application.shop_name, business_type=application.business_type,
         company_name=application.company_name or application.legal_representative,
@@ -221,7 +207,6 @@ def approve(actor, application_id: int, note: str | None = None) -> Merchant:
     db.session.flush()
     db.session.add(MerchantMember(merchant_id=merchant.id, user_id=application.applicant_id, role=MemberRole.OWNER))
     application.merchant_id = merchant.id
-    _record(application, actor, ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED, note=note)
     audit.record(actor, "merchant_application.approve", application, {"status": ["submitted", "approved"]}, note)
     db.session.flush()
     _notify_applicant(application, _("入驻申请已通过"),
@@ -232,19 +217,18 @@ def approve(actor, application_id: int, note: str | None = None) -> Merchant:
 
 def reject(actor, application_id: int, reasons: dict[str, str], note: str | None) -> MerchantApplication:
     """Reject with reasons for the fields at fault (at least one field or a note)."""
-    _require_reviewer(actor)
     application = get_for_review(application_id)
+    policies.require(application, actor, "reject")
     reasons = {f: (r or "").strip()[:200] for f, r in (reasons or {}).items() if f in APPLICATION_FIELDS}
     reasons = {f: r or _("请修改") for f, r in reasons.items()}
     note = (note or "").strip()[:500] or None
     if not reasons and not note:
         message = _("请选择有问题的字段或填写驳回说明")
-        raise ValidationError(message, code="reasons_required", fields={"note": message})
-    guarded_update(MerchantApplication, application.id,
-                   expected=APPLICATION_TRANSITIONS[ApplicationStatus.REJECTED],
-                   values={"status": ApplicationStatus.REJECTED, "decided_at": utcnow(), "decided_by_id": actor.id,
-                           "rejection_reasons": reasons, "rejection_note": note})
-    _record(application, actor, ApplicationStatus.SUBMITTED, ApplicationStatus.REJECTED, note=note, reasons=reasons)
+        raise ValidationError(message, code=MerchantError.REASONS_REQUIRED, fields={"note": message})
+    # The event row copies the reasons and the note from the row this UPDATE writes.
+    move(APPLICATION_LIFECYCLE, MerchantApplication, application.id, "reject", actor_id=actor.id, note=note,
+         values={"decided_at": utcnow(), "decided_by_id": actor.id, "rejection_reasons": reasons,
+                 "rejection_note": note})
     audit.record(actor, "merchant_application.reject", application, {"status": ["submitted", "rejected"]}, note)
     db.session.flush()
     _notify_applicant(application, _("入驻申请未通过"),

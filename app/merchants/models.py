@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.core.clock import utcnow
 from app.core.db import TimestampMixin, UTCDateTime
 from app.extensions import db
-from app.merchants.states import ApplicationStatus, MemberRole, MerchantStatus
+from app.merchants.states import PENALTY_OF_STATUS, ApplicationStatus, MemberRole, MerchantStatus, PenaltyKind
 
 OPEN_STATUSES_SQL = "status IN ('draft', 'submitted', 'rejected')"
 
@@ -53,8 +53,40 @@ class MerchantApplication(TimestampMixin, db.Model):
         back_populates="application", order_by="ApplicationEvent.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def in_review(self) -> bool:
+        """Submitted and waiting for the platform's decision."""
+        return self.status == ApplicationStatus.SUBMITTED
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == ApplicationStatus.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == ApplicationStatus.REJECTED
+
     def document_key(self, kind: str) -> str | None:
         return {"licence": self.licence_key, "id_front": self.id_front_key, "id_back": self.id_back_key}.get(kind)
+
+    @classmethod
+    def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,
+                     note: str | None) -> ApplicationEvent:
+        """The application's timeline entry for a move (`app.core.lifecycle.move`). A
+        rejection's entry keeps the per-field reasons and the whole note the same UPDATE
+        wrote on the application, so the history shows what each rejection asked for."""
+        reasons: dict[str, str] = {}
+        if to_state == ApplicationStatus.REJECTED:
+            reasons, rejection_note = db.session.execute(
+                sa.select(cls.rejection_reasons, cls.rejection_note).where(cls.id == row_id)).one()
+            note = rejection_note or note
+        return ApplicationEvent(application_id=row_id, actor_id=actor_id, from_status=from_state, to_status=to_state,
+                                note=note, reasons=reasons or {})
+
+    @classmethod
+    def timeline_count(cls, row_id: int) -> int:
+        return db.session.scalar(sa.select(sa.func.count(ApplicationEvent.id))
+                                 .where(ApplicationEvent.application_id == row_id)) or 0
 
 
 class ApplicationEvent(db.Model):
@@ -73,6 +105,20 @@ class ApplicationEvent(db.Model):
 
     application: Mapped[MerchantApplication] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def step(self) -> str:
+        """What happened, in the words of `merchant_application_step` labels."""
+        if self.from_status is None:
+            return "created"
+        if self.to_status == ApplicationStatus.SUBMITTED and self.from_status == ApplicationStatus.REJECTED:
+            return "resubmitted"
+        return self.to_status
+
+    @property
+    def by_reviewer(self) -> bool:
+        """A decision of the platform's (the applicant sees 平台审核, not the reviewer's name)."""
+        return self.to_status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
 
 
 class Merchant(TimestampMixin, db.Model):
@@ -113,6 +159,26 @@ class Merchant(TimestampMixin, db.Model):
     def is_active(self) -> bool:
         return self.status == MerchantStatus.ACTIVE
 
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == MerchantStatus.SUSPENDED
+
+    @classmethod
+    def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,
+                     note: str | None) -> MerchantPenalty:
+        """A status move's entry in the shop's penalty history (`app.core.lifecycle.move`):
+        the reason is the move's note; a suspension's entry ends when the shop's does."""
+        ends_at = None
+        if to_state == MerchantStatus.SUSPENDED:
+            ends_at = db.session.scalar(sa.select(cls.suspended_until).where(cls.id == row_id))
+        return MerchantPenalty(merchant_id=row_id, kind=PENALTY_OF_STATUS[MerchantStatus(to_state)], reason=note or "",
+                               issued_by_id=actor_id, ends_at=ends_at)
+
+    @classmethod
+    def timeline_count(cls, row_id: int) -> int:
+        return db.session.scalar(sa.select(sa.func.count(MerchantPenalty.id))
+                                 .where(MerchantPenalty.merchant_id == row_id)) or 0
+
     def shipping_fee_for(self, items_fen: int) -> int:
         """The shop's shipping rule: a flat fee, free from a threshold on."""
         if self.free_shipping_threshold_fen is not None and items_fen >= self.free_shipping_threshold_fen:
@@ -146,6 +212,10 @@ class MerchantPenalty(TimestampMixin, db.Model):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     issued_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_suspension(self) -> bool:
+        return self.kind == PenaltyKind.SUSPENSION
 
 
 class MerchantApiKey(TimestampMixin, db.Model):

@@ -46,10 +46,10 @@ def merchant_list(query: str | None, status: str | None, page, per_page=20) -> P
         stmt = stmt.where(Merchant.id == int(q))
     elif q.lstrip("+").isdigit():
         owners = (sa.select(MerchantMember.merchant_id).join(User, User.id == MerchantMember.user_id)
-                  .where(MerchantMember.role == MemberRole.OWNER, User.phone.like(f"%{q.lstrip('+')}%")))
+                  .where(MerchantMember.role == MemberRole.OWNER, User.phone.contains(q.lstrip("+"), autoescape=True)))
         stmt = stmt.where(Merchant.id.in_(owners))
     elif q:
-        stmt = stmt.where(Merchant.name.ilike(f"%{q}%"))
+        stmt = stmt.where(Merchant.name.icontains(q, autoescape=True))
     if status:
         stmt = stmt.where(Merchant.status == status)
     return paginate(stmt, page, per_page)
@@ -91,5 +91,5 @@ def memberships_of(user_id: int) -> list[MerchantMember]:
 def open_shops(limit: int = 8) -> list[Merchant]:
     """The newest shops open for business, for the storefront's home page."""
     return list(db.session.scalars(
-        sa.select(Merchant).where(Merchant.status == "active").order_by(Merchant.id.desc()).limit(limit)
+        sa.select(Merchant).where(Merchant.status == MerchantStatus.ACTIVE).order_by(Merchant.id.desc()).limit(limit)
     ))

@@ -15,6 +15,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.core.money import InvalidAmount, yuan_to_fen
 from app.extensions import db
 from app.merchants import policies
+from app.merchants.errors import MerchantError
 from app.merchants.models import Merchant, MerchantMember
 from app.merchants.states import AlertChannel, MemberRole, MerchantStatus
 from app.notifications import services as notifications
@@ -23,7 +24,7 @@ from app.notifications import services as notifications
 def get_merchant(merchant_id: int) -> Merchant:
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None:
-        raise NotFound(_("店铺不存在"), code="merchant_not_found")
+        raise NotFound(_("店铺不存在"), code=MerchantError.MERCHANT_NOT_FOUND)
     return merchant
 
 
@@ -32,14 +33,14 @@ def require_member(user: User, merchant_id: int) -> MerchantMember:
     existence is not revealed to outsiders)."""
     member = policies.membership(user.id, merchant_id)
     if member is None:
-        raise NotFound(_("店铺不存在"), code="merchant_not_found")
+        raise NotFound(_("店铺不存在"), code=MerchantError.MERCHANT_NOT_FOUND)
     return member
 
 
 def require_owner(user: User, merchant_id: int) -> MerchantMember:
     member = require_member(user, merchant_id)
     if not policies.may_manage_shop(member):
-        raise Forbidden(_("只有店主可以进行这个操作"), code="owner_only")
+        raise Forbidden(_("只有店主可以进行这个操作"), code=MerchantError.OWNER_ONLY)
     return member
 
 
@@ -162,10 +163,10 @@ def invite_staff(owner: User, merchant_id: int, phone_text: str) -> MerchantMemb
     user = find_by_phone(phone)
     if user is None:
         message = _("这个手机号还没有注册，请对方先注册账号")
-        raise ValidationError(message, code="user_not_found", fields={"phone": message})
+        raise ValidationError(message, code=MerchantError.USER_NOT_FOUND, fields={"phone": message})
     if policies.membership(user.id, merchant_id) is not None:
         message = _("对方已经是本店成员")
-        raise Conflict(message, code="already_member", fields={"phone": message})
+        raise Conflict(message, code=MerchantError.ALREADY_MEMBER, fields={"phone": message})
     merchant = get_merchant(merchant_id)
     member = MerchantMember(merchant_id=merchant_id, user_id=user.id, role=MemberRole.STAFF)
     try:
@@ -173,7 +174,7 @@ def invite_staff(owner: User, merchant_id: int, phone_text: str) -> MerchantMemb
             db.session.add(member)
             db.session.flush()
     except IntegrityError:
-        raise Conflict(_("对方已经是本店成员"), code="already_member") from None
+        raise Conflict(_("对方已经是本店成员"), code=MerchantError.ALREADY_MEMBER) from None
     audit.record(owner, "merchant.staff_add", merchant, {"staff": [None, user.id]})
     notifications.notify(user.id, _("你已成为「%(name)s」的店员", name=merchant.name),
                          _("打开商家中心即可开始工作。"), link="/merchant/", kind="merchant")
@@ -185,9 +186,9 @@ def remove_staff(owner: User, merchant_id: int, member_id: int) -> None:
     member = db.session.scalar(sa.select(MerchantMember).where(
         MerchantMember.id == member_id, MerchantMember.merchant_id == merchant_id))
     if member is None:
-        raise NotFound(_("店员不存在"), code="member_not_found")
+        raise NotFound(_("店员不存在"), code=MerchantError.MEMBER_NOT_FOUND)
     if member.role == MemberRole.OWNER:
-        raise Conflict(_("不能移除店主"), code="cannot_remove_owner")
+        raise Conflict(_("不能移除店主"), code=MerchantError.CANNOT_REMOVE_OWNER)
     merchant = get_merchant(merchant_id)
     user_id = member.user_id
     db.session.delete(member)

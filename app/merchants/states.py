@@ -1,7 +1,9 @@
-"""Statuses and transitions of merchant applications and shops."""
+"""Statuses and transitions of merchant applications and shops (DOMAIN.md, Merchants)."""
 from __future__ import annotations
 
 from enum import StrEnum
+
+from app.core.lifecycle import Lifecycle, act
 
 
 class ApplicationStatus(StrEnum):
@@ -11,12 +13,14 @@ class ApplicationStatus(StrEnum):
     REJECTED = "rejected"
 
 
-# Which statuses an application may leave for each target (guarded UPDATEs use these).
-APPLICATION_TRANSITIONS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
-    ApplicationStatus.SUBMITTED: (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED),
-    ApplicationStatus.APPROVED: (ApplicationStatus.SUBMITTED,),
-    ApplicationStatus.REJECTED: (ApplicationStatus.SUBMITTED,),
-}
+# The applicant submits a draft (or, after fixing what was rejected, submits again);
+# a reviewer approves (the shop opens) or rejects with reasons. The timeline is the
+# application's own `merchant_application_events`; creating the draft is its first row.
+APPLICATION_LIFECYCLE = Lifecycle("merchant_application", ApplicationStatus, (
+    act("submit", (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED), ApplicationStatus.SUBMITTED),
+    act("approve", ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED),
+    act("reject", ApplicationStatus.SUBMITTED, ApplicationStatus.REJECTED),
+))
 OPEN_APPLICATION_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.REJECTED)
 EDITABLE_APPLICATION_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED)
 
@@ -32,11 +36,16 @@ class MerchantStatus(StrEnum):
     CLOSED = "closed"
 
 
-MERCHANT_TRANSITIONS: dict[MerchantStatus, tuple[MerchantStatus, ...]] = {
-    MerchantStatus.SUSPENDED: (MerchantStatus.ACTIVE, MerchantStatus.SUSPENDED),  # a new suspension replaces the old
-    MerchantStatus.CLOSED: (MerchantStatus.ACTIVE, MerchantStatus.SUSPENDED),
-    MerchantStatus.ACTIVE: (MerchantStatus.SUSPENDED, MerchantStatus.CLOSED),  # lifting or reopening
-}
+# The platform's actions on a shop. A new suspension replaces the old one; reopening
+# lifts a suspension or reopens a closed shop; `lift` is the job ending a suspension
+# whose date has passed. The timeline is the shop's penalty history (`MerchantPenalty`),
+# a warning being the one entry there that moves no status.
+MERCHANT_LIFECYCLE = Lifecycle("merchant", MerchantStatus, (
+    act("suspend", (MerchantStatus.ACTIVE, MerchantStatus.SUSPENDED), MerchantStatus.SUSPENDED),
+    act("close", (MerchantStatus.ACTIVE, MerchantStatus.SUSPENDED), MerchantStatus.CLOSED),
+    act("reopen", (MerchantStatus.SUSPENDED, MerchantStatus.CLOSED), MerchantStatus.ACTIVE),
+    act("lift", MerchantStatus.SUSPENDED, MerchantStatus.ACTIVE),
+))
 
 
 class MemberRole(StrEnum):
@@ -49,6 +58,14 @@ class PenaltyKind(StrEnum):
     SUSPENSION = "suspension"
     CLOSURE = "closure"
     REOPENING = "reopening"  # kept in the same history so the timeline reads whole
+
+
+# The history entry a status move writes (a warning is the one entry that moves nothing).
+PENALTY_OF_STATUS = {
+    MerchantStatus.SUSPENDED: PenaltyKind.SUSPENSION,
+    MerchantStatus.CLOSED: PenaltyKind.CLOSURE,
+    MerchantStatus.ACTIVE: PenaltyKind.REOPENING,
+}
 
 
 class AlertChannel(StrEnum):

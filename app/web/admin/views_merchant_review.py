@@ -20,14 +20,16 @@ from app.core.clock import as_utc, utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError, StaleState, ValidationError
 from app.core.htmx import is_htmx, with_toast
+from app.core.labels import labels_for
 from app.extensions import db
-from app.merchants import applications, queries
+from app.merchants import applications, policies, queries
 from app.merchants.models import ApplicationEvent, MerchantApplication
 from app.merchants.states import APPLICATION_FIELDS, ApplicationStatus, BusinessType
 from app.web.admin import bp
 from app.web.auth import admin_required
 
-QUEUE_STATUSES = ("submitted", "approved", "rejected", "all")
+QUEUE_DEFAULT = ApplicationStatus.SUBMITTED
+QUEUE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, "all")
 
 
 @bp.app_context_processor
@@ -47,13 +49,13 @@ def _parse_date(value: str | None) -> date | None:
 
 
 def _queue_filters() -> dict:
-    status = request.args.get("status") or "submitted"
+    status = request.args.get("status") or QUEUE_DEFAULT
     business_type = request.args.get("business_type") or ""
     since, until = _parse_date(request.args.get("since")), _parse_date(request.args.get("until"))
     if since and until and since > until:
         since, until = until, since
     return {
-        "status": status if status in QUEUE_STATUSES else "submitted",
+        "status": status if status in QUEUE_STATUSES else QUEUE_DEFAULT,
         "business_type": business_type if business_type in tuple(BusinessType) else "",
         "since": since.isoformat() if since else "",
         "until": until.isoformat() if until else "",
@@ -71,7 +73,13 @@ def merchant_applications():
     template = "admin/merchant_applications/index.html"
     if is_htmx() and not request.headers.get("HX-Boosted"):
         template = "admin/merchant_applications/_table.html"
-    return render_template(template, page=page, filters=filters, now=utcnow())
+    return render_template(template, page=page, filters=filters, now=utcnow(), queue_default=QUEUE_DEFAULT,
+                           queue_choices=_queue_choices())
+
+
+def _queue_choices() -> list[tuple[str, str]]:
+    words = labels_for("merchant_application")
+    return [(s, words.label(s)) for s in QUEUE_STATUSES if s != "all"] + [("all", _("全部状态"))]
 
 
 def _load(application_id: int) -> MerchantApplication:
@@ -99,7 +107,7 @@ def applicant_facts(user: User, application: MerchantApplication) -> dict:
 
 def _panel_context(application: MerchantApplication, errors: dict | None = None, values: dict | None = None) -> dict:
     return {"application": application, "reject_errors": errors or {}, "reject_values": values or {},
-            "review_fields": APPLICATION_FIELDS}
+            "review_fields": APPLICATION_FIELDS, "actions": policies.actions_for(application, _actor())}
 
 
 @bp.get("/merchant-applications/<int:application_id>")

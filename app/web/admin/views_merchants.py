@@ -17,17 +17,13 @@ from app.core.clock import SHANGHAI, to_local, utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError, StaleState
 from app.core.htmx import is_htmx, render, with_toast
-from app.merchants import penalties, queries, shops
+from app.core.labels import labels_for
+from app.merchants import penalties, policies, queries, shops
 from app.merchants.states import MemberRole, MerchantStatus
 from app.web.admin import bp
 from app.web.auth import admin_required
 from app.web.forms import attach_errors
 
-STATUS_LABELS = {
-    MerchantStatus.ACTIVE: _l("营业中"),
-    MerchantStatus.SUSPENDED: _l("暂停营业"),
-    MerchantStatus.CLOSED: _l("已关闭"),
-}
 BUSINESS_TYPE_LABELS = {"individual": _l("个体工商户"), "enterprise": _l("企业")}
 ACTIONS = ("warn", "suspend", "close", "reopen")
 
@@ -59,7 +55,7 @@ def merchants():
     page = queries.merchant_list(q, status or None, request.args.get("page", 1))
     owners = queries.owners_of([m.id for m in page.items])
     return render("admin/merchants/index.html", "admin/merchants/_table.html",
-                  page=page, owners=owners, q=q, status=status, status_labels=STATUS_LABELS)
+                  page=page, owners=owners, q=q, status=status, status_choices=labels_for("merchant").choices())
 
 
 def _forms(forms: dict | None = None) -> dict:
@@ -73,7 +69,7 @@ def _forms(forms: dict | None = None) -> dict:
 def _panel_context(merchant, forms: dict | None = None, active: str | None = None) -> dict:
     return {
         "merchant": merchant, "forms": _forms(forms), "active_action": active,
-        "history": penalties.history(merchant.id), "status_labels": STATUS_LABELS,
+        "history": penalties.history(merchant.id), "actions": policies.actions_for(merchant, actor()),
         "today": to_local(utcnow()).date().isoformat(),
     }
 
@@ -130,7 +126,7 @@ def _act(merchant_id: int, action: str):
         except StaleState:
             merchant = shops.get_merchant(merchant_id)
             message = _("操作未执行：店铺当前为「%(status)s」，请按最新状态重新操作",
-                        status=STATUS_LABELS.get(merchant.status, merchant.status))
+                        status=labels_for("merchant").label(merchant.status))
             if is_htmx():
                 return with_toast(_panel(merchant), message, "danger")
             flash(message, "danger")

@@ -14,9 +14,9 @@ from app.accounts import policies as account_policies
 from app.core import storage
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound
-from app.merchants import applications, queries
+from app.merchants import applications, policies, queries
 from app.merchants.models import MerchantApplication
-from app.merchants.states import MAIN_CATEGORIES, ApplicationStatus, BusinessType
+from app.merchants.states import MAIN_CATEGORIES, BusinessType
 from app.web.forms import attach_errors
 from app.web.merchant import bp
 
@@ -35,12 +35,6 @@ FIELD_LABELS = {
     "id_back": _l("身份证国徽面"),
 }
 BUSINESS_TYPE_LABELS = {BusinessType.INDIVIDUAL: _l("个体工商户"), BusinessType.ENTERPRISE: _l("企业")}
-STATUS_LABELS = {
-    ApplicationStatus.DRAFT: _l("草稿"),
-    ApplicationStatus.SUBMITTED: _l("审核中"),
-    ApplicationStatus.APPROVED: _l("已通过"),
-    ApplicationStatus.REJECTED: _l("未通过"),
-}
 DOCUMENT_PERMISSIONS = ("merchants.review", "merchants.view")
 
 
@@ -65,8 +59,7 @@ class ApplicationForm(FlaskForm):
 
 @bp.app_context_processor
 def application_labels():
-    return {"application_field_labels": FIELD_LABELS, "business_type_labels": BUSINESS_TYPE_LABELS,
-            "application_status_labels": STATUS_LABELS}
+    return {"application_field_labels": FIELD_LABELS, "business_type_labels": BUSINESS_TYPE_LABELS}
 
 
 def _me():
@@ -105,10 +98,10 @@ def apply():
     if application is None and not request.args.get("new"):
         history = _history(current_user.id, None)
         # Just approved: the outcome and its timeline lead the page until the user applies again.
-        latest = history[0] if history and history[0].status == ApplicationStatus.APPROVED else None
+        latest = history[0] if history and history[0].is_approved else None
         return render_template("merchant/apply/start.html", latest=latest, history=history[1:] if latest else history,
                                memberships=queries.memberships_of(current_user.id))
-    if application is not None and application.status == ApplicationStatus.SUBMITTED:
+    if application is not None and "edit" not in policies.actions_for(application, current_user):
         return render_template("merchant/apply/status.html", application=application,
                                history=_history(current_user.id, application))
     return _form_page(ApplicationForm(prefix="", data=_form_data(application)), application)

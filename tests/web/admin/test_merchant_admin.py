@@ -54,6 +54,31 @@ def test_search_by_name_owner_phone_and_id(app, make_user, make_merchant, login)
     assert "没有找到匹配的店铺" in none
 
 
+@pytest.mark.parametrize("q", ["%", "_", "百%", "_店"])
+def test_search_wildcards_match_themselves_only(app, make_user, make_merchant, login, q):
+    """A `%` or `_` typed in the search box is a character, not a LIKE wildcard (it
+    used to match every shop)."""
+    c, _admin = admin_client(app, make_user, login)
+    make_merchant(name="老王水果店")
+    make_merchant(name="百分百%店")
+    html = c.get("/admin/merchants", query_string={"q": q}).get_data(as_text=True)
+    assert "老王水果店" not in html
+    assert ("百分百%店" in html) == ("%" in q)
+
+
+def test_a_closed_shop_is_not_warned(app, make_user, make_merchant, login):
+    """Warning a shop another admin closed meanwhile (a stale page) is refused like any
+    other stale action; it used to add a warning to a closed shop and notify its owner."""
+    c, admin = admin_client(app, make_user, login, role="operator")
+    merchant = make_merchant()
+    penalties.close(admin, merchant.id, "已被另一位管理员关闭")
+    db.session.commit()
+    hx = c.post(f"/admin/merchants/{merchant.id}/warn", data={"reason": "晚到的警告"}, headers=HX)
+    assert toast(hx)["message"] == "操作未执行：店铺当前为「已关闭」，请按最新状态重新操作"
+    assert [p.kind for p in penalties.history(merchant.id)] == ["closure"]
+    assert audit_actions(merchant.id) == ["merchant.close"]
+
+
 def test_status_filter(app, make_user, make_merchant, login):
     c, admin = admin_client(app, make_user, login)
     make_merchant(name="正常营业店")
