@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.core.labels import StatusLabels, Tone
-from app.orders.states import OrderStatus
+from app.orders.states import OrderStatus, StockDeduction
 
 S = OrderStatus
 
@@ -52,4 +52,11 @@ ORDER_STEP = StatusLabels(
         S.PENDING_PAYMENT: Tone.PENDING, S.PAID: Tone.GOOD, S.SHIPPED: Tone.GOOD, S.RECEIVED: Tone.GOOD,
         S.COMPLETED: Tone.GOOD, S.CANCELLED: Tone.BAD, S.CLOSED: Tone.BAD,
     },
+)
+
+# How the order takes its stock (shown on the admin order page).
+ORDER_STOCK_MODE = StatusLabels(
+    "order_stock_mode",
+    {StockDeduction.ON_ORDER: _l("下单减库存"), StockDeduction.ON_PAYMENT: _l("付款减库存")},
+    {StockDeduction.ON_ORDER: Tone.PENDING, StockDeduction.ON_PAYMENT: Tone.PENDING},
 )
