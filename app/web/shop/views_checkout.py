@@ -12,6 +12,7 @@ import re
 import uuid
 from urllib.parse import urlsplit
 
+import segno
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -79,8 +80,6 @@ def start_payment(out_trade_no: str, provider: str, failure_url: str):
     if started.get("h5_url"):
         return redirect(started["h5_url"])
     if started.get("code_url"):
-        import segno
-
         qr = segno.make(started["code_url"], error="m").svg_data_uri(scale=6, border=2)
         return render_template("shop/orders/wechat_qr.html", started=started, qr=qr,
                                payment=payments.for_buyer(current_user.id, started["out_trade_no"]))
