@@ -95,6 +95,9 @@ class CheckoutInSchema(StrictSchema):
                        "a repeat returns the first checkout's payment"})
     from_cart = fields.Bool(load_default=False, metadata={
         "description": "true: the ordered SKUs leave the buyer's cart"})
+    expected_total_fen = int_field(0, load_default=None, strict=True, metadata={
+        "description": "the total (fen) the buyer was shown; when the total computed now differs (a price or a "
+                       "shipping fee changed) the checkout answers 409 total_changed and creates nothing"})
 
 
 class CheckoutPaymentSchema(Schema):
@@ -197,7 +200,8 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 @blp.response(201, CheckoutOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="address_not_found: not the buyer's address")
-@blp.alt_response(409, schema=ErrorSchema, description="out_of_stock (with skus), product_unavailable")
+@blp.alt_response(409, schema=ErrorSchema,
+                  description="out_of_stock (with skus), product_unavailable, total_changed (expected_total_fen)")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
 def submit(data):
@@ -209,7 +213,7 @@ def submit(data):
     with transaction():
         payment = checkout.submit(buyer, [(i["sku_id"], i["quantity"]) for i in data["items"]],
                                   data["address_id"], data["notes"], data["idempotency_key"],
-                                  from_cart=data["from_cart"])
+                                  from_cart=data["from_cart"], expected_total_fen=data["expected_total_fen"])
         payment_id = payment.id
     db.session.expire_all()
     return checkout_payload(db.session.get(Payment, payment_id))
