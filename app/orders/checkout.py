@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -31,6 +32,7 @@ from app.core.bounds import bounded_int
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.core.jobs import schedule_after_commit
+from app.core.money import fen_to_yuan
 from app.distribution import referrals
 from app.extensions import db
 from app.inventory import services as stock
@@ -44,6 +46,19 @@ from app.payments.models import Payment
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 NOTE_MAX = 200
+
+
+class CheckoutError(StrEnum):
+    """Error codes of checkout refusals (values unchanged: clients and tests rely on them)."""
+
+    ADDRESS_REQUIRED = "address_required"
+    BUSY = "busy"
+    EMPTY_ORDER = "empty_order"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    INVALID_ITEMS = "invalid_items"
+    NOTE_TOO_LONG = "note_too_long"
+    PRODUCT_UNAVAILABLE = "product_unavailable"
+    TOTAL_CHANGED = "total_changed"
 
 
 @dataclass
@@ -101,10 +116,10 @@ def clean_items(raw_items: Iterable) -> list[tuple[int, int]]:
             sku_id = bounded_int(raw[0] if isinstance(raw, list | tuple) else raw["sku_id"])
             quantity_raw = raw[1] if isinstance(raw, list | tuple) else raw["quantity"]
         except (KeyError, TypeError, ValueError, IndexError):
-            raise ValidationError(_("商品信息不完整"), code="invalid_items") from None
+            raise ValidationError(_("商品信息不完整"), code=CheckoutError.INVALID_ITEMS) from None
         merged[sku_id] = merged.get(sku_id, 0) + order_lines.clean_quantity(quantity_raw)
     if not merged:
-        raise ValidationError(_("请选择要购买的商品"), code="empty_order")
+        raise ValidationError(_("请选择要购买的商品"), code=CheckoutError.EMPTY_ORDER)
     for quantity in merged.values():
         order_lines.clean_quantity(quantity)  # the merged total obeys the cap too
     return list(merged.items())
@@ -116,7 +131,7 @@ def quote(items: list[tuple[int, int]]) -> Quote:
     shops: dict[int, ShopQuote] = {}
     for sku_id, quantity in items:
         if sku_id not in skus:
-            raise Conflict(_("商品已下架或不存在"), code="product_unavailable", fields={str(sku_id): _("商品不存在")})
+            raise Conflict(_("商品已下架或不存在"), code=CheckoutError.PRODUCT_UNAVAILABLE, fields={str(sku_id): _("商品不存在")})
         line = order_lines.build_line(skus[sku_id], quantity)
         shops.setdefault(line.merchant.id, ShopQuote(line.merchant)).lines.append(line)
     return Quote(list(shops.values()))
@@ -126,7 +141,7 @@ def _refuse_unbuyable(q: Quote) -> None:
     unavailable = [line for line in q.problems
                    if line.problem in (order_lines.OFF_SALE, order_lines.SHOP_CLOSED)]
     if unavailable:
-        raise Conflict(_("部分商品已下架或店铺暂停营业，请返回修改"), code="product_unavailable",
+        raise Conflict(_("部分商品已下架或店铺暂停营业，请返回修改"), code=CheckoutError.PRODUCT_UNAVAILABLE,
                        fields={str(line.sku.id): line.problem_text for line in unavailable})
 
 
@@ -141,7 +156,7 @@ def _unique(make, column) -> str:
         value = make()
         if not db.session.scalar(sa.select(sa.literal(1)).where(column == value)):
             return value
-    raise Conflict(_("系统繁忙，请重试"), code="busy")
+    raise Conflict(_("系统繁忙，请重试"), code=CheckoutError.BUSY)
 
 
 def _existing(buyer_id: int, key: str) -> Payment | None:
@@ -149,13 +164,16 @@ def _existing(buyer_id: int, key: str) -> Payment | None:
 
 
 def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | None, idempotency_key: str,
-           from_cart: bool = False) -> Payment:
+           from_cart: bool = False, expected_total_fen: int | None = None) -> Payment:
     """Create the Payment and its Orders (status pending_payment) for `items`.
 
-    Returns the existing Payment when this key was used before by this buyer."""
+    Returns the existing Payment when this key was used before by this buyer.
+    With `expected_total_fen` (the total the buyer was shown), a total that differs
+    now (a price or a shipping fee changed meanwhile) is refused with Conflict
+    `total_changed` and nothing is created, so nobody pays an amount they did not see."""
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.match(key):
-        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code="invalid_idempotency_key")
+        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=CheckoutError.INVALID_IDEMPOTENCY_KEY)
     existing = _existing(buyer.id, key)
     if existing is not None:
         return existing
@@ -163,13 +181,16 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     notes = {str(k): (v or "").strip() for k, v in (notes or {}).items()}
     for text in notes.values():
         if len(text) > NOTE_MAX:
-            raise ValidationError(_("备注最多 %(n)d 字", n=NOTE_MAX), code="note_too_long")
+            raise ValidationError(_("备注最多 %(n)d 字", n=NOTE_MAX), code=CheckoutError.NOTE_TOO_LONG)
     try:
         address = addresses.get_own(buyer.id, bounded_int(address_id))
     except (TypeError, ValueError):
-        raise ValidationError(_("请选择收货地址"), code="address_required",
+        raise ValidationError(_("请选择收货地址"), code=CheckoutError.ADDRESS_REQUIRED,
                               fields={"address_id": _("请选择收货地址")}) from None
     q = quote(items)
+    if expected_total_fen is not None and expected_total_fen != q.amount_fen:
+        raise Conflict(_("商品价格或运费有变化，请确认新的金额后再提交"), code=CheckoutError.TOTAL_CHANGED,
+                       fields={"expected_total_fen": _("当前应付 %(amount)s", amount=fen_to_yuan(q.amount_fen))})
     _refuse_unbuyable(q)
 
     now = utcnow()

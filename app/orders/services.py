@@ -29,7 +29,7 @@ from app.extensions import db
 from app.inventory import services as stock
 from app.merchants import shops
 from app.notifications import services as notifications
-from app.orders import carriers
+from app.orders import carriers, policies
 from app.orders.models import Order, OrderEvent, Shipment, TrackingEvent
 from app.orders.states import ORDER_TRANSITIONS, CancelReason, OrderStatus, StockDeduction, StockState
 from app.payments.models import Payment
@@ -135,6 +135,7 @@ def _cannot_cancel(status: str) -> Conflict:
 
 
 def cancel_by_buyer(buyer_id: int, order_no: str) -> Order:
+    policies.require(for_buyer(buyer_id, order_no), policies.buyer(buyer_id), policies.Act.CANCEL)
     order = for_buyer(buyer_id, order_no)
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise _cannot_cancel(order.status)
@@ -262,6 +263,7 @@ def _tell_merchant_paid(order: Order) -> None:
 
 def ship(actor_id: int, merchant_id: int, order_no: str, carrier_code: str, tracking_no: str) -> Order:
     """Mark a paid order shipped with its carrier and tracking number; tells the buyer."""
+    policies.require(for_merchant(merchant_id, order_no), policies.staff_of(actor_id, merchant_id), policies.Act.SHIP)
     order = for_merchant(merchant_id, order_no)
     carrier = carriers.get((carrier_code or "").strip())
     if carrier is None:
@@ -289,6 +291,7 @@ def ship(actor_id: int, merchant_id: int, order_no: str, carrier_code: str, trac
 
 
 def confirm_receipt(buyer_id: int, order_no: str) -> Order:
+    policies.require(for_buyer(buyer_id, order_no), policies.buyer(buyer_id), policies.Act.CONFIRM_RECEIPT)
     order = for_buyer(buyer_id, order_no)
     if order.status != OrderStatus.SHIPPED:
         raise Conflict(_("订单尚未发货，不能确认收货"), code="cannot_confirm")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -17,8 +18,9 @@ from app.core.htmx import is_htmx
 from app.core.pagination import paginate
 from app.extensions import db
 from app.merchants.models import Merchant
-from app.orders import queries, shipping
+from app.orders import policies, queries, shipping
 from app.orders import services as order_services
+from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
 from app.payments.models import Payment, PaymentNotification, Refund
 from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
@@ -59,6 +61,14 @@ def payment_helpers() -> dict:
     }
 
 
+def admin_order_helpers() -> dict:
+    """The consoles' order helpers, as the platform sees an order: its pages are read-only,
+    so the policy offers an admin no action (no ship form, no tracking form)."""
+    admin = policies.admin(current_user.id)
+    return {**order_helpers(), "order_actions": lambda order: policies.actions_for(order, admin),
+            "order_status_choices": ORDER_LABELS.choices()}
+
+
 def _wants_table(target: str) -> bool:
     return is_htmx() and request.headers.get("HX-Target") == target
 
@@ -76,7 +86,7 @@ def orders():
     merchants = db.session.execute(sa.select(Merchant.id, Merchant.name).order_by(Merchant.name)).all()
     args = {k: v for k, v in values.items() if v and not (k == "status" and v == "all")}
     context = {"page": page, "values": values, "errors": errors, "args": args, "merchants": merchants,
-               **order_helpers()}
+               **admin_order_helpers()}
     if _wants_table("orders-table"):
         return render_template("admin/orders/_table.html", **context)
     return render_template("admin/orders/index.html", **context)
@@ -93,8 +103,8 @@ def orders_detail(order_no: str):
         abort(404)
     refunds = list(db.session.scalars(sa.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)))
     return render_template("admin/orders/detail.html", order=order, events=order_services.timeline(order.id),
-                           tracking=shipping.events_for(order), refunds=refunds, manage=False,
-                           **order_helpers(), **payment_helpers())
+                           tracking=shipping.events_for(order), refunds=refunds,
+                           **admin_order_helpers(), **payment_helpers())
 
 
 # --- payments ---------------------------------------------------------------------------------

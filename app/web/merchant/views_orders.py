@@ -20,42 +20,21 @@ from flask_login import current_user
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, redirect_htmx, with_toast
-from app.orders import carriers, queries, shipping, shipping_csv
+from app.orders import carriers, policies, queries, shipping, shipping_csv
 from app.orders import services as order_services
+from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
 from app.orders.queries import OrderFilters
 from app.orders.states import MERCHANT_TABS, OrderStatus
 from app.web.merchant import bp
 from app.web.merchant.context import merchant_required
 
-# Order status labels and badge colours, shared with the admin console.
-ORDER_STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _l("待付款"),
-    OrderStatus.PAID: _l("待发货"),
-    OrderStatus.SHIPPED: _l("已发货"),
-    OrderStatus.RECEIVED: _l("已收货"),
-    OrderStatus.COMPLETED: _l("已完成"),
-    OrderStatus.CANCELLED: _l("已取消"),
-    OrderStatus.CLOSED: _l("已关闭"),
-}
-# One colour per status (UI.md): waiting grey, to act on orange, on its way blue, done green, ended red.
-ORDER_BADGES = {
-    OrderStatus.PENDING_PAYMENT: "secondary", OrderStatus.PAID: "warning", OrderStatus.SHIPPED: "info",
-    OrderStatus.RECEIVED: "success", OrderStatus.COMPLETED: "success", OrderStatus.CANCELLED: "danger",
-    OrderStatus.CLOSED: "danger",
-}
-# What each timeline step is called (by the status it moved to).
-TIMELINE_TITLES = {
-    OrderStatus.PENDING_PAYMENT: _l("买家下单"), OrderStatus.PAID: _l("买家付款"), OrderStatus.SHIPPED: _l("商家发货"),
-    OrderStatus.RECEIVED: _l("确认收货"), OrderStatus.COMPLETED: _l("交易完成"), OrderStatus.CANCELLED: _l("订单取消"),
-    OrderStatus.CLOSED: _l("订单关闭"),
-}
 TRACKING_SOURCES = {"manual": _l("手动添加"), "system": _l("系统"), "kuaidi100": _l("快递100")}
 Q_MAX = 60
 
 
 def status_label(status: str | None) -> str:
-    return str(ORDER_STATUS_LABELS.get(status, status or ""))
+    return ORDER_LABELS.label(status, policies.Audience.MERCHANT)
 
 
 def image_url(item) -> str | None:
@@ -66,11 +45,18 @@ def image_url(item) -> str | None:
     return url_for("shop.product_image", product_id=item.product_id, name=key.rsplit("/", 1)[-1])
 
 
+def order_actions(order: Order) -> tuple[str, ...]:
+    """What the current shop member may do to `order` now (the buttons a page draws)."""
+    return policies.actions_for(order, policies.staff(g.get("member")))
+
+
 def order_helpers() -> dict:
-    """Template helpers for order pages (both consoles)."""
-    return {"order_status_label": status_label, "order_badge": lambda s: ORDER_BADGES.get(s, "secondary"),
+    """Template helpers for order pages (both consoles; the admin console replaces `order_actions`).
+
+    `order_status_label`/`order_badge` remain for the admin payment pages, which still call them."""
+    return {"order_status_label": status_label, "order_badge": ORDER_LABELS.tone,
+            "order_actions": order_actions, "order_open_acts": lambda order: policies.table_acts(order.status),
             "order_image_url": image_url, "carrier_name": carriers.name_for,
-            "timeline_title": lambda s: str(TIMELINE_TITLES.get(s, s)),
             "tracking_source": lambda s: str(TRACKING_SOURCES.get(s, s))}
 
 
@@ -136,7 +122,8 @@ def orders_list():
     counts = queries.merchant_counts(g.merchant.id)
     counts["all"] = sum(counts.values())
     context = {"page": page, "values": values, "errors": errors, "args": _args(values), "counts": counts,
-               "tabs": _tabs(), "carrier_choices": carriers.choices(), **order_helpers()}
+               "tabs": _tabs(), "carrier_choices": carriers.choices(),
+               "to_ship_tab": values["status"] == OrderStatus.PAID, **order_helpers()}
     if is_htmx() and request.headers.get("HX-Target") == "orders-table":
         return render_template("merchant/orders/_table.html", **context)
     return render_template("merchant/orders/index.html", **context)
@@ -152,7 +139,7 @@ def _detail_context(order: Order, **extra) -> dict:
     events = order_services.timeline(order.id)
     return {"order": order, "events": events, "tracking": shipping.events_for(order),
             "carrier_choices": carriers.choices(), "ship_values": {}, "ship_errors": {}, "event_values": {},
-            "event_errors": {}, "manage": True, **order_helpers(), **extra}
+            "event_errors": {}, **order_helpers(), **extra}
 
 
 @bp.get("/orders/<order_no>")
@@ -207,6 +194,8 @@ def order_tracking_event(order_no: str):
     errors: dict = {}
     try:
         with transaction():
+            # shipping.add_manual_event takes no actor: the member's right to add one is checked here
+            policies.require(order, policies.staff(g.member), policies.Act.ADD_TRACKING)
             shipping.add_manual_event(g.merchant.id, order.order_no, values["description"], values["location"])
     except DomainError as exc:
         if exc.status == 404:

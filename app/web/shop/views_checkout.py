@@ -12,6 +12,7 @@ import re
 import uuid
 from urllib.parse import urlsplit
 
+import segno
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -79,8 +80,6 @@ def start_payment(out_trade_no: str, provider: str, failure_url: str):
     if started.get("h5_url"):
         return redirect(started["h5_url"])
     if started.get("code_url"):
-        import segno
-
         qr = segno.make(started["code_url"], error="m").svg_data_uri(scale=6, border=2)
         return render_template("shop/orders/wechat_qr.html", started=started, qr=qr,
                                payment=payments.for_buyer(current_user.id, started["out_trade_no"]))
@@ -190,25 +189,21 @@ def checkout_submit():
 
     if provider not in providers.available():
         return again(422, errors={"provider": _("请选择支付方式")})
-    if items and form.get("amount_fen"):
-        try:
-            shown = int(form["amount_fen"])
-            now = checkout.quote(items).amount_fen
-        except (ValueError, Conflict):
-            shown = now = None
-        if shown is not None and shown != now:
-            return again(409, message=_("商品价格或运费有变化，请确认新的金额后再提交"))
+    try:
+        shown = int(form.get("amount_fen") or "")  # the total the page showed; checkout refuses another
+    except ValueError:
+        shown = None
     try:
         with transaction():
             payment = checkout.submit(current_user._get_current_object(), items, form.get("address_id"), notes, key,
-                                      from_cart=from_cart)
+                                      from_cart=from_cart, expected_total_fen=shown)
     except OutOfStock as exc:
         short = [s.sku_id for s in exc.shortfalls]
         problems = {s.sku_id: _("库存不足：仅剩 %(n)d 件", n=s.available) for s in exc.shortfalls}
         return again(409, item_problems=problems,
                      message=_("以下商品库存不足：%(names)s，请修改数量后再提交", names=_named(items, short)))
     except Conflict as exc:
-        if exc.code != "product_unavailable":
+        if exc.code != checkout.CheckoutError.PRODUCT_UNAVAILABLE:
             return again(409, message=exc.message)
         bad = [int(k) for k in (exc.fields or {}) if str(k).isdigit()]
         problems = {sku_id: exc.fields[str(sku_id)] for sku_id in bad}

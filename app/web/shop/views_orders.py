@@ -16,7 +16,7 @@ from app.core.clock import utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
-from app.orders import carriers, queries, reviews, shipping
+from app.orders import carriers, policies, queries, reviews, shipping
 from app.orders import services as order_services
 from app.orders.states import BUYER_TABS, REVIEW_MAX_IMAGES, OrderStatus
 from app.payments import providers
@@ -31,17 +31,6 @@ PER_PAGE = 10
 
 TAB_LABELS = {"all": _l("全部"), "pending_payment": _l("待付款"), "to_ship": _l("待发货"),
               "to_receive": _l("待收货"), "to_review": _l("待评价")}
-STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _l("待付款"), OrderStatus.PAID: _l("待发货"), OrderStatus.SHIPPED: _l("待收货"),
-    OrderStatus.RECEIVED: _l("已收货"), OrderStatus.COMPLETED: _l("已完成"), OrderStatus.CANCELLED: _l("已取消"),
-    OrderStatus.CLOSED: _l("已关闭"),
-}
-# What each step of the order timeline is called.
-EVENT_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _l("提交订单"), OrderStatus.PAID: _l("已付款"), OrderStatus.SHIPPED: _l("已发货"),
-    OrderStatus.RECEIVED: _l("已收货"), OrderStatus.COMPLETED: _l("交易完成"), OrderStatus.CANCELLED: _l("已取消"),
-    OrderStatus.CLOSED: _l("已关闭"),
-}
 # The status header's sentence on the order page.
 STATUS_HINTS = {
     OrderStatus.PENDING_PAYMENT: _l("请在规定时间内付款，超时订单将自动取消"),
@@ -52,15 +41,13 @@ STATUS_HINTS = {
     OrderStatus.CANCELLED: _l("订单已取消"),
     OrderStatus.CLOSED: _l("订单已关闭，款项已原路退回"),
 }
-BADGE_STATUS = {OrderStatus.PENDING_PAYMENT: "warning", OrderStatus.PAID: "submitted", OrderStatus.SHIPPED: "submitted",
-                OrderStatus.RECEIVED: "paid", OrderStatus.COMPLETED: "paid", OrderStatus.CANCELLED: "cancelled",
-                OrderStatus.CLOSED: "closed"}
+def order_actions(order) -> tuple[str, ...]:
+    """What the signed-in buyer may do to `order` now (the buttons a page draws)."""
+    return policies.actions_for(order, policies.buyer(current_user.id))
 
 
 def order_context() -> dict:
-    return {"status_labels": STATUS_LABELS, "badge_status": BADGE_STATUS, "status_hints": STATUS_HINTS,
-            "event_labels": EVENT_LABELS,
-            "carrier_name": carriers.name_for, "OrderStatus": OrderStatus}
+    return {"status_hints": STATUS_HINTS, "order_actions": order_actions, "carrier_name": carriers.name_for}
 
 
 @bp.get("/orders")
@@ -124,8 +111,8 @@ def order_pay(order_no: str):
     of the same checkout: they are paid together)."""
     order = order_services.for_buyer(current_user.id, order_no)
     detail = url_for("shop.order_detail", order_no=order_no)
-    if order.status != OrderStatus.PENDING_PAYMENT:
-        flash(_("该订单无需付款") if order.status != OrderStatus.CANCELLED else _("订单已取消，请重新下单"), "warning")
+    if policies.Act.PAY not in order_actions(order):
+        flash(policies.refusal(policies.Act.PAY, order.status)[1], "warning")
         return redirect(detail)
     payment = order.payment
     if request.method == "POST":
@@ -134,7 +121,7 @@ def order_pay(order_no: str):
             flash(_("请选择支付方式"), "danger")
             return redirect(url_for("shop.order_pay", order_no=order_no))
         return start_payment(payment.out_trade_no, provider, detail)
-    together = [o for o in payment.orders if o.status == OrderStatus.PENDING_PAYMENT]
+    together = [o for o in payment.orders if policies.Act.PAY in order_actions(o)]
     return render_template("shop/orders/pay.html", order=order, orders=together,
                            amount_fen=sum(o.amount_fen for o in together), providers=provider_choices(),
                            **order_context())
@@ -154,8 +141,10 @@ def payment_result(out_trade_no: str):
         state = "failed"
     else:
         state = "waiting"
-    context = {"payment": payment, "state": state, "orders": sorted(payment.orders, key=lambda o: o.id),
-               "failed": request.args.get("failed")}
+    orders = sorted(payment.orders, key=lambda o: o.id)
+    context = {"payment": payment, "state": state, "orders": orders, "failed": request.args.get("failed"),
+               # 重新支付 opens the first order that can still be paid
+               "first_unpaid": next((o for o in orders if policies.Act.PAY in order_actions(o)), None)}
     if is_htmx():
         return render_template("shop/orders/_result_status.html", **context, **order_context())
     return render_template("shop/orders/result.html", **context, **order_context())
@@ -180,8 +169,8 @@ def review_item(order_no: str, item_id: int):
     if item.reviewed:
         flash(_("该商品已评价"), "warning")
         return redirect(detail)
-    if order.status not in reviews.REVIEWABLE:
-        flash(_("确认收货后才能评价"), "warning")
+    if policies.Act.REVIEW not in order_actions(order):
+        flash(policies.refusal(policies.Act.REVIEW, order.status)[1], "warning")
         return redirect(detail)
     form = ReviewForm(prefix="")
     if form.validate_on_submit():

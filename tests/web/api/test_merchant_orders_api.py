@@ -146,3 +146,17 @@ def test_an_unpaid_order_cannot_be_shipped_and_keys_are_required(shop, order_in,
                            headers={**headers, "Content-Type": "application/json"})
     assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
     assert state(order_no) == before
+
+
+def test_order_payloads_list_what_the_shop_may_do_now(shop, order_in, client):
+    _owner, merchant, headers = shop()
+    paid, unpaid = order_in(merchant), order_in(merchant, paid=False)
+    assert client.get(f"{BASE}/orders/{paid}", headers=headers).json["actions"] == ["ship"]
+    assert client.get(f"{BASE}/orders/{unpaid}", headers=headers).json["actions"] == []
+    rows = {o["order_no"]: o["actions"] for o in client.get(f"{BASE}/orders", headers=headers).json["items"]}
+    assert rows == {paid: ["ship"], unpaid: []}
+    shipped = client.post(f"{BASE}/orders/{paid}/ship", headers=headers,
+                          json={"carrier": "shunfeng", "tracking_no": "SF1234567890"}).json
+    assert shipped["actions"] == ["add_tracking"]
+    _other_owner, _other_shop, other_headers = shop()
+    assert client.get(f"{BASE}/orders/{paid}", headers=other_headers).status_code == 404

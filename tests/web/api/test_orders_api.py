@@ -368,3 +368,44 @@ def test_confirm_receipt_tracking_and_reviews(paid, buyer, client):
     detail = client.get(f"{BASE}/orders/{order_no}", headers=headers).json
     assert detail["items"][0]["reviewed"] and not detail["to_review"]
     assert client.get(f"{BASE}/orders?status=to_review", headers=headers).json["total"] == 0
+
+
+# --- what the caller may do (actions) and the changed-total check ------------------------------
+
+def test_each_order_payload_lists_what_the_buyer_may_do_now(buyer, paid, make_product, checkout, client):
+    user, headers, address = buyer()
+    product = make_product(stocks=(5,))
+    created = checkout(headers, address, [(product.skus[0].id, 1)])
+    assert created.json["orders"][0]["actions"] == ["pay", "cancel"]
+    unpaid_no = created.json["orders"][0]["order_no"]
+    assert client.get(f"{BASE}/orders/{unpaid_no}", headers=headers).json["actions"] == ["pay", "cancel"]
+
+    _u, paid_headers, order_no, merchant_id, owner_id = paid()
+    # paid: nothing for the buyer to do (a paid order is not cancelled here; after-sales refunds it)
+    assert client.get(f"{BASE}/orders/{order_no}", headers=paid_headers).json["actions"] == []
+    ship(order_no, merchant_id, owner_id)
+    listing = client.get(f"{BASE}/orders?status=to_receive", headers=paid_headers).json
+    assert [o["actions"] for o in listing["items"]] == [["confirm_receipt"]]
+    received = client.post(f"{BASE}/orders/{order_no}/confirm-receipt", headers=paid_headers).json
+    assert received["actions"] == ["review"]
+    cancelled = client.post(f"{BASE}/orders/{unpaid_no}/cancel", headers=headers).json
+    assert cancelled["actions"] == []
+    # another buyer's order is still a 404, not an empty list of actions
+    assert client.get(f"{BASE}/orders/{order_no}", headers=headers).status_code == 404
+
+
+def test_checkout_refuses_a_total_the_buyer_did_not_see(buyer, make_product, checkout):
+    user, headers, address = buyer()
+    product = make_product(stocks=(5,), price_fen=1000)
+    sku_id = product.skus[0].id
+    db.session.execute(sa.update(Sku).where(Sku.id == sku_id).values(price_fen=1500))
+    db.session.commit()
+    response = checkout(headers, address, [(sku_id, 2)], expected_total_fen=2000)
+    assert response.status_code == 409 and response.json["error"]["code"] == "total_changed"
+    assert "价格或运费有变化" in response.json["error"]["message"]
+    assert count(Payment, Payment.buyer_id == user.id) == 0 and count(Order, Order.buyer_id == user.id) == 0
+    assert stock_of(sku_id) == 5
+    response = checkout(headers, address, [(sku_id, 2)], expected_total_fen=3000)
+    assert response.status_code == 201 and response.json["payment"]["amount_fen"] == 3000
+    # without it, the total is not checked (older clients)
+    assert checkout(headers, address, [(sku_id, 1)]).status_code == 201

@@ -13,7 +13,8 @@ from werkzeug.exceptions import UnprocessableEntity
 
 from app.core.db import transaction
 from app.extensions import db
-from app.orders import queries
+from app.merchants.states import MemberRole
+from app.orders import policies, queries
 from app.orders import services as order_services
 from app.orders.states import OrderStatus
 from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
@@ -62,8 +63,13 @@ class ShipInSchema(Schema):
     tracking_no = fields.Str(required=True, metadata={"description": "6-32 of A-Z 0-9 -"})
 
 
-def _row(order) -> dict:
-    data = order_payload(order)
+def _key_actor(merchant_id: int) -> policies.Actor:
+    """The API key acts as the shop's owner (as shipping does), so it is offered what the owner may do."""
+    return policies.Actor(policies.Audience.MERCHANT, _acting_owner(merchant_id).id, merchant_id, MemberRole.OWNER)
+
+
+def _row(order, actor: policies.Actor) -> dict:
+    data = order_payload(order, actor=actor)
     data.pop("out_trade_no")
     data["address"] = address_payload(order.address)
     return data
@@ -72,7 +78,7 @@ def _row(order) -> dict:
 def _detail(merchant_id: int, order_no: str) -> dict:
     db.session.expire_all()
     order = order_services.for_merchant(merchant_id, order_no)
-    data = order_detail_payload(order, order_services.timeline(order.id))
+    data = order_detail_payload(order, order_services.timeline(order.id), actor=_key_actor(merchant_id))
     data.pop("out_trade_no")
     return data
 
@@ -86,9 +92,11 @@ def _detail(merchant_id: int, order_no: str) -> dict:
 @blp.doc(security=SECURITY)
 def list_orders(args):
     """The shop's orders, newest first, with items and the shipping address."""
-    page = queries.for_merchant(api_merchant().id, queries.OrderFilters(status=args.get("status")),
+    merchant_id = api_merchant().id
+    page = queries.for_merchant(merchant_id, queries.OrderFilters(status=args.get("status")),
                                 args["page"], args["per_page"])
-    return {"items": [_row(o) for o in page.items], "page": page.page, "per_page": page.per_page,
+    actor = _key_actor(merchant_id)
+    return {"items": [_row(o, actor) for o in page.items], "page": page.page, "per_page": page.per_page,
             "total": page.total}
 
 

@@ -27,11 +27,12 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.inventory.services import OutOfStock
-from app.orders import checkout, queries, reviews, shipping
+from app.orders import checkout, policies, queries, reviews, shipping
 from app.orders import services as order_services
 from app.orders.states import BUYER_TABS, REVIEW_MAX_IMAGES
 from app.payments.models import Payment
 from app.web.api.security import api_user, token_required
+from app.web.api.v1.merchant_products import _flatten
 from app.web.api.v1.schemas import (
     ErrorSchema,
     OrderDetailSchema,
@@ -52,8 +53,6 @@ BEARER = [{"bearer": []}]
 
 def invalid_body(exc: UnprocessableEntity):
     """422 with nested field names (`items.0.quantity`), as the merchant product API answers."""
-    from app.web.api.v1.merchant_products import _flatten
-
     messages = (getattr(exc, "data", None) or {}).get("messages") or {}
     flat: dict[str, str] = {}
     for location in messages.values() if isinstance(messages, dict) else []:
@@ -96,6 +95,9 @@ class CheckoutInSchema(StrictSchema):
                        "a repeat returns the first checkout's payment"})
     from_cart = fields.Bool(load_default=False, metadata={
         "description": "true: the ordered SKUs leave the buyer's cart"})
+    expected_total_fen = int_field(0, load_default=None, strict=True, metadata={
+        "description": "the total (fen) the buyer was shown; when the total computed now differs (a price or a "
+                       "shipping fee changed) the checkout answers 409 total_changed and creates nothing"})
 
 
 class CheckoutPaymentSchema(Schema):
@@ -109,6 +111,7 @@ class CheckoutOrderSchema(Schema):
     merchant_id = fields.Int()
     amount_fen = fields.Int()
     status = fields.Str()
+    actions = fields.List(fields.Str(), metadata={"description": "what the buyer may do to the order now"})
 
 
 class CheckoutOutSchema(Schema):
@@ -162,16 +165,17 @@ class ReviewOutSchema(Schema):
 
 def checkout_payload(payment: Payment) -> dict:
     orders = sorted(payment.orders, key=lambda o: o.id)
+    actor = policies.buyer(payment.buyer_id)
     return {"payment": {"out_trade_no": payment.out_trade_no, "amount_fen": payment.amount_fen,
                         "status": payment.status},
             "orders": [{"order_no": o.order_no, "merchant_id": o.merchant_id, "amount_fen": o.amount_fen,
-                        "status": o.status} for o in orders]}
+                        "status": o.status, "actions": list(policies.actions_for(o, actor))} for o in orders]}
 
 
 def _detail(buyer_id: int, order_no: str) -> dict:
     db.session.expire_all()
     order = order_services.for_buyer(buyer_id, order_no)
-    return order_detail_payload(order, order_services.timeline(order.id))
+    return order_detail_payload(order, order_services.timeline(order.id), actor=policies.buyer(buyer_id))
 
 
 def _decode_images(raw: list[str]) -> list[bytes]:
@@ -196,7 +200,8 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 @blp.response(201, CheckoutOutSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="address_not_found: not the buyer's address")
-@blp.alt_response(409, schema=ErrorSchema, description="out_of_stock (with skus), product_unavailable")
+@blp.alt_response(409, schema=ErrorSchema,
+                  description="out_of_stock (with skus), product_unavailable, total_changed (expected_total_fen)")
 @blp.alt_response(422, schema=ErrorSchema)
 @blp.doc(security=BEARER)
 def submit(data):
@@ -208,7 +213,7 @@ def submit(data):
     with transaction():
         payment = checkout.submit(buyer, [(i["sku_id"], i["quantity"]) for i in data["items"]],
                                   data["address_id"], data["notes"], data["idempotency_key"],
-                                  from_cart=data["from_cart"])
+                                  from_cart=data["from_cart"], expected_total_fen=data["expected_total_fen"])
         payment_id = payment.id
     db.session.expire_all()
     return checkout_payload(db.session.get(Payment, payment_id))
@@ -223,10 +228,12 @@ def submit(data):
 @blp.doc(security=BEARER)
 def list_orders(args):
     """The buyer's orders, newest first, by tab (`status`)."""
-    page = queries.for_buyer(api_user().id, args["status"], args["page"], args["per_page"])
+    buyer_id = api_user().id
+    page = queries.for_buyer(buyer_id, args["status"], args["page"], args["per_page"])
     trade_nos = {row.id: row.out_trade_no for row in db.session.execute(
         sa.select(Payment.id, Payment.out_trade_no).where(Payment.id.in_({o.payment_id for o in page.items})))}
-    return {"items": [order_payload(o, trade_nos.get(o.payment_id)) for o in page.items],
+    actor = policies.buyer(buyer_id)
+    return {"items": [order_payload(o, trade_nos.get(o.payment_id), actor=actor) for o in page.items],
             "page": page.page, "per_page": page.per_page, "total": page.total}
 
 

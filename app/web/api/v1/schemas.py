@@ -103,6 +103,9 @@ class OrderRowSchema(Schema):
     order_no = fields.Str()
     status = fields.Str(metadata={"description": "pending_payment | paid | shipped | received | completed | "
                                                 "cancelled | closed"})
+    actions = fields.List(fields.Str(), metadata={
+        "description": "what the caller may do to the order now: the buyer pay | cancel | confirm_receipt | "
+                       "review, a shop ship | add_tracking (app/orders/policies.py)"})
     merchant_id = fields.Int()
     merchant = fields.Nested(OrderMerchantSchema)
     out_trade_no = fields.Str(allow_none=True, metadata={"description": "the payment to pay while pending_payment"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 from app.accounts.models import User
 from app.accounts.states import AdminRole
 from app.core.urls import external_url
+from app.orders import carriers, policies
 
 
 def user_roles(user: User) -> list[str]:
@@ -77,8 +78,6 @@ def order_item_payload(item) -> dict:
 
 
 def shipment_payload(shipment) -> dict | None:
-    from app.orders import carriers
-
     if shipment is None:
         return None
     return {"carrier": shipment.carrier_code, "carrier_name": carriers.name_for(shipment.carrier_code),
@@ -91,10 +90,12 @@ def address_payload(snapshot: dict | None) -> dict:
     return snapshot
 
 
-def order_payload(order, out_trade_no: str | None = None) -> dict:
-    """An order as a list row: what a tab of 我的订单 or the ERP's order list shows."""
+def order_payload(order, out_trade_no: str | None = None, *, actor: policies.Actor) -> dict:
+    """An order as a list row: what a tab of 我的订单 or the ERP's order list shows, with
+    `actions`: what `actor` (the buyer, or the shop behind an API key) may do to it now."""
     return {
         "order_no": order.order_no, "status": order.status, "merchant_id": order.merchant_id,
+        "actions": list(policies.actions_for(order, actor)),
         "merchant": {"id": order.merchant.id, "name": order.merchant.name},
         "out_trade_no": out_trade_no,
         "items": [order_item_payload(item) for item in order.items],
@@ -106,8 +107,8 @@ def order_payload(order, out_trade_no: str | None = None) -> dict:
     }
 
 
-def order_detail_payload(order, timeline) -> dict:
-    data = order_payload(order, order.payment.out_trade_no if order.payment else None)
+def order_detail_payload(order, timeline, *, actor: policies.Actor) -> dict:
+    data = order_payload(order, order.payment.out_trade_no if order.payment else None, actor=actor)
     data["payment_status"] = order.payment.status if order.payment else None
     data["address"] = address_payload(order.address)
     data["timeline"] = [{"from_status": e.from_status, "to_status": e.to_status, "note": e.note,
