@@ -4,8 +4,8 @@ The buyer and the shop word one status differently: a shipped order is 待收货
 the buyer (their next step) and 已发货 to the merchant (done on their side), so
 `label(status, "buyer")` and `label(status, "merchant")` differ there; the admin
 console words statuses as the merchant console does ("default"). Tones follow
-UI.md and the consoles: waiting grey, to act on orange, on its way blue, received
-and done green, ended red.
+UI.md: waiting grey, paid (the money is in) and received or done green, on its way
+blue, ended red.
 
 `order_step` names the steps of an order's timeline (an `OrderEvent` by the status
 it moved to): the buyer reads 提交订单 / 已付款…, the consoles 买家下单 / 买家付款…;
@@ -32,7 +32,7 @@ ORDER = StatusLabels(
         S.CLOSED: _l("已关闭"),
     },
     {
-        S.PENDING_PAYMENT: Tone.PENDING, S.PAID: Tone.WARNING, S.SHIPPED: Tone.REVIEW, S.RECEIVED: Tone.GOOD,
+        S.PENDING_PAYMENT: Tone.PENDING, S.PAID: Tone.GOOD, S.SHIPPED: Tone.REVIEW, S.RECEIVED: Tone.GOOD,
         S.COMPLETED: Tone.GOOD, S.CANCELLED: Tone.BAD, S.CLOSED: Tone.BAD,
     },
 )
