@@ -9,9 +9,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app.accounts.models import User
 from app.catalog.models import Product, Sku
 from app.core.clock import utcnow
-from app.core.db import transaction
+from app.core.db import each
 from app.core.jobs import enqueue_after_commit
 from app.extensions import db
 from app.inventory.models import LowStockAlert
@@ -34,33 +35,35 @@ def open_alert(sku_id: int) -> LowStockAlert:
 
 
 def send_low_stock_alert(alert_id: int) -> str:
-    """Tell the merchant's owner about one alert on its channels (once)."""
-    with transaction():
-        claimed = db.session.execute(
-            sa.update(LowStockAlert).where(LowStockAlert.id == alert_id, LowStockAlert.notified_at.is_(None))
-            .values(notified_at=utcnow())
-        ).rowcount
-        if not claimed:
-            return "skipped"
-        alert = db.session.get(LowStockAlert, alert_id)
-        sku = db.session.get(Sku, alert.sku_id)
-        product = db.session.get(Product, sku.product_id)
-        owner_ids = db.session.scalars(sa.select(MerchantMember.user_id).where(
-            MerchantMember.merchant_id == alert.merchant_id, MerchantMember.role == MemberRole.OWNER)).all()
-        from app.accounts.models import User
-
-        title = _("库存不足：%(t)s", t=product.title)
-        spec = f"（{sku.spec_text}）" if sku.spec_text else ""
-        body = _("%(t)s%(s)s 仅剩 %(n)d 件，低于提醒值 %(m)d。", t=product.title, s=spec, n=alert.stock, m=alert.threshold)
-        for user_id in owner_ids:
-            user = db.session.get(User, user_id)
-            if "insite" in alert.channels:
-                notifications.notify(user.id, title, body, link="/merchant/inventory?filter=low", kind="low_stock")
-            if "sms" in alert.channels and user.phone:
-                notifications.send_sms(user.phone, "notice", {"text": f"{title}。{body}"})
-            if "email" in alert.channels and user.email:
-                notifications.send_mail(user.email, "notice", {"text": body}, subject=title)
+    """Tell the merchant's owner about one alert on its channels (once): the job's body,
+    run in the job's unit of work. Flushes only."""
+    claimed = db.session.execute(
+        sa.update(LowStockAlert).where(LowStockAlert.id == alert_id, LowStockAlert.notified_at.is_(None))
+        .values(notified_at=utcnow())
+    ).rowcount
+    if not claimed:
+        return "skipped"
+    alert = db.session.get(LowStockAlert, alert_id)
+    sku = db.session.get(Sku, alert.sku_id)
+    product = db.session.get(Product, sku.product_id)
+    owner_ids = db.session.scalars(sa.select(MerchantMember.user_id).where(
+        MerchantMember.merchant_id == alert.merchant_id, MerchantMember.role == MemberRole.OWNER)).all()
+    title = _("库存不足：%(t)s", t=product.title)
+    spec = f"（{sku.spec_text}）" if sku.spec_text else ""
+    body = _("%(t)s%(s)s 仅剩 %(n)d 件，低于提醒值 %(m)d。", t=product.title, s=spec, n=alert.stock, m=alert.threshold)
+    for user_id in owner_ids:
+        user = db.session.get(User, user_id)
+        if "insite" in alert.channels:
+            notifications.notify(user.id, title, body, link="/merchant/inventory?filter=low", kind="low_stock")
+        if "sms" in alert.channels and user.phone:
+            notifications.send_sms(user.phone, "notice", {"text": f"{title}。{body}"})
+        if "email" in alert.channels and user.email:
+            notifications.send_mail(user.email, "notice", {"text": body}, subject=title)
     return "sent"
+
+
+def _send_alert(alert_id: int) -> bool:
+    return send_low_stock_alert(alert_id) == "sent"
 
 
 def sweep_unnotified_alerts(older_than_seconds: int = 60, limit: int = 200) -> int:
@@ -74,7 +77,7 @@ def sweep_unnotified_alerts(older_than_seconds: int = 60, limit: int = 200) -> i
                                           LowStockAlert.created_at <= now - timedelta(seconds=older_than_seconds),
                                           LowStockAlert.created_at > now - timedelta(days=1))
         .order_by(LowStockAlert.id).limit(limit)))
-    return sum(send_low_stock_alert(alert_id) == "sent" for alert_id in ids)
+    return each(ids, _send_alert, "low-stock alert")
 
 
 def alerts_for(merchant_id: int, limit: int = 50) -> list[LowStockAlert]:
