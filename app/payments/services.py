@@ -332,7 +332,8 @@ def submit_refund(refund_id: int) -> str:
     elif result.status == "failed":
         try_move(REFUND_LIFECYCLE, Refund, refund_id, "fail", note=result.message[:200],
                  values={"finished_at": utcnow(), "last_error": result.message[:300]})
-    return db.session.get(Refund, refund_id).status
+    # Read from the row, not the session: a run that lost the race left ours stale.
+    return db.session.scalar(sa.select(Refund.status).where(Refund.id == refund_id))
 
 
 # --- the payment query sweep -----------------------------------------------------------------
