@@ -4,8 +4,6 @@ after commit. The job is safe to run twice: an alert already notified is skipped
 An alert whose job was lost (Redis down) is sent by `sweep_unnotified_alerts`."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -15,7 +13,9 @@ from app.core.clock import utcnow
 from app.core.db import each
 from app.core.jobs import enqueue_after_commit
 from app.extensions import db
+from app.inventory import queries
 from app.inventory.models import LowStockAlert
+from app.inventory.queries import alerts_for  # noqa: F401  (the merchant console still reads it from here)
 from app.merchants.models import Merchant, MerchantMember
 from app.merchants.states import MemberRole
 from app.notifications import services as notifications
@@ -71,15 +71,4 @@ def sweep_unnotified_alerts(older_than_seconds: int = 60, limit: int = 200) -> i
     (their job was lost). Each is claimed by `send_low_stock_alert`, so an alert
     whose job runs late as well is sent once. Alerts older than a day are left:
     the stock they report is history by then."""
-    now = utcnow()
-    ids = list(db.session.scalars(
-        sa.select(LowStockAlert.id).where(LowStockAlert.notified_at.is_(None),
-                                          LowStockAlert.created_at <= now - timedelta(seconds=older_than_seconds),
-                                          LowStockAlert.created_at > now - timedelta(days=1))
-        .order_by(LowStockAlert.id).limit(limit)))
-    return each(ids, _send_alert, "low-stock alert")
-
-
-def alerts_for(merchant_id: int, limit: int = 50) -> list[LowStockAlert]:
-    return list(db.session.scalars(sa.select(LowStockAlert).where(LowStockAlert.merchant_id == merchant_id)
-                                   .order_by(LowStockAlert.id.desc()).limit(limit)))
+    return each(queries.unnotified_alert_ids(older_than_seconds, limit), _send_alert, "low-stock alert")

@@ -27,6 +27,7 @@ from app.extensions import db
 from app.inventory import alerts
 from app.inventory.errors import StockError
 from app.inventory.models import StockMovement
+from app.inventory.queries import history  # noqa: F401  (the merchant console still reads it from here)
 from app.inventory.states import MovementReason
 
 
@@ -212,8 +213,3 @@ def _check_thresholds(after: dict[int, int]) -> None:
     )
     for sku_id in fell:
         alerts.open_alert(sku_id)
-
-
-def history(sku_id: int, limit: int = 50) -> list[StockMovement]:
-    return list(db.session.scalars(sa.select(StockMovement).where(StockMovement.sku_id == sku_id)
-                                   .order_by(StockMovement.id.desc()).limit(limit)))
