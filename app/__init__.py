@@ -18,6 +18,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     from app import models  # noqa: F401  (every table registered before migrate/metadata use)
     from app.cli import register_cli
+    from app.receivers import connect_all
     from app.web import errors, i18n, input_limits, logging_setup, security_headers, templating
     from app.web.auth import init_login
     from app.web.blueprints import register_blueprints
@@ -37,4 +38,5 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     register_blueprints(app)
     errors.init_app(app)
     register_cli(app)
+    connect_all()  # domain signals to their receivers (app/receivers.py)
     return app

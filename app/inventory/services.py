@@ -24,7 +24,10 @@ from app.catalog.models import Sku
 from app.core.bounds import MAX_INT
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
+from app.inventory import alerts
+from app.inventory.errors import StockError
 from app.inventory.models import StockMovement
+from app.inventory.queries import history  # noqa: F401  (the merchant console still reads it from here)
 from app.inventory.states import MovementReason
 
 
@@ -36,11 +39,11 @@ class Shortfall:
 
 
 class OutOfStock(Conflict):
-    code = "out_of_stock"
+    code = StockError.OUT_OF_STOCK
 
     def __init__(self, shortfalls: list[Shortfall]):
         self.shortfalls = shortfalls
-        super().__init__(_("库存不足"), code="out_of_stock",
+        super().__init__(_("库存不足"), code=StockError.OUT_OF_STOCK,
                          fields={str(s.sku_id): _("仅剩 %(n)d 件", n=s.available) for s in shortfalls})
 
 
@@ -49,7 +52,7 @@ def _merge(items: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     totals: dict[int, int] = {}
     for sku_id, quantity in items:
         if int(quantity) <= 0:
-            raise ValidationError(_("数量必须大于 0"), code="invalid_quantity")
+            raise ValidationError(_("数量必须大于 0"), code=StockError.INVALID_QUANTITY)
         totals[int(sku_id)] = totals.get(int(sku_id), 0) + int(quantity)
     return sorted(totals.items())
 
@@ -78,14 +81,14 @@ def _give(sku_id: int, quantity: int) -> int:
     ).scalar()
     if stock is None:
         if db.session.get(Sku, sku_id) is None:
-            raise ValidationError(_("规格不存在"), code="sku_not_found")
+            raise ValidationError(_("规格不存在"), code=StockError.SKU_NOT_FOUND)
         raise _too_much_stock("adjust")
     return stock
 
 
 def _too_much_stock(field: str) -> ValidationError:
     message = _("库存不能超过 %(n)d", n=MAX_INT)
-    return ValidationError(message, code="invalid_stock", fields={field: message})
+    return ValidationError(message, code=StockError.INVALID_STOCK, fields={field: message})
 
 
 def take(items: Iterable[tuple[int, int]], reason: str, ref: tuple[str, str] | None = None,
@@ -146,7 +149,8 @@ def adjust(sku_id: int, delta: int, actor_id: int | None, note: str | None,
     if abs(delta) > MAX_INT:
         raise _too_much_stock("adjust")
     if delta == 0:
-        raise ValidationError(_("调整数量不能为 0"), code="invalid_quantity", fields={"adjust": _("调整数量不能为 0")})
+        raise ValidationError(_("调整数量不能为 0"), code=StockError.INVALID_QUANTITY,
+                              fields={"adjust": _("调整数量不能为 0")})
     if delta > 0:
         stock = _give(sku_id, delta)
     else:
@@ -170,14 +174,14 @@ def set_stock(sku_id: int, target: int, actor_id: int | None, note: str | None,
     """
     target = int(target)
     if target < 0:
-        raise ValidationError(_("库存不能小于 0"), code="invalid_stock", fields={"set": _("库存不能小于 0")})
+        raise ValidationError(_("库存不能小于 0"), code=StockError.INVALID_STOCK, fields={"set": _("库存不能小于 0")})
     if target > MAX_INT:
         raise _too_much_stock("set")
     current = db.session.scalar(sa.select(Sku.stock).where(Sku.id == sku_id).with_for_update())
     if current is None:
-        raise ValidationError(_("规格不存在"), code="sku_not_found")
+        raise ValidationError(_("规格不存在"), code=StockError.SKU_NOT_FOUND)
     if expected is not None and current != expected:
-        raise Conflict(_("库存已变化（现为 %(n)d），请刷新后重试", n=current), code="stock_changed")
+        raise Conflict(_("库存已变化（现为 %(n)d），请刷新后重试", n=current), code=StockError.STOCK_CHANGED)
     if current == target:
         return current
     db.session.execute(sa.update(Sku).where(Sku.id == sku_id).values(stock=target))
@@ -196,8 +200,6 @@ def initial_stock(sku_id: int, stock: int, actor_id: int | None) -> None:
 
 def _check_thresholds(after: dict[int, int]) -> None:
     """Arm an alert for SKUs that fell below their threshold; re-arm the ones back above."""
-    from app.inventory import alerts
-
     if not after:
         return
     ids = list(after)
@@ -211,8 +213,3 @@ def _check_thresholds(after: dict[int, int]) -> None:
     )
     for sku_id in fell:
         alerts.open_alert(sku_id)
-
-
-def history(sku_id: int, limit: int = 50) -> list[StockMovement]:
-    return list(db.session.scalars(sa.select(StockMovement).where(StockMovement.sku_id == sku_id)
-                                   .order_by(StockMovement.id.desc()).limit(limit)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from app.core.errors import ValidationError
+from app.orders.errors import OrderError
 
 
 @dataclass(frozen=True)
@@ -77,5 +78,5 @@ def normalise_tracking_no(text: str | None) -> str:
     value = (text or "").strip().upper()
     if not TRACKING_NO.match(value):
         message = _("运单号应为 6-32 位字母、数字或短横线")
-        raise ValidationError(message, code="invalid_tracking_no", fields={"tracking_no": message})
+        raise ValidationError(message, code=OrderError.INVALID_TRACKING_NO, fields={"tracking_no": message})
     return value

@@ -22,6 +22,7 @@ from app.core.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.orders import lines as order_lines
+from app.orders.errors import OrderError
 from app.orders.lines import Line
 from app.orders.models import CartItem
 from app.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY
@@ -75,12 +76,12 @@ class CartView:
 def _sellable(sku_id: int, quantity: int) -> Line:
     skus = order_lines.load_skus([sku_id])
     if sku_id not in skus:
-        raise NotFound(_("商品规格不存在"), code="sku_not_found")
+        raise NotFound(_("商品规格不存在"), code=OrderError.SKU_NOT_FOUND)
     line = order_lines.build_line(skus[sku_id], quantity)
     if line.problem in (order_lines.OFF_SALE, order_lines.SHOP_CLOSED):
-        raise Conflict(line.problem_text, code="product_unavailable")
+        raise Conflict(line.problem_text, code=OrderError.PRODUCT_UNAVAILABLE)
     if line.problem in (order_lines.SOLD_OUT, order_lines.ABOVE_STOCK):
-        raise Conflict(line.problem_text, code="insufficient_stock",
+        raise Conflict(line.problem_text, code=OrderError.INSUFFICIENT_STOCK,
                        fields={"quantity": line.problem_text})
     return line
 
@@ -91,11 +92,11 @@ def add(user_id: int, sku_id, quantity) -> CartItem:
     try:
         sku_id = bounded_int(sku_id)
     except (TypeError, ValueError):
-        raise ValidationError(_("请选择规格"), code="invalid_sku", fields={"sku_id": _("请选择规格")}) from None
+        raise ValidationError(_("请选择规格"), code=OrderError.INVALID_SKU, fields={"sku_id": _("请选择规格")}) from None
     item = db.session.scalar(sa.select(CartItem).where(CartItem.user_id == user_id, CartItem.sku_id == sku_id))
     total = quantity + (item.quantity if item else 0)
     if total > MAX_LINE_QUANTITY:
-        raise ValidationError(_("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY), code="invalid_quantity",
+        raise ValidationError(_("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY), code=OrderError.INVALID_QUANTITY,
                               fields={"quantity": _("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY)})
     line = _sellable(sku_id, total)
     db.session.add(Event(type="add_to_cart", user_id=user_id, product_id=line.product.id,
@@ -106,7 +107,7 @@ def add(user_id: int, sku_id, quantity) -> CartItem:
         db.session.flush()
         return item
     if count_lines(user_id) >= MAX_CART_LINES:
-        raise Conflict(_("购物车已满（最多 %(n)d 种商品），请先结算或删除部分商品", n=MAX_CART_LINES), code="cart_full")
+        raise Conflict(_("购物车已满（最多 %(n)d 种商品），请先结算或删除部分商品", n=MAX_CART_LINES), code=OrderError.CART_FULL)
     item = CartItem(user_id=user_id, sku_id=sku_id, quantity=quantity, selected=True)
     try:
         with db.session.begin_nested():
@@ -123,10 +124,10 @@ def _own(user_id: int, item_id) -> CartItem:
     try:
         item_id = bounded_int(item_id)
     except (TypeError, ValueError):
-        raise NotFound(_("购物车中没有该商品"), code="cart_item_not_found") from None
+        raise NotFound(_("购物车中没有该商品"), code=OrderError.CART_ITEM_NOT_FOUND) from None
     item = db.session.scalar(sa.select(CartItem).where(CartItem.id == item_id, CartItem.user_id == user_id))
     if item is None:
-        raise NotFound(_("购物车中没有该商品"), code="cart_item_not_found")
+        raise NotFound(_("购物车中没有该商品"), code=OrderError.CART_ITEM_NOT_FOUND)
     return item
 
 
@@ -136,7 +137,7 @@ def set_quantity(user_id: int, item_id, quantity) -> CartItem:
     skus = order_lines.load_skus([item.sku_id])
     line = order_lines.build_line(skus[item.sku_id], quantity)
     if line.problem == order_lines.ABOVE_STOCK:
-        raise Conflict(line.problem_text, code="insufficient_stock", fields={"quantity": line.problem_text})
+        raise Conflict(line.problem_text, code=OrderError.INSUFFICIENT_STOCK, fields={"quantity": line.problem_text})
     item.quantity = quantity
     db.session.flush()
     return item

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -39,6 +38,7 @@ from app.inventory import services as stock
 from app.merchants.models import Merchant
 from app.orders import cart, numbers, tasks
 from app.orders import lines as order_lines
+from app.orders.errors import OrderError
 from app.orders.lines import Line
 from app.orders.models import Order, OrderEvent, OrderItem
 from app.orders.states import OrderStatus, StockDeduction, StockState
@@ -47,18 +47,6 @@ from app.payments.models import Payment
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 NOTE_MAX = 200
 
-
-class CheckoutError(StrEnum):
-    """Error codes of checkout refusals (values unchanged: clients and tests rely on them)."""
-
-    ADDRESS_REQUIRED = "address_required"
-    BUSY = "busy"
-    EMPTY_ORDER = "empty_order"
-    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
-    INVALID_ITEMS = "invalid_items"
-    NOTE_TOO_LONG = "note_too_long"
-    PRODUCT_UNAVAILABLE = "product_unavailable"
-    TOTAL_CHANGED = "total_changed"
 
 
 @dataclass
@@ -116,10 +104,10 @@ def clean_items(raw_items: Iterable) -> list[tuple[int, int]]:
             sku_id = bounded_int(raw[0] if isinstance(raw, list | tuple) else raw["sku_id"])
             quantity_raw = raw[1] if isinstance(raw, list | tuple) else raw["quantity"]
         except (KeyError, TypeError, ValueError, IndexError):
-            raise ValidationError(_("商品信息不完整"), code=CheckoutError.INVALID_ITEMS) from None
+            raise ValidationError(_("商品信息不完整"), code=OrderError.INVALID_ITEMS) from None
         merged[sku_id] = merged.get(sku_id, 0) + order_lines.clean_quantity(quantity_raw)
     if not merged:
-        raise ValidationError(_("请选择要购买的商品"), code=CheckoutError.EMPTY_ORDER)
+        raise ValidationError(_("请选择要购买的商品"), code=OrderError.EMPTY_ORDER)
     for quantity in merged.values():
         order_lines.clean_quantity(quantity)  # the merged total obeys the cap too
     return list(merged.items())
@@ -131,7 +119,7 @@ def quote(items: list[tuple[int, int]]) -> Quote:
     shops: dict[int, ShopQuote] = {}
     for sku_id, quantity in items:
         if sku_id not in skus:
-            raise Conflict(_("商品已下架或不存在"), code=CheckoutError.PRODUCT_UNAVAILABLE, fields={str(sku_id): _("商品不存在")})
+            raise Conflict(_("商品已下架或不存在"), code=OrderError.PRODUCT_UNAVAILABLE, fields={str(sku_id): _("商品不存在")})
         line = order_lines.build_line(skus[sku_id], quantity)
         shops.setdefault(line.merchant.id, ShopQuote(line.merchant)).lines.append(line)
     return Quote(list(shops.values()))
@@ -141,7 +129,7 @@ def _refuse_unbuyable(q: Quote) -> None:
     unavailable = [line for line in q.problems
                    if line.problem in (order_lines.OFF_SALE, order_lines.SHOP_CLOSED)]
     if unavailable:
-        raise Conflict(_("部分商品已下架或店铺暂停营业，请返回修改"), code=CheckoutError.PRODUCT_UNAVAILABLE,
+        raise Conflict(_("部分商品已下架或店铺暂停营业，请返回修改"), code=OrderError.PRODUCT_UNAVAILABLE,
                        fields={str(line.sku.id): line.problem_text for line in unavailable})
 
 
@@ -156,7 +144,7 @@ def _unique(make, column) -> str:
         value = make()
         if not db.session.scalar(sa.select(sa.literal(1)).where(column == value)):
             return value
-    raise Conflict(_("系统繁忙，请重试"), code=CheckoutError.BUSY)
+    raise Conflict(_("系统繁忙，请重试"), code=OrderError.BUSY)
 
 
 def _existing(buyer_id: int, key: str) -> Payment | None:
@@ -173,7 +161,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     `total_changed` and nothing is created, so nobody pays an amount they did not see."""
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.match(key):
-        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=CheckoutError.INVALID_IDEMPOTENCY_KEY)
+        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=OrderError.INVALID_IDEMPOTENCY_KEY)
     existing = _existing(buyer.id, key)
     if existing is not None:
         return existing
@@ -181,15 +169,15 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     notes = {str(k): (v or "").strip() for k, v in (notes or {}).items()}
     for text in notes.values():
         if len(text) > NOTE_MAX:
-            raise ValidationError(_("备注最多 %(n)d 字", n=NOTE_MAX), code=CheckoutError.NOTE_TOO_LONG)
+            raise ValidationError(_("备注最多 %(n)d 字", n=NOTE_MAX), code=OrderError.NOTE_TOO_LONG)
     try:
         address = addresses.get_own(buyer.id, bounded_int(address_id))
     except (TypeError, ValueError):
-        raise ValidationError(_("请选择收货地址"), code=CheckoutError.ADDRESS_REQUIRED,
+        raise ValidationError(_("请选择收货地址"), code=OrderError.ADDRESS_REQUIRED,
                               fields={"address_id": _("请选择收货地址")}) from None
     q = quote(items)
     if expected_total_fen is not None and expected_total_fen != q.amount_fen:
-        raise Conflict(_("商品价格或运费有变化，请确认新的金额后再提交"), code=CheckoutError.TOTAL_CHANGED,
+        raise Conflict(_("商品价格或运费有变化，请确认新的金额后再提交"), code=OrderError.TOTAL_CHANGED,
                        fields={"expected_total_fen": _("当前应付 %(amount)s", amount=fen_to_yuan(q.amount_fen))})
     _refuse_unbuyable(q)
 

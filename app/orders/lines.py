@@ -19,6 +19,7 @@ from app.core.errors import ValidationError
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.merchants.states import MerchantStatus
+from app.orders.errors import OrderError
 from app.orders.states import MAX_LINE_QUANTITY
 
 # Problems, worst first; the cart shows them, checkout refuses them.
@@ -69,12 +70,12 @@ def clean_quantity(raw) -> int:
     try:
         quantity = int(str(raw).strip())
     except (TypeError, ValueError):
-        raise ValidationError(_("请输入正确的数量"), code="invalid_quantity",
+        raise ValidationError(_("请输入正确的数量"), code=OrderError.INVALID_QUANTITY,
                               fields={"quantity": _("请输入正确的数量")}) from None
     if quantity <= 0:
-        raise ValidationError(_("数量必须大于 0"), code="invalid_quantity", fields={"quantity": _("数量必须大于 0")})
+        raise ValidationError(_("数量必须大于 0"), code=OrderError.INVALID_QUANTITY, fields={"quantity": _("数量必须大于 0")})
     if quantity > MAX_LINE_QUANTITY:
-        raise ValidationError(_("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY), code="invalid_quantity",
+        raise ValidationError(_("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY), code=OrderError.INVALID_QUANTITY,
                               fields={"quantity": _("单件商品最多购买 %(n)d 件", n=MAX_LINE_QUANTITY)})
     return quantity
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.core.db import TimestampMixin, UTCDateTime
+from app.core.models import StateChange
 from app.extensions import db
-from app.orders.states import OrderStatus, StockState
+from app.orders.states import STOCK_LIFECYCLE, OrderStatus, StockState
 
 
 class CartItem(TimestampMixin, db.Model):
@@ -73,6 +74,27 @@ class Order(TimestampMixin, db.Model):
     buyer = relationship("User")
     payment = relationship("Payment", back_populates="orders")
     shipment: Mapped[Shipment | None] = relationship(back_populates="order", uselist=False)
+
+    # The timeline `app.core.lifecycle.move` writes for both of the order's lifecycles:
+    # a status change is an OrderEvent (the timeline buyers, merchants and operators
+    # see); a stock_state change is bookkeeping, kept as a StateChange row instead, so
+    # it never shows on that timeline. The two sets of states do not overlap.
+    @classmethod
+    def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,
+                     note: str | None):
+        if to_state in STOCK_LIFECYCLE.states:
+            return StateChange(entity=STOCK_LIFECYCLE.name, column=STOCK_LIFECYCLE.column, entity_id=row_id,
+                               from_state=from_state, to_state=to_state, actor_id=actor_id, note=note)
+        return OrderEvent(order_id=row_id, actor_id=actor_id, from_status=from_state, to_status=to_state, note=note)
+
+    @classmethod
+    def timeline_count(cls, row_id: int) -> int:
+        """Timeline rows of both lifecycles (the lifecycle walk counts one per move)."""
+        events = db.session.scalar(sa.select(sa.func.count()).select_from(OrderEvent)
+                                   .where(OrderEvent.order_id == row_id))
+        stock = db.session.scalar(sa.select(sa.func.count()).select_from(StateChange).where(
+            StateChange.entity == STOCK_LIFECYCLE.name, StateChange.entity_id == row_id))
+        return events + stock
 
 
 class OrderItem(db.Model):

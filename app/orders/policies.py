@@ -38,8 +38,9 @@ from app.core.errors import Forbidden, StaleState
 from app.merchants import policies as merchant_policies
 from app.merchants.models import MerchantMember
 from app.merchants.states import MemberRole
+from app.orders.errors import OrderError
 from app.orders.models import Order
-from app.orders.states import ORDER_TRANSITIONS, OrderStatus
+from app.orders.states import ORDER_LIFECYCLE, OrderStatus
 
 
 class Audience(StrEnum):
@@ -63,17 +64,6 @@ class Act(StrEnum):
     ADD_TRACKING = "add_tracking"  # not a move: a manual tracking event on a shipment
 
 
-class OrderPolicyError(StrEnum):
-    """Error codes of the refusals below (values unchanged: clients rely on them)."""
-
-    CANNOT_PAY = "cannot_pay"
-    CANNOT_CANCEL = "cannot_cancel"
-    CANNOT_SHIP = "cannot_ship"
-    CANNOT_CONFIRM = "cannot_confirm"
-    NOT_RECEIVED = "not_received"
-    NOT_SHIPPED = "not_shipped"
-    FORBIDDEN = "forbidden"
-
 
 # Members of a shop whose role allows shipping its orders (and adding tracking events).
 SHIPPING_ROLES = frozenset({MemberRole.OWNER, MemberRole.STAFF})
@@ -82,13 +72,7 @@ REVIEWABLE = frozenset({OrderStatus.RECEIVED, OrderStatus.COMPLETED})
 # Orders a manual tracking event may be added to (they have a shipment on its way or delivered).
 TRACKABLE = frozenset({OrderStatus.SHIPPED, OrderStatus.RECEIVED})
 
-# The act that moves an order into each status. The table in states.py is keyed by
-# target status; the lifecycle names its acts: this is the one place they are matched.
-_ACT_INTO = {
-    OrderStatus.PAID: Act.PAY, OrderStatus.SHIPPED: Act.SHIP, OrderStatus.RECEIVED: Act.CONFIRM_RECEIPT,
-    OrderStatus.COMPLETED: Act.COMPLETE, OrderStatus.CANCELLED: Act.CANCEL, OrderStatus.CLOSED: Act.CLOSE,
-}
-# A lifecycle may call receipt `receive`; the API and the pages say `confirm_receipt`.
+# The lifecycle (states.py) calls receipt `receive`; the API and the pages say `confirm_receipt`.
 _ALIASES = {"receive": Act.CONFIRM_RECEIPT, "confirm": Act.CONFIRM_RECEIPT}
 
 # Which of the table's acts each audience does by hand (the rest are the system's).
@@ -138,8 +122,8 @@ def act_name(name: str) -> str:
 
 
 def table_acts(status: str | None) -> tuple[str, ...]:
-    """The acts the order status table allows from `status`, whoever does them."""
-    return tuple(str(_ACT_INTO[target]) for target, sources in ORDER_TRANSITIONS.items() if status in sources)
+    """The acts the order lifecycle allows from `status`, whoever does them."""
+    return tuple(act_name(name) for name in ORDER_LIFECYCLE.acts_from(status))
 
 
 def _is_party(order: Order, actor: Actor) -> bool:
@@ -177,30 +161,29 @@ def require(order: Order, actor: Actor, act: str) -> Order:
     act = act_name(act)
     may_ever = act in _BY_HAND[actor.audience] or act in _EXTRA[actor.audience]
     if not may_ever or not _is_party(order, actor):
-        raise Forbidden(_("无权操作该订单"), code=OrderPolicyError.FORBIDDEN)
+        raise Forbidden(_("无权操作该订单"))
     if act not in actions_for(order, actor):
         code, message = refusal(act, order.status)
         raise StaleState(message, code=code, act=act, found=order.status, lifecycle="order")
     return order
 
 
-
 def refusal(act: str, status: str | None) -> tuple[str, str]:
     """(error code, message) for `act` refused because the order is in `status`."""
     act = act_name(act)
     if act == Act.CANCEL:
-        return OrderPolicyError.CANNOT_CANCEL, _cancel_refusal(status)
+        return OrderError.CANNOT_CANCEL, _cancel_refusal(status)
     if act == Act.SHIP:
-        return OrderPolicyError.CANNOT_SHIP, _("只有待发货的订单可以发货")
+        return OrderError.CANNOT_SHIP, _("只有待发货的订单可以发货")
     if act == Act.CONFIRM_RECEIPT:
-        return OrderPolicyError.CANNOT_CONFIRM, _("订单尚未发货，不能确认收货")
+        return OrderError.CANNOT_CONFIRM, _("订单尚未发货，不能确认收货")
     if act == Act.PAY:
-        return OrderPolicyError.CANNOT_PAY, (_("订单已取消，请重新下单") if status == OrderStatus.CANCELLED
+        return OrderError.CANNOT_PAY, (_("订单已取消，请重新下单") if status == OrderStatus.CANCELLED
                                              else _("该订单无需付款"))
     if act == Act.REVIEW:
-        return OrderPolicyError.NOT_RECEIVED, _("确认收货后才能评价")
+        return OrderError.NOT_RECEIVED, _("确认收货后才能评价")
     if act == Act.ADD_TRACKING:
-        return OrderPolicyError.NOT_SHIPPED, _("订单尚未发货")
+        return OrderError.NOT_SHIPPED, _("订单尚未发货")
     return "stale_state", _("订单状态已变化，请刷新后重试")
 
 

@@ -14,7 +14,6 @@ from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.orders.models import Order, OrderItem
 from app.orders.states import BUYER_TAB_STATUSES, UNFINISHED_STATUSES, OrderStatus
-from app.payments.models import Payment
 
 
 def _listing(stmt: sa.Select) -> sa.Select:
@@ -70,12 +69,12 @@ def _filtered(filters: OrderFilters) -> sa.Select:
         stmt = stmt.where(Order.status == filters.status)
     q = (filters.q or "").strip()
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
+        # What the operator typed is text, not a pattern: `%` and `_` match themselves.
         stmt = stmt.where(sa.or_(
             Order.order_no == q,
-            Order.buyer_id.in_(sa.select(User.id).where(User.phone.like(like))),
-            Order.id.in_(sa.select(OrderItem.order_id).where(OrderItem.title.ilike(like))),
-            sa.cast(Order.address["phone"], sa.String).like(like),
+            Order.buyer_id.in_(sa.select(User.id).where(User.phone.contains(q, autoescape=True))),
+            Order.id.in_(sa.select(OrderItem.order_id).where(OrderItem.title.icontains(q, autoescape=True))),
+            sa.cast(Order.address["phone"], sa.String).contains(q, autoescape=True),
         ))
     if filters.date_from:
         stmt = stmt.where(Order.created_at >= _day_start(filters.date_from))
@@ -98,14 +97,3 @@ def merchant_counts(merchant_id: int) -> dict[str, int]:
 def for_admin(filters: OrderFilters, page=1, per_page=30) -> Page:
     stmt = _filtered(filters).options(selectinload(Order.buyer))
     return paginate(_listing(stmt).order_by(Order.created_at.desc(), Order.id.desc()), page, per_page)
-
-
-def payments_for_admin(q: str = "", status: str | None = None, page=1, per_page=30) -> Page:
-    stmt = sa.select(Payment).options(selectinload(Payment.orders))
-    if status:
-        stmt = stmt.where(Payment.status == status)
-    q = (q or "").strip()
-    if q:
-        stmt = stmt.where(sa.or_(Payment.out_trade_no == q, Payment.transaction_id == q,
-                                 Payment.id.in_(sa.select(Order.payment_id).where(Order.order_no == q))))
-    return paginate(stmt.order_by(Payment.created_at.desc(), Payment.id.desc()), page, per_page)

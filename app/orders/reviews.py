@@ -23,6 +23,7 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.pagination import paginate
 from app.extensions import db
+from app.orders.errors import OrderError
 from app.orders.models import Order, OrderItem, Review
 from app.orders.states import REVIEW_MAX_IMAGES, OrderStatus
 
@@ -47,7 +48,7 @@ def _clean_rating(raw) -> int:
     except (TypeError, ValueError):
         rating = 0
     if not 1 <= rating <= 5:
-        raise ValidationError(_("请选择 1 到 5 星"), code="invalid_rating", fields={"rating": _("请选择 1 到 5 星")})
+        raise ValidationError(_("请选择 1 到 5 星"), code=OrderError.INVALID_RATING, fields={"rating": _("请选择 1 到 5 星")})
     return rating
 
 
@@ -57,24 +58,24 @@ def create(buyer_id: int, order_item_id, rating, text: str = "", images: list[by
     try:
         order_item_id = bounded_int(order_item_id)
     except (TypeError, ValueError):
-        raise NotFound(_("订单商品不存在"), code="order_item_not_found") from None
+        raise NotFound(_("订单商品不存在"), code=OrderError.ORDER_ITEM_NOT_FOUND) from None
     row = db.session.execute(sa.select(OrderItem, Order).join(Order, Order.id == OrderItem.order_id)
                              .where(OrderItem.id == order_item_id, Order.buyer_id == buyer_id)).first()
     if row is None:
-        raise NotFound(_("订单商品不存在"), code="order_item_not_found")
+        raise NotFound(_("订单商品不存在"), code=OrderError.ORDER_ITEM_NOT_FOUND)
     item, order = row
     if order.status not in REVIEWABLE:
-        raise Conflict(_("确认收货后才能评价"), code="not_received")
+        raise Conflict(_("确认收货后才能评价"), code=OrderError.NOT_RECEIVED)
     if item.reviewed:
-        raise Conflict(_("该商品已评价"), code="already_reviewed")
+        raise Conflict(_("该商品已评价"), code=OrderError.ALREADY_REVIEWED)
     rating = _clean_rating(rating)
     text = (text or "").strip()
     if len(text) > TEXT_MAX:
-        raise ValidationError(_("评价最多 %(n)d 字", n=TEXT_MAX), code="text_too_long",
+        raise ValidationError(_("评价最多 %(n)d 字", n=TEXT_MAX), code=OrderError.TEXT_TOO_LONG,
                               fields={"text": _("评价最多 %(n)d 字", n=TEXT_MAX)})
     images = [data for data in images or [] if data]
     if len(images) > REVIEW_MAX_IMAGES:
-        raise ValidationError(_("最多上传 %(n)d 张图片", n=REVIEW_MAX_IMAGES), code="too_many_images",
+        raise ValidationError(_("最多上传 %(n)d 张图片", n=REVIEW_MAX_IMAGES), code=OrderError.TOO_MANY_IMAGES,
                               fields={"images": _("最多上传 %(n)d 张图片", n=REVIEW_MAX_IMAGES)})
     for data in images:
         storage.check_image(data)  # every image is checked before any is stored
@@ -89,12 +90,12 @@ def create(buyer_id: int, order_item_id, rating, text: str = "", images: list[by
     moved = db.session.execute(sa.update(OrderItem).where(OrderItem.id == item.id, OrderItem.reviewed.is_(False))
                                .values(reviewed=True).execution_options(synchronize_session=False)).rowcount
     if moved != 1:
-        raise Conflict(_("该商品已评价"), code="already_reviewed")
+        raise Conflict(_("该商品已评价"), code=OrderError.ALREADY_REVIEWED)
     try:
         with db.session.begin_nested():
             db.session.add(review)
     except IntegrityError:
-        raise Conflict(_("该商品已评价"), code="already_reviewed") from None
+        raise Conflict(_("该商品已评价"), code=OrderError.ALREADY_REVIEWED) from None
     left = db.session.scalar(sa.select(sa.func.count()).select_from(OrderItem).where(
         OrderItem.order_id == order.id, OrderItem.reviewed.is_(False)))
     if left == 0:
@@ -109,15 +110,15 @@ def reply(merchant_id: int, review_id, text: str) -> Review:
     review = _for_merchant(merchant_id, review_id)
     text = (text or "").strip()
     if not text:
-        raise ValidationError(_("请输入回复内容"), code="reply_required", fields={"reply": _("请输入回复内容")})
+        raise ValidationError(_("请输入回复内容"), code=OrderError.REPLY_REQUIRED, fields={"reply": _("请输入回复内容")})
     if len(text) > REPLY_MAX:
-        raise ValidationError(_("回复最多 %(n)d 字", n=REPLY_MAX), code="reply_too_long",
+        raise ValidationError(_("回复最多 %(n)d 字", n=REPLY_MAX), code=OrderError.REPLY_TOO_LONG,
                               fields={"reply": _("回复最多 %(n)d 字", n=REPLY_MAX)})
     moved = db.session.execute(sa.update(Review).where(Review.id == review.id, Review.reply.is_(None))
                                .values(reply=text, replied_at=utcnow())
                                .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
-        raise Conflict(_("已回复过该评价"), code="already_replied")
+        raise Conflict(_("已回复过该评价"), code=OrderError.ALREADY_REPLIED)
     db.session.expire_all()
     return db.session.get(Review, review.id)
 
@@ -126,10 +127,10 @@ def _for_merchant(merchant_id: int, review_id) -> Review:
     try:
         review_id = bounded_int(review_id)
     except (TypeError, ValueError):
-        raise NotFound(_("评价不存在"), code="review_not_found") from None
+        raise NotFound(_("评价不存在"), code=OrderError.REVIEW_NOT_FOUND) from None
     review = db.session.scalar(sa.select(Review).where(Review.id == review_id, Review.merchant_id == merchant_id))
     if review is None:
-        raise NotFound(_("评价不存在"), code="review_not_found")
+        raise NotFound(_("评价不存在"), code=OrderError.REVIEW_NOT_FOUND)
     return review
 
 
@@ -138,10 +139,10 @@ def set_visible(admin, review_id: int, visible: bool, reason: str = "") -> Revie
     review_id = to_int(review_id, 1)
     review = db.session.get(Review, review_id) if review_id is not None else None
     if review is None:
-        raise NotFound(_("评价不存在"), code="review_not_found")
+        raise NotFound(_("评价不存在"), code=OrderError.REVIEW_NOT_FOUND)
     reason = (reason or "").strip()[:200]
     if not visible and not reason:
-        raise ValidationError(_("请填写隐藏原因"), code="reason_required", fields={"reason": _("请填写隐藏原因")})
+        raise ValidationError(_("请填写隐藏原因"), code=OrderError.REASON_REQUIRED, fields={"reason": _("请填写隐藏原因")})
     if review.visible == visible:
         return review
     before = review.visible

@@ -1,11 +1,15 @@
 """Order life cycle: cancel, pay, ship, receive, complete.
 
 Guarantees:
-- Every status change is a guarded UPDATE from the statuses `ORDER_TRANSITIONS`
-  allows, with an `OrderEvent` for the timeline; of two racing requests
-  (a buyer's cancel and the payment notification, say) exactly one wins.
-- Reserved stock is given back exactly once: the release is itself a guarded
-  move of `stock_state` from reserved to released.
+- Every status change is a `move` of `ORDER_LIFECYCLE` (a guarded UPDATE from the
+  statuses its table allows, with an `OrderEvent` for the timeline); of two racing
+  requests (a buyer's cancel and the payment notification, say) exactly one wins.
+- Reserved stock is given back exactly once: the release is itself a move of
+  `STOCK_LIFECYCLE` from reserved to released, and only its winner gives stock back.
+- What other domains do about it (commissions, the merchant's and buyer's messages,
+  sales counts, analytics, closing an emptied payment) is announced with the signals
+  of `app.orders.signals` right after the move, in the same transaction; the receivers
+  are listed in `app/receivers.py`.
 - Loading for a buyer or a merchant is scoped to them: someone else's order is
   NotFound, never Forbidden, so order numbers cannot be probed.
 """
@@ -17,23 +21,18 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from app.analytics.models import Event
-from app.catalog.models import Product, Sku
 from app.core import settings as platform_settings
 from app.core.clock import utcnow
-from app.core.db import guarded_update
 from app.core.errors import Conflict, NotFound, StaleState, ValidationError
-from app.core.jobs import enqueue_after_commit
-from app.distribution import commissions
+from app.core.lifecycle import move, try_move
 from app.extensions import db
 from app.inventory import services as stock
-from app.merchants import shops
-from app.notifications import services as notifications
 from app.orders import carriers, policies
+from app.orders.errors import OrderError
 from app.orders.models import Order, OrderEvent, Shipment, TrackingEvent
-from app.orders.states import ORDER_TRANSITIONS, CancelReason, OrderStatus, StockDeduction, StockState
+from app.orders.signals import order_cancelled, order_completed, order_paid, order_received, order_shipped
+from app.orders.states import ORDER_LIFECYCLE, STOCK_LIFECYCLE, CancelReason, OrderStatus, StockDeduction
 from app.payments.models import Payment
-from app.payments.states import PaymentStatus
 
 # --- loading ------------------------------------------------------------------------------
 
@@ -46,7 +45,7 @@ def for_buyer(buyer_id: int, order_no: str) -> Order:
     order = db.session.scalar(_with_items(sa.select(Order).where(Order.order_no == str(order_no),
                                                                  Order.buyer_id == buyer_id)))
     if order is None:
-        raise NotFound(_("订单不存在"), code="order_not_found")
+        raise NotFound(_("订单不存在"), code=OrderError.ORDER_NOT_FOUND)
     return order
 
 
@@ -54,7 +53,7 @@ def for_merchant(merchant_id: int, order_no: str) -> Order:
     order = db.session.scalar(_with_items(sa.select(Order).where(Order.order_no == str(order_no),
                                                                  Order.merchant_id == merchant_id)))
     if order is None:
-        raise NotFound(_("订单不存在"), code="order_not_found")
+        raise NotFound(_("订单不存在"), code=OrderError.ORDER_NOT_FOUND)
     return order
 
 
@@ -66,49 +65,26 @@ def timeline(order_id: int) -> list[OrderEvent]:
 # --- transitions ------------------------------------------------------------------------
 
 
-def transition(order: Order, to: OrderStatus, actor_id: int | None, note: str | None = None,
-               **values) -> Order:
-    """Move `order` to `to` if it is still in a status that may; StaleState otherwise."""
-    before = order.status
-    order_id = order.id
-    guarded_update(Order, order_id, expected=ORDER_TRANSITIONS[to], values={"status": to, **values})
-    db.session.add(OrderEvent(order_id=order_id, actor_id=actor_id, from_status=before, to_status=to,
-                              note=(note or None) and note[:200]))
-    db.session.flush()
-    return db.session.get(Order, order_id)
+def transition(order: Order, act: str, actor_id: int | None, note: str | None = None, **values) -> Order:
+    """Make `act` of ORDER_LIFECYCLE happen to `order` if its status still allows it
+    (StaleState otherwise); returns the order as it is now."""
+    move(ORDER_LIFECYCLE, Order, order.id, act, actor_id=actor_id, note=note, values=values)
+    return db.session.get(Order, order.id)
 
 
 def _release_stock(order: Order) -> None:
-    """Give reserved stock back, once: only the caller that flips reserved->released does it."""
-    moved = db.session.execute(
-        sa.update(Order).where(Order.id == order.id, Order.stock_state == StockState.RESERVED)
-        .values(stock_state=StockState.RELEASED).execution_options(synchronize_session=False)
-    ).rowcount
-    if moved:
+    """Give reserved stock back, once: only the caller that moves reserved->released does it."""
+    if try_move(STOCK_LIFECYCLE, Order, order.id, "release"):
         stock.release([(item.sku_id, item.quantity) for item in order.items], ref=("order", order.order_no))
 
 
-def _close_payment_if_empty(payment_id: int) -> None:
-    """An unpaid payment whose orders are all cancelled will collect nothing: close it."""
-    open_orders = db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
-        Order.payment_id == payment_id, Order.status != OrderStatus.CANCELLED))
-    if open_orders == 0:
-        closed = db.session.execute(
-            sa.update(Payment).where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
-            .values(status=PaymentStatus.CLOSED, closed_at=utcnow())
-            .returning(Payment.provider, Payment.out_trade_no).execution_options(synchronize_session=False)).first()
-        if closed is not None and closed.provider:
-            # Close the trade at its gateway too, so the open QR code / pay page cannot take the money
-            # (best effort: a payment that still arrives is refunded).
-            from app.payments.tasks import close_trade
-            enqueue_after_commit(close_trade, closed.provider, closed.out_trade_no, queue="low")
-
-
 def _cancel(order: Order, reason: CancelReason, actor_id: int | None, note: str | None = None) -> Order:
-    order = transition(order, OrderStatus.CANCELLED, actor_id, note or _reason_text(reason),
+    """Cancel an unpaid order and give its reservation back; announces `order_cancelled`
+    (payments closes a payment left with no open order)."""
+    order = transition(order, "cancel", actor_id, note or _reason_text(reason),
                        cancelled_at=utcnow(), cancel_reason=reason)
     _release_stock(order)
-    _close_payment_if_empty(order.payment_id)
+    order_cancelled.send(order, reason=reason)
     return order
 
 
@@ -121,31 +97,17 @@ def _reason_text(reason: CancelReason) -> str:
     }[reason]
 
 
-def _cannot_cancel(status: str) -> Conflict:
-    """Why an order in `status` cannot be cancelled, naming the state it is really in."""
-    message = {
-        OrderStatus.PAID: _("订单已付款，不能直接取消；如需退款请申请售后"),
-        OrderStatus.SHIPPED: _("订单已发货，不能取消；如需退款请申请售后"),
-        OrderStatus.RECEIVED: _("订单已确认收货，不能取消；如需退款请申请售后"),
-        OrderStatus.COMPLETED: _("订单已完成，不能取消"),
-        OrderStatus.CANCELLED: _("订单已取消"),
-        OrderStatus.CLOSED: _("订单已关闭，不能取消"),
-    }.get(status, _("订单状态已变化，请刷新后重试"))
-    return Conflict(message, code="cannot_cancel")
-
 
 def cancel_by_buyer(buyer_id: int, order_no: str) -> Order:
-    policies.require(for_buyer(buyer_id, order_no), policies.buyer(buyer_id), policies.Act.CANCEL)
-    order = for_buyer(buyer_id, order_no)
-    if order.status != OrderStatus.PENDING_PAYMENT:
-        raise _cannot_cancel(order.status)
+    order = policies.require(for_buyer(buyer_id, order_no), policies.buyer(buyer_id), policies.Act.CANCEL)
     try:
         return _cancel(order, CancelReason.BUYER, buyer_id)
     except StaleState:
         # Lost a race (paid or timed out meanwhile): say what it is now.
         status = db.session.scalar(sa.select(Order.status).where(Order.id == order.id)
                                    .execution_options(populate_existing=True))
-        raise _cannot_cancel(status) from None
+        code, message = policies.refusal(policies.Act.CANCEL, status)
+        raise Conflict(message, code=code) from None
 
 
 def cancel_if_expired(order_id: int) -> bool:
@@ -157,9 +119,6 @@ def cancel_if_expired(order_id: int) -> bool:
         _cancel(order, CancelReason.TIMEOUT, None)
     except StaleState:  # paid or cancelled a moment ago
         return False
-    notifications.notify(order.buyer_id, _("订单已自动取消"),
-                         _("订单 %(no)s 超时未付款，已自动取消。", no=order.order_no),
-                         link=f"/orders/{order.order_no}", kind="order")
     return True
 
 
@@ -183,7 +142,8 @@ def expired_unpaid_ids(limit: int = 500) -> list[int]:
 
 
 def settle_paid(payment: Payment) -> list[Order]:
-    """The money for `payment` arrived: move its unpaid orders to paid.
+    """The money for `payment` arrived: move its unpaid orders to paid, each announced
+    with `order_paid` (commissions, sales counts, the merchant told, analytics).
 
     Returns the orders whose share must go back to the buyer: ones cancelled
     meanwhile, and (on_payment mode) ones whose stock ran out, which are cancelled
@@ -202,8 +162,7 @@ def settle_paid(payment: Payment) -> list[Order]:
                 pass
             continue
         try:
-            paid = transition(order, OrderStatus.PAID, None, _("付款成功"), paid_at=now,
-                              stock_state=StockState.DEDUCTED, to_review=False)
+            paid = transition(order, "pay", None, _("付款成功"), paid_at=now, to_review=False)
         except StaleState:
             # cancelled between our read and the update: its money goes back, and
             # stock taken for it a moment ago (on_payment) goes back to the shelf
@@ -211,11 +170,9 @@ def settle_paid(payment: Payment) -> list[Order]:
                 stock.release([(i.sku_id, i.quantity) for i in order.items], ref=("order", order.order_no))
             to_refund.append(db.session.get(Order, order.id))
             continue
-        _count_sales(paid)
-        _tell_merchant_paid(paid)
-        commissions.on_paid(paid)
-        db.session.add(Event(type="pay", user_id=paid.buyer_id, merchant_id=paid.merchant_id,
-                             props={"order_no": paid.order_no, "amount_fen": paid.amount_fen}))
+        move(STOCK_LIFECYCLE, Order, paid.id, "deduct")
+        paid = db.session.get(Order, paid.id)
+        order_paid.send(paid)
     return to_refund
 
 
@@ -243,70 +200,50 @@ def _take_stock_on_payment(orders: list[Order]) -> set[int]:
     return short
 
 
-def _count_sales(order: Order) -> None:
-    for item in order.items:
-        db.session.execute(sa.update(Sku).where(Sku.id == item.sku_id).values(sales=Sku.sales + item.quantity)
-                           .execution_options(synchronize_session=False))
-        db.session.execute(sa.update(Product).where(Product.id == item.product_id)
-                           .values(sales=Product.sales + item.quantity).execution_options(synchronize_session=False))
-
-
-def _tell_merchant_paid(order: Order) -> None:
-    for user_id in [member.user_id for member in shops.staff_of(order.merchant_id)]:
-        notifications.notify(user_id, _("新订单待发货"),
-                             _("订单 %(no)s 已付款，请尽快发货。", no=order.order_no),
-                             link=f"/merchant/orders/{order.order_no}", kind="order")
-
-
 # --- shipping and receipt ------------------------------------------------------------------
 
 
 def ship(actor_id: int, merchant_id: int, order_no: str, carrier_code: str, tracking_no: str) -> Order:
-    """Mark a paid order shipped with its carrier and tracking number; tells the buyer."""
-    policies.require(for_merchant(merchant_id, order_no), policies.staff_of(actor_id, merchant_id), policies.Act.SHIP)
-    order = for_merchant(merchant_id, order_no)
+    """Mark a paid order shipped with its carrier and tracking number; announces
+    `order_shipped` (the buyer is told). Who may ship: `orders.policies`."""
+    order = policies.require(for_merchant(merchant_id, order_no), policies.staff_of(actor_id, merchant_id), policies.Act.SHIP)
     carrier = carriers.get((carrier_code or "").strip())
     if carrier is None:
-        raise ValidationError(_("请选择快递公司"), code="invalid_carrier", fields={"carrier": _("请选择快递公司")})
+        raise ValidationError(_("请选择快递公司"), code=OrderError.INVALID_CARRIER,
+                              fields={"carrier": _("请选择快递公司")})
     tracking_no = carriers.normalise_tracking_no(tracking_no)
-    if order.status != OrderStatus.PAID:
-        raise Conflict(_("只有待发货的订单可以发货"), code="cannot_ship")
     now = utcnow()
     try:
-        order = transition(order, OrderStatus.SHIPPED, actor_id, f"{carrier.name} {tracking_no}", shipped_at=now)
+        order = transition(order, "ship", actor_id, f"{carrier.name} {tracking_no}", shipped_at=now)
     except StaleState:
-        raise Conflict(_("订单状态已变化，请刷新后重试"), code="cannot_ship") from None
+        raise Conflict(_("订单状态已变化，请刷新后重试"), code=OrderError.CANNOT_SHIP) from None
     shipment = Shipment(order_id=order.id, carrier_code=carrier.code, tracking_no=tracking_no, shipped_at=now,
                         shipped_by_id=actor_id)
     db.session.add(shipment)
     db.session.flush()
     db.session.add(TrackingEvent(shipment_id=shipment.id, occurred_at=now, description=_("商家已发货"),
                                  source="system"))
-    notifications.notify(order.buyer_id, _("您的订单已发货"),
-                         _("订单 %(no)s 已由 %(carrier)s 发出，运单号 %(tn)s。", no=order.order_no,
-                           carrier=carrier.name, tn=tracking_no),
-                         link=f"/orders/{order.order_no}", kind="order")
     db.session.flush()
+    order_shipped.send(order, shipment=shipment)
     return order
 
 
 def confirm_receipt(buyer_id: int, order_no: str) -> Order:
-    policies.require(for_buyer(buyer_id, order_no), policies.buyer(buyer_id), policies.Act.CONFIRM_RECEIPT)
-    order = for_buyer(buyer_id, order_no)
-    if order.status != OrderStatus.SHIPPED:
-        raise Conflict(_("订单尚未发货，不能确认收货"), code="cannot_confirm")
+    order = policies.require(for_buyer(buyer_id, order_no), policies.buyer(buyer_id), policies.Act.CONFIRM_RECEIPT)
     try:
         return _receive(order, buyer_id, _("买家确认收货"))
     except StaleState:
-        raise Conflict(_("订单状态已变化，请刷新后重试"), code="cannot_confirm") from None
+        raise Conflict(_("订单状态已变化，请刷新后重试"), code=OrderError.CANNOT_CONFIRM) from None
 
 
 def _receive(order: Order, actor_id: int | None, note: str) -> Order:
-    order = transition(order, OrderStatus.RECEIVED, actor_id, note, received_at=utcnow(), to_review=True)
-    commissions.start_settlement(order)
+    """Move a shipped order to received; announces `order_received` (its commissions
+    start counting down to settlement)."""
+    order = transition(order, "receive", actor_id, note, received_at=utcnow(), to_review=True)
     if order.shipment is not None:
         db.session.execute(sa.update(Shipment).where(Shipment.id == order.shipment.id).values(delivered=True)
                            .execution_options(synchronize_session=False))
+    order_received.send(order)
     return order
 
 
@@ -341,7 +278,8 @@ def complete(order_id: int) -> bool:
     if order is None or order.status != OrderStatus.RECEIVED or order.received_at > cutoff:
         return False
     try:
-        transition(order, OrderStatus.COMPLETED, None, _("售后期结束，交易完成"), completed_at=utcnow())
+        order = transition(order, "complete", None, _("售后期结束，交易完成"), completed_at=utcnow())
     except StaleState:
         return False
+    order_completed.send(order)
     return True

@@ -20,6 +20,7 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.orders import services, shipping_csv
+from app.orders.errors import OrderError
 from app.orders.models import Order, Shipment, TrackingEvent
 from app.orders.states import OrderStatus
 from app.orders.tracking import TrackingError, get_provider
@@ -55,10 +56,10 @@ def add_manual_event(merchant_id: int, order_no: str, description: str, location
     """A tracking step typed in by the merchant (for carriers without an API, or local delivery)."""
     order = services.for_merchant(merchant_id, order_no)
     if order.shipment is None or order.status not in (OrderStatus.SHIPPED, OrderStatus.RECEIVED):
-        raise Conflict(_("订单尚未发货"), code="not_shipped")
+        raise Conflict(_("订单尚未发货"), code=OrderError.NOT_SHIPPED)
     description = (description or "").strip()
     if not description:
-        raise ValidationError(_("请填写物流动态"), code="description_required",
+        raise ValidationError(_("请填写物流动态"), code=OrderError.DESCRIPTION_REQUIRED,
                               fields={"description": _("请填写物流动态")})
     event = TrackingEvent(shipment_id=order.shipment.id, occurred_at=occurred_at or utcnow(),
                           description=description[:DESCRIPTION_MAX], location=(location or "").strip()[:100],
@@ -67,7 +68,7 @@ def add_manual_event(merchant_id: int, order_no: str, description: str, location
         with db.session.begin_nested():
             db.session.add(event)
     except IntegrityError:
-        raise Conflict(_("这条物流动态已经添加过"), code="duplicate_event") from None
+        raise Conflict(_("这条物流动态已经添加过"), code=OrderError.DUPLICATE_EVENT) from None
     return event
 
 
@@ -75,7 +76,7 @@ def refresh(shipment_id: int, force: bool = False) -> int:
     """Read the carrier's track for one shipment and store new events; how many were new."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
-        raise NotFound(_("运单不存在"), code="shipment_not_found")
+        raise NotFound(_("运单不存在"), code=OrderError.SHIPMENT_NOT_FOUND)
     now = utcnow()
     if not force and shipment.last_polled_at and now - shipment.last_polled_at < REFRESH_INTERVAL:
         return 0

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 
 from app.core.errors import ValidationError
 from app.orders import carriers
+from app.orders.errors import OrderError
 
 MAX_ROWS = 500
 ORDER_NO = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
@@ -185,4 +186,4 @@ def too_many_rows() -> ValidationError:
 
 
 def file_error(message: str) -> ValidationError:
-    return ValidationError(message, code="invalid_ship_sheet", fields={"file": message})
+    return ValidationError(message, code=OrderError.INVALID_SHIP_SHEET, fields={"file": message})

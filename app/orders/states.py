@@ -1,7 +1,14 @@
-"""Order statuses and their transitions (DOMAIN.md, Orders and payments)."""
+"""Order statuses and their transitions (DOMAIN.md, Orders and payments).
+
+Two lifecycles live on an order: `ORDER_LIFECYCLE` (its status, shown to people, each
+move an `OrderEvent` on the timeline) and `STOCK_LIFECYCLE` (where its stock stands,
+bookkeeping: each move a `StateChange` row). Both move only through
+`app.core.lifecycle.move`, so every change is a guarded UPDATE."""
 from __future__ import annotations
 
 from enum import StrEnum
+
+from app.core.lifecycle import Lifecycle, act
 
 
 class OrderStatus(StrEnum):
@@ -14,15 +21,17 @@ class OrderStatus(StrEnum):
     CLOSED = "closed"
 
 
-# target -> the statuses an order may move from (used by guarded UPDATEs).
-ORDER_TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
-    OrderStatus.PAID: (OrderStatus.PENDING_PAYMENT,),
-    OrderStatus.SHIPPED: (OrderStatus.PAID,),
-    OrderStatus.RECEIVED: (OrderStatus.SHIPPED,),
-    OrderStatus.COMPLETED: (OrderStatus.RECEIVED,),
-    OrderStatus.CANCELLED: (OrderStatus.PENDING_PAYMENT,),
-    OrderStatus.CLOSED: (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED),
-}
+# pending_payment --pay--> paid --ship--> shipped --receive--> received --complete--> completed;
+# unpaid orders are cancelled (buyer, timeout, admin, stock short at payment); paid ones
+# close when all their items were refunded (after-sales).
+ORDER_LIFECYCLE = Lifecycle("order", OrderStatus, (
+    act("pay", OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
+    act("ship", OrderStatus.PAID, OrderStatus.SHIPPED),
+    act("receive", OrderStatus.SHIPPED, OrderStatus.RECEIVED),
+    act("complete", OrderStatus.RECEIVED, OrderStatus.COMPLETED),
+    act("cancel", OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED),
+    act("close", (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED), OrderStatus.CLOSED),
+))
 
 
 class StockState(StrEnum):
@@ -33,6 +42,16 @@ class StockState(StrEnum):
     RESERVED = "reserved"  # taken at submit (on_order mode)
     DEDUCTED = "deducted"  # taken for good (paid)
     RELEASED = "released"  # given back (cancelled)
+
+
+# Stock is taken at submit (reserved, on_order mode) or not at all (none, on_payment
+# mode: it is taken when the money arrives); payment makes it the order's for good,
+# a cancel gives a reservation back. Moving reserved->released is what makes the
+# release happen exactly once however many paths try.
+STOCK_LIFECYCLE = Lifecycle("order_stock", StockState, (
+    act("deduct", (StockState.NONE, StockState.RESERVED), StockState.DEDUCTED),
+    act("release", StockState.RESERVED, StockState.RELEASED),
+), column="stock_state")
 
 
 class StockDeduction(StrEnum):

@@ -12,13 +12,17 @@ Guarantees:
   on_payment mode) goes back: a Refund per order whose `out_refund_no` is fixed
   by the order, so retries never refund twice.
 - Buyers can only start paying their own payments; someone else's is NotFound.
+- Payments alone write Payment and Refund, and every status change is a `move` of
+  `PAYMENT_LIFECYCLE` / `REFUND_LIFECYCLE` (guarded UPDATE plus a StateChange row).
+  What the rest of the shop does about it is announced with `app.payments.signals`.
+- Jobs for one item (`submit_refund`, `close_at_gateway`) are these functions
+  themselves, enqueued after commit; each runs in a unit of work of its own.
 """
 from __future__ import annotations
 
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -28,18 +32,19 @@ from sqlalchemy.orm import selectinload
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import enqueue_after_commit
-from app.core.money import fen_to_yuan
+from app.core.lifecycle import try_move
 from app.core.urls import external_url
 from app.extensions import db
-from app.notifications import services as notifications
 from app.orders import numbers
 from app.orders import services as order_services
 from app.orders.models import Order
 from app.orders.states import OrderStatus
 from app.payments import providers
+from app.payments.errors import PaymentError
 from app.payments.models import Payment, PaymentNotification, Refund
 from app.payments.providers.base import GatewayError, NotificationRejected, PayRequest, VerifiedNotification
-from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
+from app.payments.signals import order_refund_started, payment_refund_started, payment_succeeded, refund_succeeded
+from app.payments.states import PAYMENT_LIFECYCLE, REFUND_LIFECYCLE, NotificationOutcome, PaymentStatus, RefundStatus
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +60,7 @@ def for_buyer(buyer_id: int, out_trade_no: str) -> Payment:
                                                          Payment.buyer_id == buyer_id)
                                 .options(selectinload(Payment.orders)))
     if payment is None:
-        raise NotFound(_("支付单不存在"), code="payment_not_found")
+        raise NotFound(_("支付单不存在"), code=PaymentError.PAYMENT_NOT_FOUND)
     return payment
 
 
@@ -72,14 +77,14 @@ def payable(buyer_id: int, out_trade_no: str) -> Payment:
     new payment (the old one is closed), so the amount always matches the orders."""
     payment = for_buyer(buyer_id, out_trade_no)
     if payment.status == PaymentStatus.PAID:
-        raise Conflict(_("该订单已支付"), code="already_paid")
+        raise Conflict(_("该订单已支付"), code=PaymentError.ALREADY_PAID)
     orders = list(db.session.scalars(sa.select(Order).where(Order.payment_id == payment.id).order_by(Order.id)))
     for order in orders:
         if order.status == OrderStatus.PENDING_PAYMENT and order.pay_expires_at <= utcnow():
             order_services.cancel_if_expired(order.id)
     orders = [o for o in orders if db.session.get(Order, o.id).status == OrderStatus.PENDING_PAYMENT]
     if not orders:
-        raise Conflict(_("订单已取消或已超时，请重新下单"), code="payment_closed")
+        raise Conflict(_("订单已取消或已超时，请重新下单"), code=PaymentError.PAYMENT_CLOSED)
     amount = sum(o.amount_fen for o in orders)
     if payment.status == PaymentStatus.PENDING and amount == payment.amount_fen:
         return payment
@@ -94,14 +99,29 @@ def _regroup(old: Payment, orders: list[Order], amount: int) -> Payment:
     db.session.execute(sa.update(Order).where(Order.id.in_([o.id for o in orders]),
                                               Order.status == OrderStatus.PENDING_PAYMENT)
                        .values(payment_id=fresh.id).execution_options(synchronize_session=False))
-    db.session.execute(sa.update(Payment).where(Payment.id == old.id, Payment.status == PaymentStatus.PENDING)
-                       .values(status=PaymentStatus.CLOSED, closed_at=utcnow())
-                       .execution_options(synchronize_session=False))
-    if old.provider:
-        from app.payments import tasks  # tasks imports this module
-        enqueue_after_commit(tasks.close_trade, old.provider, old.out_trade_no, queue="low")
+    _close(old.id, note=_("订单已转入新的支付单"))
     db.session.expire_all()
     return db.session.get(Payment, fresh.id)
+
+
+def _close(payment_id: int, note: str | None = None) -> bool:
+    """Close a pending payment (nothing will be collected for it) and its trade at the
+    gateway too, so the open QR code / pay page cannot take the money (best effort: a
+    payment that still arrives is refunded). False when it was no longer pending."""
+    if not try_move(PAYMENT_LIFECYCLE, Payment, payment_id, "close", note=note, values={"closed_at": utcnow()}):
+        return False
+    payment = db.session.get(Payment, payment_id)
+    if payment.provider:
+        enqueue_after_commit(close_at_gateway, payment.provider, payment.out_trade_no, queue="low")
+    return True
+
+
+def close_if_no_order_left(payment_id: int) -> bool:
+    """An unpaid payment whose orders are all cancelled will collect nothing: close it
+    (what payments does when an order is cancelled). False when something is left."""
+    open_orders = db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
+        Order.payment_id == payment_id, Order.status != OrderStatus.CANCELLED))
+    return open_orders == 0 and _close(payment_id, note=_("订单均已取消"))
 
 
 def notify_url(provider: str) -> str:
@@ -114,15 +134,14 @@ def start(buyer, out_trade_no: str, provider_name: str, channel: str | None = No
     """Ask the chosen gateway to collect the payment; returns what the client needs
     plus `out_trade_no` and `amount_fen` (the trade number may be new, see `payable`)."""
     if provider_name not in providers.available():
-        raise Conflict(_("暂不支持该支付方式"), code="provider_unavailable", fields={"provider": provider_name})
+        raise Conflict(_("暂不支持该支付方式"), code=PaymentError.PROVIDER_UNAVAILABLE, fields={"provider": provider_name})
     channel = channel or CHANNELS[provider_name][0]
     if channel not in CHANNELS[provider_name]:
-        raise Conflict(_("暂不支持该支付方式"), code="invalid_channel", fields={"channel": channel})
+        raise Conflict(_("暂不支持该支付方式"), code=PaymentError.INVALID_CHANNEL, fields={"channel": channel})
     payment = payable(buyer.id, out_trade_no)
     if payment.provider and payment.provider != provider_name:
         # Switching gateways: close the other trade so it cannot be paid as well.
-        from app.payments import tasks  # tasks imports this module
-        enqueue_after_commit(tasks.close_trade, payment.provider, payment.out_trade_no, queue="low")
+        enqueue_after_commit(close_at_gateway, payment.provider, payment.out_trade_no, queue="low")
     payment.provider = provider_name
     db.session.flush()
     orders = payment.orders
@@ -139,7 +158,9 @@ def start(buyer, out_trade_no: str, provider_name: str, channel: str | None = No
 def close_at_gateway(provider_name: str, out_trade_no: str) -> bool:
     """Close an abandoned trade at its gateway (best effort; a late payment is refunded
     anyway). A closed payment records the gateway's confirmation (`gateway_closed_at`),
-    so `unclosed_trades` finds the closes that were lost or failed. Flushes only."""
+    so `queries.unclosed_trades` finds the closes that were lost or failed. The job
+    queued when a payment closes, a checkout regroups or the buyer switches gateways.
+    Flushes only."""
     try:
         providers.get(provider_name).close(out_trade_no)
     except Exception:
@@ -150,20 +171,6 @@ def close_at_gateway(provider_name: str, out_trade_no: str) -> bool:
                                  Payment.status == PaymentStatus.CLOSED, Payment.gateway_closed_at.is_(None))
         .values(gateway_closed_at=utcnow()).execution_options(synchronize_session=False))
     return True
-
-
-def unclosed_trades(older_than_seconds: int = 60, limit: int = 200) -> list[tuple[str, str]]:
-    """(provider, out_trade_no) of payments closed here, not yet at their gateway, a
-    minute after closing (their job had its chance). Payments made more than two days
-    ago are left (the payment deadline is at most a day): by then the gateway has
-    expired the trade itself."""
-    now = utcnow()
-    return [tuple(row) for row in db.session.execute(
-        sa.select(Payment.provider, Payment.out_trade_no).where(
-            Payment.status == PaymentStatus.CLOSED, Payment.created_at > now - timedelta(days=2),
-            Payment.provider.is_not(None), Payment.gateway_closed_at.is_(None),
-            Payment.closed_at <= now - timedelta(seconds=older_than_seconds))
-        .order_by(Payment.id).limit(limit))]
 
 
 # --- notifications ----------------------------------------------------------------------
@@ -241,12 +248,8 @@ def apply_success(payment: Payment, provider_name: str, transaction_id: str | No
                                 .execution_options(populate_existing=True))
     if payment.status == PaymentStatus.PAID:
         return _collected_twice(payment, provider_name, transaction_id)
-    moved = db.session.execute(
-        sa.update(Payment).where(Payment.id == payment.id,
-                                 Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.CLOSED)))
-        .values(status=PaymentStatus.PAID, paid_at=utcnow(), provider=provider_name, transaction_id=transaction_id)
-        .execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
+    if not try_move(PAYMENT_LIFECYCLE, Payment, payment.id, "pay", note=provider_name,
+                    values={"paid_at": utcnow(), "provider": provider_name, "transaction_id": transaction_id}):
         # Without row locks (SQLite) another request can win between the read and the
         # update: this collection is then a second one like any other.
         db.session.expire_all()
@@ -255,21 +258,18 @@ def apply_success(payment: Payment, provider_name: str, transaction_id: str | No
     payment = db.session.get(Payment, payment.id)
     to_refund = order_services.settle_paid(payment)
     for order in to_refund:
-        _refund(payment, order, order.amount_fen, _("订单已取消，自动退款"), provider_name,
-                numbers.refund_no_for_order(order.order_no))
-        notifications.notify(order.buyer_id, _("订单已自动退款"),
-                             _("订单 %(no)s 已取消，已付款项 ¥%(yuan)s 将原路退回。", no=order.order_no,
-                               yuan=fen_to_yuan(order.amount_fen)),
-                             link=f"/orders/{order.order_no}", kind="order")
+        refund = _refund(payment, order, order.amount_fen, _("订单已取消，自动退款"), provider_name,
+                         numbers.refund_no_for_order(order.order_no))
+        order_refund_started.send(order, refund=refund)
     # Orders moved to a newer trade (see `payable`) are not paid by this one: what
     # this trade collected beyond its own orders goes back whole.
     kept = sum(o.amount_fen for o in payment.orders if o.status != OrderStatus.CANCELLED)
     leftover = payment.amount_fen - kept - sum(o.amount_fen for o in to_refund)
     if leftover > 0:
-        _refund(payment, None, leftover, _("支付单已关闭，自动退款"), provider_name, f"RC{payment.out_trade_no}")
-        notifications.notify(payment.buyer_id, _("款项已自动退回"),
-                             _("支付单 %(no)s 已关闭，收到的 ¥%(yuan)s 将原路退回。", no=payment.out_trade_no,
-                               yuan=fen_to_yuan(leftover)), kind="order")
+        refund = _refund(payment, None, leftover, _("支付单已关闭，自动退款"), provider_name,
+                         f"RC{payment.out_trade_no}")
+        payment_refund_started.send(payment, refund=refund)
+    payment_succeeded.send(payment)
     if kept == 0:
         return NotificationOutcome.REFUNDED, 200, None
     return NotificationOutcome.APPLIED, 200, None
@@ -299,15 +299,17 @@ def _refund(payment: Payment, order: Order | None, amount_fen: int, reason: str,
                     out_trade_no=payment.out_trade_no)
     db.session.add(refund)
     db.session.flush()
-    from app.payments import tasks  # tasks imports this module
-    enqueue_after_commit(tasks.submit_refund, refund.id)
+    enqueue_after_commit(submit_refund, refund.id)
     return refund
 
 
 def submit_refund(refund_id: int) -> str:
-    """Send one refund to its gateway and record the answer (the job's body).
+    """Send one refund to its gateway and record the answer (the job, and the sweep's
+    step for each refund still pending).
 
-    The gateway call happens outside any lock; a retry reuses `out_refund_no`."""
+    The gateway call happens outside any lock; a retry reuses `out_refund_no`. The
+    answer moves the refund once (REFUND_LIFECYCLE): of two runs racing, one records
+    it and announces `refund_succeeded`."""
     refund = db.session.get(Refund, refund_id)
     if refund is None or refund.status != RefundStatus.PENDING:
         return "skipped"
@@ -322,30 +324,19 @@ def submit_refund(refund_id: int) -> str:
         db.session.flush()
         return "retry"
     refund.provider_refund_id = result.provider_refund_id or refund.provider_refund_id
-    if result.status == "succeeded":
-        refund.status, refund.finished_at, refund.last_error = RefundStatus.SUCCEEDED, utcnow(), None
-    elif result.status == "failed":
-        refund.status, refund.finished_at, refund.last_error = RefundStatus.FAILED, utcnow(), result.message[:300]
     db.session.flush()
-    return refund.status
-
-
-def pending_refund_ids(limit: int = 200) -> list[int]:
-    return list(db.session.scalars(sa.select(Refund.id).where(Refund.status == RefundStatus.PENDING)
-                                   .order_by(Refund.id).limit(limit)))
+    if result.status == "succeeded":
+        if try_move(REFUND_LIFECYCLE, Refund, refund_id, "succeed",
+                    values={"finished_at": utcnow(), "last_error": None}):
+            refund_succeeded.send(db.session.get(Refund, refund_id))
+    elif result.status == "failed":
+        try_move(REFUND_LIFECYCLE, Refund, refund_id, "fail", note=result.message[:200],
+                 values={"finished_at": utcnow(), "last_error": result.message[:300]})
+    # Read from the row, not the session: a run that lost the race left ours stale.
+    return db.session.scalar(sa.select(Refund.status).where(Refund.id == refund_id))
 
 
 # --- the payment query sweep -----------------------------------------------------------------
-
-
-def stale_pending_ids(older_than_minutes: int = 3, limit: int = 200) -> list[int]:
-    """Pending payments a buyer started paying a while ago with no word from the gateway."""
-    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
-    return list(db.session.scalars(
-        sa.select(Payment.id).where(Payment.status == PaymentStatus.PENDING, Payment.provider.is_not(None),
-                                    Payment.created_at <= cutoff,
-                                    sa.or_(Payment.last_queried_at.is_(None), Payment.last_queried_at <= cutoff))
-        .order_by(Payment.id).limit(limit)))
 
 
 def query_and_apply(payment_id: int) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.core.lifecycle import Lifecycle, act
+
 
 class PaymentStatus(StrEnum):
     PENDING = "pending"
@@ -10,10 +12,25 @@ class PaymentStatus(StrEnum):
     CLOSED = "closed"  # nothing will be collected: its orders were cancelled or re-grouped
 
 
+# Money that arrives for a closed payment still makes it paid (its orders are then
+# refunded): the gateway took it, and the record must say so.
+PAYMENT_LIFECYCLE = Lifecycle("payment", PaymentStatus, (
+    act("pay", (PaymentStatus.PENDING, PaymentStatus.CLOSED), PaymentStatus.PAID),
+    act("close", PaymentStatus.PENDING, PaymentStatus.CLOSED),
+))
+
+
 class RefundStatus(StrEnum):
     PENDING = "pending"  # created or processing at the gateway; the sweep retries
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # the gateway refused; an operator looks
+
+
+# The gateway's answer decides once: a refund that succeeded or failed never moves again.
+REFUND_LIFECYCLE = Lifecycle("refund", RefundStatus, (
+    act("succeed", RefundStatus.PENDING, RefundStatus.SUCCEEDED),
+    act("fail", RefundStatus.PENDING, RefundStatus.FAILED),
+))
 
 
 class NotificationOutcome(StrEnum):

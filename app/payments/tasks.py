@@ -1,54 +1,39 @@
-"""Payment jobs: send refunds, query the gateway about silent payments. Each
-runs its own unit of work and is safe to re-run; the sweeps are the backstop."""
+"""Payment sweeps, the periodic backstops listed in `app/cron_jobs.py`: each item in
+a unit of work of its own (`app.core.db.each`), safe to re-run. The jobs for one item
+(`services.submit_refund`, `services.close_at_gateway`) are service functions queued
+after commit; they run in the job's unit of work."""
 from __future__ import annotations
 
-import logging
-
-from app.core.db import transaction
-from app.core.errors import DomainError
-from app.payments import services
-
-log = logging.getLogger(__name__)
+from app.core.db import each
+from app.payments import queries, services
+from app.payments.states import NotificationOutcome, RefundStatus
 
 
-def submit_refund(refund_id: int) -> str:
-    with transaction():
-        return services.submit_refund(refund_id)
-
-
-def close_trade(provider_name: str, out_trade_no: str) -> bool:
-    """Close an abandoned trade at its gateway (queued when a payment closes, a
-    checkout regroups or the buyer switches gateways)."""
-    with transaction():
-        return services.close_at_gateway(provider_name, out_trade_no)
+def _close(trade: tuple[str, str]) -> bool:
+    return services.close_at_gateway(*trade)
 
 
 def sweep_gateway_closes() -> int:
     """Every 5 minutes: close at their gateway the closed payments whose close job
     was lost (Redis down) or failed (gateway down), so the buyer's open QR code or
     pay page stops taking money."""
-    return sum(close_trade(provider, out_trade_no) for provider, out_trade_no in services.unclosed_trades())
+    return each(queries.unclosed_trades(), _close, "trade")
+
+
+def _refunded(refund_id: int) -> bool:
+    return services.submit_refund(refund_id) == RefundStatus.SUCCEEDED
 
 
 def sweep_refunds() -> int:
     """Every 5 minutes: retry refunds the gateway has not confirmed."""
-    done = 0
-    for refund_id in services.pending_refund_ids():
-        try:
-            done += submit_refund(refund_id) == "succeeded"
-        except DomainError:
-            log.warning("refund %s failed again", refund_id, exc_info=True)
-    return done
+    return each(queries.pending_refund_ids(), _refunded, "refund")
+
+
+def _applied(payment_id: int) -> bool:
+    return services.query_and_apply(payment_id) in (NotificationOutcome.APPLIED, NotificationOutcome.REFUNDED)
 
 
 def sweep_pending_payments() -> int:
     """Every 2 minutes: ask the gateway about payments we heard nothing of, so a
     lost notification only delays the order."""
-    applied = 0
-    for payment_id in services.stale_pending_ids():
-        try:
-            with transaction():
-                applied += services.query_and_apply(payment_id) in ("applied", "refunded")
-        except DomainError:
-            log.warning("payment query for %s failed", payment_id, exc_info=True)
-    return applied
+    return each(queries.stale_pending_ids(), _applied, "payment")

@@ -17,7 +17,7 @@ from app.merchants.states import MemberRole
 from app.orders import policies
 from app.orders import services as order_services
 from app.orders.models import Order
-from app.orders.states import ORDER_TRANSITIONS, OrderStatus
+from app.orders.states import ORDER_LIFECYCLE, OrderStatus
 
 BUYER, SHOP, OTHER_SHOP = 7, 3, 4
 
@@ -65,10 +65,10 @@ def test_review_only_while_an_item_is_unreviewed_and_tracking_only_with_a_shipme
 
 
 def test_the_table_acts_follow_the_status_table():
-    for target, sources in ORDER_TRANSITIONS.items():
-        act = policies._ACT_INTO[target]
+    for name, transition in ORDER_LIFECYCLE.transitions.items():
+        act = policies.act_name(name)
         for status in S:
-            assert (act in policies.table_acts(status)) == (status in sources), (act, status)
+            assert (act in policies.table_acts(status)) == (status in transition.sources), (act, status)
     assert policies.act_name("receive") == "confirm_receipt"
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import current_app
 
 from app.orders.tracking.base import TrackingError, TrackingEventData, TrackingProvider, TrackingResult
+from app.orders.tracking.kuaidi100 import Kuaidi100Tracking
+from app.orders.tracking.manual import ManualTracking
 
 
 def get_provider() -> TrackingProvider:
@@ -13,12 +15,8 @@ def get_provider() -> TrackingProvider:
     mistake, so it fails loudly rather than silently tracking nothing."""
     name = current_app.config.get("TRACKING_PROVIDER") or "manual"
     if name == "manual":
-        from app.orders.tracking.manual import ManualTracking
-
         return ManualTracking()
     if name == "kuaidi100":
-        from app.orders.tracking.kuaidi100 import Kuaidi100Tracking
-
         return Kuaidi100Tracking.from_config(current_app.config)
     raise RuntimeError(f"unknown TRACKING_PROVIDER {name!r}")
 

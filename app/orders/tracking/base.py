@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.core.errors import DomainError
+from app.orders.errors import OrderError
 
 # `TrackingResult.state`: our own lower_snake names, so the service and the
 # templates never see a provider's numeric codes.
@@ -31,7 +32,7 @@ class TrackingError(DomainError):
     shopper or merchant did wrong; try again later."""
 
     status = 502
-    code = "tracking_unavailable"
+    code = OrderError.TRACKING_UNAVAILABLE
 
 
 @dataclass(frozen=True)

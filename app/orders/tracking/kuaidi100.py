@@ -30,6 +30,7 @@ import requests
 from flask_babel import gettext as _
 
 from app.core.clock import SHANGHAI
+from app.orders.errors import OrderError
 from app.orders.tracking.base import (
     COLLECTED,
     CUSTOMS,
@@ -137,12 +138,12 @@ def error_for(return_code: str, message: str) -> TrackingError:
     """The error for a refusal other than "no information yet"."""
     if return_code in CONFIG_CODES:
         log.error("Kuaidi100 refused our account: %s %s", return_code, message)
-        return TrackingError(_("物流查询服务配置有误，请联系客服"), code="tracking_config_error")
+        return TrackingError(_("物流查询服务配置有误，请联系客服"), code=OrderError.TRACKING_CONFIG_ERROR)
     if return_code == "400":
         log.warning("Kuaidi100 could not match the carrier or number: %s", message)
-        return TrackingError(_("快递公司或运单号有误，暂时查不到物流信息"), code="tracking_not_found")
+        return TrackingError(_("快递公司或运单号有误，暂时查不到物流信息"), code=OrderError.TRACKING_NOT_FOUND)
     if return_code == "408":
-        return TrackingError(_("该快递公司需要正确的收件人手机号才能查询物流"), code="tracking_phone_required")
+        return TrackingError(_("该快递公司需要正确的收件人手机号才能查询物流"), code=OrderError.TRACKING_PHONE_REQUIRED)
     log.warning("Kuaidi100 query failed: %s %s", return_code, message)
     return TrackingError(_("物流查询服务繁忙，请稍后再试"))
 
@@ -183,7 +184,7 @@ class Kuaidi100Tracking:
         Raises `TrackingError` when unconfigured, unreachable or refused."""
         if not self.customer or not self.key:
             log.error("Kuaidi100 tracking is selected but KUAIDI100_CUSTOMER / KUAIDI100_KEY are not set")
-            raise TrackingError(_("物流查询服务配置有误，请联系客服"), code="tracking_config_error")
+            raise TrackingError(_("物流查询服务配置有误，请联系客服"), code=OrderError.TRACKING_CONFIG_ERROR)
         param = query_param(carrier_code, tracking_no, phone)
         reply = self._post({"customer": self.customer, "param": param, "sign": sign(param, self.key, self.customer)})
         if is_refusal(reply):

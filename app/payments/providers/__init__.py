@@ -8,7 +8,11 @@ from __future__ import annotations
 from flask import current_app
 
 from app.core.errors import NotFound, ValidationError
+from app.payments.errors import PaymentError
+from app.payments.providers.alipay import AlipayProvider
 from app.payments.providers.base import PaymentProvider
+from app.payments.providers.sandbox import SandboxProvider
+from app.payments.providers.wechatpay import WechatPayProvider
 
 NAMES = ("sandbox", "wechatpay", "alipay")
 
@@ -22,16 +26,13 @@ def sandbox_enabled() -> bool:
 def get(name: str) -> PaymentProvider:
     if name == "sandbox":
         if not sandbox_enabled():
-            raise NotFound("sandbox disabled", code="provider_unavailable")
-        from app.payments.providers.sandbox import SandboxProvider
+            raise NotFound("sandbox disabled", code=PaymentError.PROVIDER_UNAVAILABLE)
         return SandboxProvider()
     if name == "wechatpay":
-        from app.payments.providers.wechatpay import WechatPayProvider
         return WechatPayProvider()
     if name == "alipay":
-        from app.payments.providers.alipay import AlipayProvider
         return AlipayProvider()
-    raise ValidationError("unknown payment provider", code="invalid_provider", fields={"provider": name})
+    raise ValidationError("unknown payment provider", code=PaymentError.INVALID_PROVIDER, fields={"provider": name})
 
 
 def available() -> list[str]:

@@ -15,14 +15,13 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.core.bounds import to_int
 from app.core.htmx import is_htmx
-from app.core.pagination import paginate
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.orders import policies, queries, shipping
 from app.orders import services as order_services
 from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
-from app.payments.models import Payment, PaymentNotification, Refund
+from app.payments import queries as payment_queries
 from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
 from app.web.admin import bp
 from app.web.auth import admin_required
@@ -101,7 +100,7 @@ def orders_detail(order_no: str):
                                        selectinload(Order.payment)))
     if order is None:
         abort(404)
-    refunds = list(db.session.scalars(sa.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)))
+    refunds = payment_queries.refunds_of_order(order.id)
     return render_template("admin/orders/detail.html", order=order, events=order_services.timeline(order.id),
                            tracking=shipping.events_for(order), refunds=refunds,
                            **admin_order_helpers(), **payment_helpers())
@@ -115,8 +114,8 @@ def payments():
     status = request.args.get("status", "")
     status = status if status in tuple(PaymentStatus) else ""
     q = (request.args.get("q") or "").strip()[:64]
-    page = queries.payments_for_admin(q, status or None, request.args.get("page", 1),
-                                      request.args.get("per_page", 30))
+    page = payment_queries.for_admin(q, status or None, request.args.get("page", 1),
+                                     request.args.get("per_page", 30))
     values = {"status": status, "q": q}
     context = {"page": page, "values": values, "args": {k: v for k, v in values.items() if v},
                **payment_helpers(), **order_helpers()}
@@ -131,13 +130,8 @@ def payment_notifications():
     outcome = request.args.get("outcome", "")
     outcome = outcome if outcome in tuple(NotificationOutcome) else ""
     q = (request.args.get("q") or "").strip()[:32]
-    stmt = sa.select(PaymentNotification).order_by(PaymentNotification.received_at.desc(),
-                                                   PaymentNotification.id.desc())
-    if outcome:
-        stmt = stmt.where(PaymentNotification.outcome == outcome)
-    if q:
-        stmt = stmt.where(PaymentNotification.out_trade_no == q)
-    page = paginate(stmt, request.args.get("page", 1), request.args.get("per_page", 30))
+    page = payment_queries.notifications_for_admin(outcome or None, q, request.args.get("page", 1),
+                                                   request.args.get("per_page", 30))
     values = {"outcome": outcome, "q": q}
     context = {"page": page, "values": values, "args": {k: v for k, v in values.items() if v},
                **payment_helpers()}
@@ -149,22 +143,11 @@ def payment_notifications():
 @bp.get("/payments/<out_trade_no>")
 @admin_required("payments.view")
 def payments_detail(out_trade_no: str):
-    payment = db.session.scalar(sa.select(Payment).where(Payment.out_trade_no == out_trade_no)
-                                .options(selectinload(Payment.orders).selectinload(Order.items),
-                                         selectinload(Payment.orders).selectinload(Order.merchant)))
+    payment = payment_queries.detail_for_admin(out_trade_no)
     if payment is None:
         abort(404)
-    refunds = list(db.session.scalars(sa.select(Refund).where(Refund.payment_id == payment.id).order_by(Refund.id)))
-    # Verified rows carry the trade number; a refused (forged or malformed) one does not, because
-    # nothing in it is trusted, so those are found by the number in their raw body. Only rows
-    # received since the payment was created can mention it, which bounds the scan by time.
-    claimed = sa.and_(PaymentNotification.out_trade_no.is_(None), PaymentNotification.verified.is_(False),
-                      PaymentNotification.received_at >= payment.created_at,
-                      PaymentNotification.body.contains(payment.out_trade_no, autoescape=True))
-    notifications = list(db.session.scalars(
-        sa.select(PaymentNotification).where(sa.or_(PaymentNotification.out_trade_no == payment.out_trade_no,
-                                                    claimed))
-        .order_by(PaymentNotification.received_at.desc(), PaymentNotification.id.desc())))
+    refunds = payment_queries.refunds_of_payment(payment.id)
+    notifications = payment_queries.notifications_of(payment)
     buyer = db.session.get(User, payment.buyer_id)
     orders_by_id = {o.id: o for o in payment.orders}
     return render_template("admin/payments/detail.html", payment=payment, refunds=refunds, buyer=buyer,
