@@ -94,7 +94,7 @@ def suspend(actor, merchant_id: int, reason: str, until: datetime | None) -> Mer
 
 def close(actor, merchant_id: int, reason: str) -> MerchantPenalty:
     """Close for good: the shop leaves the storefront and every product goes off sale."""
-    from app.catalog.products import close_shop_products  # catalog sits above merchants
+    from app.catalog.product_sale import close_shop_products  # catalog sits above merchants
 
     merchant, penalty = _change_status(actor, merchant_id, MerchantStatus.CLOSED, PenaltyKind.CLOSURE, reason,
                                        _("店铺已被关闭"))
