@@ -217,6 +217,7 @@ def _seed_catalog() -> None:
     """The category tree, two more shops and about forty on-sale products (idempotent)."""
     from datetime import timedelta
 
+    from app.catalog import product_input, product_review
     from app.catalog import products as product_service
     from app.catalog.models import Category, Product, Sku
     from app.merchants.models import Merchant, MerchantMember
@@ -250,7 +251,7 @@ def _seed_catalog() -> None:
             continue
         spec_list = [{"name": k, "values": v} for k, v in specs.items()]
         rows = []
-        for n, combo in enumerate(product_service.matrix(spec_list)):
+        for n, combo in enumerate(product_input.matrix(spec_list)):
             base_fen = round(base * 100)
             price_fen = base_fen + n * max(100, round(base_fen / 1000) * 100)
             row = {"spec_values": combo, "price": fen_to_yuan(price_fen), "stock": stocks[n % len(stocks)]}
@@ -267,8 +268,8 @@ def _seed_catalog() -> None:
         with transaction():
             images = [_product_image(title, index), _product_image(title, index, 1)]
             product = product_service.save(owner, merchant_id, data, new_images=images)
-            product_service.submit(owner, merchant_id, product.id)
-            product_service.approve(reviewer, product.id)
+            product_review.submit(owner, merchant_id, product.id)
+            product_review.approve(reviewer, product.id)
             db.session.execute(sa.update(Product).where(Product.id == product.id).values(
                 sales=sales, listed_at=now - timedelta(hours=len(DEMO_PRODUCTS) - index)))
             db.session.execute(sa.update(Sku).where(Sku.product_id == product.id).values(

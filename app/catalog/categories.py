@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import policies
+from app.catalog.errors import CatalogError
 from app.catalog.models import Category, Product
 from app.catalog.states import MAX_CATEGORY_DEPTH
 from app.core import audit
@@ -25,13 +26,13 @@ ICON_NAME = re.compile(r"^[a-z0-9-]{1,40}$")
 
 def _require(actor) -> None:
     if not policies.can(actor, "catalog.manage"):
-        raise Forbidden(_("你没有管理类目的权限"), code="forbidden")
+        raise Forbidden(_("你没有管理类目的权限"), code=CatalogError.FORBIDDEN)
 
 
 def get(category_id: int) -> Category:
     category = db.session.get(Category, category_id)
     if category is None:
-        raise NotFound(_("类目不存在"), code="category_not_found")
+        raise NotFound(_("类目不存在"), code=CatalogError.CATEGORY_NOT_FOUND)
     return category
 
 
@@ -101,7 +102,7 @@ def _flush_unique() -> None:
             db.session.flush()
     except IntegrityError:
         message = _("同一级下已有同名类目")
-        raise ValidationError(message, code="duplicate_name", fields={"name": message}) from None
+        raise ValidationError(message, code=CatalogError.DUPLICATE_NAME, fields={"name": message}) from None
 
 
 def create(actor, name: str, parent_id: int | None, icon: str | None = None) -> Category:
@@ -111,9 +112,9 @@ def create(actor, name: str, parent_id: int | None, icon: str | None = None) -> 
     if parent_id:
         parent = get(parent_id)
         if parent.depth >= MAX_CATEGORY_DEPTH:
-            raise ValidationError(_("类目最多三级"), code="too_deep")
+            raise ValidationError(_("类目最多三级"), code=CatalogError.TOO_DEEP)
         if db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.category_id == parent.id)):
-            raise Conflict(_("这个类目下已有商品，不能再添加子类目"), code="category_has_products")
+            raise Conflict(_("这个类目下已有商品，不能再添加子类目"), code=CatalogError.CATEGORY_HAS_PRODUCTS)
         depth = parent.depth + 1
     last = db.session.scalar(sa.select(sa.func.max(Category.sort)).where(Category.parent_id.is_(parent_id)
                                                                        if parent_id is None else

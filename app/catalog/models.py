@@ -81,6 +81,17 @@ class Product(TimestampMixin, db.Model):
     def main_image(self) -> ProductImage | None:
         return self.images[0] if self.images else None
 
+    # The lifecycle's timeline is the product's own event table (app.core.lifecycle.move).
+    @classmethod
+    def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,
+                     note: str | None) -> ProductEvent:
+        return ProductEvent(product_id=row_id, actor_id=actor_id, from_status=from_state, to_status=to_state,
+                            note=note)
+
+    @classmethod
+    def timeline_count(cls, row_id: int) -> int:
+        return db.session.scalar(sa.select(sa.func.count(ProductEvent.id)).where(ProductEvent.product_id == row_id))
+
 
 class ProductImage(db.Model):
     __tablename__ = "product_images"

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, selectinload
 
 from app.catalog import categories
+from app.catalog.errors import CatalogError
 from app.catalog.models import Category, Product, Sku
 from app.catalog.states import ProductStatus
 from app.core.clock import utcnow
@@ -61,7 +62,7 @@ def search(filters: ProductFilters, page, per_page=20) -> Page:
     if q:
         # ILIKE with a trigram GIN index on PostgreSQL; a plain LIKE scan on SQLite.
         for word in q.split()[:5]:
-            stmt = stmt.where(Product.search_text.ilike(f"%{_escape_like(word)}%", escape="\\"))
+            stmt = stmt.where(Product.search_text.icontains(word, autoescape=True))
     if filters.category_id:
         stmt = stmt.where(Product.category_id.in_(categories.leaf_ids_under(filters.category_id)))
     if filters.merchant_id:
@@ -83,16 +84,12 @@ def search(filters: ProductFilters, page, per_page=20) -> Page:
     return paginate(stmt.order_by(*order), page, per_page)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def visible_product(product_id: int) -> Product:
     """A product a shopper may see and order, or NotFound (code product_unavailable)."""
     product = db.session.scalar(visible_products().where(Product.id == product_id)
                                 .options(selectinload(Product.images), selectinload(Product.skus)))
     if product is None:
-        raise NotFound(_("商品已下架或不存在"), code="product_unavailable")
+        raise NotFound(_("商品已下架或不存在"), code=CatalogError.PRODUCT_UNAVAILABLE)
     return product
 
 

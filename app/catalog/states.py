@@ -1,7 +1,9 @@
-"""Product statuses and their transitions (DOMAIN.md, Catalog)."""
+"""Product statuses and their lifecycle (DOMAIN.md, Catalog)."""
 from __future__ import annotations
 
 from enum import StrEnum
+
+from app.core.lifecycle import Lifecycle, act
 
 
 class ProductStatus(StrEnum):
@@ -12,20 +14,26 @@ class ProductStatus(StrEnum):
     OFF_SALE = "off_sale"
 
 
-# target -> the statuses a product may move from (used by guarded UPDATEs).
-PRODUCT_TRANSITIONS: dict[ProductStatus, tuple[ProductStatus, ...]] = {
-    # the merchant withdraws a product from review to keep editing it
-    ProductStatus.DRAFT: (ProductStatus.PENDING_REVIEW,),
-    # submitting (or relisting, or resubmitting after a rejection)
-    ProductStatus.PENDING_REVIEW: (ProductStatus.DRAFT, ProductStatus.REJECTED, ProductStatus.OFF_SALE),
-    # approval, or straight to sale when review is off / nothing changed on relist
-    ProductStatus.ON_SALE: (ProductStatus.PENDING_REVIEW, ProductStatus.DRAFT, ProductStatus.REJECTED,
-                            ProductStatus.OFF_SALE),
-    ProductStatus.REJECTED: (ProductStatus.PENDING_REVIEW,),
-    # the merchant's 下架 or the platform's violation delist
-    ProductStatus.OFF_SALE: (ProductStatus.ON_SALE,),
-}
-EDITABLE_STATUSES = tuple(ProductStatus)  # editing an on-sale product sends the change through review again
+# The product's life (DOMAIN.md): the merchant submits, the platform reviews; an on-sale
+# product goes off sale by the merchant's 下架, the platform's violation delist or the
+# shop's closure, and comes back through review when it changed. Without required
+# review (platform setting) `publish` and `relist` skip it.
+PRODUCT_LIFECYCLE = Lifecycle("product", ProductStatus, (
+    act("submit", (ProductStatus.DRAFT, ProductStatus.REJECTED), ProductStatus.PENDING_REVIEW),
+    act("publish", (ProductStatus.DRAFT, ProductStatus.REJECTED), ProductStatus.ON_SALE),
+    # the merchant takes it back from review to keep editing
+    act("withdraw", ProductStatus.PENDING_REVIEW, ProductStatus.DRAFT),
+    act("approve", ProductStatus.PENDING_REVIEW, ProductStatus.ON_SALE),
+    act("reject", ProductStatus.PENDING_REVIEW, ProductStatus.REJECTED),
+    # a content edit of a listed product when review is required
+    act("revise", ProductStatus.ON_SALE, ProductStatus.PENDING_REVIEW),
+    act("delist", ProductStatus.ON_SALE, ProductStatus.OFF_SALE),
+    act("violation_delist", ProductStatus.ON_SALE, ProductStatus.OFF_SALE),
+    act("relist", ProductStatus.OFF_SALE, ProductStatus.ON_SALE),
+    act("relist_for_review", ProductStatus.OFF_SALE, ProductStatus.PENDING_REVIEW),
+    # the shop is closed for good
+    act("close_shop", (ProductStatus.ON_SALE, ProductStatus.PENDING_REVIEW), ProductStatus.OFF_SALE),
+))
 
 # Tabs of the merchant's product list, in order.
 STATUS_TABS = (ProductStatus.ON_SALE, ProductStatus.PENDING_REVIEW, ProductStatus.OFF_SALE,

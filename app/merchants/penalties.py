@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.catalog.products import close_shop_products
+from app.catalog.product_sale import close_shop_products
 from app.core import audit
 from app.core.clock import utcnow
 from app.core.db import each

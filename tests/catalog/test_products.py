@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import products, queries
+from app.catalog import product_input, product_review, product_sale, products, queries
 from app.catalog.models import Product, Sku
 from app.core import settings
 from app.core.db import transaction
@@ -45,7 +45,7 @@ def test_matrix_skus_initial_stock_and_sanitised_description(shop):
     ({"specs": [{"name": "颜色", "values": ["红"]}, {"name": "颜色", "values": ["蓝"]}]}, "specs"),
     ({"title": "x"}, "title"),
     ({"category_id": 999999}, "category_id"),
-    ({"description": "<p>" + "详" * (products.DESCRIPTION_MAX_CHARS + 1) + "</p>"}, "description"),
+    ({"description": "<p>" + "详" * (product_input.DESCRIPTION_MAX_CHARS + 1) + "</p>"}, "description"),
 ])
 def test_invalid_forms_change_nothing(shop, overrides, field):
     owner, merchant, category = shop
@@ -97,7 +97,7 @@ def test_not_a_leaf_or_another_shop(shop, make_user, make_merchant):
     with pytest.raises(NotFound), transaction():
         products.save(stranger, merchant.id, form(category.id), product_id=product.id)  # not a member
     with pytest.raises(NotFound), transaction():
-        products.delist(stranger, other.id, product.id)
+        product_sale.delist(stranger, other.id, product.id)
 
 
 def test_review_flow_and_the_storefront(shop, make_user):
@@ -105,19 +105,19 @@ def test_review_flow_and_the_storefront(shop, make_user):
     admin = make_user(admin_role="operator")
     with transaction():
         product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
-        products.submit(owner, merchant.id, product.id)
+        product_review.submit(owner, merchant.id, product.id)
     assert db.session.get(Product, product.id).status == "pending_review"
     filters = queries.ProductFilters(q="短袖")
     assert queries.search(filters, 1).total == 0  # not yet on sale
     with transaction():
-        products.reject(admin, product.id, "主图不清晰")
+        product_review.reject(admin, product.id, "主图不清晰")
     with transaction():
-        products.submit(owner, merchant.id, product.id)
-        products.approve(admin, product.id)
+        product_review.submit(owner, merchant.id, product.id)
+        product_review.approve(admin, product.id)
     assert [p.id for p in queries.search(filters, 1).items] == [product.id]
     assert queries.search(queries.ProductFilters(q="纯棉"), 1).total == 1  # tags are searched too
     with transaction():
-        products.delist(owner, merchant.id, product.id)
+        product_sale.delist(owner, merchant.id, product.id)
     assert queries.search(filters, 1).total == 0
     with pytest.raises(NotFound):
         queries.visible_product(product.id)
@@ -128,20 +128,20 @@ def test_submit_needs_an_image_and_reviewers_need_the_role(shop, make_user):
     with transaction():
         product = products.save(owner, merchant.id, form(category.id))
     with pytest.raises(ValidationError) as err, transaction():
-        products.submit(owner, merchant.id, product.id)
+        product_review.submit(owner, merchant.id, product.id)
     assert "images" in err.value.fields
     with pytest.raises(Forbidden), transaction():
-        products.approve(make_user(admin_role="finance"), product.id)
+        product_review.approve(make_user(admin_role="finance"), product.id)
 
 
 def test_approving_a_withdrawn_product_is_refused(shop, make_user):
     owner, merchant, category = shop
     with transaction():
         product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
-        products.submit(owner, merchant.id, product.id)
-        products.withdraw(owner, merchant.id, product.id)
+        product_review.submit(owner, merchant.id, product.id)
+        product_review.withdraw(owner, merchant.id, product.id)
     with pytest.raises(StaleState), transaction():
-        products.approve(make_user(admin_role="operator"), product.id)
+        product_review.approve(make_user(admin_role="operator"), product.id)
     assert db.session.get(Product, product.id).status == "draft"
 
 
@@ -150,8 +150,8 @@ def test_editing_content_of_a_listed_product_goes_back_to_review_but_price_does_
     admin = make_user(admin_role="operator")
     with transaction():
         product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
-        products.submit(owner, merchant.id, product.id)
-        products.approve(admin, product.id)
+        product_review.submit(owner, merchant.id, product.id)
+        product_review.approve(admin, product.id)
     cheaper = form(category.id)
     for sku in cheaper["skus"]:
         sku["price"] = "49.90"
@@ -180,7 +180,7 @@ def test_review_off_lists_at_once_and_closed_shops_cannot_list(shop, make_user):
     settings.put("product_review_required", False, make_user(admin_role="super"))
     with transaction():
         product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
-        products.submit(owner, merchant.id, product.id)
+        product_review.submit(owner, merchant.id, product.id)
     assert db.session.get(Product, product.id).status == "on_sale"
     from app.merchants import penalties
 
@@ -188,7 +188,7 @@ def test_review_off_lists_at_once_and_closed_shops_cannot_list(shop, make_user):
         penalties.close(make_user(admin_role="operator"), merchant.id, "严重违规")
     assert db.session.get(Product, product.id).status == "off_sale"
     with pytest.raises(Conflict), transaction():
-        products.relist(owner, merchant.id, product.id)
+        product_sale.relist(owner, merchant.id, product.id)
 
 
 def test_inactive_category_and_suspended_shop_hide_products(make_product, make_category, make_user):

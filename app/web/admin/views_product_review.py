@@ -13,13 +13,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.catalog import products
+from app.catalog import policies, product_review, product_sale
+from app.catalog.labels import PLATFORM, PRODUCT_LABELS, timeline_title
 from app.catalog.models import Category, Product, ProductEvent, Sku
+from app.catalog.product_access import get_for_review
 from app.catalog.states import ProductStatus
 from app.core.db import transaction
 from app.core.errors import DomainError, StaleState, ValidationError
@@ -30,14 +31,6 @@ from app.merchants.models import Merchant
 from app.web.admin import bp
 from app.web.auth import admin_required
 
-STATUS_LABELS = {
-    ProductStatus.PENDING_REVIEW: _l("待审核"),
-    ProductStatus.ON_SALE: _l("出售中"),
-    ProductStatus.OFF_SALE: _l("已下架"),
-    ProductStatus.REJECTED: _l("被驳回"),
-    ProductStatus.DRAFT: _l("草稿"),
-}
-
 
 @bp.app_context_processor
 def product_review_sidebar():
@@ -45,7 +38,7 @@ def product_review_sidebar():
         return db.session.scalar(sa.select(sa.func.count(Product.id))
                                  .where(Product.status == ProductStatus.PENDING_REVIEW)) or 0
 
-    return {"admin_pending_products": admin_pending_products, "product_status_labels": STATUS_LABELS}
+    return {"admin_pending_products": admin_pending_products}
 
 
 def _actor():
@@ -70,14 +63,18 @@ def _row_facts(items: list[Product]) -> dict:
     return {"merchants": merchants, "category_names": category_names, "ranges": ranges}
 
 
+def _list_actions(items: list[Product]) -> dict:
+    """What the reviewer may do to each listed product (drawn as its button)."""
+    return {"actions": {p.id: policies.actions_for(p, _actor(), policies.Side.PLATFORM) for p in items}}
+
+
 def _list_stmt(status: str | None, q: str = "") -> sa.Select:
     stmt = sa.select(Product).options(selectinload(Product.images))
     if status:
         stmt = stmt.where(Product.status == status)
     if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        shop_ids = sa.select(Merchant.id).where(Merchant.name.ilike(like, escape="\\"))
-        stmt = stmt.where(sa.or_(Product.title.ilike(like, escape="\\"), Product.merchant_id.in_(shop_ids)))
+        shop_ids = sa.select(Merchant.id).where(Merchant.name.icontains(q, autoescape=True))
+        stmt = stmt.where(sa.or_(Product.title.icontains(q, autoescape=True), Product.merchant_id.in_(shop_ids)))
     return stmt
 
 
@@ -86,7 +83,7 @@ def _list_stmt(status: str | None, q: str = "") -> sa.Select:
 def products_review():
     stmt = _list_stmt(ProductStatus.PENDING_REVIEW).order_by(Product.updated_at, Product.id)
     page = paginate(stmt, request.args.get("page", 1), request.args.get("per_page", 20))
-    context = {"page": page, **_row_facts(page.items)}
+    context = {"page": page, **_row_facts(page.items), **_list_actions(page.items)}
     if is_htmx() and not request.headers.get("HX-Boosted"):
         return render_template("admin/products/_queue_table.html", **context)
     return render_template("admin/products/review.html", **context)
@@ -101,7 +98,8 @@ def products_all():
     stmt = _list_stmt(status or None, q).order_by(Product.id.desc())
     page = paginate(stmt, request.args.get("page", 1), request.args.get("per_page", 20))
     filters = {"status": status, "q": q}
-    context = {"page": page, "filters": filters, **_row_facts(page.items)}
+    context = {"page": page, "filters": filters, "status_choices": PRODUCT_LABELS.choices(PLATFORM),
+               **_row_facts(page.items), **_list_actions(page.items)}
     if is_htmx() and not request.headers.get("HX-Boosted"):
         return render_template("admin/products/_list_table.html", **context)
     return render_template("admin/products/index.html", **context)
@@ -119,14 +117,16 @@ def _detail_context(product: Product, errors: dict | None = None, values: dict |
         category = db.session.get(Category, category.parent_id) if category.parent_id else None
     return {"product": product, "events": events, "actors": actors, "category_path": category_path,
             "merchant": db.session.get(Merchant, product.merchant_id),
-            "skus": [s for s in product.skus if s.active],
+            "skus": [s for s in product.skus if s.active], "event_title": timeline_title,
+            "actions": policies.actions_for(product, _actor(), policies.Side.PLATFORM),
+            "shop_actions": policies.actions_for(product, None, policies.Side.MERCHANT),
             "errors": errors or {}, "values": values or {}}
 
 
 @bp.get("/products/<int:product_id>")
 @admin_required("products.review")
 def products_detail(product_id: int):
-    return _detail_page(products.get_for_review(product_id))
+    return _detail_page(get_for_review(product_id))
 
 
 def _detail_page(product: Product, errors: dict | None = None, values: dict | None = None, status: int = 200):
@@ -136,7 +136,7 @@ def _detail_page(product: Product, errors: dict | None = None, values: dict | No
 def _decided(product_id: int, message: str, level: str = "success"):
     if is_htmx():
         db.session.expire_all()
-        product = products.get_for_review(product_id)
+        product = get_for_review(product_id)
         html = render_template("admin/products/_decision_swap.html", **_detail_context(product))
         return with_toast(html, message, level)
     flash(message, level)
@@ -146,10 +146,10 @@ def _decided(product_id: int, message: str, level: str = "success"):
 def _stale_message(product_id: int) -> str:
     """Why a decision found the product no longer where it expected it."""
     db.session.expire_all()
-    product = products.get_for_review(product_id)
+    product = get_for_review(product_id)
     if product.status == ProductStatus.DRAFT:
         return _("商家已撤回这件商品，无需审核")
-    label = STATUS_LABELS.get(product.status, product.status)
+    label = PRODUCT_LABELS.label(product.status, PLATFORM)
     return _("这件商品已被处理（当前状态：%(s)s），请查看处理记录", s=label)
 
 
@@ -161,7 +161,7 @@ def _decide(product_id: int, action, message: str, with_reason: bool):
     except StaleState:
         return _decided(product_id, _stale_message(product_id), "warning")
     except ValidationError as exc:
-        product = products.get_for_review(product_id)
+        product = get_for_review(product_id)
         if is_htmx():
             html = render_template("admin/products/_decision.html",
                                    **_detail_context(product, exc.fields or {"reason": exc.message}, values))
@@ -177,24 +177,24 @@ def _decide(product_id: int, action, message: str, with_reason: bool):
 @bp.post("/products/<int:product_id>/approve")
 @admin_required("products.review")
 def products_approve(product_id: int):
-    products.get_for_review(product_id)
-    return _decide(product_id, lambda: products.approve(_actor(), product_id),
+    get_for_review(product_id)
+    return _decide(product_id, lambda: product_review.approve(_actor(), product_id),
                    _("已通过审核，商品已上架销售"), False)
 
 
 @bp.post("/products/<int:product_id>/reject")
 @admin_required("products.review")
 def products_reject(product_id: int):
-    products.get_for_review(product_id)
+    get_for_review(product_id)
     reason = request.form.get("reason", "")
-    return _decide(product_id, lambda: products.reject(_actor(), product_id, reason),
+    return _decide(product_id, lambda: product_review.reject(_actor(), product_id, reason),
                    _("已驳回，商家会收到通知和原因"), True)
 
 
 @bp.post("/products/<int:product_id>/delist")
 @admin_required("products.review")
 def products_violation_delist(product_id: int):
-    products.get_for_review(product_id)
+    get_for_review(product_id)
     reason = request.form.get("reason", "")
-    return _decide(product_id, lambda: products.violation_delist(_actor(), product_id, reason),
+    return _decide(product_id, lambda: product_sale.violation_delist(_actor(), product_id, reason),
                    _("已违规下架，商家会收到通知和原因"), True)

@@ -8,7 +8,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.catalog import products
+from app.catalog import product_access as products
 from app.catalog.models import Product, Sku
 from app.core.bounds import MAX_INT
 from app.core.db import transaction

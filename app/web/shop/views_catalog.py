@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import render_template, request, send_file
+import sqlalchemy as sa
+from flask import make_response, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.analytics.models import Event
 from app.catalog import categories as category_service
 from app.catalog import queries
+from app.catalog.errors import CatalogError
 from app.catalog.queries import SORTS, ProductFilters
+from app.core import storage
 from app.core.bounds import to_int
 from app.core.clock import utcnow
 from app.core.errors import NotFound
@@ -20,7 +24,10 @@ from app.core.money import InvalidAmount, yuan_to_fen
 from app.distribution import commissions
 from app.extensions import db
 from app.merchants.models import Merchant
+from app.orders import reviews
+from app.orders.models import OrderItem, Review
 from app.web.shop import bp
+from app.web.shop.views_shops import logo_name
 
 ANON_COOKIE = "anon_id"
 PER_PAGE = 20
@@ -61,8 +68,6 @@ def anon_id() -> tuple[str, bool]:
 
 
 def record_search(query: str) -> tuple[str, bool]:
-    from app.analytics.models import Event
-
     anon, new = anon_id()
     db.session.add(Event(type="search", query=query[:100], anon_id=anon, path=request.path[:300],
                          user_id=current_user.id if current_user.is_authenticated else None))
@@ -97,8 +102,6 @@ def search():
         sort=request.args.get("sort") or "default", current_category=current_category,
         min_price=request.args.get("min_price", ""), max_price=request.args.get("max_price", ""))
     if new_cookie:
-        from flask import make_response
-
         response = set_anon_cookie(make_response(response), anon)
     return response
 
@@ -130,9 +133,6 @@ def product_page(product_id: int):
         chosen_sku = sku_rows[0]
     qty = request.args.get("qty", "")
     chosen_qty = min(int(qty), chosen_sku["stock"], 999) if chosen_sku and qty.isascii() and qty.isdigit() and 0 < len(qty) < 4 else 1
-    from app.orders import reviews
-    from app.web.shop.views_shops import logo_name
-
     lowest = min((r["promotion_price_fen"] or r["price_fen"] for r in sku_rows), default=0)
     share_fen = commissions.share_earning_fen(current_user.id if current_user.is_authenticated else None, product,
                                               lowest)
@@ -147,8 +147,6 @@ def product_page(product_id: int):
 @bp.get("/products/<int:product_id>/reviews")
 def product_reviews(product_id: int):
     """全部评价: every visible review of a product, newest first, paginated."""
-    from app.orders import reviews
-
     try:
         product = queries.visible_product(product_id)
     except NotFound as exc:
@@ -161,15 +159,10 @@ def product_reviews(product_id: int):
 @bp.get("/media/reviews/<int:order_id>/<name>")
 def review_image(order_id: int, name: str):
     """Review photos are public while their review is shown on the product page."""
-    import sqlalchemy as sa
-
-    from app.core import storage
-    from app.orders.models import OrderItem, Review
-
     key = f"reviews/{order_id}/{name}"
     shown = db.session.scalars(sa.select(Review.images).join(OrderItem, OrderItem.id == Review.order_item_id)
                                .where(OrderItem.order_id == order_id, Review.visible)).all()
     if not any(key in (img.get("key"), img.get("thumb_key")) for images in shown for img in images or []):
-        raise NotFound(_("图片不存在"), code="image_not_found")
+        raise NotFound(_("图片不存在"), code=CatalogError.IMAGE_NOT_FOUND)
     path, content_type = storage.open_stored(key)
     return send_file(path, mimetype=content_type, max_age=86400)

@@ -1,19 +1,18 @@
 """Home and category entry, plus serving uploaded images."""
 from __future__ import annotations
 
-from flask import render_template, send_file
+from flask import render_template, request, send_file
 
+from app.catalog import categories as category_service
+from app.catalog import queries as catalog
 from app.core import storage
 from app.merchants import queries
 from app.web.shop import bp
+from app.web.shop.views_shops import logo_name
 
 
 @bp.get("/")
 def home():
-    from app.catalog import categories as category_service
-    from app.catalog import queries as catalog
-    from app.web.shop.views_shops import logo_name
-
     shops = [(merchant, logo_name(merchant)) for merchant in queries.open_shops(8)]
     promotions = catalog.search(catalog.ProductFilters(promotion=True, sort="sales"), 1, 10).items
     new_arrivals = catalog.search(catalog.ProductFilters(sort="newest"), 1, 6).items
@@ -26,10 +25,6 @@ def home():
 
 @bp.get("/categories")
 def categories():
-    from flask import request
-
-    from app.catalog import categories as category_service
-
     tree = category_service.tree(active_only=True)
     try:
         current_id = int(request.args.get("id") or 0)

@@ -5,7 +5,7 @@ HTMX, the withdrawn-meanwhile refusal, permissions, and the public image route."
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import products, queries
+from app.catalog import product_review, products, queries
 from app.catalog.models import Product, ProductEvent
 from app.core.db import transaction
 from app.extensions import db
@@ -43,7 +43,7 @@ def pending(make_user, make_merchant, make_category):
         with transaction():
             product = products.save(owner, merchant.id, data, new_images=[png_bytes()])
         with transaction():
-            products.submit(owner, merchant.id, product.id)
+            product_review.submit(owner, merchant.id, product.id)
         return fresh(product.id), owner, merchant
 
     return make
@@ -144,7 +144,7 @@ def test_approving_a_product_withdrawn_meanwhile_is_refused(app, make_user, logi
     c, _admin = admin_client(app, make_user, login)
     assert "通过并上架" in text(c.get(f"/admin/products/{product.id}"))
     with transaction():
-        products.withdraw(owner, merchant.id, product.id)
+        product_review.withdraw(owner, merchant.id, product.id)
     resp = c.post(f"/admin/products/{product.id}/approve", headers=HX)
     assert toast(resp) == {"message": "商家已撤回这件商品，无需审核", "level": "warning"}
     resp = c.post(f"/admin/products/{product.id}/approve", follow_redirects=True)

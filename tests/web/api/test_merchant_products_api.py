@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import products
+from app.catalog import product_images
 from app.catalog.models import Product, ProductEvent, Sku
 from app.core import settings
 from app.core.db import transaction
@@ -124,7 +124,7 @@ def test_submit_delist_and_relist(client, shop):
     response = client.post(f"{BASE}/products/{created['id']}/submit", headers=headers)
     assert response.status_code == 422 and "images" in response.json["error"]["fields"]
     with transaction():
-        products.add_images(owner, merchant.id, created["id"], [png_bytes()])
+        product_images.add_images(owner, merchant.id, created["id"], [png_bytes()])
     response = client.post(f"{BASE}/products/{created['id']}/submit", headers=headers)
     assert response.status_code == 200 and response.json["status"] == "pending_review"
     assert len(response.json["images"]) == 1
@@ -145,7 +145,7 @@ def test_submit_goes_on_sale_when_review_is_off(client, shop, make_user):
     db.session.commit()
     created = create(client, headers, category.id)
     with transaction():
-        products.add_images(owner, merchant.id, created["id"], [png_bytes()])
+        product_images.add_images(owner, merchant.id, created["id"], [png_bytes()])
     response = client.post(f"{BASE}/products/{created['id']}/submit", headers=headers)
     assert response.status_code == 200 and response.json["status"] == "on_sale"
 

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.catalog import categories as category_service
 from app.catalog import queries
+from app.catalog.errors import CatalogError
 from app.catalog.models import Product
 from app.catalog.queries import SORTS, ProductFilters
 from app.core.errors import NotFound
@@ -156,7 +157,7 @@ def _page(filters: ProductFilters, args: dict) -> dict:
 def _open_shop(merchant_id: int) -> Merchant:
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None or not shops.is_open(merchant):
-        raise NotFound(_("店铺不存在或已关闭"), code="shop_unavailable")
+        raise NotFound(_("店铺不存在或已关闭"), code=CatalogError.SHOP_UNAVAILABLE)
     return merchant
 
 

@@ -8,8 +8,9 @@ The product service acts for a *user* who is a member of the shop
 as the shop's owner. Product events and stock movements record the owner as actor;
 stock movements written here carry the reason `api_sync`.
 
-Money is integer fen on the wire (`price_fen`, `promotion_price_fen`) and is
-converted to the yuan strings the product service validates.
+Money is integer fen on the wire (`price_fen`, `promotion_price_fen`) and commission
+rates basis points, exactly what the product service takes (`ProductInput`): they go
+to it as they come, and it validates them as it does the console's form.
 """
 from __future__ import annotations
 
@@ -22,14 +23,15 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.accounts.models import User
-from app.catalog import products
+from app.catalog import product_review, product_sale, products
 from app.catalog.models import Product, Sku
+from app.catalog.product_access import get_for_merchant, get_sku_for_merchant
+from app.catalog.product_input import CommissionInput, ProductInput, SkuInput, clean_specs, spec_key
+from app.catalog.products import DISTRIBUTION_FIELDS
 from app.catalog.states import ProductStatus
 from app.core.bounds import MAX_INT
-from app.core.clock import SHANGHAI
 from app.core.db import transaction
 from app.core.errors import NotFound, ValidationError
-from app.core.money import fen_to_yuan
 from app.extensions import db
 from app.inventory import services as stock_service
 from app.inventory.states import MovementReason
@@ -38,6 +40,10 @@ from app.merchants.states import MemberRole
 from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
 from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
 from app.web.errors import json_error
+
+# Product fields a request may set (the rest of ProductInput is built from them).
+INPUT_FIELDS = ("title", "subtitle", "category_id", "description", "tags", "specs", "on_promotion",
+                "promotion_starts_at", "promotion_ends_at")
 
 blp = Blueprint("merchant_products", __name__, url_prefix="/merchant",
                 description="Merchant integrations (ERP): products, SKUs and stock, with the X-Api-Key header")
@@ -232,10 +238,6 @@ def _acting_owner(merchant_id: int) -> User:
     return user
 
 
-def _yuan(fen: int | None) -> str | None:
-    return None if fen is None else fen_to_yuan(fen)
-
-
 def _sku_payload(sku: Sku) -> dict:
     return {"id": sku.id, "product_id": sku.product_id, "spec_values": dict(sku.spec_values or {}),
             "price_fen": sku.price_fen, "promotion_price_fen": sku.promotion_price_fen, "stock": sku.stock,
@@ -259,77 +261,61 @@ def _product_payload(product: Product) -> dict:
     }
 
 
-def _service_row(row: dict, existing: Sku | None) -> dict:
-    """An API SKU row (fen) as the product service's form row (yuan strings)."""
+def _sku_input(row: dict, existing: Sku | None) -> SkuInput:
+    """An API SKU row; fields left out keep the existing SKU's values."""
     def pick(key, current):
         return row.get(key, current)
 
-    price = pick("price_fen", existing.price_fen if existing else None)
-    promo = pick("promotion_price_fen", existing.promotion_price_fen if existing else None)
-    out = {"spec_values": row.get("spec_values") or {}, "price": _yuan(price), "promotion_price": _yuan(promo),
-           "code": pick("code", existing.code if existing else ""),
-           "low_stock_threshold": pick("low_stock_threshold", existing.low_stock_threshold if existing else None)}
+    sku = SkuInput(spec_values=row.get("spec_values") or {},
+                   price_fen=pick("price_fen", existing.price_fen if existing else None),
+                   promotion_price_fen=pick("promotion_price_fen", existing.promotion_price_fen if existing else None),
+                   code=pick("code", existing.code if existing else ""),
+                   low_stock_threshold=pick("low_stock_threshold", existing.low_stock_threshold if existing else None),
+                   stock=row.get("stock", 0))
     if existing is not None:
         # Stock of an existing SKU is not changed by a product edit (the stock endpoint
         # does that); were it ever to differ, `expected_stock` makes the service refuse
         # (409 stock_changed) rather than overwrite a sale made meanwhile.
-        out["stock"] = existing.stock
-        out["expected_stock"] = existing.stock
-    else:
-        out["stock"] = row.get("stock", 0)
-    if out["low_stock_threshold"] is None:
-        del out["low_stock_threshold"]
-    return out
+        sku.stock = sku.expected_stock = existing.stock
+    return sku
 
 
-def _iso(value) -> str | None:
-    if value is None:
+def _commission(data: dict, current: Product | None) -> CommissionInput | None:
+    """The override is given to the service whole; fields left out keep their values."""
+    if not any(key in data for key in DISTRIBUTION_FIELDS):
         return None
-    return value.astimezone(SHANGHAI).isoformat() if value.tzinfo else value.isoformat()
+
+    def bp(level: int):
+        key = f"commission_l{level}_bp"
+        return data[key] if key in data else getattr(current, key, None)
+
+    enabled = data.get("distribution_enabled", current.distribution_enabled if current is not None else True)
+    return CommissionInput(enabled=enabled, level_bp={n: bp(n) for n in (1, 2, 3)})
 
 
-def _service_form(data: dict, current: Product | None = None) -> dict:
-    """The whole form the product service validates: the current product merged with `data`."""
+def _input(data: dict, current: Product | None = None) -> ProductInput:
+    """The whole product the service validates: the current product merged with `data`."""
     existing: dict[str, Sku] = {}
-    form: dict = {}
+    fields_now: dict = {}
     if current is not None:
         existing = {s.spec_key: s for s in current.skus if s.active}
-        form = {"title": current.title, "subtitle": current.subtitle, "category_id": current.category_id,
-                "description": current.description_html, "tags": list(current.tags or []),
-                "specs": list(current.specs or []), "on_promotion": current.on_promotion,
-                "promotion_starts_at": current.promotion_starts_at, "promotion_ends_at": current.promotion_ends_at}
-    for key in ("title", "subtitle", "category_id", "description", "tags", "specs", "on_promotion",
-                "promotion_starts_at", "promotion_ends_at"):
-        if key in data:
-            form[key] = data[key]
-    specs = products.clean_specs(form.get("specs")) if "specs" in data else form.get("specs") or []
-    if "skus" in data:
-        rows = data["skus"]
-    else:
-        rows = [{"spec_values": dict(s.spec_values or {})} for s in existing.values()]
-    service_rows = []
+        fields_now = {"title": current.title, "subtitle": current.subtitle, "category_id": current.category_id,
+                      "description": current.description_html, "tags": list(current.tags or []),
+                      "specs": list(current.specs or []), "on_promotion": current.on_promotion,
+                      "promotion_starts_at": current.promotion_starts_at,
+                      "promotion_ends_at": current.promotion_ends_at}
+    merged = {**fields_now, **{k: v for k, v in data.items() if k in INPUT_FIELDS}}
+    specs = clean_specs(merged.get("specs")) if "specs" in data else merged.get("specs") or []
+    rows = data["skus"] if "skus" in data else [{"spec_values": dict(s.spec_values or {})} for s in existing.values()]
+    skus = []
     for row in rows:
-        values = row.get("spec_values") or {}
         try:
-            key = products.spec_key(values, specs)
+            key = spec_key(row.get("spec_values") or {}, specs)
         except KeyError:
             key = None
-        service_rows.append(_service_row(row, existing.get(key) if key else None))
-    form["skus"] = service_rows
-    for key in ("promotion_starts_at", "promotion_ends_at"):
-        form[key] = _iso(form.get(key))
-    if any(key in data for key in products.DISTRIBUTION_FIELDS):
-        # The override is sent whole to the service (percent strings); fields left out keep their values.
-        def bp(level: int):
-            key = f"commission_l{level}_bp"
-            return data[key] if key in data else getattr(current, key, None)
-
-        form["distribution_enabled"] = data.get("distribution_enabled",
-                                                current.distribution_enabled if current is not None else True)
-        for level in (1, 2, 3):
-            value = bp(level)
-            form[f"commission_l{level}_percent"] = "" if value is None else f"{value / 100:g}"
-    return form
+        skus.append(_sku_input(row, existing.get(key) if key else None))
+    return ProductInput(skus=skus, commission=_commission(data, current),
+                        **{k: v for k, v in merged.items() if v is not None or k.startswith("promotion_")})
 
 
 def _api_fields(exc: ValidationError) -> ValidationError:
@@ -343,15 +329,15 @@ def _api_fields(exc: ValidationError) -> ValidationError:
     return exc
 
 
-def _save(merchant_id: int, form: dict, product_id: int | None = None) -> Product:
+def _save(merchant_id: int, product: ProductInput, product_id: int | None = None) -> Product:
     try:
-        return products.save(_acting_owner(merchant_id), merchant_id, form, product_id=product_id)
+        return products.save(_acting_owner(merchant_id), merchant_id, product, product_id=product_id)
     except ValidationError as exc:
         raise _api_fields(exc) from None
 
 
 def _load_product(merchant_id: int, product_id: int) -> Product:
-    product = products.get_for_merchant(merchant_id, product_id)
+    product = get_for_merchant(merchant_id, product_id)
     db.session.refresh(product)
     return product
 
@@ -385,7 +371,7 @@ def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
 def get_product(product_id: int):
-    return _product_payload(products.get_for_merchant(api_merchant().id, product_id))
+    return _product_payload(get_for_merchant(api_merchant().id, product_id))
 
 
 @blp.post("/products")
@@ -401,7 +387,7 @@ def create_product(data):
     Images are added in the merchant console; submitting needs at least one."""
     merchant_id = api_merchant().id
     with transaction():
-        product = _save(merchant_id, _service_form(data))
+        product = _save(merchant_id, _input(data))
         product_id = product.id
     return _product_payload(_load_product(merchant_id, product_id))
 
@@ -421,15 +407,15 @@ def update_product(data, product_id: int):
     are deactivated). Content edits of an on-sale product send it back to review."""
     merchant_id = api_merchant().id
     with transaction():
-        current = products.get_for_merchant(merchant_id, product_id)
-        _save(merchant_id, _service_form(data, current), product_id=product_id)
+        current = get_for_merchant(merchant_id, product_id)
+        _save(merchant_id, _input(data, current), product_id=product_id)
     return _product_payload(_load_product(merchant_id, product_id))
 
 
 def _status_change(action, product_id: int) -> dict:
     merchant_id = api_merchant().id
     with transaction():
-        products.get_for_merchant(merchant_id, product_id)  # 404 before anything else
+        get_for_merchant(merchant_id, product_id)  # 404 before anything else
         action(_acting_owner(merchant_id), merchant_id, product_id)
     return _product_payload(_load_product(merchant_id, product_id))
 
@@ -444,7 +430,7 @@ def _status_change(action, product_id: int) -> dict:
 @blp.doc(security=SECURITY)
 def submit_product(product_id: int):
     """A draft or rejected product goes to review (or straight on sale when review is off)."""
-    return _status_change(products.submit, product_id)
+    return _status_change(product_review.submit, product_id)
 
 
 @blp.post("/products/<int:product_id>/delist")
@@ -456,7 +442,7 @@ def submit_product(product_id: int):
 @blp.doc(security=SECURITY)
 def delist_product(product_id: int):
     """下架: an on-sale product leaves the storefront."""
-    return _status_change(products.delist, product_id)
+    return _status_change(product_sale.delist, product_id)
 
 
 @blp.post("/products/<int:product_id>/relist")
@@ -469,7 +455,7 @@ def delist_product(product_id: int):
 @blp.doc(security=SECURITY)
 def relist_product(product_id: int):
     """上架 again: to review when changed or review is required, else on sale."""
-    return _status_change(products.relist, product_id)
+    return _status_change(product_sale.relist, product_id)
 
 
 # --- SKUs and stock ---------------------------------------------------------------
@@ -481,7 +467,7 @@ def relist_product(product_id: int):
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(security=SECURITY)
 def get_sku(sku_id: int):
-    return _sku_payload(products.get_sku_for_merchant(api_merchant().id, sku_id))
+    return _sku_payload(get_sku_for_merchant(api_merchant().id, sku_id))
 
 
 @blp.patch("/skus/<int:sku_id>")
@@ -498,14 +484,14 @@ def update_sku(data, sku_id: int):
     whole product (e.g. the promotion price stays below the price)."""
     merchant_id = api_merchant().id
     with transaction():
-        sku = products.get_sku_for_merchant(merchant_id, sku_id)
+        sku = get_sku_for_merchant(merchant_id, sku_id)
         if not sku.active:
             raise NotFound(_("规格不存在"), code="sku_not_found")
         product = sku.product
         rows = [{"spec_values": dict(s.spec_values or {}), **(data if s.id == sku.id else {})}
                 for s in product.skus if s.active]
-        _save(merchant_id, _service_form({"skus": rows}, product), product_id=product.id)
-    return _sku_payload(products.get_sku_for_merchant(merchant_id, sku_id))
+        _save(merchant_id, _input({"skus": rows}, product), product_id=product.id)
+    return _sku_payload(get_sku_for_merchant(merchant_id, sku_id))
 
 
 @blp.patch("/skus/<int:sku_id>/stock")
@@ -522,7 +508,7 @@ def update_stock(data, sku_id: int):
     units. Stock never goes below 0 (409 out_of_stock). Each change is a movement with reason api_sync."""
     merchant_id = api_merchant().id
     with transaction():
-        sku = products.get_sku_for_merchant(merchant_id, sku_id)
+        sku = get_sku_for_merchant(merchant_id, sku_id)
         actor_id = _acting_owner(merchant_id).id
         if "set" in data:
             stock = stock_service.set_stock(sku.id, data["set"], actor_id, data.get("reason") or _("接口同步"),
