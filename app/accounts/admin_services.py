@@ -42,14 +42,14 @@ def search_users(query: str | None, status: str | None, page, per_page=20) -> Pa
         number = explicit.group(1)
         stmt = stmt.where(User.id == int(number)) if len(number) <= MAX_ID_DIGITS else stmt.where(sa.false())
     elif digits.isdigit():
-        in_phone = User.phone.like(f"%{digits}%")
+        in_phone = User.phone.contains(digits, autoescape=True)
         if len(digits) <= MAX_ID_DIGITS:
             nobody_has_it = ~sa.select(User.id).where(in_phone).exists()
             stmt = stmt.where(sa.or_(in_phone, sa.and_(User.id == int(digits), nobody_has_it)))
         else:
             stmt = stmt.where(in_phone)
     elif q:
-        stmt = stmt.where(sa.or_(User.nickname.ilike(f"%{q}%"), User.email.ilike(f"%{q.lower()}%")))
+        stmt = stmt.where(sa.or_(User.nickname.icontains(q, autoescape=True), User.email.icontains(q.lower(), autoescape=True)))
     if status in (UserStatus.ACTIVE, UserStatus.BANNED):
         stmt = stmt.where(User.status == status)
     return paginate(stmt, page, per_page)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.notifications.models import OutboundMessage
+from app.notifications.states import OutboundStatus
 from app.notifications.templates import VALID_FOR_MINUTES_PARAM
 
 
@@ -26,7 +27,7 @@ def stuck_cutoffs(now: datetime) -> tuple[datetime, datetime]:
 def stuck_clause(now: datetime):
     never_tried, retrying = stuck_cutoffs(now)
     return sa.and_(
-        OutboundMessage.status == "queued",
+        OutboundMessage.status == OutboundStatus.QUEUED,
         sa.or_(sa.and_(OutboundMessage.attempts == 0, OutboundMessage.updated_at <= never_tried),
                sa.and_(OutboundMessage.attempts > 0, OutboundMessage.updated_at <= retrying)),
     )
@@ -34,7 +35,7 @@ def stuck_clause(now: datetime):
 
 def stuck(row: OutboundMessage, now: datetime) -> bool:
     never_tried, retrying = stuck_cutoffs(now)
-    return row.status == "queued" and row.updated_at <= (never_tried if row.attempts == 0 else retrying)
+    return row.status == OutboundStatus.QUEUED and row.updated_at <= (never_tried if row.attempts == 0 else retrying)
 
 
 def expired(row: OutboundMessage, now: datetime) -> bool:

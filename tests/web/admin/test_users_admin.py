@@ -169,3 +169,13 @@ def test_edit_form_shows_the_local_phone(app, make_user, login):
     target = make_user(phone="13522223333")
     html = c.get(f"/admin/users/{target.id}").get_data(as_text=True)
     assert 'value="13522223333"' in html and "+8613522223333" not in html.split('name="phone"')[1][:80]
+
+
+def test_percent_and_underscore_in_a_search_are_plain_characters(app, make_user, login):
+    """A `%` or `_` typed into the search used to act as a LIKE wildcard and list everyone."""
+    c, _admin = admin_client(app, make_user, login)
+    make_user(nickname="普通用户")
+    make_user(nickname="百分100%好评")
+    for q, found in (("%", True), ("_", False), ("0%", True), ("1_0", False)):
+        html = c.get("/admin/users", query_string={"q": q}).get_data(as_text=True)
+        assert ("百分100%好评" in html) is found and "普通用户" not in html, q
