@@ -27,7 +27,7 @@ from app.accounts import codes
 from app.accounts.errors import AccountError
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode
 from app.accounts.services import bump_session_version
-from app.accounts.states import USER_LIFECYCLE, AdminRole, CodePurpose
+from app.accounts.states import USER_LIFECYCLE, AdminRole, CodePurpose, UserStatus
 from app.analytics import events as analytics_events
 from app.core import audit, storage
 from app.core.clock import utcnow
@@ -144,9 +144,9 @@ def delete_account(user: User, password: str | None = None, code: str | None = N
                        .execution_options(synchronize_session=False))
     user.phone = user.email = user.email_verified_at = user.password_hash = user.avatar_key = None
     user.nickname = ""
-    move(USER_LIFECYCLE, User, user.id, "delete", actor_id=user.id,
+    was = move(USER_LIFECYCLE, User, user.id, "delete", actor_id=user.id,
          values={"ban_reason": None, "banned_until": None, "deleted_at": utcnow()})
-    audit.record(user, "account.delete", user, {"status": ["active", "deleted"]},
+    audit.record(user, "account.delete", user, {"status": [was, UserStatus.DELETED.value]},
                  note="removed: " + ", ".join(removed + ["identities", "addresses", "tokens", "sign-in history"]))
     if avatar_key:
         storage.delete_stored(avatar_key)

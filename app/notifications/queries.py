@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app.extensions import db
 from app.notifications.models import OutboundMessage
 from app.notifications.states import OutboundStatus
 from app.notifications.templates import VALID_FOR_MINUTES_PARAM
@@ -43,3 +44,9 @@ def expired(row: OutboundMessage, now: datetime) -> bool:
     param = VALID_FOR_MINUTES_PARAM.get(row.template)
     minutes = (row.params or {}).get(param) if param else None
     return isinstance(minutes, int) and row.created_at + timedelta(minutes=minutes) <= now
+
+
+def failed_count() -> int:
+    """How many messages failed for good (the admin sidebar badge and the dashboard)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(OutboundMessage.id)).where(OutboundMessage.status == OutboundStatus.FAILED)) or 0

@@ -15,6 +15,7 @@ from app.core.labels import labels_for
 from app.core.models import AuditLog
 from app.core.pagination import paginate
 from app.extensions import db
+from app.notifications import queries as outbound_queries
 from app.notifications import services as notifications
 from app.notifications.labels import CHANNEL_LABELS
 from app.notifications.models import OutboundMessage
@@ -25,12 +26,7 @@ from app.web.auth import admin_required
 
 @bp.app_context_processor
 def sidebar_counts():
-    def admin_failed_count() -> int:
-        return db.session.scalar(
-            sa.select(sa.func.count(OutboundMessage.id)).where(OutboundMessage.status == OutboundStatus.FAILED)
-        ) or 0
-
-    return {"admin_failed_count": admin_failed_count}
+    return {"admin_failed_count": outbound_queries.failed_count}
 
 
 @bp.get("/outbound")
