@@ -15,6 +15,7 @@ from app.core.labels import labels_for
 from app.core.models import AuditLog
 from app.core.pagination import paginate
 from app.extensions import db
+from app.notifications import policies as outbound_policies
 from app.notifications import queries as outbound_queries
 from app.notifications import services as notifications
 from app.notifications.labels import CHANNEL_LABELS
@@ -48,7 +49,8 @@ def outbound():
 
 def _row_context() -> dict:
     """What `admin/outbound/_row.html` needs, on the list and after a retry."""
-    return {"retryable": notifications.retryable, "channel_labels": CHANNEL_LABELS}
+    return {"outbound_actions": lambda row: outbound_policies.actions_for(row, current_user),
+            "channel_labels": CHANNEL_LABELS}
 
 
 @bp.post("/outbound/<int:outbound_id>/retry")
