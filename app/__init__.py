@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app import models  # noqa: F401  (every table registered before migrate/metadata use)
+from app.cli import register_cli
 from app.config import Config, config_from_env, trusted_hosts
 from app.extensions import babel, csrf, db, init_limiter, login_manager, migrate, redis_holder
+from app.receivers import connect_all
+from app.web import errors, i18n, input_limits, logging_setup, security_headers, templating
+from app.web.auth import init_login
+from app.web.blueprints import register_blueprints
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
@@ -15,13 +21,6 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     config.check(app.config)
     if app.config["TRUSTED_HOSTS"] is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
-
-    from app import models  # noqa: F401  (every table registered before migrate/metadata use)
-    from app.cli import register_cli
-    from app.receivers import connect_all
-    from app.web import errors, i18n, input_limits, logging_setup, security_headers, templating
-    from app.web.auth import init_login
-    from app.web.blueprints import register_blueprints
 
     logging_setup.init_app(app)
     security_headers.init_app(app)

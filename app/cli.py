@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from rq.cron import CronScheduler
+
+from app.accounts.admin_setup import create_admin
+from app.core.db import transaction
+from app.core.jobs import get_redis
+from app.demo import seed_demo
+from app.worker import run_worker
 
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Create the demo data (idempotent) and print the demo logins."""
-        from app.demo import seed_demo
-
         logins = seed_demo()
         click.echo("演示账号 / Demo logins (password for all: see below)")
         for role, account, password in logins:
@@ -23,9 +28,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--role", type=click.Choice(["super", "operator", "finance"]), default="super")
     def create_admin_command(phone, email, password, role) -> None:
         """Create (or promote) an admin account."""
-        from app.accounts.admin_setup import create_admin
-        from app.core.db import transaction
-
         with transaction():
             user = create_admin(phone=phone, email=email, password=password, role=role)
         click.echo(f"admin #{user.id} ({role}) ready: {user.phone or user.email}")
@@ -35,17 +37,11 @@ def register_cli(app: Flask) -> None:
     @click.option("--no-scheduler", is_flag=True)
     def worker_command(burst: bool, no_scheduler: bool) -> None:
         """Run an RQ worker (with scheduler) inside the app context."""
-        from app.worker import run_worker
-
         run_worker(burst=burst, with_scheduler=not no_scheduler)
 
     @app.cli.command("cron")
     def cron_command() -> None:
         """Run RQ cron with the periodic jobs listed in app/cron_jobs.py."""
-        from rq.cron import CronScheduler
-
-        from app.core.jobs import get_redis
-
         if get_redis() is None:
             raise click.ClickException("REDIS_URL is not set: periodic jobs need Redis")
         scheduler = CronScheduler(connection=get_redis(), name="shop-cron")

@@ -4,17 +4,34 @@ Idempotent: accounts are found by phone and left as they are when present.
 """
 from __future__ import annotations
 
+import io
+import os
+from datetime import timedelta
+
 import sqlalchemy as sa
+from PIL import Image, ImageDraw, ImageFont
 
 from app.accounts import addresses
 from app.accounts.models import Address, User
 from app.accounts.services import find_by_phone, hash_password
 from app.accounts.states import AdminRole
+from app.catalog import product_input, product_review
+from app.catalog import products as product_service
+from app.catalog.models import Category, Product, Sku
 from app.core.clock import utcnow
 from app.core.db import transaction
 from app.core.money import fen_to_yuan
+from app.core.storage import save_image
+from app.distribution import distributors, referrals
+from app.distribution import rules as distribution_rules
 from app.extensions import db
+from app.merchants.models import ApplicationEvent, Merchant, MerchantApplication, MerchantMember
+from app.merchants.states import ApplicationStatus
 from app.notifications import services as notifications
+from app.orders import checkout, reviews, shipping
+from app.orders import services as order_services
+from app.orders.models import Order
+from app.payments import services as payments
 
 DEMO_PASSWORD = "demo1234"
 
@@ -61,10 +78,6 @@ def seed_demo() -> list[tuple[str, str, str]]:
 
 def _seed_merchants() -> None:
     """One open shop (owner 13700000001) and one application waiting for review."""
-    from app.core.storage import save_image
-    from app.merchants.models import Merchant, MerchantApplication, MerchantMember
-    from app.merchants.states import ApplicationStatus
-
     owner = find_by_phone("+8613700000001")
     if not db.session.scalar(sa.select(sa.func.count(MerchantMember.id)).where(MerchantMember.user_id == owner.id)):
         merchant = Merchant(
@@ -91,8 +104,6 @@ def _seed_merchants() -> None:
         for kind, color in (("licence", (230, 240, 255)), ("id_front", (255, 240, 230)), ("id_back", (240, 255, 235))):
             key = save_image(_demo_document(color), f"merchant-documents/{application.id}").key
             setattr(application, f"{kind}_key", key)
-        from app.merchants.models import ApplicationEvent
-
         db.session.add_all([
             ApplicationEvent(application_id=application.id, actor_id=applicant.id, to_status="draft"),
             ApplicationEvent(application_id=application.id, actor_id=applicant.id, from_status="draft",
@@ -103,10 +114,6 @@ def _seed_merchants() -> None:
 
 def _demo_document(color: tuple[int, int, int]) -> bytes:
     """A plain placeholder image standing in for a scanned document."""
-    import io
-
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (640, 420), color)
     draw = ImageDraw.Draw(image)
     draw.rectangle((20, 20, 620, 400), outline=(100, 100, 100), width=4)
@@ -192,11 +199,6 @@ _FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 def _product_image(text: str, index: int, variant: int = 0) -> bytes:
     """A coloured square with the product's first characters (a stand-in photo)."""
-    import io
-    import os
-
-    from PIL import Image, ImageDraw, ImageFont
-
     base = _PALETTE[(index + variant * 3) % len(_PALETTE)]
     light = tuple(min(255, c + (255 - c) * 3 // 4) for c in base)
     image = Image.new("RGB", (640, 640), light)
@@ -215,13 +217,6 @@ def _product_image(text: str, index: int, variant: int = 0) -> bytes:
 
 def _seed_catalog() -> None:
     """The category tree, two more shops and about forty on-sale products (idempotent)."""
-    from datetime import timedelta
-
-    from app.catalog import product_input, product_review
-    from app.catalog import products as product_service
-    from app.catalog.models import Category, Product, Sku
-    from app.merchants.models import Merchant, MerchantMember
-
     with transaction():
         leaves = _seed_categories(Category)
         owners = {}
@@ -302,9 +297,6 @@ def _seed_distribution() -> None:
     """Distribution switched on (three levels, anyone may share), 数码控老陈 (13900000002)
     as a distributor, and the demo shopper bound to him, so the demo orders below
     earn him commission (idempotent)."""
-    from app.distribution import distributors, referrals
-    from app.distribution import rules as distribution_rules
-
     admin = find_by_phone("+8613800000001")
     sharer = find_by_phone("+8613900000002")
     shopper = find_by_phone("+8613900000001")
@@ -325,13 +317,6 @@ def _seed_orders() -> None:
     """The demo shopper's orders in every state, made through the real services:
     one unpaid across two shops, one awaiting shipment, one on its way, one
     received awaiting review, one reviewed with the shop's reply (idempotent)."""
-    from app.catalog.models import Product, Sku
-    from app.merchants.models import MerchantMember
-    from app.orders import checkout, reviews, shipping
-    from app.orders import services as order_services
-    from app.orders.models import Order
-    from app.payments import services as payments
-
     shopper = find_by_phone("+8613900000001")
     if db.session.scalar(sa.select(sa.func.count(Order.id)).where(Order.buyer_id == shopper.id)):
         return

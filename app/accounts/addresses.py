@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.accounts import regions
+from app.accounts.errors import AccountError
 from app.accounts.models import Address
 from app.accounts.validation import normalise_phone
 from app.core.errors import NotFound, ValidationError
@@ -26,7 +27,7 @@ def list_for(user_id: int) -> list[Address]:
 def get_own(user_id: int, address_id: int) -> Address:
     address = db.session.scalar(sa.select(Address).where(Address.id == address_id, Address.user_id == user_id))
     if address is None:
-        raise NotFound(_("地址不存在"), code="address_not_found")
+        raise NotFound(_("地址不存在"), code=AccountError.ADDRESS_NOT_FOUND)
     return address
 
 
@@ -71,7 +72,7 @@ def _make_default(user_id: int, address: Address) -> None:
 def add(user_id: int, data: dict) -> Address:
     count = db.session.scalar(sa.select(sa.func.count(Address.id)).where(Address.user_id == user_id)) or 0
     if count >= MAX_ADDRESSES:
-        raise ValidationError(_("最多保存 %(n)d 个地址", n=MAX_ADDRESSES), code="too_many_addresses")
+        raise ValidationError(_("最多保存 %(n)d 个地址", n=MAX_ADDRESSES), code=AccountError.TOO_MANY_ADDRESSES)
     values = _clean(data)
     address = Address(user_id=user_id, **values)
     db.session.add(address)

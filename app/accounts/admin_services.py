@@ -14,13 +14,15 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.accounts import policies
+from app.accounts.errors import AccountError
 from app.accounts.models import Address, SignInEvent, User
 from app.accounts.services import bump_session_version, find_by_email, find_by_phone
-from app.accounts.states import AdminRole, UserStatus
+from app.accounts.states import USER_LIFECYCLE, AdminRole, UserStatus
 from app.accounts.validation import check_nickname, normalise_email, normalise_phone
 from app.core import audit
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.core.lifecycle import move, try_move
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.notifications import services as notifications
@@ -28,6 +30,7 @@ from app.notifications import services as notifications
 # `#123`, `id:123` (or `ID：123`): an explicit user id.
 EXPLICIT_ID = re.compile(r"^(?:#|id\s*[:：]\s*)(\d+)$", re.IGNORECASE)
 MAX_ID_DIGITS = 9  # larger numbers are never ids (and would overflow the column)
+FILTER_STATUSES = (UserStatus.ACTIVE, UserStatus.BANNED)  # what the admin list filters by
 
 
 def search_users(query: str | None, status: str | None, page, per_page=20) -> Page:
@@ -42,15 +45,15 @@ def search_users(query: str | None, status: str | None, page, per_page=20) -> Pa
         number = explicit.group(1)
         stmt = stmt.where(User.id == int(number)) if len(number) <= MAX_ID_DIGITS else stmt.where(sa.false())
     elif digits.isdigit():
-        in_phone = User.phone.like(f"%{digits}%")
+        in_phone = User.phone.contains(digits, autoescape=True)
         if len(digits) <= MAX_ID_DIGITS:
             nobody_has_it = ~sa.select(User.id).where(in_phone).exists()
             stmt = stmt.where(sa.or_(in_phone, sa.and_(User.id == int(digits), nobody_has_it)))
         else:
             stmt = stmt.where(in_phone)
     elif q:
-        stmt = stmt.where(sa.or_(User.nickname.ilike(f"%{q}%"), User.email.ilike(f"%{q.lower()}%")))
-    if status in (UserStatus.ACTIVE, UserStatus.BANNED):
+        stmt = stmt.where(sa.or_(User.nickname.icontains(q, autoescape=True), User.email.icontains(q.lower(), autoescape=True)))
+    if status in FILTER_STATUSES:
         stmt = stmt.where(User.status == status)
     return paginate(stmt, page, per_page)
 
@@ -72,7 +75,7 @@ def user_facts(user: User) -> dict:
 
 def _require_edit(actor: User, target: User) -> None:
     if not policies.can_edit_user(actor, target):
-        raise Forbidden(_("你没有权限修改这个账号"), code="forbidden")
+        raise Forbidden(_("你没有权限修改这个账号"), code=AccountError.FORBIDDEN)
 
 
 def update_user(actor: User, target: User, nickname: str, phone: str | None, email: str | None) -> User:
@@ -121,20 +124,18 @@ def update_user(actor: User, target: User, nickname: str, phone: str | None, ema
 
 def ban_user(actor: User, target: User, reason: str, until: datetime | None) -> User:
     """Ban now; every session and API token of the user dies at once."""
-    if not policies.can(actor, "users.ban") or not policies.can_edit_user(actor, target):
-        raise Forbidden(_("你没有权限封禁这个账号"), code="forbidden")
+    if not policies.may_ban(actor, target):
+        raise Forbidden(_("你没有权限封禁这个账号"), code=AccountError.FORBIDDEN)
     if target.id == actor.id:
-        raise Conflict(_("不能封禁自己"), code="cannot_ban_self")
+        raise Conflict(_("不能封禁自己"), code=AccountError.CANNOT_BAN_SELF)
     reason = (reason or "").strip()
     if not 2 <= len(reason) <= 200:
         raise ValidationError(_("请填写封禁原因（2 到 200 个字）"), fields={"reason": _("请填写封禁原因（2 到 200 个字）")})
     if until is not None and until <= utcnow():
         raise ValidationError(_("解封时间必须晚于现在"), fields={"until": _("解封时间必须晚于现在")})
     before = {"status": target.status, "ban_reason": target.ban_reason, "banned_until": _iso(target.banned_until)}
-    target.status = UserStatus.BANNED
-    target.ban_reason = reason
-    target.banned_until = until
-    db.session.flush()
+    move(USER_LIFECYCLE, User, target.id, "ban", actor_id=actor.id, note=reason,
+         values={"ban_reason": reason, "banned_until": until})
     bump_session_version(target)
     audit.record(actor, "user.ban", target, audit.diff(before, {
         "status": UserStatus.BANNED.value, "ban_reason": reason, "banned_until": _iso(until),
@@ -143,15 +144,12 @@ def ban_user(actor: User, target: User, reason: str, until: datetime | None) -> 
 
 
 def unban_user(actor: User, target: User) -> User:
-    if not policies.can(actor, "users.ban") or not policies.can_edit_user(actor, target):
-        raise Forbidden(_("你没有权限解封这个账号"), code="forbidden")
-    if target.status != UserStatus.BANNED:
-        raise Conflict(_("这个账号没有被封禁"), code="not_banned")
+    if not policies.may_ban(actor, target):
+        raise Forbidden(_("你没有权限解封这个账号"), code=AccountError.FORBIDDEN)
     before = {"status": target.status, "ban_reason": target.ban_reason}
-    target.status = UserStatus.ACTIVE
-    target.ban_reason = None
-    target.banned_until = None
-    db.session.flush()
+    if not try_move(USER_LIFECYCLE, User, target.id, "unban", actor_id=actor.id,
+                    values={"ban_reason": None, "banned_until": None}):
+        raise Conflict(_("这个账号没有被封禁"), code=AccountError.NOT_BANNED)
     audit.record(actor, "user.unban", target, audit.diff(before, {"status": UserStatus.ACTIVE.value, "ban_reason": None}))
     notifications.notify(target.id, _("你的账号已解封"), _("欢迎回来。"), kind="account")
     return target
@@ -160,13 +158,13 @@ def unban_user(actor: User, target: User) -> User:
 def set_admin_role(actor: User, target: User, role: str) -> User:
     """Grant or remove an admin role: super admins only."""
     if not policies.can(actor, "admins.manage"):
-        raise Forbidden(_("只有超级管理员可以设置管理员角色"), code="forbidden")
+        raise Forbidden(_("只有超级管理员可以设置管理员角色"), code=AccountError.FORBIDDEN)
     try:
         role = AdminRole(role)
     except ValueError:
         raise ValidationError(_("角色无效"), fields={"role": _("角色无效")}) from None
     if target.id == actor.id and role != AdminRole.SUPER:
-        raise Conflict(_("不能取消自己的超级管理员角色"), code="cannot_demote_self")
+        raise Conflict(_("不能取消自己的超级管理员角色"), code=AccountError.CANNOT_DEMOTE_SELF)
     if target.admin_role == role:
         return target
     audit.record(actor, "user.role", target, {"admin_role": [target.admin_role, role.value]})

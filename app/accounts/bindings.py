@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.accounts import codes
+from app.accounts.errors import AccountError
 from app.accounts.models import Identity, User
 from app.accounts.services import find_by_email, find_by_phone
 from app.accounts.states import CodePurpose, IdentityProvider
@@ -47,7 +48,7 @@ def bind_phone(user: User, phone_text: str, code: str) -> None:
     phone = normalise_phone(phone_text)
     owner = find_by_phone(phone)
     if owner is not None and owner.id != user.id:
-        raise Conflict(_("该手机号已绑定其他账号"), code="phone_taken")
+        raise Conflict(_("该手机号已绑定其他账号"), code=AccountError.PHONE_TAKEN)
     codes.consume_sms_code(phone, CodePurpose.BIND, code)
     user.phone = phone
     db.session.flush()
@@ -59,7 +60,7 @@ def start_bind_email(user: User, email_text: str, link_for, ip: str | None = Non
     codes.limit_mail(email, ip)
     owner = find_by_email(email)
     if owner is not None and owner.id != user.id:
-        raise Conflict(_("该邮箱已绑定其他账号"), code="email_taken")
+        raise Conflict(_("该邮箱已绑定其他账号"), code=AccountError.EMAIL_TAKEN)
     token = codes.create_email_link_token(f"{user.id}:{email}", CodePurpose.BIND)
     notifications.send_mail(email, "bind_email", {"email": email, "link": link_for(token)})
 
@@ -68,10 +69,10 @@ def confirm_bind_email(user: User, token: str) -> None:
     target = codes.read_email_link_token(token, CodePurpose.BIND, consume=False)
     user_id, _sep, email = target.partition(":")
     if user_id != str(user.id):
-        raise ValidationError(_("链接无效，请重新获取"), code="invalid_token")
+        raise ValidationError(_("链接无效，请重新获取"), code=AccountError.INVALID_TOKEN)
     owner = find_by_email(email)
     if owner is not None and owner.id != user.id:
-        raise Conflict(_("该邮箱已绑定其他账号"), code="email_taken")
+        raise Conflict(_("该邮箱已绑定其他账号"), code=AccountError.EMAIL_TAKEN)
     codes.read_email_link_token(token, CodePurpose.BIND, consume=True)
     user.email = email
     user.email_verified_at = utcnow()
@@ -80,11 +81,11 @@ def confirm_bind_email(user: User, token: str) -> None:
 
 def unbind(user: User, method: str) -> None:
     if method not in METHODS:
-        raise ValidationError(_("不支持的登录方式"), code="invalid_method")
+        raise ValidationError(_("不支持的登录方式"), code=AccountError.INVALID_METHOD)
     if method not in {m for m, v in sign_in_methods(user).items() if v}:
-        raise ValidationError(_("尚未绑定"), code="not_bound")
+        raise ValidationError(_("尚未绑定"), code=AccountError.NOT_BOUND)
     if _usable_methods(user) - {method} == set():
-        raise Conflict(_("这是你唯一的登录方式，不能解除绑定"), code="last_sign_in_method")
+        raise Conflict(_("这是你唯一的登录方式，不能解除绑定"), code=AccountError.LAST_SIGN_IN_METHOD)
     if method == "phone":
         user.phone = None
     elif method == "email":

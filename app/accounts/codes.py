@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.accounts.errors import AccountError
 from app.accounts.models import VerificationCode
 from app.accounts.states import CodeChannel, CodePurpose
 from app.core import ratelimit
@@ -45,7 +46,7 @@ MAIL_HOURLY_PER_IP = 30
 class WrongCode(ValidationError):
     """A wrong code: the attempt is counted even though the request fails."""
 
-    code = "invalid_code"
+    code = AccountError.INVALID_CODE
     keeps_changes = True
 
 
@@ -54,7 +55,7 @@ def _digest(secret: str) -> str:
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
 
 
-def _code_error(message: str, code: str = "invalid_code") -> ValidationError:
+def _code_error(message: str, code: str = AccountError.INVALID_CODE) -> ValidationError:
     return ValidationError(message, code=code, fields={"code": message})
 
 
@@ -65,7 +66,7 @@ def send_sms_code(phone: str, purpose: str, ip: str | None) -> VerificationCode:
     if latest is not None and (utcnow() - latest.created_at).total_seconds() < RESEND_SECONDS:
         wait = max(1, RESEND_SECONDS - int((utcnow() - latest.created_at).total_seconds()))
         # A limit, not a conflict: 429 with Retry-After, like the daily and hourly counts.
-        raise RateLimited(_("请 %(s)d 秒后再获取验证码", s=wait), code="code_too_soon", retry_after=wait)
+        raise RateLimited(_("请 %(s)d 秒后再获取验证码", s=wait), code=AccountError.CODE_TOO_SOON, retry_after=wait)
     daily = platform_settings.get("sms_daily_limit_per_phone")
     hourly = platform_settings.get("sms_hourly_limit_per_ip")
     ratelimit.hit("sms-code-phone", f"{daily}/day", phone, _("这个手机号今天获取验证码次数过多，请明天再试"))
@@ -97,11 +98,11 @@ def consume_sms_code(phone: str, purpose: str, code: str) -> None:
     code = (code or "").strip()
     row = _latest(CodeChannel.SMS, phone, purpose)
     if row is None or row.consumed_at is not None:
-        raise _code_error(_("请先获取验证码"), "code_missing")
+        raise _code_error(_("请先获取验证码"), AccountError.CODE_MISSING)
     if row.expires_at <= utcnow():
-        raise _code_error(_("验证码已过期，请重新获取"), "code_expired")
+        raise _code_error(_("验证码已过期，请重新获取"), AccountError.CODE_EXPIRED)
     if row.attempts >= MAX_ATTEMPTS:
-        raise _code_error(_("验证码错误次数过多，请重新获取"), "code_locked")
+        raise _code_error(_("验证码错误次数过多，请重新获取"), AccountError.CODE_LOCKED)
     if not (len(code) == 6 and code.isdigit() and hmac.compare_digest(row.code_hash, _digest(code))):
         # The count comes back from the UPDATE itself: the session also refreshes
         # `row.attempts` after an ORM update, so arithmetic on it counted the try twice.
@@ -122,7 +123,7 @@ def _consume(row_id: int) -> None:
         .values(consumed_at=utcnow())
     ).rowcount
     if used != 1:
-        raise _code_error(_("验证码已使用，请重新获取"), "code_used")
+        raise _code_error(_("验证码已使用，请重新获取"), AccountError.CODE_USED)
 
 
 # --- email links ---------------------------------------------------------
@@ -160,11 +161,11 @@ def create_email_link_token(email: str, purpose: str) -> str:
 
 def read_email_link_token(token: str, purpose: str, *, consume: bool) -> str:
     """Return the address a link token was made for; with `consume`, use it up."""
-    invalid = ValidationError(_("链接无效，请重新获取"), code="invalid_token")
+    invalid = ValidationError(_("链接无效，请重新获取"), code=AccountError.INVALID_TOKEN)
     try:
         data = _serializer(purpose).loads(token or "", max_age=LINK_TTL_SECONDS)
     except SignatureExpired:
-        raise ValidationError(_("链接已过期，请重新获取"), code="token_expired") from None
+        raise ValidationError(_("链接已过期，请重新获取"), code=AccountError.TOKEN_EXPIRED) from None
     except BadSignature:
         raise invalid from None
     if not isinstance(data, dict):
@@ -173,7 +174,7 @@ def read_email_link_token(token: str, purpose: str, *, consume: bool) -> str:
     if row is None or row.purpose != purpose or not hmac.compare_digest(row.code_hash, _digest(str(data.get("n")))):
         raise invalid
     if row.consumed_at is not None:
-        raise ValidationError(_("链接已使用过，请重新获取"), code="token_used")
+        raise ValidationError(_("链接已使用过，请重新获取"), code=AccountError.TOKEN_USED)
     if consume:
         _consume(row.id)
     return row.target

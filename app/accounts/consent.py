@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.accounts.errors import AccountError
 from app.accounts.models import User
 from app.core.clock import utcnow
 from app.core.errors import ValidationError
@@ -21,7 +22,7 @@ def require_agreement(agreed: bool, field: str = "agree_terms") -> None:
     """Refuse to create an account unless the person ticked "I agree"."""
     if agreed is not True:
         message = _("请阅读并同意《用户协议》和《隐私政策》")
-        raise ValidationError(message, code="terms_not_accepted", fields={field: message})
+        raise ValidationError(message, code=AccountError.TERMS_NOT_ACCEPTED, fields={field: message})
 
 
 def record_agreement(user: User) -> None:

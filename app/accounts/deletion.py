@@ -24,13 +24,15 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
 from app.accounts import codes
+from app.accounts.errors import AccountError
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode
 from app.accounts.services import bump_session_version
-from app.accounts.states import AdminRole, CodePurpose, UserStatus
+from app.accounts.states import USER_LIFECYCLE, AdminRole, CodePurpose, UserStatus
 from app.analytics import events as analytics_events
 from app.core import audit, storage
 from app.core.clock import utcnow
 from app.core.errors import Conflict, ValidationError
+from app.core.lifecycle import move
 from app.core.money import format_yuan
 from app.distribution import distributors, withdrawals
 from app.extensions import db
@@ -92,7 +94,7 @@ def confirmation_method(user: User) -> str | None:
 def send_code(user: User, ip: str | None) -> None:
     """An SMS code to the account's own phone, for an account without a password."""
     if not user.phone:
-        raise ValidationError(_("账号没有绑定手机号"), code="no_phone")
+        raise ValidationError(_("账号没有绑定手机号"), code=AccountError.NO_PHONE)
     codes.send_sms_code(user.phone, CodePurpose.CLOSE_ACCOUNT, ip)
 
 
@@ -101,23 +103,23 @@ def _confirm(user: User, password: str | None, code: str | None) -> None:
     if method == "password":
         if not check_password_hash(user.password_hash, password or ""):
             message = _("密码不正确")
-            raise ValidationError(message, code="wrong_password", fields={"password": message})
+            raise ValidationError(message, code=AccountError.WRONG_PASSWORD, fields={"password": message})
     elif method == "sms":
         codes.consume_sms_code(user.phone, CodePurpose.CLOSE_ACCOUNT, code or "")
     else:
         message = _("请先设置密码或绑定手机号，用于确认是你本人在操作")
-        raise ValidationError(message, code="cannot_confirm")
+        raise ValidationError(message, code=AccountError.CANNOT_CONFIRM)
 
 
 def delete_account(user: User, password: str | None = None, code: str | None = None) -> None:
     """Confirm, check nothing is under way, then anonymise `user` (see the module's guarantees)."""
     if user.is_deleted:
-        raise Conflict(_("账号已注销"), code="already_deleted")
+        raise Conflict(_("账号已注销"), code=AccountError.ALREADY_DELETED)
     _confirm(user, password, code)
     found = blockers(user)
     if found:
         raise Conflict(_("暂时不能注销账号：%(reasons)s", reasons="；".join(b.message for b in found)),
-                       code="cannot_delete")
+                       code=AccountError.CANNOT_DELETE)
 
     removed = [name for name, value in (("phone", user.phone), ("email", user.email),
                                         ("password", user.password_hash), ("nickname", user.nickname),
@@ -142,12 +144,9 @@ def delete_account(user: User, password: str | None = None, code: str | None = N
                        .execution_options(synchronize_session=False))
     user.phone = user.email = user.email_verified_at = user.password_hash = user.avatar_key = None
     user.nickname = ""
-    user.ban_reason = user.banned_until = None
-    user.status = UserStatus.DELETED
-    user.deleted_at = utcnow()
-    db.session.flush()
-    db.session.expire(user, ["identities"])
-    audit.record(user, "account.delete", user, {"status": ["active", "deleted"]},
+    was = move(USER_LIFECYCLE, User, user.id, "delete", actor_id=user.id,
+         values={"ban_reason": None, "banned_until": None, "deleted_at": utcnow()})
+    audit.record(user, "account.delete", user, {"status": [was, UserStatus.DELETED.value]},
                  note="removed: " + ", ".join(removed + ["identities", "addresses", "tokens", "sign-in history"]))
     if avatar_key:
         storage.delete_stored(avatar_key)

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import consent
+from app.accounts.errors import AccountError
 from app.accounts.models import Identity, User
 from app.accounts.states import IdentityProvider
 from app.core import settings as platform_settings
@@ -46,7 +47,7 @@ def _subject(value: str | None) -> str | None:
     if not value:
         return None
     if len(value) > 128:  # longer than any provider's ids: refuse rather than cut
-        raise ValidationError(_("第三方账号信息有误，请重新登录"), code="invalid_identity")
+        raise ValidationError(_("第三方账号信息有误，请重新登录"), code=AccountError.INVALID_IDENTITY)
     return value
 
 
@@ -65,7 +66,7 @@ def find_identity(provider: str, subject: str) -> Identity | None:
 
 def _ensure_can_sign_in(user: User) -> None:
     if user.is_banned:
-        raise Forbidden(_("账号已被封禁，如有疑问请联系客服"), code="account_banned")
+        raise Forbidden(_("账号已被封禁，如有疑问请联系客服"), code=AccountError.ACCOUNT_BANNED)
 
 
 def _link(user: User, provider: str, subject: str, display_name: str | None) -> None:
@@ -77,7 +78,7 @@ def _link(user: User, provider: str, subject: str, display_name: str | None) -> 
     except IntegrityError:
         existing = find_identity(provider, subject)
         if existing is None or existing.user_id != user.id:
-            raise Conflict(_("该%(what)s已绑定其他账号", what=_label(provider)), code="identity_taken") from None
+            raise Conflict(_("该%(what)s已绑定其他账号", what=_label(provider)), code=AccountError.IDENTITY_TAKEN) from None
 
 
 def sign_in_with_identity(provider: str, subject: str, display_name: str | None = None,
@@ -157,13 +158,13 @@ def bind_identity(user: User, provider: str, subject: str, display_name: str | N
     for p, s in wanted:
         row = find_identity(p, s)
         if row is not None and row.user_id != user.id:
-            raise Conflict(taken, code="identity_taken")
+            raise Conflict(taken, code=AccountError.IDENTITY_TAKEN)
         existing[p] = row
     for own in user.identities:
         for p, s in wanted:
             if own.provider == p and own.subject != s:
                 raise Conflict(_("你已绑定另一个%(what)s，请先解除绑定", what=_label(provider)),
-                               code="already_bound")
+                               code=AccountError.ALREADY_BOUND)
     for p, s in wanted:
         row = existing[p]
         if row is None:

@@ -58,6 +58,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.status == UserStatus.DELETED
 
     @property
+    def shown_status(self) -> str:
+        """The status as people see it: a lapsed ban is active again (see `is_banned`)."""
+        if self.is_deleted:
+            return UserStatus.DELETED
+        return UserStatus.BANNED if self.is_banned else UserStatus.ACTIVE
+
+    @property
     def display_name(self) -> str:
         if self.is_deleted:
             return gettext("已注销用户")

@@ -2,7 +2,7 @@
 decorators in `app.web.auth` for merchant staff and distributors."""
 from __future__ import annotations
 
-from app.accounts.states import AdminRole
+from app.accounts.states import USER_LIFECYCLE, AdminRole
 
 # What each admin area needs. `super` may do everything.
 ADMIN_PERMISSIONS: dict[str, set[str]] = {
@@ -48,3 +48,20 @@ def can_edit_user(actor, target) -> bool:
     if not can(actor, "users.edit"):
         return False
     return actor.admin_role == AdminRole.SUPER or target.admin_role == AdminRole.NONE
+
+
+def may_ban(actor, target) -> bool:
+    """May this admin ban or unban `target`: operators ban shoppers, a super admin anyone."""
+    return can(actor, "users.ban") and can_edit_user(actor, target)
+
+
+# The account acts an admin does; `delete` is the owner's alone (accounts.deletion).
+ADMIN_USER_ACTS = ("ban", "unban")
+
+
+def actions_for(target, actor) -> tuple[str, ...]:
+    """What `actor` may do to account `target` now: the admin acts USER_LIFECYCLE allows
+    from its status, for an admin who may ban this account, never to their own."""
+    if not may_ban(actor, target) or actor.id == target.id:
+        return ()
+    return tuple(a for a in USER_LIFECYCLE.acts_from(target.status) if a in ADMIN_USER_ACTS)

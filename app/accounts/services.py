@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import codes, consent
+from app.accounts.errors import AccountError
 from app.accounts.models import ApiToken, SignInEvent, User
 from app.accounts.states import CodePurpose
 from app.accounts.validation import (
@@ -46,7 +47,7 @@ def hash_password(password: str) -> str:
 
 def _bad_credentials() -> Unauthorized:
     message = _("账号或密码错误")
-    return Unauthorized(message, code="invalid_credentials")
+    return Unauthorized(message, code=AccountError.INVALID_CREDENTIALS)
 
 
 def find_by_phone(phone: str) -> User | None:
@@ -63,13 +64,13 @@ def _add_user(user: User) -> User:
             db.session.add(user)
             db.session.flush()
     except IntegrityError:
-        raise Conflict(_("该账号已注册，请直接登录"), code="already_registered") from None
+        raise Conflict(_("该账号已注册，请直接登录"), code=AccountError.ALREADY_REGISTERED) from None
     return user
 
 
 def _ensure_can_sign_in(user: User) -> None:
     if user.is_banned:
-        raise Forbidden(_("账号已被封禁，如有疑问请联系客服"), code="account_banned")
+        raise Forbidden(_("账号已被封禁，如有疑问请联系客服"), code=AccountError.ACCOUNT_BANNED)
 
 
 # --- registration ----------------------------------------------------------
@@ -84,12 +85,12 @@ def request_sms_code(phone_text: str, purpose: str, ip: str | None) -> None:
         if purpose == CodePurpose.CLOSE_ACCOUNT:  # only ever sent to the signed-in user's own phone (deletion)
             raise ValueError(purpose)
     except ValueError:
-        raise ValidationError(_("用途无效"), code="invalid_purpose", fields={"purpose": _("用途无效")}) from None
+        raise ValidationError(_("用途无效"), code=AccountError.INVALID_PURPOSE, fields={"purpose": _("用途无效")}) from None
     exists = find_by_phone(phone) is not None
     if purpose == CodePurpose.REGISTER and exists:
-        raise Conflict(_("该手机号已注册，请直接登录"), code="already_registered")
+        raise Conflict(_("该手机号已注册，请直接登录"), code=AccountError.ALREADY_REGISTERED)
     if purpose == CodePurpose.BIND and exists:
-        raise Conflict(_("该手机号已绑定其他账号"), code="phone_taken")
+        raise Conflict(_("该手机号已绑定其他账号"), code=AccountError.PHONE_TAKEN)
     if purpose in (CodePurpose.LOGIN, CodePurpose.RESET) and not exists:
         ratelimit.hit("sms-code-phone", "10/day", phone, _("这个手机号今天获取验证码次数过多，请明天再试"))
         return
@@ -104,7 +105,7 @@ def register_with_phone(phone_text: str, code: str, password: str, nickname: str
     check_password(password)
     consent.require_agreement(agreed_terms)
     if find_by_phone(phone) is not None:
-        raise Conflict(_("该手机号已注册，请直接登录"), code="already_registered")
+        raise Conflict(_("该手机号已注册，请直接登录"), code=AccountError.ALREADY_REGISTERED)
     codes.consume_sms_code(phone, CodePurpose.REGISTER, code)
     user = User(phone=phone, password_hash=hash_password(password), nickname=(nickname or "").strip()[:20])
     consent.record_agreement(user)
@@ -137,7 +138,7 @@ def complete_email_registration(token: str, password: str, *, agreed_terms: bool
     consent.require_agreement(agreed_terms)
     email = codes.read_email_link_token(token, CodePurpose.REGISTER, consume=False)
     if find_by_email(email) is not None:
-        raise Conflict(_("该邮箱已注册，请直接登录"), code="already_registered")
+        raise Conflict(_("该邮箱已注册，请直接登录"), code=AccountError.ALREADY_REGISTERED)
     codes.read_email_link_token(token, CodePurpose.REGISTER, consume=True)
     user = User(email=email, email_verified_at=utcnow(), password_hash=hash_password(password))
     consent.record_agreement(user)
@@ -185,7 +186,7 @@ def authenticate_sms(phone_text: str, code: str) -> User:
 
 def _code_or_account_error() -> ValidationError:
     message = _("验证码不正确或已过期")
-    return ValidationError(message, code="invalid_code", fields={"code": message})
+    return ValidationError(message, code=AccountError.INVALID_CODE, fields={"code": message})
 
 
 def record_sign_in(user: User, method: str, ip: str | None, user_agent: str | None) -> None:
@@ -228,7 +229,7 @@ def reset_password_by_email(token: str, password: str) -> User:
     email = codes.read_email_link_token(token, CodePurpose.RESET, consume=True)
     user = find_by_email(email)
     if user is None:
-        raise ValidationError(_("链接无效，请重新获取"), code="invalid_token")
+        raise ValidationError(_("链接无效，请重新获取"), code=AccountError.INVALID_TOKEN)
     _set_password(user, password)
     return user
 
@@ -237,7 +238,7 @@ def change_password(user: User, current: str | None, new: str) -> None:
     """Change the password; the current one is required when one is set."""
     if user.password_hash and not check_password_hash(user.password_hash, current or ""):
         message = _("当前密码不正确")
-        raise ValidationError(message, code="wrong_password", fields={"current_password": message})
+        raise ValidationError(message, code=AccountError.WRONG_PASSWORD, fields={"current_password": message})
     check_password(new, "new_password")
     _set_password(user, new)
 

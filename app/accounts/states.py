@@ -3,11 +3,23 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.core.lifecycle import Lifecycle, act
+
 
 class UserStatus(StrEnum):
     ACTIVE = "active"
     BANNED = "banned"
     DELETED = "deleted"  # the owner deleted the account: anonymised, kept for the orders' records
+
+
+# An operator bans an account (again, to change the reason or end date of a ban that
+# may have lapsed) and lifts the ban; the owner deletes it, also after a ban lapsed
+# (`User.is_banned` is false once `banned_until` passed, though the status stays).
+USER_LIFECYCLE = Lifecycle("user", UserStatus, (
+    act("ban", (UserStatus.ACTIVE, UserStatus.BANNED), UserStatus.BANNED),
+    act("unban", UserStatus.BANNED, UserStatus.ACTIVE),
+    act("delete", (UserStatus.ACTIVE, UserStatus.BANNED), UserStatus.DELETED),
+))
 
 
 class AdminRole(StrEnum):

@@ -8,6 +8,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+from app.accounts.errors import AccountError
 from app.core.errors import ValidationError
 
 # Mainland mobile numbers: 11 digits starting 13-19, optionally written with +86 / 86.
@@ -21,7 +22,7 @@ def normalise_phone(text: str | None, field: str = "phone") -> str:
     match = MAINLAND_MOBILE.match(cleaned)
     if not match:
         message = _("请输入正确的 11 位手机号")
-        raise ValidationError(message, code="invalid_phone", fields={field: message})
+        raise ValidationError(message, code=AccountError.INVALID_PHONE, fields={field: message})
     return "+86" + match.group(1)
 
 
@@ -43,7 +44,7 @@ def normalise_email(text: str | None, field: str = "email") -> str:
         result = validate_email((text or "").strip(), check_deliverability=False)
     except EmailNotValidError:
         message = _("请输入正确的邮箱地址")
-        raise ValidationError(message, code="invalid_email", fields={field: message}) from None
+        raise ValidationError(message, code=AccountError.INVALID_EMAIL, fields={field: message}) from None
     return result.normalized.lower()
 
 
@@ -62,7 +63,7 @@ def check_password(password: str | None, field: str = "password") -> str:
     elif not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
         message = _("密码需同时包含字母和数字")
     if message:
-        raise ValidationError(message, code="weak_password", fields={field: message})
+        raise ValidationError(message, code=AccountError.WEAK_PASSWORD, fields={field: message})
     return password
 
 
@@ -70,5 +71,5 @@ def check_nickname(nickname: str | None, field: str = "nickname") -> str:
     nickname = (nickname or "").strip()
     if not 1 <= len(nickname) <= 20:
         message = _("昵称为 1 到 20 个字符")
-        raise ValidationError(message, code="invalid_nickname", fields={field: message})
+        raise ValidationError(message, code=AccountError.INVALID_NICKNAME, fields={field: message})
     return nickname

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.clock import utcnow
 from app.core.db import TimestampMixin, UTCDateTime
 from app.extensions import db
+from app.notifications.states import OutboundStatus
 
 
 class Message(TimestampMixin, db.Model):
@@ -33,7 +34,7 @@ class OutboundMessage(TimestampMixin, db.Model):
     __tablename__ = "outbound_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(sa.String(8), index=True)  # sms | email
+    channel: Mapped[str] = mapped_column(sa.String(8), index=True)  # states.Channel
     recipient: Mapped[str] = mapped_column(sa.String(254))
     template: Mapped[str] = mapped_column(sa.String(64))
     params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -41,7 +42,7 @@ class OutboundMessage(TimestampMixin, db.Model):
     text: Mapped[str] = mapped_column(sa.Text, default="")
     html: Mapped[str | None] = mapped_column(sa.Text)
     provider: Mapped[str] = mapped_column(sa.String(20))
-    status: Mapped[str] = mapped_column(sa.String(12), default="queued", index=True)  # queued | sent | failed
+    status: Mapped[str] = mapped_column(sa.String(12), default=OutboundStatus.QUEUED, index=True)
     provider_id: Mapped[str | None] = mapped_column(sa.String(128))
     error: Mapped[str | None] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app.extensions import db
 from app.notifications.models import OutboundMessage
+from app.notifications.states import OutboundStatus
 from app.notifications.templates import VALID_FOR_MINUTES_PARAM
 
 
@@ -26,7 +28,7 @@ def stuck_cutoffs(now: datetime) -> tuple[datetime, datetime]:
 def stuck_clause(now: datetime):
     never_tried, retrying = stuck_cutoffs(now)
     return sa.and_(
-        OutboundMessage.status == "queued",
+        OutboundMessage.status == OutboundStatus.QUEUED,
         sa.or_(sa.and_(OutboundMessage.attempts == 0, OutboundMessage.updated_at <= never_tried),
                sa.and_(OutboundMessage.attempts > 0, OutboundMessage.updated_at <= retrying)),
     )
@@ -34,7 +36,7 @@ def stuck_clause(now: datetime):
 
 def stuck(row: OutboundMessage, now: datetime) -> bool:
     never_tried, retrying = stuck_cutoffs(now)
-    return row.status == "queued" and row.updated_at <= (never_tried if row.attempts == 0 else retrying)
+    return row.status == OutboundStatus.QUEUED and row.updated_at <= (never_tried if row.attempts == 0 else retrying)
 
 
 def expired(row: OutboundMessage, now: datetime) -> bool:
@@ -42,3 +44,9 @@ def expired(row: OutboundMessage, now: datetime) -> bool:
     param = VALID_FOR_MINUTES_PARAM.get(row.template)
     minutes = (row.params or {}).get(param) if param else None
     return isinstance(minutes, int) and row.created_at + timedelta(minutes=minutes) <= now
+
+
+def failed_count() -> int:
+    """How many messages failed for good (the admin sidebar badge and the dashboard)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(OutboundMessage.id)).where(OutboundMessage.status == OutboundStatus.FAILED)) or 0

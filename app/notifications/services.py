@@ -22,9 +22,11 @@ from app.core import audit
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import enqueue_after_commit
+from app.core.lifecycle import try_move
 from app.extensions import db
-from app.notifications import queries, tasks
+from app.notifications import delivery, queries, tasks
 from app.notifications.models import Message, OutboundMessage
+from app.notifications.states import OUTBOUND_LIFECYCLE, Channel, OutboundStatus
 from app.notifications.templates import MAIL_SUBJECTS, render_sms
 
 
@@ -71,7 +73,7 @@ def delete_inbox(user_id: int) -> None:
 
 def send_sms(to: str, template: str, params: dict) -> OutboundMessage:
     row = OutboundMessage(
-        channel="sms", recipient=to, template=template, params=params,
+        channel=Channel.SMS, recipient=to, template=template, params=params,
         text=render_sms(template, params), provider=current_app.config["SMS_PROVIDER"],
     )
     db.session.add(row)
@@ -93,7 +95,7 @@ def send_mail(to: str, template: str, params: dict, subject: str | None = None) 
     except TemplateNotFound:  # a plain-text-only template is fine
         html = None
     row = OutboundMessage(
-        channel="email", recipient=to, template=template, params=params,
+        channel=Channel.EMAIL, recipient=to, template=template, params=params,
         subject=subject or MAIL_SUBJECTS.get(template, "通知"), text=text, html=html,
         provider=current_app.config["MAIL_PROVIDER"],
     )
@@ -107,28 +109,27 @@ def retryable(row: OutboundMessage) -> bool:
     """May an admin queue this row again: failed, or stuck in the queue (see `queries.stuck_cutoffs`),
     and not a verification code that has expired."""
     now = utcnow()
-    return not queries.expired(row, now) and (row.status == "failed" or queries.stuck(row, now))
+    return not queries.expired(row, now) and (OUTBOUND_LIFECYCLE.allows("retry", row.status) or queries.stuck(row, now))
 
 
 def retry_outbound(actor, outbound_id: int) -> OutboundMessage:
-    """Queue a failed message, or one stuck in the queue, again (admin action)."""
+    """Queue a failed message, or one stuck in the queue, again (admin action). Guarded, so
+    two admins clicking at once (or an admin and the sweep) queue it only once."""
     row = db.session.get(OutboundMessage, outbound_id)
     if row is None:
         raise NotFound(_("消息不存在"))
-    if queries.expired(row, utcnow()):
+    now = utcnow()
+    if queries.expired(row, now):
         raise Conflict(_("验证码已过期，无需重发"))
     before = row.status
-    # Guarded, so two admins clicking at once (or an admin and the sweep) queue it only once.
-    claimed = db.session.execute(
-        sa.update(OutboundMessage)
-        .where(OutboundMessage.id == row.id,
-               sa.or_(OutboundMessage.status == "failed", queries.stuck_clause(utcnow())))
-        .values(status="queued", error=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if OUTBOUND_LIFECYCLE.allows("retry", before):
+        claimed = try_move(OUTBOUND_LIFECYCLE, OutboundMessage, outbound_id, "retry", actor_id=actor.id,
+                           values={"error": None, "updated_at": now})
+    else:
+        claimed = delivery.claim_stuck(outbound_id, now, error=None)
+    if not claimed:
         raise Conflict(_("只有发送失败或排队过久的消息可以重试"))
     db.session.expire_all()
-    audit.record(actor, "outbound.retry", row, changes={"status": [before, "queued"]})
-    enqueue_after_commit(tasks.deliver_outbound, row.id, queue="high")
+    audit.record(actor, "outbound.retry", row, changes={"status": [before, OutboundStatus.QUEUED.value]})
+    enqueue_after_commit(tasks.deliver_outbound, outbound_id, queue="high")
     return db.session.get(OutboundMessage, outbound_id)

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from babel.numbers import format_compact_decimal
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
 from app import labels as _every_domains_labels  # noqa: F401  (declares them all)
+from app.accounts import policies
 from app.accounts.validation import format_phone
 from app.core import labels, money
 from app.core.clock import to_local
 from app.core.urls import external_url
+from app.notifications import services as notifications
+from app.orders.cart import count_lines
 
 # One badge colour per status, everywhere (UI.md).
 BADGE_CLASSES = {
@@ -70,21 +73,13 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def layout_context():
-        from app.accounts import policies
-
         def unread_count() -> int:
-            from app.notifications.services import unread_count as count
-
-            return count(current_user.id) if current_user.is_authenticated else 0
+            return notifications.unread_count(current_user.id) if current_user.is_authenticated else 0
 
         def cart_count() -> int:
             """The tab bar's cart badge: lines in the signed-in shopper's cart (one query, when drawn)."""
             if not current_user.is_authenticated:
                 return 0
-            from flask import g
-
-            from app.orders.cart import count_lines
-
             if "cart_count" not in g:  # the tab bar and the product page's action bar share one query
                 g.cart_count = count_lines(current_user.id)
             return g.cart_count

@@ -110,3 +110,17 @@ def test_a_row_a_worker_is_sending_is_left_to_it(app, redis_client, outbox):
             worker.execute(sa.text("SELECT id FROM outbound_messages WHERE id = :id FOR UPDATE"), {"id": row_id})
             assert tasks.resend_stuck_outbound() == 0
         assert tasks.resend_stuck_outbound() == 1  # released and still queued: now it is taken
+
+
+def test_a_late_job_does_not_send_a_code_the_sweep_expired(redis_client, run_jobs, outbox):
+    """The job was only late (still in the queue) when the sweep found the code expired and
+    failed it: when the job finally runs it sends nothing (it used to skip only sent rows)."""
+    with transaction():
+        row_id = notifications.send_sms("+8613955550005", "verification_code", {"code": "135790", "minutes": 5}).id
+    with travel(timedelta(minutes=6)):
+        assert tasks.resend_stuck_outbound() == 0
+        assert fresh(row_id).status == "failed"
+        run_jobs()  # the original job, late
+    row = fresh(row_id)
+    assert row.status == "failed" and row.attempts == 0
+    assert outbox.sms() == []

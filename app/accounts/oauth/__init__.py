@@ -17,6 +17,7 @@ a provider's user into one of our users is `app.accounts.identities`.
 """
 from __future__ import annotations
 
+from app.accounts.errors import AccountError
 from app.core.errors import DomainError
 
 
@@ -25,14 +26,14 @@ class ProviderUnavailable(DomainError):
     or refused our credentials. Nothing the shopper did wrong."""
 
     status = 502
-    code = "provider_unavailable"
+    code = AccountError.PROVIDER_UNAVAILABLE
 
 
 class ProviderNotConfigured(DomainError):
     """This sign-in method has no app id / keys on this site."""
 
     status = 503
-    code = "provider_not_configured"
+    code = AccountError.PROVIDER_NOT_CONFIGURED
 
 
 __all__ = ["ProviderNotConfigured", "ProviderUnavailable"]

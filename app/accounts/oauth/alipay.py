@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.accounts.errors import AccountError
 from app.accounts.oauth import ProviderNotConfigured, ProviderUnavailable, http
 from app.core.errors import DomainError, ValidationError
 
@@ -51,9 +52,9 @@ SUCCESS = "10000"
 
 # sub_code -> (message, error code): the auth code is the shopper's to retry.
 CODE_ERRORS = {
-    "isv.code-invalid": (lambda: _("支付宝授权码无效或已使用，请重新登录"), "alipay_code_invalid"),
-    "isv.auth-code-expired": (lambda: _("支付宝授权已过期，请重新登录"), "alipay_code_expired"),
-    "isv.grant-type-invalid": (lambda: _("支付宝授权码无效或已使用，请重新登录"), "alipay_code_invalid"),
+    "isv.code-invalid": (lambda: _("支付宝授权码无效或已使用，请重新登录"), AccountError.ALIPAY_CODE_INVALID),
+    "isv.auth-code-expired": (lambda: _("支付宝授权已过期，请重新登录"), AccountError.ALIPAY_CODE_EXPIRED),
+    "isv.grant-type-invalid": (lambda: _("支付宝授权码无效或已使用，请重新登录"), AccountError.ALIPAY_CODE_INVALID),
 }
 
 
@@ -110,9 +111,9 @@ def load_private_key(text: str) -> rsa.RSAPrivateKey:
             key = serialization.load_der_private_key(base64.b64decode("".join(text.split())), password=None)
     except (ValueError, TypeError, binascii.Error):
         log.error("ALIPAY_APP_PRIVATE_KEY cannot be read")
-        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code="alipay_config_error") from None
+        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code=AccountError.ALIPAY_CONFIG_ERROR) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code="alipay_config_error")
+        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code=AccountError.ALIPAY_CONFIG_ERROR)
     return key
 
 
@@ -121,9 +122,9 @@ def load_public_key(text: str) -> rsa.RSAPublicKey:
         key = serialization.load_pem_public_key(_pem(text, "PUBLIC KEY"))
     except (ValueError, TypeError):
         log.error("ALIPAY_PUBLIC_KEY cannot be read")
-        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code="alipay_config_error") from None
+        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code=AccountError.ALIPAY_CONFIG_ERROR) from None
     if not isinstance(key, rsa.RSAPublicKey):
-        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code="alipay_config_error")
+        raise ProviderNotConfigured(_("支付宝登录配置有误，请联系客服"), code=AccountError.ALIPAY_CONFIG_ERROR)
     return key
 
 
@@ -210,10 +211,10 @@ def read_reply(text: str, method: str, public_key: rsa.RSAPublicKey) -> dict:
         if not (verify(raw, signature, public_key)
                 or ("\\/" in raw and verify(raw.replace("\\/", "/"), signature, public_key))):
             log.error("Alipay %s reply signature does not verify", method)
-            raise ProviderUnavailable(_("支付宝返回的数据验签失败，请稍后再试"), code="alipay_bad_signature")
+            raise ProviderUnavailable(_("支付宝返回的数据验签失败，请稍后再试"), code=AccountError.ALIPAY_BAD_SIGNATURE)
     elif not failed:
         log.error("Alipay %s success reply is not signed", method)
-        raise ProviderUnavailable(_("支付宝返回的数据验签失败，请稍后再试"), code="alipay_bad_signature")
+        raise ProviderUnavailable(_("支付宝返回的数据验签失败，请稍后再试"), code=AccountError.ALIPAY_BAD_SIGNATURE)
     if failed:
         raise _error_for(node, method)
     return node
@@ -225,17 +226,17 @@ def _error_for(node: dict, method: str) -> DomainError:
         message, code = CODE_ERRORS[sub_code]
         return ValidationError(message(), code=code)
     if str(node.get("code")) == "20001" or sub_code.startswith("aop.invalid-auth-token"):
-        return ValidationError(_("支付宝授权已失效，请重新登录"), code="alipay_token_invalid")
+        return ValidationError(_("支付宝授权已失效，请重新登录"), code=AccountError.ALIPAY_TOKEN_INVALID)
     if sub_code.startswith(("isv.invalid-app-id", "isv.invalid-signature", "isv.missing-signature",
                             "isv.app-unbind-partner", "isv.insufficient-isv-permissions")) \
             or str(node.get("code")) in ("40006",):
         log.error("Alipay %s refused our credentials: %s", method, node)
-        return ProviderUnavailable(_("支付宝登录配置有误，请联系客服"), code="alipay_config_error")
+        return ProviderUnavailable(_("支付宝登录配置有误，请联系客服"), code=AccountError.ALIPAY_CONFIG_ERROR)
     if str(node.get("code")) == "20000":
-        return ProviderUnavailable(_("支付宝系统繁忙，请稍后再试"), code="alipay_busy")
+        return ProviderUnavailable(_("支付宝系统繁忙，请稍后再试"), code=AccountError.ALIPAY_BUSY)
     log.warning("Alipay %s failed: %s", method, node)
     detail = node.get("sub_msg") or node.get("msg") or node.get("code")
-    return ProviderUnavailable(_("支付宝登录失败（%(detail)s），请稍后再试", detail=detail), code="alipay_error")
+    return ProviderUnavailable(_("支付宝登录失败（%(detail)s），请稍后再试", detail=detail), code=AccountError.ALIPAY_ERROR)
 
 
 # --- API calls -------------------------------------------------------------------
@@ -266,7 +267,7 @@ def fetch_user(auth_code: str) -> AlipayUser:
     """Trade the callback's `auth_code` for the user's id and nickname."""
     auth_code = (auth_code or "").strip()
     if not auth_code or len(auth_code) > 128:
-        raise ValidationError(_("支付宝授权码无效或已使用，请重新登录"), code="alipay_code_invalid")
+        raise ValidationError(_("支付宝授权码无效或已使用，请重新登录"), code=AccountError.ALIPAY_CODE_INVALID)
     token = call(OAUTH_TOKEN, {"grant_type": "authorization_code", "code": auth_code})
     user_id = str(token.get("user_id") or token.get("open_id") or "").strip()
     access_token = str(token.get("access_token") or "").strip()

@@ -9,6 +9,7 @@ import logging
 
 from flask_babel import gettext as _
 
+from app.accounts.errors import AccountError
 from app.accounts.oauth import ProviderUnavailable
 from app.core.errors import DomainError, Forbidden, RateLimited, ValidationError
 
@@ -25,22 +26,22 @@ def unreachable() -> str:
 def error_for(errcode: int, errmsg: str, api: str) -> DomainError:
     """The typed error for a WeChat `errcode` (never 0)."""
     if errcode == 40029:
-        return ValidationError(_("微信登录凭证无效，请重新登录"), code="wechat_code_invalid")
+        return ValidationError(_("微信登录凭证无效，请重新登录"), code=AccountError.WECHAT_CODE_INVALID)
     if errcode == 40163:
-        return ValidationError(_("微信登录凭证已使用，请重新登录"), code="wechat_code_used")
+        return ValidationError(_("微信登录凭证已使用，请重新登录"), code=AccountError.WECHAT_CODE_USED)
     if errcode == 42003:
-        return ValidationError(_("微信登录凭证已过期，请重新登录"), code="wechat_code_expired")
+        return ValidationError(_("微信登录凭证已过期，请重新登录"), code=AccountError.WECHAT_CODE_EXPIRED)
     if errcode == 45011:
-        return RateLimited(_("微信登录太频繁，请稍后再试"), code="wechat_rate_limited")
+        return RateLimited(_("微信登录太频繁，请稍后再试"), code=AccountError.WECHAT_RATE_LIMITED)
     if errcode == 40226:
-        return Forbidden(_("微信提示该账号存在风险，暂时无法登录"), code="wechat_risky_user")
+        return Forbidden(_("微信提示该账号存在风险，暂时无法登录"), code=AccountError.WECHAT_RISKY_USER)
     if errcode == -1:
-        return ProviderUnavailable(_("微信系统繁忙，请稍后再试"), code="wechat_busy")
+        return ProviderUnavailable(_("微信系统繁忙，请稍后再试"), code=AccountError.WECHAT_BUSY)
     if errcode in CONFIG_ERRCODES:
         log.error("WeChat %s refused our credentials: %s %s", api, errcode, errmsg)
-        return ProviderUnavailable(_("微信登录配置有误，请联系客服"), code="wechat_config_error")
+        return ProviderUnavailable(_("微信登录配置有误，请联系客服"), code=AccountError.WECHAT_CONFIG_ERROR)
     log.warning("WeChat %s failed: %s %s", api, errcode, errmsg)
-    return ProviderUnavailable(_("微信登录失败（错误码 %(code)s），请稍后再试", code=errcode), code="wechat_error")
+    return ProviderUnavailable(_("微信登录失败（错误码 %(code)s），请稍后再试", code=errcode), code=AccountError.WECHAT_ERROR)
 
 
 def check(data: dict, api: str) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.accounts.errors import AccountError
 from app.accounts.oauth import ProviderNotConfigured, http, wechat
 from app.core.errors import ValidationError
 
@@ -37,7 +38,7 @@ def code2session(code: str) -> MpSession:
     """Trade a `wx.login()` code for the user's openid (and unionid)."""
     code = (code or "").strip()
     if not code or len(code) > 128:
-        raise ValidationError(_("微信登录凭证无效，请重新登录"), code="wechat_code_invalid",
+        raise ValidationError(_("微信登录凭证无效，请重新登录"), code=AccountError.WECHAT_CODE_INVALID,
                               fields={"code": _("微信登录凭证无效，请重新登录")})
     if not is_configured():
         raise ProviderNotConfigured(_("小程序登录暂未开通"))

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.accounts.errors import AccountError
 from app.accounts.oauth import ProviderNotConfigured, http, wechat
 from app.core.errors import ValidationError
 
@@ -55,7 +56,7 @@ def fetch_user(code: str) -> WechatUser:
     """Trade the callback's `code` for the user's openid, unionid and profile."""
     code = (code or "").strip()
     if not code or len(code) > 128:
-        raise ValidationError(_("微信登录凭证无效，请重新登录"), code="wechat_code_invalid")
+        raise ValidationError(_("微信登录凭证无效，请重新登录"), code=AccountError.WECHAT_CODE_INVALID)
     _require_config()
     config = current_app.config
     base = config["WECHAT_API_BASE_URL"].rstrip("/")

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from flask import render_template
 
 from app.accounts.models import User
+from app.accounts.states import UserStatus
 from app.core.clock import SHANGHAI, utcnow
 from app.extensions import db
-from app.notifications.models import OutboundMessage
+from app.notifications import queries as outbound_queries
 from app.web.admin import bp
 from app.web.auth import admin_required
 
@@ -27,9 +28,9 @@ def dashboard():
         sa.func.count(User.id),
         sa.func.count(User.id).filter(User.created_at >= today),
         sa.func.count(User.id).filter(User.created_at >= yesterday, User.created_at < today),
-        sa.func.count(User.id).filter(User.status == "banned"),
+        sa.func.count(User.id).filter(User.status == UserStatus.BANNED),
     )).one()
-    failed = db.session.scalar(sa.select(sa.func.count(OutboundMessage.id)).where(OutboundMessage.status == "failed"))
+    failed = outbound_queries.failed_count()
     # Registrations per day for the last 14 days, for the chart.
     since = _start_of_local_day(13)
     rows = db.session.execute(sa.select(User.created_at).where(User.created_at >= since)).scalars().all()

@@ -11,38 +11,46 @@ from app.core import settings as platform_settings
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, render, with_toast
+from app.core.labels import labels_for
 from app.core.models import AuditLog
 from app.core.pagination import paginate
 from app.extensions import db
+from app.notifications import policies as outbound_policies
+from app.notifications import queries as outbound_queries
 from app.notifications import services as notifications
+from app.notifications.labels import CHANNEL_LABELS
 from app.notifications.models import OutboundMessage
+from app.notifications.states import Channel, OutboundStatus
 from app.web.admin import bp
 from app.web.auth import admin_required
 
 
 @bp.app_context_processor
 def sidebar_counts():
-    def admin_failed_count() -> int:
-        return db.session.scalar(
-            sa.select(sa.func.count(OutboundMessage.id)).where(OutboundMessage.status == "failed")
-        ) or 0
-
-    return {"admin_failed_count": admin_failed_count}
+    return {"admin_failed_count": outbound_queries.failed_count}
 
 
 @bp.get("/outbound")
 @admin_required("jobs.view")
 def outbound():
-    status = request.args.get("status", "failed")
+    status = request.args.get("status", OutboundStatus.FAILED)
     channel = request.args.get("channel", "")
     stmt = sa.select(OutboundMessage).order_by(OutboundMessage.id.desc())
-    if status in ("queued", "sent", "failed"):
+    if status in tuple(OutboundStatus):
         stmt = stmt.where(OutboundMessage.status == status)
-    if channel in ("sms", "email"):
+    if channel in tuple(Channel):
         stmt = stmt.where(OutboundMessage.channel == channel)
     page = paginate(stmt, request.args.get("page", 1), 20)
+    labels = labels_for("outbound_message")
+    tabs = [(s, labels.label(s)) for s in (OutboundStatus.FAILED, OutboundStatus.QUEUED, OutboundStatus.SENT)]
     return render("admin/outbound/index.html", "admin/outbound/_table.html", page=page, status=status, channel=channel,
-                  retryable=notifications.retryable)
+                  tabs=[*tabs, ("all", _("全部"))], **_row_context())
+
+
+def _row_context() -> dict:
+    """What `admin/outbound/_row.html` needs, on the list and after a retry."""
+    return {"outbound_actions": lambda row: outbound_policies.actions_for(row, current_user),
+            "channel_labels": CHANNEL_LABELS}
 
 
 @bp.post("/outbound/<int:outbound_id>/retry")
@@ -53,10 +61,10 @@ def outbound_retry(outbound_id: int):
     with transaction():
         row = notifications.retry_outbound(current_user._get_current_object(), outbound_id)
     if is_htmx():
-        return with_toast(render_template("admin/outbound/_row.html", row=row, retryable=notifications.retryable),
+        return with_toast(render_template("admin/outbound/_row.html", row=row, **_row_context()),
                           _("已重新加入发送队列"))
     flash(_("已重新加入发送队列"), "success")
-    return redirect(url_for("admin.outbound", status=was or "failed"))
+    return redirect(url_for("admin.outbound", status=was or OutboundStatus.FAILED))
 
 
 @bp.get("/audit")
@@ -66,7 +74,7 @@ def audit_log():
     target = request.args.get("target", "")
     stmt = sa.select(AuditLog).order_by(AuditLog.id.desc())
     if action:
-        stmt = stmt.where(AuditLog.action.like(f"{action}%"))
+        stmt = stmt.where(AuditLog.action.startswith(action, autoescape=True))
     if target:
         kind, _sep, ident = target.partition(":")
         stmt = stmt.where(AuditLog.target_type == kind)

@@ -7,11 +7,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts import admin_services
+from app.accounts import admin_services, policies
+from app.accounts.admin_services import FILTER_STATUSES
 from app.core.clock import SHANGHAI
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, render, with_toast
+from app.core.labels import labels_for
 from app.web.admin import bp
 from app.web.admin.forms import BanForm, RoleForm, UserEditForm
 from app.web.auth import admin_required
@@ -22,13 +24,21 @@ def actor():
     return current_user._get_current_object()
 
 
+@bp.context_processor
+def account_actions_context():
+    """The admin acts offered on an account's page come from its policy, not its status."""
+    return {"account_actions": lambda user: policies.actions_for(user, current_user)}
+
+
 @bp.get("/users")
 @admin_required("users.view")
 def users():
     q = request.args.get("q", "")
     status = request.args.get("status", "")
     page = admin_services.search_users(q, status, request.args.get("page", 1))
-    return render("admin/users/index.html", "admin/users/_table.html", page=page, q=q, status=status)
+    choices = [(s, labels_for("user").label(s)) for s in FILTER_STATUSES]
+    return render("admin/users/index.html", "admin/users/_table.html", page=page, q=q, status=status,
+                  status_choices=choices)
 
 
 def _detail(user, edit_form=None, ban_form=None, status=200):

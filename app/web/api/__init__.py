@@ -13,6 +13,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from app.extensions import csrf
+from app.web.api import v1
 from app.web.api.v1.schemas import ApiErrorSchema
 
 
@@ -46,8 +47,6 @@ class CommonErrorsPlugin(BasePlugin):
 
 
 def init_api(app: Flask) -> ShopApi:
-    from app.web.api import v1
-
     app.config.setdefault("API_TITLE", "Shop API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")

@@ -169,3 +169,38 @@ def test_edit_form_shows_the_local_phone(app, make_user, login):
     target = make_user(phone="13522223333")
     html = c.get(f"/admin/users/{target.id}").get_data(as_text=True)
     assert 'value="13522223333"' in html and "+8613522223333" not in html.split('name="phone"')[1][:80]
+
+
+def test_percent_and_underscore_in_a_search_are_plain_characters(app, make_user, login):
+    """A `%` or `_` typed into the search used to act as a LIKE wildcard and list everyone."""
+    c, _admin = admin_client(app, make_user, login)
+    make_user(nickname="普通用户")
+    make_user(nickname="百分100%好评")
+    for q, found in (("%", True), ("_", False), ("0%", True), ("1_0", False)):
+        html = c.get("/admin/users", query_string={"q": q}).get_data(as_text=True)
+        assert ("百分100%好评" in html) is found and "普通用户" not in html, q
+
+
+def test_a_deleted_account_cannot_be_banned(app, make_user, login):
+    """Banning a deleted account used to turn it back into a banned (not deleted) one;
+    the account lifecycle refuses it, and its page offers no ban form."""
+    c, _admin = admin_client(app, make_user, login)
+    target = make_user(status="deleted", nickname="")
+    assert "封禁原因" not in c.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    resp = c.post(f"/admin/users/{target.id}/ban", data={"reason": "恶意刷单"})
+    assert resp.status_code in (302, 409, 422)
+    db.session.expire_all()
+    assert db.session.get(User, target.id).status == "deleted"
+
+
+def test_the_status_card_offers_what_the_policy_allows(app, make_user, login):
+    c, admin = admin_client(app, make_user, login, role="operator")
+    shopper = make_user()
+    page = c.get(f"/admin/users/{shopper.id}").get_data(as_text=True)
+    assert "封禁原因" in page and "解除封禁" not in page
+    c.post(f"/admin/users/{shopper.id}/ban", data={"reason": "恶意刷单"})
+    page = c.get(f"/admin/users/{shopper.id}").get_data(as_text=True)
+    assert "解除封禁" in page and "封禁原因" not in page and "恶意刷单" in page
+    other_admin = make_user(admin_role="finance")
+    assert "封禁原因" not in c.get(f"/admin/users/{other_admin.id}").get_data(as_text=True)
+    assert "封禁原因" not in c.get(f"/admin/users/{admin.id}").get_data(as_text=True)
