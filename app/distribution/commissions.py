@@ -8,8 +8,9 @@ Guarantees:
   `app.core.money.apply_rate` (half up), the one rounding rule.
 - A distributor who is not active when the order is paid gets nothing for that
   level, and the level is not passed upward.
-- Settlement and voiding are guarded UPDATEs; every commission and every change
-  is a ledger entry.
+- Settlement and voiding are acts of COMMISSION_LIFECYCLE (states.py, which says
+  when a commission settles) made by `app.core.lifecycle.move`; every commission
+  and every change is a ledger entry.
 """
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from flask_babel import gettext as _
 
 from app.catalog.models import Product
 from app.core.clock import utcnow
+from app.core.lifecycle import move, try_move
 from app.core.money import apply_rate, fen_to_yuan, prorate
 from app.distribution import distributors
 from app.distribution import rules as distribution_rules
 from app.distribution.models import Commission, Distributor, LedgerEntry
-from app.distribution.states import CommissionStatus, DistributorStatus, LedgerKind
+from app.distribution.states import COMMISSION_LIFECYCLE, CommissionStatus, DistributorStatus, LedgerKind
 from app.extensions import db
 from app.notifications import services as notifications
 from app.orders.models import Order
@@ -146,11 +148,7 @@ def settle(commission_id: int) -> bool:
     if (commission is None or commission.status != CommissionStatus.PENDING or commission.settle_after is None
             or commission.settle_after > utcnow() or _refund_open(commission.order_item_id)):
         return False
-    moved = db.session.execute(
-        sa.update(Commission).where(Commission.id == commission.id, Commission.status == CommissionStatus.PENDING)
-        .values(status=CommissionStatus.SETTLED, settled_at=utcnow()).execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+    if not try_move(COMMISSION_LIFECYCLE, Commission, commission.id, "settle", values={"settled_at": utcnow()}):
         return False
     _ledger(commission.distributor_id, LedgerKind.COMMISSION_SETTLED, commission.payable_fen,
             commission_id=commission.id)
@@ -174,15 +172,16 @@ def on_item_refunded(order_item_id: int, refunded_quantity: int, quantity: int) 
         delta = target - commission.void_fen
         if delta <= 0:
             continue
-        values = {"void_fen": target}
-        if target >= commission.amount_fen:
-            values["status"] = CommissionStatus.VOID
+        # Guarded on the amount read, so two refunds racing cannot both take the same delta back.
         moved = db.session.execute(
             sa.update(Commission).where(Commission.id == commission.id, Commission.status == CommissionStatus.PENDING,
                                         Commission.void_fen == commission.void_fen)
-            .values(**values).execution_options(synchronize_session=False)).rowcount
-        if moved:
-            _ledger(commission.distributor_id, LedgerKind.COMMISSION_VOID, -delta, commission_id=commission.id)
+            .values(void_fen=target).execution_options(synchronize_session=False)).rowcount
+        if not moved:
+            continue
+        if target >= commission.amount_fen:  # all of it went back: the commission is void
+            move(COMMISSION_LIFECYCLE, Commission, commission.id, "void")
+        _ledger(commission.distributor_id, LedgerKind.COMMISSION_VOID, -delta, commission_id=commission.id)
     db.session.expire_all()
 
 

@@ -2,8 +2,9 @@
 
 Guarantees:
 - One distributor row per user; its referral code is unique and never reused.
-- Every status change is a guarded UPDATE with a `DistributorEvent`; admin acts
-  are audited and the user is told.
+- Every status change is an act of DISTRIBUTOR_LIFECYCLE (states.py) made by
+  `app.core.lifecycle.move`: guarded, with a `DistributorEvent`; admin acts are
+  audited and the user is told.
 - A distributor's parent is the distributor the user was bound to at the moment
   they became active, and never changes afterwards.
 - The review facts (account age, paid orders, spend, refund rate, credit score)
@@ -20,11 +21,13 @@ from flask_babel import gettext as _
 from app.accounts.models import User
 from app.core import audit
 from app.core.clock import utcnow
-from app.core.db import guarded_update
 from app.core.errors import Conflict, NotFound, StaleState, ValidationError
+from app.core.lifecycle import move
+from app.distribution import policies
 from app.distribution import rules as distribution_rules
+from app.distribution.errors import DistributionError
 from app.distribution.models import Distributor, DistributorEvent, ReferralBinding
-from app.distribution.states import DISTRIBUTOR_TRANSITIONS, DistributorStatus, Qualification
+from app.distribution.states import DISTRIBUTOR_LIFECYCLE, DistributorStatus, Qualification
 from app.extensions import db
 from app.notifications import services as notifications
 from app.orders.models import Order
@@ -42,7 +45,7 @@ def _new_code() -> str:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
         if not db.session.scalar(sa.select(sa.literal(1)).where(Distributor.code == code)):
             return code
-    raise Conflict(_("系统繁忙，请重试"), code="busy")
+    raise Conflict(_("系统繁忙，请重试"), code=DistributionError.BUSY)
 
 
 def for_user(user_id: int) -> Distributor | None:
@@ -59,13 +62,8 @@ def by_code(code: str) -> Distributor | None:
 def get(distributor_id: int) -> Distributor:
     distributor = db.session.get(Distributor, int(distributor_id))
     if distributor is None:
-        raise NotFound(_("分销商不存在"), code="distributor_not_found")
+        raise NotFound(_("分销商不存在"), code=DistributionError.DISTRIBUTOR_NOT_FOUND)
     return distributor
-
-
-def _event(distributor_id: int, actor_id: int | None, before: str | None, after: str, note: str | None = None):
-    db.session.add(DistributorEvent(distributor_id=distributor_id, actor_id=actor_id, from_status=before,
-                                    to_status=after, note=(note or None) and note[:200]))
 
 
 def bound_distributor_id(user_id: int) -> int | None:
@@ -75,15 +73,12 @@ def bound_distributor_id(user_id: int) -> int | None:
         ReferralBinding.buyer_id == user_id, ReferralBinding.in_force(now)))
 
 
-def _move(distributor: Distributor, to: DistributorStatus, actor_id: int | None, note: str | None = None,
-          expected: tuple[DistributorStatus, ...] | None = None, **values) -> Distributor:
-    """Guarded move to `to` from `expected` (the act's own starting states; by default
-    any state the transition table allows), so two racing reviewers cannot both win."""
-    before = distributor.status
-    guarded_update(Distributor, distributor.id, expected=expected or DISTRIBUTOR_TRANSITIONS[to],
-                   values={"status": to, **values})
-    _event(distributor.id, actor_id, before, to, note)
-    db.session.flush()
+def _move(distributor: Distributor, act_name: str, actor_id: int | None, note: str | None = None,
+          only_from: tuple[DistributorStatus, ...] | None = None, **values) -> Distributor:
+    """Make `act_name` of DISTRIBUTOR_LIFECYCLE happen (guarded, with its DistributorEvent),
+    so two racing reviewers cannot both win; raises StaleState for the loser."""
+    move(DISTRIBUTOR_LIFECYCLE, Distributor, distributor.id, act_name, actor_id=actor_id, note=note, values=values,
+         only_from=only_from)
     return db.session.get(Distributor, distributor.id)
 
 
@@ -94,15 +89,14 @@ def _create(user: User, status: DistributorStatus, actor_id: int | None, **value
         distributor.activated_at = utcnow()
     db.session.add(distributor)
     db.session.flush()
-    _event(distributor.id, actor_id, None, status)
+    db.session.add(Distributor.timeline_row(distributor.id, None, status, actor_id, None))
     return distributor
 
 
-def _activate(distributor: Distributor, actor_id: int | None, note: str | None = None,
-              expected: tuple[DistributorStatus, ...] = (DistributorStatus.PENDING, DistributorStatus.REJECTED),
-              ) -> Distributor:
-    return _move(distributor, DistributorStatus.ACTIVE, actor_id, note, expected, activated_at=utcnow(),
-                 status_reason=None, parent_id=distributor.parent_id or bound_distributor_id(distributor.user_id))
+def _activate(distributor: Distributor, act_name: str, actor_id: int | None, note: str | None = None) -> Distributor:
+    """`approve` or `grant`: active from now, under the parent the user is bound to now."""
+    return _move(distributor, act_name, actor_id, note, activated_at=utcnow(), status_reason=None,
+                 parent_id=distributor.parent_id or bound_distributor_id(distributor.user_id))
 
 
 def open_centre(user: User) -> Distributor | None:
@@ -157,7 +151,7 @@ def apply(user: User, data: dict) -> Distributor:
     """Apply under the `application` mode (or again after a rejection)."""
     rules = distribution_rules.current()
     if not rules.enabled or rules.qualification != Qualification.APPLICATION:
-        raise Conflict(_("当前无需申请"), code="application_not_open")
+        raise Conflict(_("当前无需申请"), code=DistributionError.APPLICATION_NOT_OPEN)
     real_name = (data.get("real_name") or "").strip()
     phone = "".join(ch for ch in str(data.get("phone") or "") if ch.isdigit())[-11:]
     reason = (data.get("reason") or "").strip()
@@ -169,26 +163,26 @@ def apply(user: User, data: dict) -> Distributor:
     if len(reason) > 300:
         errors["reason"] = _("申请理由最多 300 字")
     if errors:
-        raise ValidationError(_("请检查标红的项目"), code="invalid_application", fields=errors)
+        raise ValidationError(_("请检查标红的项目"), code=DistributionError.INVALID_APPLICATION, fields=errors)
     facts = review_facts(user.id).as_dict()
     values = {"real_name": real_name, "phone": phone, "reason": reason, "facts": facts, "applied_at": utcnow()}
     distributor = for_user(user.id)
     if distributor is None:
         return _create(user, DistributorStatus.PENDING, user.id, **values)
-    if distributor.status != DistributorStatus.REJECTED:
-        raise Conflict(_("您已是分销商或申请正在审核中"), code="already_applied")
     try:
-        return _move(distributor, DistributorStatus.PENDING, user.id, _("重新申请"), status_reason=None, **values)
+        policies.require(distributor, user, "reapply")
+        return _move(distributor, "reapply", user.id, _("重新申请"), status_reason=None, **values)
     except StaleState:
-        raise Conflict(_("您已是分销商或申请正在审核中"), code="already_applied") from None
+        raise Conflict(_("您已是分销商或申请正在审核中"), code=DistributionError.ALREADY_APPLIED) from None
 
 
 def approve(reviewer, distributor_id: int) -> Distributor:
     distributor = get(distributor_id)
     try:
-        distributor = _activate(distributor, reviewer.id, _("审核通过"), expected=(DistributorStatus.PENDING,))
+        policies.require(distributor, reviewer, "approve")
+        distributor = _activate(distributor, "approve", reviewer.id, _("审核通过"))
     except StaleState:
-        raise Conflict(_("该申请已处理"), code="not_pending") from None
+        raise Conflict(_("该申请已处理"), code=DistributionError.NOT_PENDING) from None
     audit.record(reviewer, "distributor.approve", distributor, {"status": ["pending", "active"]})
     notifications.notify(distributor.user_id, _("分销商申请已通过"), _("恭喜成为分销商，快去分享商品赚佣金吧。"),
                          link="/distributor/", kind="distribution")
@@ -198,12 +192,13 @@ def approve(reviewer, distributor_id: int) -> Distributor:
 def reject(reviewer, distributor_id: int, reason: str) -> Distributor:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(_("请填写驳回原因"), code="reason_required", fields={"reason": _("请填写驳回原因")})
+        raise ValidationError(_("请填写驳回原因"), code=DistributionError.REASON_REQUIRED, fields={"reason": _("请填写驳回原因")})
     distributor = get(distributor_id)
     try:
-        distributor = _move(distributor, DistributorStatus.REJECTED, reviewer.id, reason, status_reason=reason[:200])
+        policies.require(distributor, reviewer, "reject")
+        distributor = _move(distributor, "reject", reviewer.id, reason, status_reason=reason[:200])
     except StaleState:
-        raise Conflict(_("该申请已处理"), code="not_pending") from None
+        raise Conflict(_("该申请已处理"), code=DistributionError.NOT_PENDING) from None
     audit.record(reviewer, "distributor.reject", distributor, {"status": ["pending", "rejected"]}, note=reason)
     notifications.notify(distributor.user_id, _("分销商申请未通过"), _("原因：%(reason)s。修改后可重新申请。", reason=reason),
                          link="/distributor/", kind="distribution")
@@ -214,14 +209,16 @@ def grant(admin, user_id: int) -> Distributor:
     """An admin makes a user a distributor whatever the qualification mode."""
     user = db.session.get(User, int(user_id))
     if user is None:
-        raise NotFound(_("用户不存在"), code="user_not_found")
+        raise NotFound(_("用户不存在"), code=DistributionError.USER_NOT_FOUND)
     distributor = for_user(user.id)
     if distributor is None:
         distributor = _create(user, DistributorStatus.ACTIVE, admin.id)
-    elif distributor.status in (DistributorStatus.PENDING, DistributorStatus.REJECTED):
-        distributor = _activate(distributor, admin.id, _("平台授予"))
     else:
-        raise Conflict(_("该用户已是分销商"), code="already_distributor")
+        try:
+            policies.require(distributor, admin, "grant")
+            distributor = _activate(distributor, "grant", admin.id, _("平台授予"))
+        except StaleState:
+            raise Conflict(_("该用户已是分销商"), code=DistributionError.ALREADY_DISTRIBUTOR) from None
     audit.record(admin, "distributor.grant", distributor, {"status": [None, "active"]})
     notifications.notify(user.id, _("您已成为分销商"), _("平台已为您开通分销资格。"), link="/distributor/",
                          kind="distribution")
@@ -231,12 +228,13 @@ def grant(admin, user_id: int) -> Distributor:
 def freeze(admin, distributor_id: int, reason: str) -> Distributor:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(_("请填写冻结原因"), code="reason_required", fields={"reason": _("请填写冻结原因")})
+        raise ValidationError(_("请填写冻结原因"), code=DistributionError.REASON_REQUIRED, fields={"reason": _("请填写冻结原因")})
     distributor = get(distributor_id)
     try:
-        distributor = _move(distributor, DistributorStatus.FROZEN, admin.id, reason, status_reason=reason[:200])
+        policies.require(distributor, admin, "freeze")
+        distributor = _move(distributor, "freeze", admin.id, reason, status_reason=reason[:200])
     except StaleState:
-        raise Conflict(_("只有正常状态的分销商可以冻结"), code="not_active") from None
+        raise Conflict(_("只有正常状态的分销商可以冻结"), code=DistributionError.NOT_ACTIVE) from None
     audit.record(admin, "distributor.freeze", distributor, {"status": ["active", "frozen"]}, note=reason)
     notifications.notify(distributor.user_id, _("分销资格已冻结"), _("原因：%(reason)s。冻结期间不产生新佣金，也不能提现。",
                                                                  reason=reason), link="/distributor/", kind="distribution")
@@ -246,10 +244,10 @@ def freeze(admin, distributor_id: int, reason: str) -> Distributor:
 def unfreeze(admin, distributor_id: int) -> Distributor:
     distributor = get(distributor_id)
     try:
-        distributor = _move(distributor, DistributorStatus.ACTIVE, admin.id, _("解除冻结"),
-                            (DistributorStatus.FROZEN,), status_reason=None)
+        policies.require(distributor, admin, "unfreeze")
+        distributor = _move(distributor, "unfreeze", admin.id, _("解除冻结"), status_reason=None)
     except StaleState:
-        raise Conflict(_("该分销商未被冻结"), code="not_frozen") from None
+        raise Conflict(_("该分销商未被冻结"), code=DistributionError.NOT_FROZEN) from None
     audit.record(admin, "distributor.unfreeze", distributor, {"status": ["frozen", "active"]})
     notifications.notify(distributor.user_id, _("分销资格已恢复"), _("您的分销资格已解除冻结。"), link="/distributor/",
                          kind="distribution")
@@ -264,10 +262,10 @@ def retire_for_deleted_account(user_id: int) -> None:
     if distributor is None:
         return
     note = _("账号已注销")
-    target = {DistributorStatus.ACTIVE: DistributorStatus.FROZEN,
-              DistributorStatus.PENDING: DistributorStatus.REJECTED}.get(DistributorStatus(distributor.status))
-    if target is not None:
-        distributor = _move(distributor, target, user_id, note, (DistributorStatus(distributor.status),),
+    act_name = {DistributorStatus.ACTIVE: "freeze",
+                DistributorStatus.PENDING: "reject"}.get(DistributorStatus(distributor.status))
+    if act_name is not None:
+        distributor = _move(distributor, act_name, user_id, note, (DistributorStatus(distributor.status),),
                             status_reason=note)
     distributor.real_name, distributor.phone, distributor.reason = "", "", ""
     db.session.flush()
@@ -280,7 +278,7 @@ def on_paid(buyer_id: int) -> None:
     if not rules.enabled or rules.qualification != Qualification.SPEND_THRESHOLD:
         return
     distributor = for_user(buyer_id)
-    if distributor is not None and distributor.status not in (DistributorStatus.PENDING, DistributorStatus.REJECTED):
+    if distributor is not None and not DISTRIBUTOR_LIFECYCLE.allows("grant", distributor.status):
         return
     if paid_spend_fen(buyer_id) < rules.spend_threshold_fen:
         return
@@ -288,7 +286,7 @@ def on_paid(buyer_id: int) -> None:
     if distributor is None:
         _create(user, DistributorStatus.ACTIVE, None)
     else:
-        _activate(distributor, None, _("累计消费达到门槛"))
+        _activate(distributor, "grant", None, _("累计消费达到门槛"))
     notifications.notify(buyer_id, _("您已成为分销商"), _("累计消费已达到门槛，分销资格已自动开通。"), link="/distributor/",
                          kind="distribution")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -66,6 +67,18 @@ class Distributor(TimestampMixin, db.Model):
 
     user = relationship("User")
     parent: Mapped[Distributor | None] = relationship(remote_side=[id])
+
+    # The lifecycle's timeline is the distributor's own event table (app.core.lifecycle.move).
+    @classmethod
+    def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,
+                     note: str | None) -> DistributorEvent:
+        return DistributorEvent(distributor_id=row_id, actor_id=actor_id, from_status=from_state, to_status=to_state,
+                                note=note)
+
+    @classmethod
+    def timeline_count(cls, row_id: int) -> int:
+        return db.session.scalar(sa.select(sa.func.count(DistributorEvent.id))
+                                 .where(DistributorEvent.distributor_id == row_id)) or 0
 
 
 class DistributorEvent(db.Model):
@@ -134,8 +147,10 @@ class Commission(TimestampMixin, db.Model):
     settle_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when the order is received
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
+    @hybrid_property
     def payable_fen(self) -> int:
+        """What the commission is worth now: as computed less what refunds took back
+        (also usable in SQL: `sa.func.sum(Commission.payable_fen)`)."""
         return self.amount_fen - self.void_fen
 
 

@@ -6,7 +6,7 @@ Guarantees:
   would make the chain a cycle); codes of inactive distributors bind no one.
 - The binding mode decides whether a new link replaces the current binding:
   `permanent` never, `days` once the binding has expired, `last_touch` always;
-  "new users only" binds only at registration.
+  "new users only" binds only users `counts_as_new` says are new, on every surface.
 """
 from __future__ import annotations
 
@@ -16,13 +16,32 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.core.clock import utcnow
+from app.core.clock import as_utc, utcnow
 from app.core.errors import Conflict, NotFound
 from app.distribution import distributors
 from app.distribution import rules as distribution_rules
+from app.distribution.errors import DistributionError
 from app.distribution.models import Distributor, ReferralBinding
 from app.distribution.states import MAX_LEVELS, BindingMode, BindingSource, DistributorStatus
 from app.extensions import db
+from app.orders.models import Order
+
+NEW_USER_MINUTES = 10
+
+
+def counts_as_new(user, *, registering: bool = False) -> bool:
+    """Whether `user` is new for "bind new users only", the one rule for the shop and the
+    API: they are registering right now, or their account was created within the last
+    NEW_USER_MINUTES minutes and has neither placed an order nor been bound yet. (The
+    mini-program binds right after the login that created the account; an account that
+    has bought, or that someone brought in already, was not brought in by this code.)"""
+    if registering:
+        return True
+    if as_utc(user.created_at) < utcnow() - timedelta(minutes=NEW_USER_MINUTES):
+        return False
+    if current_binding(user.id) is not None:
+        return False
+    return not db.session.scalar(sa.select(sa.literal(1)).where(Order.buyer_id == user.id).limit(1))
 
 
 def current_binding(buyer_id: int) -> ReferralBinding | None:
@@ -43,21 +62,22 @@ def _ancestors(distributor: Distributor) -> list[int]:
 def bind(user, code: str, source: str = BindingSource.LINK, is_new_user: bool = False) -> ReferralBinding | None:
     """Bind `user` to the distributor whose code this is, if the rules allow; the
     binding in force afterwards (None when distribution is off or the rules say no).
+    `is_new_user`: the caller is registering `user` right now (see `counts_as_new`).
 
     Raises NotFound for an unknown code and Conflict for a self or downline binding."""
     rules = distribution_rules.current()
     distributor = distributors.by_code(code)
     if distributor is None:
-        raise NotFound(_("推荐码不存在"), code="invalid_code")
+        raise NotFound(_("推荐码不存在"), code=DistributionError.INVALID_CODE)
     if not rules.enabled:
         return None
     if distributor.status != DistributorStatus.ACTIVE:
-        raise Conflict(_("该推荐人暂时不能邀请新用户"), code="distributor_inactive")
+        raise Conflict(_("该推荐人暂时不能邀请新用户"), code=DistributionError.DISTRIBUTOR_INACTIVE)
     if distributor.user_id == user.id:
-        raise Conflict(_("不能绑定自己的推荐码"), code="cannot_bind_self")
+        raise Conflict(_("不能绑定自己的推荐码"), code=DistributionError.CANNOT_BIND_SELF)
     own = distributors.for_user(user.id)
     if own is not None and own.id in _ancestors(distributor):
-        raise Conflict(_("不能绑定自己团队成员的推荐码"), code="cannot_bind_downline")
+        raise Conflict(_("不能绑定自己团队成员的推荐码"), code=DistributionError.CANNOT_BIND_DOWNLINE)
     now = utcnow()
     existing = current_binding(user.id)
     if existing is not None:
@@ -67,8 +87,8 @@ def bind(user, code: str, source: str = BindingSource.LINK, is_new_user: bool = 
             return existing
         if rules.binding_mode == BindingMode.DAYS and (existing.expires_at is None or existing.expires_at > now):
             return existing
-    if rules.bind_new_users_only and not is_new_user:
-        # Only a registration binds; an existing user keeps what they have, even
+    if rules.bind_new_users_only and not counts_as_new(user, registering=is_new_user):
+        # Only a new user binds; an existing user keeps what they have, even
         # where the mode would let a new link replace it.
         return existing
     if source not in {s.value for s in BindingSource}:

@@ -21,6 +21,7 @@ from app.core import audit
 from app.core import settings as platform_settings
 from app.core.errors import ValidationError
 from app.core.money import BP_PER_UNIT, InvalidAmount, fen_to_yuan, yuan_to_fen
+from app.distribution.errors import DistributionError
 from app.distribution.models import DistributionRules
 from app.distribution.states import BindingMode, Qualification, WithdrawalMethod
 from app.extensions import db
@@ -144,7 +145,7 @@ def clean(data: dict) -> dict:
     if not values["withdrawal_methods"]:
         errors["withdrawal_methods"] = _("至少选择一种提现方式")
     if errors:
-        raise ValidationError(_("请检查标红的项目"), code="invalid_rules", fields=errors)
+        raise ValidationError(_("请检查标红的项目"), code=DistributionError.INVALID_RULES, fields=errors)
     return values
 
 

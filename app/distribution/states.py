@@ -13,13 +13,18 @@ class DistributorStatus(StrEnum):
     FROZEN = "frozen"  # earns nothing new, cannot withdraw
 
 
-# target -> the statuses a distributor may move from (guarded UPDATEs).
-DISTRIBUTOR_TRANSITIONS: dict[DistributorStatus, tuple[DistributorStatus, ...]] = {
-    DistributorStatus.PENDING: (DistributorStatus.REJECTED,),  # reapplying
-    DistributorStatus.ACTIVE: (DistributorStatus.PENDING, DistributorStatus.REJECTED, DistributorStatus.FROZEN),
-    DistributorStatus.REJECTED: (DistributorStatus.PENDING,),
-    DistributorStatus.FROZEN: (DistributorStatus.ACTIVE,),
-}
+# A user applies (a row is made `pending`, or `active` straight away under `everyone`);
+# the platform reviews; a rejected user may apply again; an admin grants directly, and
+# reaching the spend threshold activates. Freezing stops new commission and withdrawals.
+# A deleted account is frozen (active) or rejected (pending) through the same acts.
+DISTRIBUTOR_LIFECYCLE = Lifecycle("distributor", DistributorStatus, (
+    act("approve", DistributorStatus.PENDING, DistributorStatus.ACTIVE),
+    act("reject", DistributorStatus.PENDING, DistributorStatus.REJECTED),
+    act("reapply", DistributorStatus.REJECTED, DistributorStatus.PENDING),
+    act("grant", (DistributorStatus.PENDING, DistributorStatus.REJECTED), DistributorStatus.ACTIVE),
+    act("freeze", DistributorStatus.ACTIVE, DistributorStatus.FROZEN),
+    act("unfreeze", DistributorStatus.FROZEN, DistributorStatus.ACTIVE),
+))
 
 
 class Qualification(StrEnum):
@@ -44,6 +49,17 @@ class CommissionStatus(StrEnum):
     PENDING = "pending"
     SETTLED = "settled"
     VOID = "void"
+
+
+# When a commission settles: made `pending` when the order is paid; once the order is
+# received it may `settle` after the rules' delay (commissions.settle, the hourly sweep),
+# unless a refund of its item is open; a refund of the whole item before that makes it
+# `void` (a partial refund only raises `void_fen` and it stays pending). Settled and void
+# are final.
+COMMISSION_LIFECYCLE = Lifecycle("commission", CommissionStatus, (
+    act("settle", CommissionStatus.PENDING, CommissionStatus.SETTLED),
+    act("void", CommissionStatus.PENDING, CommissionStatus.VOID),
+))
 
 
 class WithdrawalStatus(StrEnum):

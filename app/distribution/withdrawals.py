@@ -14,8 +14,6 @@ Guarantees:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -24,49 +22,21 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, StaleState, ValidationError
 from app.core.lifecycle import move
 from app.core.money import InvalidAmount, apply_rate, format_yuan, yuan_to_fen
+from app.distribution import policies
 from app.distribution import rules as distribution_rules
 from app.distribution.commissions import _ledger
-from app.distribution.models import Commission, Distributor, Withdrawal
+from app.distribution.errors import DistributionError
+from app.distribution.models import Distributor, Withdrawal
+from app.distribution.queries import Earnings, earnings  # noqa: F401  (callers ask withdrawals for the balance)
 from app.distribution.states import (
     IN_PROGRESS,
     WITHDRAWAL_LIFECYCLE,
-    CommissionStatus,
     DistributorStatus,
     LedgerKind,
     WithdrawalMethod,
-    WithdrawalStatus,
 )
 from app.extensions import db
 from app.notifications import services as notifications
-
-
-@dataclass(frozen=True)
-class Earnings:
-    pending_fen: int
-    settled_fen: int
-    withdrawn_fen: int
-    in_progress_fen: int
-
-    @property
-    def available_fen(self) -> int:
-        return self.settled_fen - self.withdrawn_fen - self.in_progress_fen
-
-    @property
-    def total_fen(self) -> int:
-        return self.pending_fen + self.settled_fen
-
-
-def earnings(distributor_id: int) -> Earnings:
-    payable = Commission.amount_fen - Commission.void_fen
-    pending, settled = db.session.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(payable).filter(Commission.status == CommissionStatus.PENDING), 0),
-        sa.func.coalesce(sa.func.sum(payable).filter(Commission.status == CommissionStatus.SETTLED), 0),
-    ).where(Commission.distributor_id == distributor_id)).one()
-    withdrawn, in_progress = db.session.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(Withdrawal.amount_fen).filter(Withdrawal.status == WithdrawalStatus.PAID), 0),
-        sa.func.coalesce(sa.func.sum(Withdrawal.amount_fen).filter(Withdrawal.status.in_(IN_PROGRESS)), 0),
-    ).where(Withdrawal.distributor_id == distributor_id)).one()
-    return Earnings(int(pending), int(settled), int(withdrawn), int(in_progress))
 
 
 def in_progress_count(user_id: int) -> int:
@@ -97,7 +67,7 @@ def _clean_account(method: str, data: dict) -> dict:
             errors["account_no"] = _("请填写 12–19 位银行卡号")
         result["bank"] = bank
     if errors:
-        raise ValidationError(_("请检查收款信息"), code="invalid_account", fields=errors)
+        raise ValidationError(_("请检查收款信息"), code=DistributionError.INVALID_ACCOUNT, fields=errors)
     return result
 
 
@@ -105,33 +75,33 @@ def request(user, data: dict) -> Withdrawal:
     """The distributor asks to withdraw `data["amount"]` (yuan) by a method the rules allow."""
     distributor = db.session.scalar(sa.select(Distributor).where(Distributor.user_id == user.id))
     if distributor is None:
-        raise NotFound(_("您还不是分销商"), code="not_distributor")
+        raise NotFound(_("您还不是分销商"), code=DistributionError.NOT_DISTRIBUTOR)
     rules = distribution_rules.current()
     try:
         amount = yuan_to_fen(data.get("amount") or "")
     except InvalidAmount:
-        raise ValidationError(_("请输入正确的金额"), code="invalid_amount", fields={"amount": _("请输入正确的金额")}) from None
+        raise ValidationError(_("请输入正确的金额"), code=DistributionError.INVALID_AMOUNT, fields={"amount": _("请输入正确的金额")}) from None
     if amount < rules.withdrawal_min_fen:
         raise ValidationError(_("单次提现不能低于 %(min)s", min=format_yuan(rules.withdrawal_min_fen)),
-                              code="below_minimum", fields={"amount": _("单次提现不能低于 %(min)s",
+                              code=DistributionError.BELOW_MINIMUM, fields={"amount": _("单次提现不能低于 %(min)s",
                                                                        min=format_yuan(rules.withdrawal_min_fen))})
     if amount > rules.withdrawal_max_fen:
         raise ValidationError(_("单次提现不能高于 %(max)s", max=format_yuan(rules.withdrawal_max_fen)),
-                              code="above_maximum", fields={"amount": _("单次提现不能高于 %(max)s",
+                              code=DistributionError.ABOVE_MAXIMUM, fields={"amount": _("单次提现不能高于 %(max)s",
                                                                        max=format_yuan(rules.withdrawal_max_fen))})
     method = str(data.get("method") or "")
     if method not in rules.withdrawal_methods:
-        raise ValidationError(_("请选择提现方式"), code="invalid_method", fields={"method": _("请选择提现方式")})
+        raise ValidationError(_("请选择提现方式"), code=DistributionError.INVALID_METHOD, fields={"method": _("请选择提现方式")})
     account = _clean_account(method, data)
     # The row lock: every request of this distributor waits here for the one before.
     locked = db.session.execute(
         sa.update(Distributor).where(Distributor.id == distributor.id, Distributor.status == DistributorStatus.ACTIVE)
         .values(withdrawal_seq=Distributor.withdrawal_seq + 1).execution_options(synchronize_session=False)).rowcount
     if locked != 1:
-        raise Conflict(_("分销资格已冻结或未开通，暂不能提现"), code="cannot_withdraw")
+        raise Conflict(_("分销资格已冻结或未开通，暂不能提现"), code=DistributionError.CANNOT_WITHDRAW)
     available = earnings(distributor.id).available_fen
     if amount > available:
-        raise Conflict(_("可提现余额不足（可提现 %(yuan)s）", yuan=format_yuan(available)), code="insufficient_balance",
+        raise Conflict(_("可提现余额不足（可提现 %(yuan)s）", yuan=format_yuan(available)), code=DistributionError.INSUFFICIENT_BALANCE,
                        fields={"amount": _("可提现余额不足（可提现 %(yuan)s）", yuan=format_yuan(available))})
     withdrawal = Withdrawal(distributor_id=distributor.id, amount_fen=amount, fee_fen=fee_for(amount), method=method,
                             account=account)
@@ -150,16 +120,17 @@ def _get(withdrawal_id) -> Withdrawal:
     except (TypeError, ValueError):
         withdrawal = None
     if withdrawal is None:
-        raise NotFound(_("提现申请不存在"), code="withdrawal_not_found")
+        raise NotFound(_("提现申请不存在"), code=DistributionError.WITHDRAWAL_NOT_FOUND)
     return withdrawal
 
 
 def _move(admin, withdrawal: Withdrawal, act_name: str, note: str | None = None, **values) -> Withdrawal:
     try:
+        policies.require(withdrawal, admin, act_name)
         move(WITHDRAWAL_LIFECYCLE, Withdrawal, withdrawal.id, act_name, actor_id=admin.id, note=note,
              values={"reviewed_by_id": admin.id, **values})
     except StaleState:
-        raise Conflict(_("该提现申请状态已变化，请刷新"), code="stale_withdrawal") from None
+        raise Conflict(_("该提现申请状态已变化，请刷新"), code=DistributionError.STALE_WITHDRAWAL) from None
     return db.session.get(Withdrawal, withdrawal.id)
 
 
@@ -179,7 +150,7 @@ def approve(admin, withdrawal_id) -> Withdrawal:
 def mark_paid(admin, withdrawal_id, transfer_ref: str) -> Withdrawal:
     transfer_ref = (transfer_ref or "").strip()
     if not 4 <= len(transfer_ref) <= 64:
-        raise ValidationError(_("请填写转账流水号"), code="transfer_ref_required",
+        raise ValidationError(_("请填写转账流水号"), code=DistributionError.TRANSFER_REF_REQUIRED,
                               fields={"transfer_ref": _("请填写转账流水号")})
     withdrawal = _move(admin, _get(withdrawal_id), "mark_paid", transfer_ref, paid_at=utcnow(),
                        transfer_ref=transfer_ref)
@@ -195,7 +166,7 @@ def mark_paid(admin, withdrawal_id, transfer_ref: str) -> Withdrawal:
 def reject(admin, withdrawal_id, reason: str) -> Withdrawal:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(_("请填写驳回原因"), code="reason_required", fields={"reason": _("请填写驳回原因")})
+        raise ValidationError(_("请填写驳回原因"), code=DistributionError.REASON_REQUIRED, fields={"reason": _("请填写驳回原因")})
     before = _get(withdrawal_id)
     was = before.status
     withdrawal = _move(admin, before, "reject", reason, reviewed_at=utcnow(), reject_reason=reason[:200])

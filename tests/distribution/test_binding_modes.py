@@ -124,12 +124,31 @@ def test_no_binding_to_ones_own_downline(mode, set_rules, make_distributor):
     assert rows(top.user) == 0 and bound_to(child.user) == top.id
 
 
+def age(user, days: int = 1) -> None:
+    user.created_at = utcnow() - timedelta(days=days)
+    db.session.commit()
+
+
 def test_new_users_only(set_rules, make_distributor, make_user):
     set_rules(bind_new_users_only=True)
     me = make_distributor()
     old, new = make_user(), make_user()
+    age(old)
     assert bind(old, me.code, is_new_user=False) is None and rows(old) == 0
     assert bind(new, me.code, is_new_user=True) == me.id
+
+
+def test_who_counts_as_new_is_one_rule(set_rules, make_user, make_product, place_order):
+    """A registration is new; otherwise an account is new for NEW_USER_MINUTES after it was
+    made and until its first order (the shop and the API both ask `counts_as_new`)."""
+    set_rules()
+    fresh, ordered, old = make_user(), make_user(), make_user()
+    age(old)
+    place_order(ordered, [(make_product().skus[0].id, 1)])
+    assert referrals.counts_as_new(fresh) and referrals.counts_as_new(old, registering=True)
+    assert not referrals.counts_as_new(ordered) and not referrals.counts_as_new(old)
+    with travel(timedelta(minutes=referrals.NEW_USER_MINUTES + 1)):
+        assert not referrals.counts_as_new(fresh)
 
 
 def test_unknown_code(set_rules, make_user):

@@ -20,40 +20,28 @@ from app.core import settings as platform_settings
 from app.core.db import transaction
 from app.core.errors import DomainError, ValidationError
 from app.core.htmx import is_htmx, with_toast
+from app.core.labels import labels_for
 from app.core.money import format_yuan
 from app.core.pagination import paginate
-from app.distribution import distributors
+from app.distribution import distributors, policies, queries
 from app.distribution import rules as rules_service
-from app.distribution.models import Commission, Distributor, Withdrawal
+from app.distribution.labels import METHOD_LABELS, event_look, event_title
+from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import (
-    IN_PROGRESS,
+    COMMISSION_LIFECYCLE,
     BindingMode,
-    CommissionStatus,
     DistributorStatus,
     Qualification,
-    WithdrawalMethod,
     WithdrawalStatus,
 )
-from app.distribution.withdrawals import Earnings
 from app.extensions import db
-from app.orders.models import Order
 from app.web.admin import bp
 from app.web.auth import admin_required
 
-DISTRIBUTOR_STATUS_LABELS = {
-    DistributorStatus.PENDING: _l("待审核"), DistributorStatus.ACTIVE: _l("正常"),
-    DistributorStatus.FROZEN: _l("已冻结"), DistributorStatus.REJECTED: _l("已驳回"),
-}
-COMMISSION_STATUS_LABELS = {CommissionStatus.PENDING: _l("待结算"), CommissionStatus.SETTLED: _l("已结算"),
-                            CommissionStatus.VOID: _l("已失效")}
-WITHDRAWAL_STATUS_LABELS = {WithdrawalStatus.REQUESTED: _l("待审核"), WithdrawalStatus.APPROVED: _l("待打款"),
-                            WithdrawalStatus.PAID: _l("已打款"), WithdrawalStatus.REJECTED: _l("已驳回")}
 QUALIFICATION_LABELS = {Qualification.EVERYONE: _l("所有用户"), Qualification.APPLICATION: _l("申请审核"),
                         Qualification.SPEND_THRESHOLD: _l("消费满额自动开通")}
 BINDING_LABELS = {BindingMode.PERMANENT: _l("永久绑定（首次推荐有效）"), BindingMode.DAYS: _l("限时绑定（到期后可被新链接改绑）"),
                   BindingMode.LAST_TOUCH: _l("最后推荐有效")}
-METHOD_LABELS = {WithdrawalMethod.WECHAT: _l("微信"), WithdrawalMethod.ALIPAY: _l("支付宝"),
-                 WithdrawalMethod.BANK: _l("银行卡")}
 FIELD_LABELS = {
     "enabled": _l("分销开关"), "levels": _l("分销层级"), "level1_bp": _l("一级佣金比例"),
     "level2_bp": _l("二级佣金比例"), "level3_bp": _l("三级佣金比例"), "qualification": _l("成为分销商"),
@@ -65,14 +53,18 @@ FIELD_LABELS = {
 
 
 def distribution_helpers() -> dict:
-    """Labels and badges the distribution templates share."""
+    """What the distribution templates share: filter choices in the domain's own words
+    (statuses are drawn with `status_label` / `status_badge`)."""
     return {
-        "distributor_status_labels": DISTRIBUTOR_STATUS_LABELS, "commission_status_labels": COMMISSION_STATUS_LABELS,
-        "withdrawal_status_labels": WITHDRAWAL_STATUS_LABELS, "method_labels": METHOD_LABELS,
+        "distributor_statuses": labels_for("distributor").choices(),
+        "commission_statuses": labels_for("commission").choices(),
+        "withdrawal_statuses": labels_for("withdrawal").choices(), "method_labels": METHOD_LABELS,
         "qualification_labels": QUALIFICATION_LABELS, "binding_labels": BINDING_LABELS,
-        "commission_badge": lambda s: {"pending": "secondary", "settled": "success", "void": "danger"}.get(s, "secondary"),
-        "withdrawal_badge": lambda s: {"requested": "info", "approved": "warning", "paid": "success",
-                                       "rejected": "danger"}.get(s, "secondary"),
+        # Buttons are drawn from what this admin may do now (app.distribution.policies).
+        "distributor_actions": lambda d: policies.actions_for(d, actor()),
+        "withdrawal_actions": lambda w: policies.actions_for(w, actor()),
+        "may_settle": lambda c: COMMISSION_LIFECYCLE.allows("settle", c.status),
+        "event_title": event_title, "event_look": event_look,
     }
 
 
@@ -92,48 +84,6 @@ def distribution_sidebar():
 
 def actor():
     return current_user._get_current_object()
-
-
-def like_pattern(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-# --- page aggregates (one grouped query each, for all the page's ids) -------------------------
-
-def earnings_by_distributor(ids: list[int]) -> dict[int, Earnings]:
-    """`withdrawals.earnings` for many distributors in two queries (same sums, grouped)."""
-    if not ids:
-        return {}
-    payable = Commission.amount_fen - Commission.void_fen
-    commission_sums = {row[0]: row[1:] for row in db.session.execute(sa.select(
-        Commission.distributor_id,
-        sa.func.coalesce(sa.func.sum(payable).filter(Commission.status == CommissionStatus.PENDING), 0),
-        sa.func.coalesce(sa.func.sum(payable).filter(Commission.status == CommissionStatus.SETTLED), 0),
-    ).where(Commission.distributor_id.in_(ids)).group_by(Commission.distributor_id))}
-    withdrawal_sums = {row[0]: row[1:] for row in db.session.execute(sa.select(
-        Withdrawal.distributor_id,
-        sa.func.coalesce(sa.func.sum(Withdrawal.amount_fen).filter(Withdrawal.status == WithdrawalStatus.PAID), 0),
-        sa.func.coalesce(sa.func.sum(Withdrawal.amount_fen).filter(Withdrawal.status.in_(IN_PROGRESS)), 0),
-    ).where(Withdrawal.distributor_id.in_(ids)).group_by(Withdrawal.distributor_id))}
-    result = {}
-    for distributor_id in ids:
-        pending, settled = commission_sums.get(distributor_id, (0, 0))
-        withdrawn, in_progress = withdrawal_sums.get(distributor_id, (0, 0))
-        result[distributor_id] = Earnings(int(pending), int(settled), int(withdrawn), int(in_progress))
-    return result
-
-
-def team_sizes(ids: list[int]) -> dict[int, tuple[int, int]]:
-    """distributor id -> (level-1 members, level-2 members), counted over distributor rows."""
-    if not ids:
-        return {}
-    level1 = dict(db.session.execute(sa.select(Distributor.parent_id, sa.func.count(Distributor.id))
-                                     .where(Distributor.parent_id.in_(ids)).group_by(Distributor.parent_id)).all())
-    child, grandchild = aliased(Distributor), aliased(Distributor)
-    level2 = dict(db.session.execute(
-        sa.select(child.parent_id, sa.func.count(grandchild.id)).join(grandchild, grandchild.parent_id == child.id)
-        .where(child.parent_id.in_(ids)).group_by(child.parent_id)).all())
-    return {i: (int(level1.get(i, 0)), int(level2.get(i, 0))) for i in ids}
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -216,9 +166,9 @@ def distribution_rules_save():
 
 # --- distributors -----------------------------------------------------------------------------
 
-def _status_param(labels: dict) -> str:
+def _status_param(statuses: tuple[str, ...]) -> str:
     status = request.args.get("status", "")
-    return status if status in labels else ""
+    return status if status in statuses else ""
 
 
 def _distributor_stmt(q: str, status: str) -> sa.Select:
@@ -229,24 +179,23 @@ def _distributor_stmt(q: str, status: str) -> sa.Select:
     if status:
         stmt = stmt.where(Distributor.status == status)
     if q:
-        like = like_pattern(q)
-        matches = [User.nickname.ilike(like, escape="\\"), Distributor.real_name.ilike(like, escape="\\"),
+        matches = [User.nickname.icontains(q, autoescape=True), Distributor.real_name.icontains(q, autoescape=True),
                    Distributor.code == q.upper()]
         digits = q.lstrip("+")
         if digits.isdigit():
-            matches += [User.phone.like(like_pattern(digits), escape="\\"),
-                        Distributor.phone.like(like_pattern(digits), escape="\\")]
+            matches += [User.phone.contains(digits, autoescape=True),
+                        Distributor.phone.contains(digits, autoescape=True)]
         stmt = stmt.where(sa.or_(*matches))
     return stmt.order_by(Distributor.id.desc())
 
 
 def _list_context(grant_values: dict | None = None, grant_error: str | None = None) -> dict:
     q = (request.args.get("q") or "").strip()[:40]
-    status = _status_param(DISTRIBUTOR_STATUS_LABELS)
+    status = _status_param(labels_for("distributor").statuses)
     page = paginate(_distributor_stmt(q, status), request.args.get("page", 1), request.args.get("per_page", 20))
     ids = [d.id for d in page.items]
     return {"page": page, "q": q, "status": status, "args": {k: v for k, v in {"q": q, "status": status}.items() if v},
-            "earnings": earnings_by_distributor(ids), "teams": team_sizes(ids),
+            "earnings": queries.earnings_of(ids), "teams": queries.team_counts(ids),
             "grant_values": grant_values or {}, "grant_error": grant_error, **distribution_helpers()}
 
 
@@ -301,13 +250,11 @@ def _detail_context(distributor: Distributor, errors: dict | None = None, values
     team = list(db.session.scalars(sa.select(Distributor).where(Distributor.parent_id == distributor.id)
                                    .options(contains_eager(Distributor.user)).join(User, User.id == Distributor.user_id)
                                    .order_by(Distributor.id.desc()).limit(50)))
-    recent = db.session.execute(
-        sa.select(Commission, Order.order_no).join(Order, Order.id == Commission.order_id)
-        .where(Commission.distributor_id == distributor.id).order_by(Commission.id.desc()).limit(20)).all()
+    recent = db.session.execute(queries.commission_rows(distributor_id=distributor.id).limit(20)).all()
     return {"distributor": distributor, "user": distributor.user, "parent": distributor.parent, "events": events,
-            "actors": actors, "team": team, "team_size": team_sizes([distributor.id])[distributor.id],
-            "team_counts": team_sizes([d.id for d in team]), "recent": recent,
-            "earning": earnings_by_distributor([distributor.id])[distributor.id],
+            "actors": actors, "team": team, "team_size": queries.team_count(distributor.id),
+            "team_counts": queries.team_counts([d.id for d in team]), "recent": recent,
+            "earning": queries.earnings(distributor.id), "actions": policies.actions_for(distributor, actor()),
             "errors": errors or {}, "values": values or {}, **distribution_helpers()}
 
 

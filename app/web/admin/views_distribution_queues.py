@@ -22,20 +22,15 @@ from app.core.clock import SHANGHAI, to_local, utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
+from app.core.labels import labels_for
 from app.core.money import fen_to_yuan
 from app.core.pagination import paginate
-from app.distribution import distributors, withdrawals
-from app.distribution.models import Commission, Distributor, Withdrawal
+from app.distribution import distributors, queries, withdrawals
+from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import DistributorStatus, WithdrawalStatus
 from app.extensions import db
-from app.orders.models import Order, OrderItem
 from app.web.admin import bp
-from app.web.admin.views_distribution import (
-    COMMISSION_STATUS_LABELS,
-    WITHDRAWAL_STATUS_LABELS,
-    actor,
-    distribution_helpers,
-)
+from app.web.admin.views_distribution import actor, distribution_helpers
 from app.web.auth import admin_required
 
 CSV_LIMIT = 50_000  # an export larger than this is cut (and says so in its last line)
@@ -127,7 +122,7 @@ def commission_filters(args) -> tuple[dict, dict]:
     status = args.get("status", "")
     level = args.get("level", "")
     values = {
-        "status": status if status in COMMISSION_STATUS_LABELS else "",
+        "status": status if status in labels_for("commission").statuses else "",
         "level": level if level in ("1", "2", "3") else "",
         "code": (args.get("code") or "").strip().upper()[:12],
         "order_no": (args.get("order_no") or "").strip()[:32],
@@ -143,27 +138,13 @@ def commission_filters(args) -> tuple[dict, dict]:
 
 def commission_stmt(values: dict, errors: dict) -> sa.Select:
     """Each commission with its order number, item title, earner's code and name."""
-    stmt = (sa.select(Commission, Order.order_no, OrderItem.title, Distributor.code, Distributor.real_name,
-                      User.nickname)
-            .join(Order, Order.id == Commission.order_id)
-            .join(OrderItem, OrderItem.id == Commission.order_item_id)
-            .join(Distributor, Distributor.id == Commission.distributor_id)
-            .join(User, User.id == Distributor.user_id))
-    if values["status"]:
-        stmt = stmt.where(Commission.status == values["status"])
-    if values["level"]:
-        stmt = stmt.where(Commission.level == int(values["level"]))
-    if values["code"]:
-        stmt = stmt.where(Distributor.code == values["code"])
-    if values["order_no"]:
-        stmt = stmt.where(Order.order_no == values["order_no"])
     date_from = None if "date_from" in errors else _date(values["date_from"])[0]
     date_to = None if "date_to" in errors else _date(values["date_to"])[0]
-    if date_from:
-        stmt = stmt.where(Commission.created_at >= _day_start(date_from))
-    if date_to:
-        stmt = stmt.where(Commission.created_at < _day_start(date_to + timedelta(days=1)))
-    return stmt.order_by(Commission.id.desc())
+    return queries.commission_rows(
+        status=values["status"] or None, level=int(values["level"]) if values["level"] else None,
+        code=values["code"] or None, order_no=values["order_no"] or None,
+        created_from=_day_start(date_from) if date_from else None,
+        created_before=_day_start(date_to + timedelta(days=1)) if date_to else None)
 
 
 @bp.get("/distribution/commissions")
@@ -193,11 +174,12 @@ def distribution_commissions_csv():
     writer.writerow([_("订单号"), _("商品"), _("层级"), _("分销商推广码"), _("分销商"), _("计佣金额（元）"),
                      _("比例（%）"), _("佣金（元）"), _("已扣回（元）"), _("状态"), _("产生时间"), _("可结算时间"),
                      _("结算时间")])
-    for commission, order_no, title, code, real_name, nickname in rows[:CSV_LIMIT]:
+    words = labels_for("commission")
+    for commission, order_no, title, _spec, code, real_name, nickname in rows[:CSV_LIMIT]:
         writer.writerow([
             order_no, title, commission.level, code, real_name or nickname, fen_to_yuan(commission.base_fen),
             f"{commission.rate_bp / 100:g}", fen_to_yuan(commission.amount_fen), fen_to_yuan(commission.void_fen),
-            str(COMMISSION_STATUS_LABELS.get(commission.status, commission.status)), _local(commission.created_at),
+            words.label(commission.status), _local(commission.created_at),
             _local(commission.settle_after), _local(commission.settled_at)])
     if len(rows) > CSV_LIMIT:
         writer.writerow([_("只导出了前 %(n)d 条，请缩小筛选范围", n=CSV_LIMIT)])
@@ -215,7 +197,7 @@ def distribution_commissions_csv():
 
 def _withdrawal_tab() -> str:
     status = request.args.get("status", WithdrawalStatus.REQUESTED)
-    return status if status in WITHDRAWAL_STATUS_LABELS else WithdrawalStatus.REQUESTED
+    return status if status in labels_for("withdrawal").statuses else WithdrawalStatus.REQUESTED
 
 
 @bp.get("/distribution/withdrawals")
@@ -251,7 +233,7 @@ def _withdrawal_row(withdrawal_id: int, errors: dict | None = None, values: dict
 def _withdrawal_tabs_oob() -> str:
     """The tabs again, out of band, so their counts follow a row's move to another status."""
     shown = parse_qs(urlparse(request.headers.get("HX-Current-URL", "")).query).get("status", [""])[0]
-    status = shown if shown in WITHDRAWAL_STATUS_LABELS else WithdrawalStatus.REQUESTED
+    status = shown if shown in labels_for("withdrawal").statuses else WithdrawalStatus.REQUESTED
     return render_template("admin/distribution/_withdrawal_tabs.html", status=status, counts=_withdrawal_counts(),
                            oob=True, **distribution_helpers())
 

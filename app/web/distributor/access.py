@@ -9,29 +9,19 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, redirect, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.core.labels import labels_for
 from app.core.urls import external_url
-from app.distribution import distributors, withdrawals
+from app.distribution import distributors, policies, queries
 from app.distribution import rules as distribution_rules
+from app.distribution.labels import LEVEL_LABELS, METHOD_LABELS
 from app.distribution.models import Distributor
-from app.distribution.states import CommissionStatus, DistributorStatus, WithdrawalStatus
+from app.distribution.states import COMMISSION_LIFECYCLE, DistributorStatus
 from app.web.distributor import bp
 
 CENTRE_STATUSES = (DistributorStatus.ACTIVE, DistributorStatus.FROZEN)
 
-STATUS_LABELS = {DistributorStatus.PENDING: _l("审核中"), DistributorStatus.ACTIVE: _l("正常"),
-                 DistributorStatus.REJECTED: _l("未通过"), DistributorStatus.FROZEN: _l("已冻结")}
-COMMISSION_LABELS = {CommissionStatus.PENDING: _l("待结算"), CommissionStatus.SETTLED: _l("已结算"),
-                     CommissionStatus.VOID: _l("已失效")}
-COMMISSION_BADGES = {CommissionStatus.PENDING: "pending", CommissionStatus.SETTLED: "paid",
-                     CommissionStatus.VOID: "cancelled"}
-WITHDRAWAL_LABELS = {WithdrawalStatus.REQUESTED: _l("审核中"), WithdrawalStatus.APPROVED: _l("待打款"),
-                     WithdrawalStatus.PAID: _l("已到账"), WithdrawalStatus.REJECTED: _l("已驳回")}
-WITHDRAWAL_BADGES = {WithdrawalStatus.REQUESTED: "in_review", WithdrawalStatus.APPROVED: "warning",
-                     WithdrawalStatus.PAID: "paid", WithdrawalStatus.REJECTED: "rejected"}
-LEVEL_LABELS = {1: _l("一级"), 2: _l("二级"), 3: _l("三级")}
 
 
 def me():
@@ -63,9 +53,11 @@ def shop_link(distributor: Distributor, product_id: int | None = None, qr: bool 
 
 @bp.context_processor
 def centre_context():
-    return {"status_labels": STATUS_LABELS, "commission_labels": COMMISSION_LABELS,
-            "commission_badges": COMMISSION_BADGES, "withdrawal_labels": WITHDRAWAL_LABELS,
-            "withdrawal_badges": WITHDRAWAL_BADGES, "level_labels": LEVEL_LABELS, "DistributorStatus": DistributorStatus}
+    """Labels, and what the signed-in distributor may do now (app.distribution.policies):
+    pages draw the withdraw button from `'withdraw' in own_actions(distributor)`."""
+    return {"level_labels": LEVEL_LABELS, "method_labels": METHOD_LABELS, "DistributorStatus": DistributorStatus,
+            "own_actions": lambda distributor: policies.actions_for(distributor, current_user),
+            "may_settle": lambda commission: COMMISSION_LIFECYCLE.allows("settle", commission.status)}
 
 
 @bp.app_context_processor
@@ -80,9 +72,10 @@ def distributor_entry_context():
         if distributor is None:
             rules = distribution_rules.current()
             return {"status": None, "open": rules.enabled}
-        entry = {"status": distributor.status, "label": STATUS_LABELS.get(distributor.status), "open": True}
+        entry = {"status": distributor.status, "label": labels_for("distributor").label(distributor.status, "distributor"),
+                 "open": True}
         if distributor.status in CENTRE_STATUSES:
-            entry["earnings"] = withdrawals.earnings(distributor.id)
+            entry["earnings"] = queries.earnings(distributor.id)
         return entry
 
     return {"distributor_entry": distributor_entry}

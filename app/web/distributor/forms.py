@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import Length
 
-METHOD_LABELS = {"wechat": _l("微信"), "alipay": _l("支付宝"), "bank": _l("银行卡")}
+from app.distribution.labels import METHOD_LABELS
 
 
 class ApplyForm(FlaskForm):

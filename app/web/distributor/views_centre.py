@@ -10,35 +10,19 @@
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core.clock import utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError
-from app.distribution import distributors, withdrawals
+from app.distribution import distributors, queries
 from app.distribution import rules as distribution_rules
-from app.distribution.models import Distributor, ReferralBinding
 from app.distribution.states import DistributorStatus, Qualification
-from app.extensions import db
 from app.web.distributor import bp
 from app.web.distributor.access import CENTRE_STATUSES, me, shop_link
 from app.web.distributor.forms import ApplyForm
 from app.web.forms import attach_errors
-
-
-def team_counts(distributor_id: int) -> dict[str, int]:
-    """Level-1 and level-2 members and the customers bound now, in one query."""
-    children = sa.select(Distributor.id).where(Distributor.parent_id == distributor_id).scalar_subquery()
-    l1, l2, customers = db.session.execute(sa.select(
-        sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id == distributor_id).scalar_subquery(),
-        sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id.in_(children)).scalar_subquery(),
-        sa.select(sa.func.count(ReferralBinding.id)).where(ReferralBinding.distributor_id == distributor_id,
-                                                           ReferralBinding.in_force(utcnow())).scalar_subquery(),
-    )).one()
-    return {"l1": int(l1), "l2": int(l2), "customers": int(customers)}
 
 
 def _qualify_page(distributor, rules, form: ApplyForm | None = None):
@@ -72,7 +56,7 @@ def centre():
     if distributor is None or distributor.status not in CENTRE_STATUSES:
         return _qualify_page(distributor, rules)
     return render_template("distributor/centre.html", distributor=distributor, rules=rules,
-                           earnings=withdrawals.earnings(distributor.id), counts=team_counts(distributor.id),
+                           earnings=queries.earnings(distributor.id), counts=queries.team_count(distributor.id),
                            link=shop_link(distributor))
 
 

@@ -15,14 +15,14 @@ from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.money import InvalidAmount, format_yuan, yuan_to_fen
 from app.core.pagination import paginate
+from app.distribution import policies, queries, withdrawals
 from app.distribution import rules as distribution_rules
-from app.distribution import withdrawals
+from app.distribution.labels import METHOD_LABELS
 from app.distribution.models import Withdrawal
-from app.distribution.states import DistributorStatus
 from app.extensions import db
 from app.web.distributor import bp
 from app.web.distributor.access import distributor_required, me
-from app.web.distributor.forms import METHOD_LABELS, WithdrawForm
+from app.web.distributor.forms import WithdrawForm
 from app.web.forms import attach_errors
 
 PER_PAGE = 10
@@ -34,7 +34,7 @@ def _page(form: WithdrawForm):
     distributor = g.distributor
     history = paginate(sa.select(Withdrawal).where(Withdrawal.distributor_id == distributor.id)
                        .order_by(Withdrawal.id.desc()), request.args.get("page", 1), PER_PAGE)
-    earnings = withdrawals.earnings(distributor.id)
+    earnings = queries.earnings(distributor.id)
     return render_template("distributor/withdrawals.html", form=form, rules=rules, distributor=distributor,
                            earnings=earnings, history=history, method_labels=METHOD_LABELS,
                            preview=fee_preview(form.amount.data, rules, earnings.available_fen))
@@ -80,7 +80,7 @@ def withdrawal_list():
 def withdrawal_fee():
     """HTMX: the fee line for the amount being typed."""
     rules = distribution_rules.current()
-    preview = fee_preview(request.args.get("amount"), rules, withdrawals.earnings(g.distributor.id).available_fen)
+    preview = fee_preview(request.args.get("amount"), rules, queries.earnings(g.distributor.id).available_fen)
     return render_template("distributor/_fee.html", preview=preview)
 
 
@@ -97,7 +97,7 @@ def _dry_run(data: dict) -> tuple[int, int]:
 @distributor_required
 def withdrawal_request():
     form = _form()
-    if g.distributor.status != DistributorStatus.ACTIVE:
+    if "withdraw" not in policies.actions_for(g.distributor, me()):
         flash(_("分销资格已冻结或未开通，暂不能提现"), "danger")
         return redirect(url_for("distributor.withdrawal_list"))
     if request.form.get("edit") or not form.validate_on_submit():

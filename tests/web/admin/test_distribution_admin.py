@@ -178,7 +178,7 @@ def test_distributor_list_shows_team_sizes_and_earnings(app, make_user, login, s
 
 
 def test_page_earnings_match_the_service(set_rules, make_distributor, paid_commission):
-    from app.web.admin.views_distribution import earnings_by_distributor as grouped
+    from app.distribution.queries import earnings_of as grouped
 
     set_rules()
     top = make_distributor()

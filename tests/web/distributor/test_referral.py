@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import SignInEvent, User
-from app.core.clock import travel
+from app.core.clock import travel, utcnow
 from app.distribution import referrals
 from app.distribution.models import ReferralBinding
 from app.extensions import db
@@ -102,9 +102,27 @@ def test_new_users_only_does_not_bind_at_sign_in(client, set_rules, make_distrib
     set_rules(bind_new_users_only=True)
     distributor = make_distributor()
     user = make_user()
+    user.created_at = utcnow() - timedelta(days=1)  # an existing account
+    db.session.commit()
     client.get(f"/r/{distributor.code}")
     sign_in_with_password(client, user)
     assert binding_of(user) is None
+
+
+def test_new_users_only_treats_a_fresh_account_as_the_api_does(client, api_token, set_rules, make_distributor,
+                                                               make_user):
+    """Bug: "new user" was decided twice: the API called an account new for 10 minutes
+    after it was made (until its first order), the shop only at the registration
+    request itself, so the same fresh account was bound by the mini-program and refused
+    by a link signed in on the web. Both now ask `referrals.counts_as_new`."""
+    set_rules(bind_new_users_only=True)
+    distributor = make_distributor()
+    on_web, on_api = make_user(), make_user()
+    client.get(f"/r/{distributor.code}")
+    sign_in_with_password(client, on_web)
+    answer = client.post("/api/v1/referrals/bind", json={"code": distributor.code}, headers=api_token(on_api))
+    assert answer.json["bound"] and binding_of(on_api).distributor_id == distributor.id
+    assert binding_of(on_web) is not None and binding_of(on_web).distributor_id == distributor.id
 
 
 def relink(client, user, code):

@@ -19,7 +19,7 @@ def test_active_distributor_sees_the_level_one_earning(client, login, set_rules,
 
 
 def test_no_button_for_shoppers_frozen_distributors_or_excluded_products(client, login, set_rules,  # noqa: F811
-                                                                         make_distributor, make_user,  # noqa: F811
+                                                                         make_distributor, make_user,
                                                                          make_product):
     set_rules()
     product = make_product(price_fen=3990)

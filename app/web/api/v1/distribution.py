@@ -10,15 +10,10 @@ live in app/distribution.
 qualification it makes an eligible user an active distributor (as the shop's
 centre page does), so it writes and commits.
 
-`POST /referrals/bind` treats the user as new (for "bind new users only") when
-their account was created within the last `NEW_USER_MINUTES` minutes and they
-have placed no order yet: the mini-program binds right after the first login
-that created the account, and an account that has already bought was not
-brought in by this code (docs/api.md, Distribution).
+`POST /referrals/bind` leaves "is this user new" (for "bind new users only") to
+`referrals.counts_as_new`, the rule the shop uses too (docs/api.md, Distribution).
 """
 from __future__ import annotations
-
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import make_response
@@ -26,25 +21,23 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowError
-from sqlalchemy.orm import aliased
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.accounts.models import User
 from app.catalog import queries as catalog_queries
 from app.catalog.models import Product
-from app.core.clock import as_utc, utcnow
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.money import InvalidAmount, fen_to_yuan, yuan_to_fen
 from app.core.pagination import paginate
 from app.core.urls import external_url
-from app.distribution import distributors, referrals, withdrawals
+from app.distribution import distributors, queries, referrals, withdrawals
 from app.distribution import rules as distribution_rules
 from app.distribution import share as share_files
-from app.distribution.models import Commission, Distributor, ReferralBinding, Withdrawal
+from app.distribution.errors import DistributionError
+from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import BindingSource, DistributorStatus, Qualification
 from app.extensions import db
-from app.orders.models import Order, OrderItem
 from app.web.api.security import api_user, token_required
 from app.web.api.v1.orders import invalid_body
 from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
@@ -53,7 +46,6 @@ from app.web.distributor.access import shop_link
 blp = Blueprint("distribution", __name__, url_prefix="", description="Distributor centre and referral binding")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
 BEARER = [{"bearer": []}]
-NEW_USER_MINUTES = 10
 QR_SCENE_MAX = 32  # wxacode.getUnlimited accepts a scene of at most 32 visible characters
 
 
@@ -241,14 +233,14 @@ class BindOutSchema(Schema):
 def _own_distributor() -> Distributor:
     distributor = distributors.for_user(api_user().id)
     if distributor is None:
-        raise NotFound(_("您还不是分销商"), code="not_distributor")
+        raise NotFound(_("您还不是分销商"), code=DistributionError.NOT_DISTRIBUTOR)
     return distributor
 
 
 def _summary(distributor_id: int | None) -> dict:
     if distributor_id is None:
         return {"pending_fen": 0, "available_fen": 0, "withdrawn_fen": 0, "in_progress_fen": 0, "total_fen": 0}
-    earned = withdrawals.earnings(distributor_id)
+    earned = queries.earnings(distributor_id)
     return {"pending_fen": earned.pending_fen, "available_fen": earned.available_fen,
             "withdrawn_fen": earned.withdrawn_fen, "in_progress_fen": earned.in_progress_fen,
             "total_fen": earned.total_fen}
@@ -295,14 +287,6 @@ def _amount_yuan(data: dict) -> str:
     if data.get("amount_fen") is not None:
         return fen_to_yuan(data["amount_fen"])
     return str(data.get("amount") or "").strip()
-
-
-def is_new_user(user: User) -> bool:
-    """"New" for the bind-new-users-only rule: registered moments ago and never ordered."""
-    recent = as_utc(user.created_at) >= utcnow() - timedelta(minutes=NEW_USER_MINUTES)
-    if not recent:
-        return False
-    return not db.session.scalar(sa.select(sa.literal(1)).where(Order.buyer_id == user.id).limit(1))
 
 
 # --- the centre ---------------------------------------------------------------------------------
@@ -353,17 +337,12 @@ def apply(data):
 def commission_list(args):
     """My commissions, newest first (optionally one status), with order number and item title."""
     distributor = _own_distributor()
-    stmt = (sa.select(Commission, Order.order_no, OrderItem.title)
-            .join(Order, Order.id == Commission.order_id).join(OrderItem, OrderItem.id == Commission.order_item_id)
-            .where(Commission.distributor_id == distributor.id)
-            .order_by(Commission.created_at.desc(), Commission.id.desc()))
-    if args.get("status"):
-        stmt = stmt.where(Commission.status == args["status"])
+    stmt = queries.commission_rows(distributor_id=distributor.id, status=args.get("status"))
     page = paginate(stmt, args["page"], args["per_page"], scalars=False)
     items = [{"order_no": order_no, "item_title": title, "level": c.level, "base_fen": c.base_fen,
               "rate_bp": c.rate_bp, "amount_fen": c.amount_fen, "void_fen": c.void_fen, "status": c.status,
               "created_at": c.created_at, "settle_after": c.settle_after, "settled_at": c.settled_at}
-             for c, order_no, title in page.items]
+             for c, order_no, title, *_earner in page.items]
     return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
 
 
@@ -379,27 +358,13 @@ def team(args):
     """My team: counts of level-1 and level-2 members and of bound customers, and one
     level's members (newest first). Members show their nickname, never contact details."""
     distributor = _own_distributor()
-    level1_ids = sa.select(Distributor.id).where(Distributor.parent_id == distributor.id).scalar_subquery()
-    now = utcnow()
-    counts = db.session.execute(sa.select(
-        sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id == distributor.id).scalar_subquery(),
-        sa.select(sa.func.count(Distributor.id)).where(Distributor.parent_id.in_(level1_ids)).scalar_subquery(),
-        sa.select(sa.func.count(ReferralBinding.id)).where(
-            ReferralBinding.distributor_id == distributor.id, ReferralBinding.in_force(now)).scalar_subquery(),
-    )).one()
-    below = aliased(Distributor)
-    members = (sa.select(sa.func.count(below.id)).where(below.parent_id == Distributor.id)
-               .correlate(Distributor).scalar_subquery())
-    stmt = sa.select(Distributor, User, members).join(User, User.id == Distributor.user_id)
-    if args["level"] == 1:
-        stmt = stmt.where(Distributor.parent_id == distributor.id)
-    else:
-        stmt = stmt.where(Distributor.parent_id.in_(level1_ids))
-    page = paginate(stmt.order_by(Distributor.id.desc()), args["page"], args["per_page"], scalars=False)
+    counts = queries.team_count(distributor.id)
+    page = paginate(queries.team_members(distributor.id, args["level"]), args["page"], args["per_page"], scalars=False)
     items = [{"nickname": user.display_name, "status": member.status, "level": args["level"],
               "joined_at": member.activated_at or member.created_at, "members": below_count}
              for member, user, below_count in page.items]
-    return {"counts": {"level1": counts[0], "level2": counts[1], "customers": counts[2]}, "level": args["level"],
+    return {"counts": {"level1": counts.level1, "level2": counts.level2, "customers": counts.customers},
+            "level": args["level"],
             "items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
 
 
@@ -419,10 +384,10 @@ def withdrawal_quote(args):
     try:
         amount = yuan_to_fen(_amount_yuan(args))
     except InvalidAmount:
-        raise ValidationError(_("请输入正确的金额"), code="invalid_amount", fields={"amount": _("请输入正确的金额")}) from None
+        raise ValidationError(_("请输入正确的金额"), code=DistributionError.INVALID_AMOUNT, fields={"amount": _("请输入正确的金额")}) from None
     fee = withdrawals.fee_for(amount)
     return {"amount_fen": amount, "fee_fen": fee, "net_fen": amount - fee,
-            "available_fen": withdrawals.earnings(distributor.id).available_fen}
+            "available_fen": queries.earnings(distributor.id).available_fen}
 
 
 @blp.post("/distributor/withdrawals")
@@ -480,7 +445,7 @@ def share(args):
     product = _shared_product(args.get("product_id"))
     scene = f"r={distributor.code}" + (f"&p={product.id}" if product else "")
     if len(scene) > QR_SCENE_MAX:  # cannot happen with 6-character codes and sane ids; never send a bad scene
-        raise ValidationError(_("商品编号过长"), code="invalid_product_id", fields={"product_id": _("商品编号过长")})
+        raise ValidationError(_("商品编号过长"), code=DistributionError.INVALID_PRODUCT_ID, fields={"product_id": _("商品编号过长")})
     poster_args = {"product_id": product.id} if product else {}
     return {"code": distributor.code, "link": shop_link(distributor, product.id if product else None),
             "qr_scene": scene, "poster_url": external_url("distribution.share_poster", **poster_args),
@@ -508,7 +473,7 @@ def share_poster(args):
 def _sharing_distributor() -> Distributor:
     distributor = _own_distributor()
     if distributor.status != DistributorStatus.ACTIVE:
-        raise Conflict(_("分销资格未开通或已冻结，暂不能分享"), code="distributor_inactive")
+        raise Conflict(_("分销资格未开通或已冻结，暂不能分享"), code=DistributionError.DISTRIBUTOR_INACTIVE)
     return distributor
 
 
@@ -519,7 +484,7 @@ def _shared_product(product_id: int | None) -> Product | None:
     try:
         return catalog_queries.visible_product(product_id)
     except NotFound:
-        raise NotFound(_("商品不存在或已下架"), code="product_not_found") from None
+        raise NotFound(_("商品不存在或已下架"), code=DistributionError.PRODUCT_NOT_FOUND) from None
 
 
 @blp.post("/referrals/bind")
@@ -539,7 +504,7 @@ def bind(data):
     user = api_user()
     with transaction():
         distributor = distributors.by_code(data["code"])
-        referrals.bind(user, data["code"], data["source"], is_new_user=is_new_user(user))
+        referrals.bind(user, data["code"], data["source"])
         wanted = distributor.id if distributor is not None else None
     db.session.expire_all()
     binding = referrals.current_binding(user.id)
