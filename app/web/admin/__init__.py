@@ -1,9 +1,5 @@
 """The platform operator's back office."""
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__)
-
-from app.web.admin import (  # noqa: E402,F401
+from app.web.admin import (  # noqa: F401  (each module registers its routes on bp)
     views_categories,
     views_dashboard,
     views_distribution,
@@ -17,3 +13,6 @@ from app.web.admin import (  # noqa: E402,F401
     views_system,
     views_users,
 )
+from app.web.admin.blueprint import bp
+
+__all__ = ["bp"]

@@ -18,7 +18,7 @@ from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
 from app.extensions import db
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 

@@ -11,7 +11,7 @@ from app.accounts.states import UserStatus
 from app.core.clock import SHANGHAI, utcnow
 from app.extensions import db
 from app.notifications import queries as outbound_queries
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 

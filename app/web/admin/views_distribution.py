@@ -35,7 +35,7 @@ from app.distribution.states import (
     WithdrawalStatus,
 )
 from app.extensions import db
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 QUALIFICATION_LABELS = {Qualification.EVERYONE: _l("所有用户"), Qualification.APPLICATION: _l("申请审核"),

@@ -29,7 +29,7 @@ from app.distribution import distributors, queries, withdrawals
 from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import DistributorStatus, WithdrawalStatus
 from app.extensions import db
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.admin.views_distribution import actor, distribution_helpers
 from app.web.auth import admin_required
 

@@ -14,7 +14,7 @@ from app.core import audit
 from app.core.db import transaction
 from app.core.errors import NotFound, Unavailable
 from app.core.jobs import QUEUE_NAMES, get_redis
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 PAGE_SIZE = 50

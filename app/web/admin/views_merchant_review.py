@@ -25,7 +25,7 @@ from app.extensions import db
 from app.merchants import applications, policies, queries
 from app.merchants.models import ApplicationEvent, MerchantApplication
 from app.merchants.states import APPLICATION_FIELDS, ApplicationStatus, BusinessType
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 QUEUE_DEFAULT = ApplicationStatus.SUBMITTED

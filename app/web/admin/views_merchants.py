@@ -20,7 +20,7 @@ from app.core.htmx import is_htmx, render, with_toast
 from app.core.labels import labels_for
 from app.merchants import penalties, policies, queries, shops
 from app.merchants.states import MemberRole, MerchantStatus
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 from app.web.forms import attach_errors
 

@@ -23,7 +23,7 @@ from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
 from app.payments import queries as payment_queries
 from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 from app.web.merchant.views_orders import order_helpers, parse_filters
 

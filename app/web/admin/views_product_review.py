@@ -28,7 +28,7 @@ from app.core.htmx import is_htmx, with_toast
 from app.core.pagination import paginate
 from app.extensions import db
 from app.merchants.models import Merchant
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 

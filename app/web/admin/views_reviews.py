@@ -19,7 +19,7 @@ from app.extensions import db
 from app.merchants.models import Merchant
 from app.orders import reviews
 from app.orders.models import OrderItem, Review
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 from app.web.redirects import safe_referrer
 

@@ -21,7 +21,7 @@ from app.notifications import services as notifications
 from app.notifications.labels import CHANNEL_LABELS
 from app.notifications.models import OutboundMessage
 from app.notifications.states import Channel, OutboundStatus
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 

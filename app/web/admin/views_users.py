@@ -14,7 +14,7 @@ from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, render, with_toast
 from app.core.labels import labels_for
-from app.web.admin import bp
+from app.web.admin.blueprint import bp
 from app.web.admin.forms import BanForm, RoleForm, UserEditForm
 from app.web.auth import admin_required
 from app.web.forms import attach_errors

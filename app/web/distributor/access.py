@@ -18,7 +18,7 @@ from app.distribution import rules as distribution_rules
 from app.distribution.labels import LEVEL_LABELS, METHOD_LABELS
 from app.distribution.models import Distributor
 from app.distribution.states import COMMISSION_LIFECYCLE, DistributorStatus
-from app.web.distributor import bp
+from app.web.distributor.blueprint import bp
 
 CENTRE_STATUSES = (DistributorStatus.ACTIVE, DistributorStatus.FROZEN)
 

@@ -19,8 +19,8 @@ from app.core.errors import DomainError
 from app.distribution import distributors, queries
 from app.distribution import rules as distribution_rules
 from app.distribution.states import DistributorStatus, Qualification
-from app.web.distributor import bp
 from app.web.distributor.access import CENTRE_STATUSES, me, shop_link
+from app.web.distributor.blueprint import bp
 from app.web.distributor.forms import ApplyForm
 from app.web.forms import attach_errors
 

@@ -14,8 +14,8 @@ from app.core.labels import labels_for
 from app.core.pagination import paginate
 from app.distribution import queries
 from app.distribution.models import ReferralBinding
-from app.web.distributor import bp
 from app.web.distributor.access import distributor_required
+from app.web.distributor.blueprint import bp
 
 PER_PAGE = 20
 COMMISSION_TABS = {"all": _l("全部"), **dict(labels_for("commission").choices())}

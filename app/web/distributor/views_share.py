@@ -12,8 +12,8 @@ from app.catalog.queries import ProductFilters
 from app.core.bounds import bounded_int
 from app.core.errors import NotFound
 from app.distribution import share
-from app.web.distributor import bp
 from app.web.distributor.access import distributor_required, shop_link
+from app.web.distributor.blueprint import bp
 
 PICKER_SIZE = 8
 

@@ -20,8 +20,8 @@ from app.distribution import rules as distribution_rules
 from app.distribution.labels import METHOD_LABELS
 from app.distribution.models import Withdrawal
 from app.extensions import db
-from app.web.distributor import bp
 from app.web.distributor.access import distributor_required, me
+from app.web.distributor.blueprint import bp
 from app.web.distributor.forms import WithdrawForm
 from app.web.forms import attach_errors
 

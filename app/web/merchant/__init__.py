@@ -1,16 +1,16 @@
 """The merchant console (HTMX back office) and the 商家入驻 application pages."""
-from flask import Blueprint
-
-bp = Blueprint("merchant", __name__)
-
-from app.web.merchant import (  # noqa: E402,F401
+from app.web.merchant import (  # noqa: F401  (each module registers its routes on bp)
     views_api_keys,
     views_apply,
     views_console,
     views_inventory,
     views_orders,
     views_products,
+    views_products_form,
     views_reviews,
     views_settings,
     views_staff,
 )
+from app.web.merchant.blueprint import bp
+
+__all__ = ["bp"]

@@ -18,7 +18,7 @@ from app.merchants import applications, policies, queries
 from app.merchants.models import MerchantApplication
 from app.merchants.states import MAIN_CATEGORIES, BusinessType
 from app.web.forms import attach_errors
-from app.web.merchant import bp
+from app.web.merchant.blueprint import bp
 
 # Labels of the application's fields (APPLICATION_FIELDS), shared with the admin review pages.
 FIELD_LABELS = {

@@ -10,7 +10,7 @@ from app.analytics import shop_figures
 from app.core import money
 from app.core.bounds import to_int
 from app.merchants import penalties
-from app.web.merchant import bp
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import load_current, switch_to
 
 NOTICE_LIMIT = 5

@@ -18,7 +18,7 @@ from app.core.pagination import paginate
 from app.extensions import db
 from app.inventory import alerts, services
 from app.inventory.states import MovementReason
-from app.web.merchant import bp
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 from app.web.redirects import safe_referrer
 

@@ -26,7 +26,7 @@ from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
 from app.orders.queries import OrderFilters
 from app.orders.states import MERCHANT_TABS, OrderStatus
-from app.web.merchant import bp
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 
 TRACKING_SOURCES = {"manual": _l("手动添加"), "system": _l("系统"), "kuaidi100": _l("快递100")}

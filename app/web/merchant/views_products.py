@@ -22,10 +22,7 @@ from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
 from app.core.pagination import paginate
 from app.extensions import db
-from app.web.merchant import (
-    bp,
-    views_products_form,  # noqa: F401  (the add/edit form's routes)
-)
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 from app.web.merchant.product_form_page import category_options
 from app.web.redirects import safe_next

@@ -17,8 +17,8 @@ from app.core.bounds import to_int
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, ValidationError
 from app.extensions import db
-from app.web.merchant import bp
 from app.web.merchant import product_form_page as page
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 
 

@@ -14,7 +14,7 @@ from app.core.htmx import is_htmx, with_toast
 from app.extensions import db
 from app.orders import reviews
 from app.orders.models import OrderItem, Review
-from app.web.merchant import bp
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 from app.web.redirects import safe_referrer
 

@@ -11,7 +11,7 @@ from app.core.errors import DomainError
 from app.core.money import InvalidAmount, fen_to_yuan, format_yuan, yuan_to_fen
 from app.merchants import shops
 from app.merchants.states import AlertChannel
-from app.web.merchant import bp
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 
 TEXT_FIELDS = ("name", "description", "contact_name", "contact_phone", "return_recipient", "return_phone",

@@ -10,7 +10,7 @@ from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
 from app.merchants import shops
-from app.web.merchant import bp
+from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 
 

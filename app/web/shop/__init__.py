@@ -1,9 +1,5 @@
 """The shop: what shoppers see (mobile first)."""
-from flask import Blueprint
-
-bp = Blueprint("shop", __name__)
-
-from app.web.shop import (  # noqa: E402,F401
+from app.web.shop import (  # noqa: F401  (each module registers its routes on bp)
     views_account,
     views_auth,
     views_cart,
@@ -18,3 +14,6 @@ from app.web.shop import (  # noqa: E402,F401
     views_referral,
     views_shops,
 )
+from app.web.shop.blueprint import bp
+
+__all__ = ["bp"]

@@ -15,7 +15,7 @@ from app.core.urls import external_url
 from app.orders import queries as order_queries
 from app.web.forms import attach_errors, client_ip
 from app.web.redirects import safe_next
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 from app.web.shop.forms import (
     AddressForm,
     BindPhoneForm,

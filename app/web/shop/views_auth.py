@@ -16,7 +16,7 @@ from app.web.errors import with_retry_after
 from app.web.forms import attach_errors, client_ip
 from app.web.i18n import LANG_COOKIE
 from app.web.redirects import safe_next, safe_referrer
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 from app.web.shop.forms import (
     EmailRegisterForm,
     EmailStartForm,

@@ -24,7 +24,7 @@ from app.extensions import db
 from app.orders import cart as cart_service
 from app.orders import lines as order_lines
 from app.web.redirects import safe_referrer
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 
 
 def _cart_page(status: int = 200):

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.merchants.models import Merchant
 from app.orders import reviews
 from app.orders.models import OrderItem, Review
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 from app.web.shop.views_shops import logo_name
 
 ANON_COOKIE = "anon_id"

@@ -30,7 +30,7 @@ from app.payments import providers
 from app.payments import services as payments
 from app.web.forms import attach_errors
 from app.web.redirects import safe_next
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 from app.web.shop.forms import AddressForm
 
 MOBILE_UA = re.compile(r"Mobile|Android|iPhone|iPad|MicroMessenger", re.I)

@@ -7,7 +7,7 @@ from app.catalog import categories as category_service
 from app.catalog import queries as catalog
 from app.core import storage
 from app.merchants import queries
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 from app.web.shop.views_shops import logo_name
 
 

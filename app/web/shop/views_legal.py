@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import render_template
 
 from app.accounts import consent
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 
 
 @bp.get("/terms")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, send_file, send_from_directory
 
 from app.core import storage
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 
 ICON_MAX_AGE_SECONDS = 7 * 86400
 

@@ -11,7 +11,7 @@ from app.core.pagination import paginate
 from app.notifications import services as notifications
 from app.notifications.models import Message
 from app.web.redirects import same_site_path
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 
 
 @bp.get("/messages")

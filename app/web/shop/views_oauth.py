@@ -30,7 +30,7 @@ from app.core.errors import DomainError
 from app.core.htmx import is_htmx, redirect_htmx
 from app.core.urls import external_url
 from app.web.redirects import safe_next
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 from app.web.shop.forms import BindPhoneForm
 from app.web.shop.views_auth import landing_for, sign_in
 

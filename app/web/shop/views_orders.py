@@ -23,7 +23,7 @@ from app.payments import providers
 from app.payments import services as payments
 from app.payments.states import PaymentStatus
 from app.web.forms import attach_errors
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 from app.web.shop.forms import ReviewForm
 from app.web.shop.views_checkout import provider_choices, start_payment
 

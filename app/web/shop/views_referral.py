@@ -21,7 +21,7 @@ from app.core.errors import DomainError
 from app.distribution import distributors, referrals
 from app.distribution.states import BindingSource, DistributorStatus
 from app.extensions import db
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from app.catalog import queries
 from app.core.htmx import is_htmx
 from app.merchants import shops
 from app.merchants.models import Merchant
-from app.web.shop import bp
+from app.web.shop.blueprint import bp
 
 
 def logo_name(merchant: Merchant) -> str | None:
