@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from app.core.clock import as_utc, utcnow
-from app.core.errors import DomainError, StaleState
+from app.core.errors import DomainError
 from app.core.jobs import send_committed_jobs
 from app.extensions import db
 
@@ -85,22 +84,3 @@ def each(ids: Iterable[int], act: Callable[[int], object], what: str = "") -> in
         except DomainError:
             log.warning("%s skipped %s %s", getattr(act, "__name__", act), what or "item", item_id, exc_info=True)
     return done
-
-
-def guarded_update(model, row_id: int, *, expected, values: dict, status_column: str = "status") -> None:
-    """Move a row from one of the `expected` states, racing requests included.
-
-    Runs `UPDATE ... WHERE id = :id AND status IN (:expected)` and raises
-    `StaleState` when no row matched, so of two concurrent requests exactly one wins.
-    """
-    expected = (expected,) if isinstance(expected, str) else tuple(expected)
-    column = getattr(model, status_column)
-    result = db.session.execute(
-        sa.update(model)
-        .where(model.id == row_id, column.in_(expected))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise StaleState(_("状态已变化，请刷新后重试"))
-    db.session.expire_all()

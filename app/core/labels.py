@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from markupsafe import Markup
+
 
 class Tone(StrEnum):
     """UI.md: pending grey, in review blue, active or paid green, warning orange,
@@ -74,3 +76,10 @@ def status_label(kind: str, status: str | None, audience: str = "default") -> st
 def status_badge(kind: str, status: str | None) -> str:
     """The Bootstrap colour name of the status's tone (`text-bg-{{ status_badge(...) }}`)."""
     return labels_for(kind).tone(status)
+
+
+def status_tag(kind: str, status: str | None, audience: str = "default", classes: str = "") -> Markup:
+    """The status as a badge in its tone (`{{ status_tag("order", order.status, "buyer") }}`)."""
+    extra = f" {classes}" if classes else ""
+    return Markup('<span class="badge text-bg-{} status-badge{}">{}</span>').format(
+        status_badge(kind, status), extra, status_label(kind, status, audience))

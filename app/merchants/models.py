@@ -163,6 +163,10 @@ class Merchant(TimestampMixin, db.Model):
     def is_suspended(self) -> bool:
         return self.status == MerchantStatus.SUSPENDED
 
+    @property
+    def is_closed(self) -> bool:
+        return self.status == MerchantStatus.CLOSED
+
     @classmethod
     def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,
                      note: str | None) -> MerchantPenalty:

@@ -2,7 +2,8 @@
 
 The buyer and the shop word one status differently: a shipped order is 待收货 to
 the buyer (their next step) and 已发货 to the merchant (done on their side), so
-`label(status, "buyer")` and `label(status, "merchant")` differ there; the admin
+`label(status, "buyer")` and `label(status, "merchant")` differ there (and a
+distributor, who only follows the money, reads a paid order as 已付款); the admin
 console words statuses as the merchant console does ("default"). Tones follow
 UI.md: waiting grey, paid (the money is in) and received or done green, on its way
 blue, ended red.
@@ -24,7 +25,7 @@ ORDER = StatusLabels(
     "order",
     {
         S.PENDING_PAYMENT: _l("待付款"),
-        S.PAID: _l("待发货"),
+        S.PAID: {"default": _l("待发货"), "distributor": _l("已付款")},
         S.SHIPPED: {"default": _l("已发货"), "merchant": _l("已发货"), "buyer": _l("待收货")},
         S.RECEIVED: _l("已收货"),
         S.COMPLETED: _l("已完成"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.core.labels import StatusLabels, Tone
-from app.payments.states import PaymentStatus, RefundStatus
+from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
 
 PAYMENT_LABELS = StatusLabels("payment", {
     PaymentStatus.PENDING: _l("待支付"),
@@ -26,3 +26,30 @@ REFUND_LABELS = StatusLabels("refund", {
     RefundStatus.SUCCEEDED: Tone.GOOD,
     RefundStatus.FAILED: Tone.BAD,
 })
+
+# What became of a gateway notification: green for money in, grey for harmless repeats,
+# red for what an operator should look at, orange for the gateway's own failures.
+OUTCOME_LABELS = StatusLabels("payment_notification", {
+    NotificationOutcome.APPLIED: _l("已入账"),
+    NotificationOutcome.DUPLICATE: _l("重复通知"),
+    NotificationOutcome.REJECTED: _l("已拒绝（验签失败）"),
+    NotificationOutcome.AMOUNT_MISMATCH: _l("金额不符"),
+    NotificationOutcome.UNKNOWN_TRADE: _l("未知交易"),
+    NotificationOutcome.FAILED_PAYMENT: _l("支付失败"),
+    NotificationOutcome.REFUNDED: _l("到账后退回"),
+}, {
+    NotificationOutcome.APPLIED: Tone.GOOD,
+    NotificationOutcome.DUPLICATE: Tone.PENDING,
+    NotificationOutcome.REJECTED: Tone.BAD,
+    NotificationOutcome.AMOUNT_MISMATCH: Tone.BAD,
+    NotificationOutcome.UNKNOWN_TRADE: Tone.WARNING,
+    NotificationOutcome.FAILED_PAYMENT: Tone.WARNING,
+    NotificationOutcome.REFUNDED: Tone.REVIEW,
+})
+
+PROVIDER_NAMES = {"sandbox": _l("沙箱"), "wechatpay": _l("微信支付"), "alipay": _l("支付宝")}
+
+
+def provider_name(provider: str | None) -> str:
+    """The gateway as people call it (the code itself when unknown, a dash when none)."""
+    return str(PROVIDER_NAMES.get(provider or "", provider or "—"))

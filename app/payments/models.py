@@ -40,6 +40,11 @@ class Payment(TimestampMixin, db.Model):
 
     orders = relationship("Order", back_populates="payment", order_by="Order.id", viewonly=True)
 
+    @property
+    def awaits_payment(self) -> bool:
+        """The buyer can still pay it (the sandbox page offers its buttons only then)."""
+        return self.status == PaymentStatus.PENDING
+
 
 class PaymentNotification(db.Model):
     """A gateway notification exactly as it arrived, with what we made of it."""

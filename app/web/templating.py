@@ -15,16 +15,6 @@ from app.core.urls import external_url
 from app.notifications import services as notifications
 from app.orders.cart import count_lines
 
-# One badge colour per status, everywhere (UI.md).
-BADGE_CLASSES = {
-    "pending": "secondary", "queued": "secondary", "draft": "secondary",
-    "submitted": "info", "pending_review": "info", "in_review": "info",
-    "active": "success", "paid": "success", "sent": "success", "approved": "success", "on_sale": "success",
-    "warning": "warning", "suspended": "warning", "frozen": "warning", "off_sale": "warning",
-    "rejected": "danger", "cancelled": "danger", "banned": "danger", "failed": "danger", "closed": "danger",
-}
-
-
 # Pages that belong under the 我的 tab of the shop's tab bar.
 ME_TAB_ENDPOINTS = ("shop.me", "shop.profile", "shop.security", "shop.address", "shop.message", "shop.bind",
                     "shop.unbind", "distributor.")
@@ -40,10 +30,6 @@ def shop_tab(endpoint: str | None) -> str | None:
     if endpoint in TAB_ENDPOINTS:
         return TAB_ENDPOINTS[endpoint]
     return "me" if endpoint.startswith(ME_TAB_ENDPOINTS + ORDER_ENDPOINT_PREFIXES) else None
-
-
-def badge_class(status: str | None) -> str:
-    return BADGE_CLASSES.get(str(status or ""), "secondary")
 
 
 def compact(n: int) -> str:
@@ -65,9 +51,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["compact"] = compact
     app.jinja_env.filters["dt"] = local_dt
     app.jinja_env.filters["phone"] = format_phone  # {{ x|phone }} or {{ x|phone(masked=True) }}
-    app.jinja_env.globals["badge_class"] = badge_class
     app.jinja_env.globals["status_label"] = labels.status_label
     app.jinja_env.globals["status_badge"] = labels.status_badge
+    app.jinja_env.globals["status_tag"] = labels.status_tag
     app.jinja_env.globals["split_yuan"] = money.split_yuan
     app.jinja_env.globals["external_url"] = external_url
 

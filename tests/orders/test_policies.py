@@ -96,7 +96,8 @@ def test_order_words_differ_by_audience_where_the_consoles_do():
     assert labels.label(S.SHIPPED, "buyer") == "待收货" and labels.label(S.SHIPPED, "merchant") == "已发货"
     assert labels.label(S.SHIPPED) == "已发货" and labels.label(S.PAID, "buyer") == "待发货"
     assert set(labels.statuses) == {s.value for s in S}
-    assert labels.tone(S.PAID) == "warning" and labels.tone(S.CANCELLED) == "danger"
+    assert labels.label(S.PAID, "distributor") == "已付款"
+    assert labels.tone(S.PAID) == "success" and labels.tone(S.CANCELLED) == "danger"  # UI.md: paid is green
     assert labels_for("order_step").label(S.PAID, "buyer") == "已付款"
     assert labels_for("order_step").label(S.PAID) == "买家付款"
 

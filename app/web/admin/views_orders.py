@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -22,42 +21,16 @@ from app.orders import services as order_services
 from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
 from app.payments import queries as payment_queries
-from app.payments.states import NotificationOutcome, PaymentStatus, RefundStatus
+from app.payments.labels import OUTCOME_LABELS, PAYMENT_LABELS, provider_name
+from app.payments.states import NotificationOutcome, PaymentStatus
 from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 from app.web.merchant.views_orders import order_helpers, parse_filters
 
-PAYMENT_STATUS_LABELS = {PaymentStatus.PENDING: _l("待支付"), PaymentStatus.PAID: _l("已支付"),
-                         PaymentStatus.CLOSED: _l("已关闭")}
-REFUND_STATUS_LABELS = {RefundStatus.PENDING: _l("退款中"), RefundStatus.SUCCEEDED: _l("已退款"),
-                        RefundStatus.FAILED: _l("退款失败")}
-OUTCOME_LABELS = {
-    NotificationOutcome.APPLIED: _l("已入账"), NotificationOutcome.DUPLICATE: _l("重复通知"),
-    NotificationOutcome.REJECTED: _l("已拒绝（验签失败）"), NotificationOutcome.AMOUNT_MISMATCH: _l("金额不符"),
-    NotificationOutcome.UNKNOWN_TRADE: _l("未知交易"), NotificationOutcome.FAILED_PAYMENT: _l("支付失败"),
-    NotificationOutcome.REFUNDED: _l("到账后退回"),
-}
-# Green for money in, grey for harmless repeats, red for what an operator should look at.
-OUTCOME_BADGES = {
-    NotificationOutcome.APPLIED: "success", NotificationOutcome.DUPLICATE: "secondary",
-    NotificationOutcome.REJECTED: "danger", NotificationOutcome.AMOUNT_MISMATCH: "danger",
-    NotificationOutcome.UNKNOWN_TRADE: "warning", NotificationOutcome.FAILED_PAYMENT: "warning",
-    NotificationOutcome.REFUNDED: "info",
-}
-PROVIDER_LABELS = {"sandbox": _l("沙箱"), "wechatpay": _l("微信支付"), "alipay": _l("支付宝")}
-REFUND_BADGES = {RefundStatus.PENDING: "secondary", RefundStatus.SUCCEEDED: "success", RefundStatus.FAILED: "danger"}
-
 
 def payment_helpers() -> dict:
-    return {
-        "payment_status_label": lambda s: str(PAYMENT_STATUS_LABELS.get(s, s)),
-        "refund_status_label": lambda s: str(REFUND_STATUS_LABELS.get(s, s)),
-        "refund_badge": lambda s: REFUND_BADGES.get(s, "secondary"),
-        "outcome_label": lambda s: str(OUTCOME_LABELS.get(s, s or "—")),
-        "outcome_badge": lambda s: OUTCOME_BADGES.get(s, "secondary"),
-        "provider_label": lambda s: str(PROVIDER_LABELS.get(s, s or "—")),
-        "outcome_labels": OUTCOME_LABELS, "payment_status_labels": PAYMENT_STATUS_LABELS,
-    }
+    return {"provider_label": provider_name, "outcome_choices": OUTCOME_LABELS.choices(),
+            "payment_status_choices": PAYMENT_LABELS.choices()}
 
 
 def admin_order_helpers() -> dict:

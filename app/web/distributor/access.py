@@ -73,7 +73,7 @@ def distributor_entry_context():
             rules = distribution_rules.current()
             return {"status": None, "open": rules.enabled}
         entry = {"status": distributor.status, "label": labels_for("distributor").label(distributor.status, "distributor"),
-                 "open": True}
+                 "frozen": distributor.status == DistributorStatus.FROZEN, "open": True}
         if distributor.status in CENTRE_STATUSES:
             entry["earnings"] = queries.earnings(distributor.id)
         return entry

@@ -20,9 +20,6 @@ from app.web.distributor.blueprint import bp
 PER_PAGE = 20
 COMMISSION_TABS = {"all": _l("全部"), **dict(labels_for("commission").choices())}
 TEAM_TABS = {"l1": _l("一级成员"), "l2": _l("二级成员"), "customers": _l("我的客户")}
-ORDER_STATUS_LABELS = {"pending_payment": _l("待付款"), "paid": _l("已付款"), "shipped": _l("已发货"),
-                       "received": _l("已收货"), "completed": _l("已完成"), "cancelled": _l("已取消"),
-                       "closed": _l("已关闭")}
 
 
 @bp.get("/commissions")
@@ -61,4 +58,4 @@ def team():
 def orders():
     stmt = queries.commissions_by_order(g.distributor.id)
     page = paginate(stmt, request.args.get("page", 1), PER_PAGE, scalars=False)
-    return render_template("distributor/orders.html", page=page, order_status_labels=ORDER_STATUS_LABELS)
+    return render_template("distributor/orders.html", page=page)

@@ -26,6 +26,7 @@ from app.inventory.services import OutOfStock
 from app.orders import cart as cart_service
 from app.orders import checkout
 from app.orders import lines as order_lines
+from app.orders.errors import OrderError
 from app.payments import providers
 from app.payments import services as payments
 from app.web.forms import attach_errors
@@ -203,7 +204,7 @@ def checkout_submit():
         return again(409, item_problems=problems,
                      message=_("以下商品库存不足：%(names)s，请修改数量后再提交", names=_named(items, short)))
     except Conflict as exc:
-        if exc.code != checkout.CheckoutError.PRODUCT_UNAVAILABLE:
+        if exc.code != OrderError.PRODUCT_UNAVAILABLE:
             return again(409, message=exc.message)
         bad = [int(k) for k in (exc.fields or {}) if str(k).isdigit()]
         problems = {sku_id: exc.fields[str(sku_id)] for sku_id in bad}
