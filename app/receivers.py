@@ -9,11 +9,10 @@ function, or a thin adapter below where the signal does not fit its arguments.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.analytics.models import Event
-from app.catalog.models import Product, Sku
+from app.catalog import sales_counts
 from app.core.money import fen_to_yuan
 from app.distribution import commissions
 from app.extensions import db
@@ -29,12 +28,7 @@ from app.payments.signals import item_refunded, order_refund_started, payment_re
 
 
 def count_sales(order, **_kw) -> None:
-    """The paid order's quantities add to its SKUs' and products' sales counts."""
-    for item in order.items:
-        db.session.execute(sa.update(Sku).where(Sku.id == item.sku_id).values(sales=Sku.sales + item.quantity)
-                           .execution_options(synchronize_session=False))
-        db.session.execute(sa.update(Product).where(Product.id == item.product_id)
-                           .values(sales=Product.sales + item.quantity).execution_options(synchronize_session=False))
+    sales_counts.add_sold((item.product_id, item.sku_id, item.quantity) for item in order.items)
 
 
 def tell_merchant_paid(order, **_kw) -> None:

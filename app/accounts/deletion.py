@@ -35,6 +35,7 @@ from app.core.errors import Conflict, ValidationError
 from app.core.lifecycle import move
 from app.core.money import format_yuan
 from app.distribution import distributors, withdrawals
+from app.distribution import queries as distribution_queries
 from app.extensions import db
 from app.merchants import queries as merchant_queries
 from app.merchants import shops
@@ -66,7 +67,7 @@ def blockers(user: User) -> list[Blocker]:
                              "/distributor/withdrawals"))
     distributor = distributors.for_user(user.id)
     if distributor is not None:
-        available = withdrawals.earnings(distributor.id).available_fen
+        available = distribution_queries.earnings(distributor.id).available_fen
         if available > 0:
             found.append(Blocker("commission_balance", _("你还有 %(amount)s 可提现佣金，请先提现",
                                                          amount=format_yuan(available)), "/distributor/withdrawals"))

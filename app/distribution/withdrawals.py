@@ -27,7 +27,7 @@ from app.distribution import rules as distribution_rules
 from app.distribution.commissions import _ledger
 from app.distribution.errors import DistributionError
 from app.distribution.models import Distributor, Withdrawal
-from app.distribution.queries import Earnings, earnings  # noqa: F401  (callers ask withdrawals for the balance)
+from app.distribution.queries import earnings
 from app.distribution.states import (
     IN_PROGRESS,
     WITHDRAWAL_LIFECYCLE,

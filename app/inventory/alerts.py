@@ -15,7 +15,6 @@ from app.core.jobs import enqueue_after_commit
 from app.extensions import db
 from app.inventory import queries
 from app.inventory.models import LowStockAlert
-from app.inventory.queries import alerts_for  # noqa: F401  (the merchant console still reads it from here)
 from app.merchants.models import Merchant, MerchantMember
 from app.merchants.states import MemberRole
 from app.notifications import services as notifications

@@ -27,7 +27,6 @@ from app.extensions import db
 from app.inventory import alerts
 from app.inventory.errors import StockError
 from app.inventory.models import StockMovement
-from app.inventory.queries import history  # noqa: F401  (the merchant console still reads it from here)
 from app.inventory.states import MovementReason
 
 

@@ -97,7 +97,6 @@ def _reason_text(reason: CancelReason) -> str:
     }[reason]
 
 
-
 def cancel_by_buyer(buyer_id: int, order_no: str) -> Order:
     order = policies.require(for_buyer(buyer_id, order_no), policies.buyer(buyer_id), policies.Act.CANCEL)
     try:

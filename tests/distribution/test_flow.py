@@ -11,6 +11,7 @@ from app.core.clock import travel
 from app.core.db import transaction
 from app.core.errors import Conflict
 from app.distribution import commissions, referrals, withdrawals
+from app.distribution import queries as distribution_queries
 from app.distribution.models import Commission
 from app.extensions import db
 from app.orders import services as order_services
@@ -40,7 +41,7 @@ def test_three_levels_earn_on_payment_settle_after_receipt_and_withdraw(
         sa.select(Commission).where(Commission.order_id == order.id))}
     assert made == {1: (near.id, 20000, 1000, 2000, "pending"), 2: (middle.id, 20000, 500, 1000, "pending"),
                     3: (top.id, 20000, 200, 400, "pending")}
-    assert withdrawals.earnings(near.id).pending_fen == 2000
+    assert distribution_queries.earnings(near.id).pending_fen == 2000
 
     owner_id = db.session.scalar(sa.text("select user_id from merchant_members where merchant_id = :m"),
                                  {"m": order.merchant_id})
@@ -52,19 +53,19 @@ def test_three_levels_earn_on_payment_settle_after_receipt_and_withdraw(
 
     get_queue("low").enqueue(sweep_settlement)
     run_jobs()
-    assert withdrawals.earnings(near.id).settled_fen == 0  # not yet: 7 days after receipt
+    assert distribution_queries.earnings(near.id).settled_fen == 0  # not yet: 7 days after receipt
     with travel(timedelta(days=8)):
         get_queue("low").enqueue(sweep_settlement)
         run_jobs()
     db.session.expire_all()
-    assert withdrawals.earnings(near.id).available_fen == 2000
+    assert distribution_queries.earnings(near.id).available_fen == 2000
     with pytest.raises(Conflict), transaction():
         withdrawals.request(near.user, {"amount": "20.01", "method": "alipay", "account_name": "张三",
                                         "account_no": "zs@example.com"})
     with transaction():
         withdrawals.request(near.user, {"amount": "20", "method": "alipay", "account_name": "张三",
                                         "account_no": "zs@example.com"})
-    assert withdrawals.earnings(near.id).available_fen == 0
+    assert distribution_queries.earnings(near.id).available_fen == 0
 
 
 def test_frozen_level_is_skipped_not_passed_up(set_rules, make_distributor, make_user, make_product, place_order,

@@ -20,6 +20,7 @@ from app.core.clock import travel
 from app.core.db import transaction
 from app.core.jobs import get_queue
 from app.distribution import commissions, referrals, withdrawals
+from app.distribution import queries as distribution_queries
 from app.distribution.models import Commission, LedgerEntry
 from app.distribution.tasks import sweep_settlement
 from app.extensions import db
@@ -43,7 +44,7 @@ def commissions_of(order_id: int) -> list[Commission]:
 
 
 def assert_ledger_matches(distributor_id: int) -> None:
-    earned = withdrawals.earnings(distributor_id)
+    earned = distribution_queries.earnings(distributor_id)
     entries = db.session.execute(sa.select(LedgerEntry.kind, LedgerEntry.amount_fen).where(
         LedgerEntry.distributor_id == distributor_id)).all()
     assert sum(a for k, a in entries if k != "commission_settled") == earned.pending_fen + earned.available_fen
@@ -105,14 +106,14 @@ def test_pending_settles_only_after_the_delay_and_never_twice(
     with travel(timedelta(days=6, hours=23)):
         sweep(run_jobs)
     assert {c.status for c in commissions_of(order.id)} == {"pending"}
-    assert withdrawals.earnings(near.id).available_fen == 0
+    assert distribution_queries.earnings(near.id).available_fen == 0
 
     with travel(timedelta(days=7, minutes=1)):
         sweep(run_jobs)
     settled = commissions_of(order.id)
     assert {c.status for c in settled} == {"settled"}
     first_settled_at = {c.id: c.settled_at for c in settled}
-    assert (withdrawals.earnings(near.id).available_fen, withdrawals.earnings(top.id).available_fen) == (1000, 500)
+    assert (distribution_queries.earnings(near.id).available_fen, distribution_queries.earnings(top.id).available_fen) == (1000, 500)
 
     with travel(timedelta(days=9)):  # the sweep again (and the job twice): nothing settles twice
         get_queue("low").enqueue(sweep_settlement)
@@ -121,7 +122,7 @@ def test_pending_settles_only_after_the_delay_and_never_twice(
     assert {c.id: c.settled_at for c in again} == first_settled_at
     for c in again:
         assert kinds(c.id) == ["commission_pending", "commission_settled"]
-    assert withdrawals.earnings(near.id).available_fen == 1000
+    assert distribution_queries.earnings(near.id).available_fen == 1000
     assert not commissions.settle(again[0].id)  # settling by hand is refused too
     for distributor in (near, top):
         assert_ledger_matches(distributor.id)
@@ -149,7 +150,7 @@ def test_unpaid_and_cancelled_orders_never_create_commissions(
     run_jobs()
     assert db.session.scalar(sa.select(sa.func.count(Commission.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(LedgerEntry.id))) == 0
-    assert withdrawals.earnings(near.id).total_fen == 0
+    assert distribution_queries.earnings(near.id).total_fen == 0
 
 
 def test_refund_before_settlement_voids_and_is_never_settled(
@@ -180,8 +181,8 @@ def test_refund_before_settlement_voids_and_is_never_settled(
     assert [(c.status, c.amount_fen, c.void_fen) for c in shared] == [("settled", 1000, 333), ("settled", 500, 167)]
     for c in shared:
         assert kinds(c.id) == ["commission_pending", "commission_void", "commission_settled"]
-    assert withdrawals.earnings(near.id).available_fen == 667
-    assert withdrawals.earnings(top.id).available_fen == 333
+    assert distribution_queries.earnings(near.id).available_fen == 667
+    assert distribution_queries.earnings(top.id).available_fen == 333
 
     # a refund arriving after settlement changes nothing any more
     with transaction():
@@ -211,6 +212,6 @@ def test_the_ledger_invariant_holds_through_withdrawals(
         withdrawals.mark_paid(finance, first, "TX20240001")
         withdrawals.reject(finance, second, "账户信息有误")
     db.session.expire_all()
-    earned = withdrawals.earnings(near.id)
+    earned = distribution_queries.earnings(near.id)
     assert (earned.pending_fen, earned.available_fen, earned.withdrawn_fen) == (2000, 3000, 2000)
     assert_ledger_matches(near.id)

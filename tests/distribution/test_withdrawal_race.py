@@ -15,6 +15,7 @@ from app.core.clock import travel
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.distribution import commissions, distributors, referrals, withdrawals
+from app.distribution import queries as distribution_queries
 from app.distribution.models import Commission, LedgerEntry, Withdrawal
 from app.extensions import db
 from app.orders import checkout
@@ -61,7 +62,7 @@ def earner(set_rules, make_distributor, make_user, make_product, make_address, c
         for commission_id in db.session.scalars(sa.select(Commission.id).where(Commission.order_id == order.id)):
             with transaction():
                 assert commissions.settle(commission_id)
-    assert withdrawals.earnings(distributor_id).available_fen == 10_000
+    assert distribution_queries.earnings(distributor_id).available_fen == 10_000
     db.session.remove()
     return user_id, distributor_id
 
@@ -74,7 +75,7 @@ def test_ten_concurrent_requests_of_30_yuan_against_100_yuan(app, earner):
             withdrawal = withdrawals.request(db.session.get(User, user_id), {"amount": "30", **ALIPAY})
             withdrawal_id = withdrawal.id
         # after my commit, the balance as anyone would read it
-        return withdrawal_id, withdrawals.earnings(distributor_id).available_fen
+        return withdrawal_id, distribution_queries.earnings(distributor_id).available_fen
 
     results = race(app, 10, request)
     won = [r for r in results if isinstance(r, tuple)]
@@ -87,7 +88,7 @@ def test_ten_concurrent_requests_of_30_yuan_against_100_yuan(app, earner):
     amounts = list(db.session.scalars(sa.select(Withdrawal.amount_fen).where(
         Withdrawal.distributor_id == distributor_id).order_by(Withdrawal.id)))
     assert amounts == [3000, 3000, 3000]
-    earned = withdrawals.earnings(distributor_id)
+    earned = distribution_queries.earnings(distributor_id)
     assert (earned.available_fen, earned.in_progress_fen, earned.settled_fen) == (1000, 9000, 10_000)
     reserved = db.session.scalar(sa.select(sa.func.count(LedgerEntry.id)).where(
         LedgerEntry.distributor_id == distributor_id, LedgerEntry.kind == "withdrawal_requested"))
@@ -114,7 +115,7 @@ def test_amounts_outside_the_rules_are_refused(earner, amount, code):
         withdrawals.request(db.session.get(User, user_id), {"amount": amount, **ALIPAY})
     assert refused.value.code == code
     assert db.session.scalar(sa.select(sa.func.count(Withdrawal.id))) == 0
-    assert withdrawals.earnings(distributor_id).available_fen == 10_000
+    assert distribution_queries.earnings(distributor_id).available_fen == 10_000
 
 
 def test_the_limits_themselves_are_accepted(earner):
@@ -122,4 +123,4 @@ def test_the_limits_themselves_are_accepted(earner):
     for amount in ("10", "50"):
         with transaction():
             withdrawals.request(db.session.get(User, user_id), {"amount": amount, **ALIPAY})
-    assert withdrawals.earnings(distributor_id).available_fen == 4000
+    assert distribution_queries.earnings(distributor_id).available_fen == 4000

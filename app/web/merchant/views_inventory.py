@@ -16,7 +16,8 @@ from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
 from app.core.pagination import paginate
 from app.extensions import db
-from app.inventory import alerts, services
+from app.inventory import queries as inventory_queries
+from app.inventory import services
 from app.inventory.states import MovementReason
 from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
@@ -116,7 +117,7 @@ def inventory_stock(sku_id: int):
 @merchant_required()
 def inventory_history(sku_id: int):
     sku = _sku(sku_id)
-    movements = services.history(sku.id, limit=50)
+    movements = inventory_queries.history(sku.id, limit=50)
     context = {"sku": sku, "movements": movements, "reason_label": reason_label,
                "title": db.session.scalar(sa.select(Product.title).where(Product.id == sku.product_id))}
     if is_htmx():
@@ -127,7 +128,7 @@ def inventory_history(sku_id: int):
 @bp.get("/inventory/alerts")
 @merchant_required()
 def inventory_alerts():
-    items = alerts.alerts_for(g.merchant.id, limit=100)
+    items = inventory_queries.alerts_for(g.merchant.id, limit=100)
     sku_ids = {a.sku_id for a in items}
     skus = {}
     if sku_ids:

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from app.core.db import transaction
 from app.core.models import AuditLog
-from app.distribution import distributors, referrals, withdrawals
+from app.distribution import distributors, referrals
+from app.distribution import queries as distribution_queries
 from app.distribution import rules as rules_service
 from app.distribution.models import Commission, DistributionRules, Distributor
 from app.extensions import db
@@ -187,7 +188,7 @@ def test_page_earnings_match_the_service(set_rules, make_distributor, paid_commi
     paid_commission(near, price_fen=12345)
     paid_commission(near, price_fen=999)
     for d in (top, near, idle):
-        assert grouped([top.id, near.id, idle.id])[d.id] == withdrawals.earnings(d.id)
+        assert grouped([top.id, near.id, idle.id])[d.id] == distribution_queries.earnings(d.id)
 
 
 def test_distributor_search_and_status_filter(app, make_user, login, set_rules, make_distributor):

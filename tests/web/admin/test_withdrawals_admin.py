@@ -15,6 +15,7 @@ from app.core.clock import travel
 from app.core.db import transaction
 from app.core.models import AuditLog
 from app.distribution import commissions, referrals, withdrawals
+from app.distribution import queries as distribution_queries
 from app.distribution.models import Distributor, Withdrawal
 from app.extensions import db
 from app.orders import services as order_services
@@ -95,7 +96,7 @@ def test_finance_approves_then_marks_paid(app, make_user, login, requested):
     assert resp.status_code == 302 and "status=paid" in resp.headers["Location"]
     paid = fresh(w.id)
     assert (paid.status, paid.transfer_ref) == ("paid", "ALI20260101001")
-    assert withdrawals.earnings(distributor.id).withdrawn_fen == 2000
+    assert distribution_queries.earnings(distributor.id).withdrawn_fen == 2000
     assert db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(
         AuditLog.action.in_(("withdrawal.approve", "withdrawal.paid")), AuditLog.target_id == str(w.id))) == 2
     assert "ALI20260101001" in text(c.get(QUEUE, query_string={"status": "paid"}))
@@ -105,7 +106,7 @@ def test_finance_approves_then_marks_paid(app, make_user, login, requested):
 
 def test_finance_rejects_with_a_reason_and_the_balance_returns(app, make_user, login, requested):
     w, distributor = requested()
-    assert withdrawals.earnings(distributor.id).available_fen == 0
+    assert distribution_queries.earnings(distributor.id).available_fen == 0
     c, _admin = admin_client(app, make_user, login)
     resp = c.post(f"{QUEUE}/{w.id}/reject", data={"reason": " "})
     assert resp.status_code == 302 and fresh(w.id).status == "requested"
@@ -114,7 +115,7 @@ def test_finance_rejects_with_a_reason_and_the_balance_returns(app, make_user, l
     resp = c.post(f"{QUEUE}/{w.id}/reject", data={"reason": "账户名与实名不符"}, headers=HX)
     assert toast(resp)["level"] == "success" and "账户名与实名不符" in text(resp)
     assert (fresh(w.id).status, fresh(w.id).reject_reason) == ("rejected", "账户名与实名不符")
-    assert withdrawals.earnings(distributor.id).available_fen == 2000
+    assert distribution_queries.earnings(distributor.id).available_fen == 2000
 
 
 def test_operator_and_shopper_are_refused_and_nothing_changes(app, client, make_user, login, requested):

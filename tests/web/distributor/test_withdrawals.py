@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.core.db import transaction
 from app.distribution import distributors, withdrawals
+from app.distribution import queries as distribution_queries
 from app.distribution.models import Distributor, Withdrawal
 from app.extensions import db
 
@@ -90,7 +91,7 @@ def test_fee_is_shown_then_confirmed(client, rich):
     assert (withdrawal.distributor_id, withdrawal.amount_fen, withdrawal.fee_fen, withdrawal.status) == (
         rich.id, 2000, 20, "requested")
     assert withdrawal.account == {"name": "张三", "account": "zhangsan@example.com"}
-    assert withdrawals.earnings(rich.id).available_fen == 1000
+    assert distribution_queries.earnings(rich.id).available_fen == 1000
     history = client.get("/distributor/withdrawals").get_data(as_text=True)
     assert "审核中" in history and "手续费 ¥0.20，到账 ¥19.80" in history
 
