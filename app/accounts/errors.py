@@ -23,6 +23,7 @@ class AccountError(StrEnum):
     CANNOT_CONFIRM = "cannot_confirm"
     CANNOT_DELETE = "cannot_delete"
     CANNOT_DEMOTE_SELF = "cannot_demote_self"
+    NOT_BANNED = "not_banned"
     CODE_EXPIRED = "code_expired"
     CODE_LOCKED = "code_locked"
     CODE_MISSING = "code_missing"
