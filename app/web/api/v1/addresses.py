@@ -6,8 +6,8 @@ from marshmallow import Schema, fields
 
 from app.accounts import addresses
 from app.core.db import transaction
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.security import BEARER, api_user, token_required
+from app.web.api.v1.errors import error_responses
 
 blp = Blueprint("addresses", __name__, url_prefix="/addresses", description="Address book")
 
@@ -44,8 +44,8 @@ def _out(address) -> dict:
 @blp.get("")
 @token_required
 @blp.response(200, AddressListSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 401)
+@blp.doc(security=BEARER)
 def list_addresses():
     return {"items": [_out(a) for a in addresses.list_for(api_user().id)]}
 
@@ -54,8 +54,8 @@ def list_addresses():
 @token_required
 @blp.arguments(AddressSchema)
 @blp.response(201, AddressSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 422)
+@blp.doc(security=BEARER)
 def create_address(data):
     with transaction():
         address = addresses.add(api_user().id, data)
@@ -66,9 +66,8 @@ def create_address(data):
 @token_required
 @blp.arguments(AddressPatchSchema(partial=True))
 @blp.response(200, AddressSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 404, 422)
+@blp.doc(security=BEARER)
 def update_address(data, address_id: int):
     with transaction():
         address = addresses.update(api_user().id, address_id, data)
@@ -78,8 +77,8 @@ def update_address(data, address_id: int):
 @blp.delete("/<int:address_id>")
 @token_required
 @blp.response(204)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 404)
+@blp.doc(security=BEARER)
 def delete_address(address_id: int):
     with transaction():
         addresses.delete(api_user().id, address_id)

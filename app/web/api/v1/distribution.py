@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import make_response
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowError
 from werkzeug.exceptions import UnprocessableEntity
 
@@ -38,23 +38,18 @@ from app.distribution.errors import DistributionError
 from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import BindingSource, DistributorStatus, Qualification
 from app.extensions import db
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
+from app.web.api.security import BEARER, api_user, token_required
+from app.web.api.v1.errors import error_responses, invalid_body
+from app.web.api.v1.schemas import PageSchema, StrictSchema, id_field, int_field, page_field, per_page_field
+from app.web.api.v1.serializers import page_payload
 from app.web.distributor.access import shop_link
 
 blp = Blueprint("distribution", __name__, url_prefix="", description="Distributor centre and referral binding")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
-BEARER = [{"bearer": []}]
 QR_SCENE_MAX = 32  # wxacode.getUnlimited accepts a scene of at most 32 visible characters
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
 
 class SummarySchema(Schema):
     pending_fen = fields.Int(metadata={"description": "commission waiting for settlement (voided parts excluded)"})
@@ -113,11 +108,8 @@ class CommissionArgsSchema(PageArgsSchema):
     status = fields.Str(validate=validate.OneOf(["pending", "settled", "void"]))
 
 
-class CommissionPageSchema(Schema):
+class CommissionPageSchema(PageSchema):
     items = fields.List(fields.Nested(CommissionSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class TeamArgsSchema(PageArgsSchema):
@@ -148,7 +140,16 @@ class TeamOutSchema(Schema):
     total = fields.Int()
 
 
-class WithdrawalInSchema(StrictSchema):
+class OneAmountSchema(StrictSchema):
+    """A withdrawal's amount comes as `amount` (yuan) or `amount_fen`, exactly one of them."""
+
+    @validates_schema
+    def _one_amount(self, data, **kwargs):
+        if ("amount" in data) == ("amount_fen" in data):
+            raise MarshmallowError(_("请填写提现金额（amount 或 amount_fen 其中之一）"), field_name="amount")
+
+
+class WithdrawalInSchema(OneAmountSchema):
     amount = fields.Str(metadata={"description": "yuan, up to two decimals, e.g. \"30\" or \"30.50\""})
     amount_fen = int_field(1, strict=True, metadata={"description": "instead of amount"})
     method = fields.Str(required=True, metadata={"description": "wechat | alipay | bank (as the rules allow)"})
@@ -156,20 +157,10 @@ class WithdrawalInSchema(StrictSchema):
     account_no = fields.Str(required=True, metadata={"description": "WeChat/Alipay account or a 12-19 digit card"})
     bank_name = fields.Str(load_default="", metadata={"description": "bank only"})
 
-    @validates_schema
-    def _one_amount(self, data, **kwargs):
-        if ("amount" in data) == ("amount_fen" in data):
-            raise MarshmallowError(_("请填写提现金额（amount 或 amount_fen 其中之一）"), field_name="amount")
 
-
-class QuoteArgsSchema(StrictSchema):
+class QuoteArgsSchema(OneAmountSchema):
     amount = fields.Str(metadata={"description": "yuan"})
     amount_fen = int_field(1)
-
-    @validates_schema
-    def _one_amount(self, data, **kwargs):
-        if ("amount" in data) == ("amount_fen" in data):
-            raise MarshmallowError(_("请填写提现金额（amount 或 amount_fen 其中之一）"), field_name="amount")
 
 
 class QuoteSchema(Schema):
@@ -196,11 +187,8 @@ class WithdrawalSchema(Schema):
     paid_at = fields.DateTime(allow_none=True)
 
 
-class WithdrawalPageSchema(Schema):
+class WithdrawalPageSchema(PageSchema):
     items = fields.List(fields.Nested(WithdrawalSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class ShareArgsSchema(StrictSchema):
@@ -294,7 +282,7 @@ def _amount_yuan(data: dict) -> str:
 @blp.get("/distributor")
 @token_required
 @blp.response(200, DistributorOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
+@error_responses(blp, 401)
 @blp.doc(security=BEARER)
 def centre():
     """My distributor status, code and earnings. Under the `everyone` qualification (and
@@ -312,10 +300,9 @@ def centre():
 @token_required
 @blp.arguments(ApplyInSchema)
 @blp.response(201, DistributorOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema,
-                  description="application_not_open (not the application mode), already_applied (pending or active)")
-@blp.alt_response(422, schema=ErrorSchema, description="invalid_application with fields")
+@error_responses(blp, 401,
+                 (409, "application_not_open (not the application mode), already_applied (pending or active)"),
+                 (422, "invalid_application with fields"))
 @blp.doc(security=BEARER)
 def apply(data):
     """Apply to become a distributor (application mode), or apply again after a rejection."""
@@ -330,9 +317,7 @@ def apply(data):
 @token_required
 @blp.arguments(CommissionArgsSchema, location="query")
 @blp.response(200, CommissionPageSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 401, (404, "not_distributor"), 422)
 @blp.doc(security=BEARER)
 def commission_list(args):
     """My commissions, newest first (optionally one status), with order number and item title."""
@@ -343,16 +328,14 @@ def commission_list(args):
               "rate_bp": c.rate_bp, "amount_fen": c.amount_fen, "void_fen": c.void_fen, "status": c.status,
               "created_at": c.created_at, "settle_after": c.settle_after, "settled_at": c.settled_at}
              for c, order_no, title, *_earner in page.items]
-    return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
+    return page_payload(page, items)
 
 
 @blp.get("/distributor/team")
 @token_required
 @blp.arguments(TeamArgsSchema, location="query")
 @blp.response(200, TeamOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 401, (404, "not_distributor"), 422)
 @blp.doc(security=BEARER)
 def team(args):
     """My team: counts of level-1 and level-2 members and of bound customers, and one
@@ -364,8 +347,7 @@ def team(args):
               "joined_at": member.activated_at or member.created_at, "members": below_count}
              for member, user, below_count in page.items]
     return {"counts": {"level1": counts.level1, "level2": counts.level2, "customers": counts.customers},
-            "level": args["level"],
-            "items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
+            "level": args["level"], **page_payload(page, items)}
 
 
 # --- withdrawals ------------------------------------------------------------------------------
@@ -374,9 +356,7 @@ def team(args):
 @token_required
 @blp.arguments(QuoteArgsSchema, location="query")
 @blp.response(200, QuoteSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema, description="invalid_amount")
+@error_responses(blp, 401, (404, "not_distributor"), (422, "invalid_amount"))
 @blp.doc(security=BEARER)
 def withdrawal_quote(args):
     """The fee and the net amount of a withdrawal, to show before confirming (writes nothing)."""
@@ -394,11 +374,9 @@ def withdrawal_quote(args):
 @token_required
 @blp.arguments(WithdrawalInSchema)
 @blp.response(201, WithdrawalSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(409, schema=ErrorSchema, description="insufficient_balance, cannot_withdraw (frozen or not active)")
-@blp.alt_response(422, schema=ErrorSchema,
-                  description="invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account")
+@error_responses(blp, 401, (404, "not_distributor"),
+                 (409, "insufficient_balance, cannot_withdraw (frozen or not active)"),
+                 (422, "invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account"))
 @blp.doc(security=BEARER)
 def withdrawal_request(data):
     """Withdraw from the available balance. The amount is reserved at once; concurrent
@@ -414,17 +392,14 @@ def withdrawal_request(data):
 @token_required
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, WithdrawalPageSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 401, (404, "not_distributor"), 422)
 @blp.doc(security=BEARER)
 def withdrawal_list(args):
     """My withdrawals, newest first."""
     distributor = _own_distributor()
     page = paginate(sa.select(Withdrawal).where(Withdrawal.distributor_id == distributor.id)
                     .order_by(Withdrawal.id.desc()), args["page"], args["per_page"])
-    return {"items": [_withdrawal_payload(w) for w in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return page_payload(page, [_withdrawal_payload(w) for w in page.items])
 
 
 # --- sharing and binding ------------------------------------------------------------------------
@@ -433,10 +408,8 @@ def withdrawal_list(args):
 @token_required
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.response(200, ShareSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor, product_not_found (or not on sale)")
-@blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive: pending, rejected or frozen")
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 401, (404, "not_distributor, product_not_found (or not on sale)"),
+                 (409, "distributor_inactive: pending, rejected or frozen"), 422)
 @blp.doc(security=BEARER)
 def share(args):
     """My referral link (to the shop or to one product), the scene for the mini-program's
@@ -456,9 +429,7 @@ def share(args):
 @token_required
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.alt_response(200, description="the poster, image/png", success=True)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor, product_not_found")
-@blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive")
+@error_responses(blp, 401, (404, "not_distributor, product_not_found"), (409, "distributor_inactive"))
 @blp.doc(security=BEARER)
 def share_poster(args):
     """The share poster (PNG) for the mini-program, with the QR code of my link."""
@@ -491,11 +462,8 @@ def _shared_product(product_id: int | None) -> Product | None:
 @token_required
 @blp.arguments(BindInSchema)
 @blp.response(200, BindOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="invalid_code")
-@blp.alt_response(409, schema=ErrorSchema,
-                  description="cannot_bind_self, cannot_bind_downline, distributor_inactive")
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 401, (404, "invalid_code"), (409, "cannot_bind_self, cannot_bind_downline, distributor_inactive"),
+                 422)
 @blp.doc(security=BEARER)
 def bind(data):
     """Bind me to the distributor of `code` (from the QR scene or a typed code), as the

@@ -6,8 +6,9 @@ from marshmallow import Schema, fields
 
 from app.accounts import bindings
 from app.core.db import transaction
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.schemas import ErrorSchema, UserSchema
+from app.web.api.security import BEARER, api_user, token_required
+from app.web.api.v1.errors import error_responses
+from app.web.api.v1.schemas import UserSchema
 from app.web.api.v1.serializers import user_payload
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in user")
@@ -16,8 +17,8 @@ blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in use
 @blp.get("")
 @token_required
 @blp.response(200, UserSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 401)
+@blp.doc(security=BEARER)
 def me():
     return user_payload(api_user())
 
@@ -31,10 +32,8 @@ class BindPhoneIn(Schema):
 @token_required
 @blp.arguments(BindPhoneIn)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 401, 409, 422)
+@blp.doc(security=BEARER)
 def bind_phone(data):
     """Bind a phone to the signed-in account with a code sent for purpose `bind`."""
     user = api_user()
