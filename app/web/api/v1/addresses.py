@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 from app.accounts import addresses
 from app.core.db import transaction
 from app.web.api.security import BEARER, api_user, token_required
+from app.web.api.v1.access import bearer_operation
 from app.web.api.v1.errors import error_responses
 
 blp = Blueprint("addresses", __name__, url_prefix="/addresses", description="Address book")
@@ -42,10 +43,8 @@ def _out(address) -> dict:
 
 
 @blp.get("")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, AddressListSchema)
-@error_responses(blp, 401)
-@blp.doc(security=BEARER)
 def list_addresses():
     return {"items": [_out(a) for a in addresses.list_for(api_user().id)]}
 

@@ -9,7 +9,8 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import Unauthorized
 from app.core.urls import external_url
-from app.web.api.security import BEARER, bearer_token, token_required
+from app.web.api.security import bearer_token
+from app.web.api.v1.access import bearer_operation
 from app.web.api.v1.errors import error_responses
 from app.web.api.v1.schemas import TokenSchema
 from app.web.api.v1.serializers import user_payload
@@ -162,10 +163,8 @@ def password_reset(data):
 
 
 @blp.post("/logout")
-@token_required
+@bearer_operation(blp)
 @blp.response(204)
-@error_responses(blp, 401)
-@blp.doc(security=BEARER)
 def logout():
     """Revoke the token used for this request."""
     with transaction():

@@ -22,8 +22,9 @@ from app.extensions import db
 from app.orders import cart
 from app.orders.models import CartItem
 from app.orders.states import MAX_LINE_QUANTITY
-from app.web.api.security import BEARER, api_user, token_required
-from app.web.api.v1.errors import error_responses, invalid_body
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.schemas import StrictSchema, id_field, int_field
 from app.web.api.v1.serializers import cart_payload
 
@@ -95,21 +96,17 @@ def _item(item) -> dict:
 
 
 @blp.get("/items")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, CartSchema)
-@error_responses(blp, 401)
-@blp.doc(security=BEARER)
 def view_cart():
     """The cart grouped by shop, with totals of the selected lines that can be bought."""
     return cart_payload(cart.view(api_user().id))
 
 
 @blp.post("/items")
-@token_required
+@bearer_operation(blp, (404, "sku_not_found"), (409, "product_unavailable, insufficient_stock, cart_full"), 422)
 @blp.arguments(CartAddSchema)
 @blp.response(201, CartItemSchema)
-@error_responses(blp, 401, (404, "sku_not_found"), (409, "product_unavailable, insufficient_stock, cart_full"), 422)
-@blp.doc(security=BEARER)
 def add_item(data):
     """Put a SKU in the cart (or add to its line)."""
     with transaction():
@@ -119,11 +116,9 @@ def add_item(data):
 
 
 @blp.patch("/items/<int:item_id>")
-@token_required
+@bearer_operation(blp, 404, (409, "insufficient_stock"), 422)
 @blp.arguments(CartPatchSchema)
 @blp.response(200, CartItemSchema)
-@error_responses(blp, 401, 404, (409, "insufficient_stock"), 422)
-@blp.doc(security=BEARER)
 def update_item(data, item_id: int):
     """Change a line's quantity and/or whether it is selected."""
     user_id = api_user().id
@@ -137,10 +132,8 @@ def update_item(data, item_id: int):
 
 
 @blp.delete("/items/<int:item_id>")
-@token_required
+@bearer_operation(blp, 404)
 @blp.response(204)
-@error_responses(blp, 401, 404)
-@blp.doc(security=BEARER)
 def delete_item(item_id: int):
     with transaction():
         if not cart.remove(api_user().id, [item_id]):

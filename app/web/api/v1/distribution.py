@@ -38,8 +38,9 @@ from app.distribution.errors import DistributionError
 from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import BindingSource, DistributorStatus, Qualification
 from app.extensions import db
-from app.web.api.security import BEARER, api_user, token_required
-from app.web.api.v1.errors import error_responses, invalid_body
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.schemas import PageSchema, StrictSchema, id_field, int_field, page_field, per_page_field
 from app.web.api.v1.serializers import page_payload
 from app.web.distributor.access import shop_link
@@ -280,10 +281,8 @@ def _amount_yuan(data: dict) -> str:
 # --- the centre ---------------------------------------------------------------------------------
 
 @blp.get("/distributor")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, DistributorOutSchema)
-@error_responses(blp, 401)
-@blp.doc(security=BEARER)
 def centre():
     """My distributor status, code and earnings. Under the `everyone` qualification (and
     distribution on) the first call makes the user an active distributor."""
@@ -297,13 +296,10 @@ def centre():
 
 
 @blp.post("/distributor/apply")
-@token_required
+@bearer_operation(blp, (409, "application_not_open (not the application mode), already_applied (pending or active)"),
+                  (422, "invalid_application with fields"))
 @blp.arguments(ApplyInSchema)
 @blp.response(201, DistributorOutSchema)
-@error_responses(blp, 401,
-                 (409, "application_not_open (not the application mode), already_applied (pending or active)"),
-                 (422, "invalid_application with fields"))
-@blp.doc(security=BEARER)
 def apply(data):
     """Apply to become a distributor (application mode), or apply again after a rejection."""
     user = api_user()
@@ -314,11 +310,9 @@ def apply(data):
 
 
 @blp.get("/distributor/commissions")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), 422)
 @blp.arguments(CommissionArgsSchema, location="query")
 @blp.response(200, CommissionPageSchema)
-@error_responses(blp, 401, (404, "not_distributor"), 422)
-@blp.doc(security=BEARER)
 def commission_list(args):
     """My commissions, newest first (optionally one status), with order number and item title."""
     distributor = _own_distributor()
@@ -332,11 +326,9 @@ def commission_list(args):
 
 
 @blp.get("/distributor/team")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), 422)
 @blp.arguments(TeamArgsSchema, location="query")
 @blp.response(200, TeamOutSchema)
-@error_responses(blp, 401, (404, "not_distributor"), 422)
-@blp.doc(security=BEARER)
 def team(args):
     """My team: counts of level-1 and level-2 members and of bound customers, and one
     level's members (newest first). Members show their nickname, never contact details."""
@@ -353,11 +345,9 @@ def team(args):
 # --- withdrawals ------------------------------------------------------------------------------
 
 @blp.get("/distributor/withdrawals/quote")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), (422, "invalid_amount"))
 @blp.arguments(QuoteArgsSchema, location="query")
 @blp.response(200, QuoteSchema)
-@error_responses(blp, 401, (404, "not_distributor"), (422, "invalid_amount"))
-@blp.doc(security=BEARER)
 def withdrawal_quote(args):
     """The fee and the net amount of a withdrawal, to show before confirming (writes nothing)."""
     distributor = _own_distributor()
@@ -371,13 +361,10 @@ def withdrawal_quote(args):
 
 
 @blp.post("/distributor/withdrawals")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), (409, "insufficient_balance, cannot_withdraw (frozen or not active)"),
+                  (422, "invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account"))
 @blp.arguments(WithdrawalInSchema)
 @blp.response(201, WithdrawalSchema)
-@error_responses(blp, 401, (404, "not_distributor"),
-                 (409, "insufficient_balance, cannot_withdraw (frozen or not active)"),
-                 (422, "invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account"))
-@blp.doc(security=BEARER)
 def withdrawal_request(data):
     """Withdraw from the available balance. The amount is reserved at once; concurrent
     requests can never take the balance below zero."""
@@ -389,11 +376,9 @@ def withdrawal_request(data):
 
 
 @blp.get("/distributor/withdrawals")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), 422)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, WithdrawalPageSchema)
-@error_responses(blp, 401, (404, "not_distributor"), 422)
-@blp.doc(security=BEARER)
 def withdrawal_list(args):
     """My withdrawals, newest first."""
     distributor = _own_distributor()
@@ -405,12 +390,10 @@ def withdrawal_list(args):
 # --- sharing and binding ------------------------------------------------------------------------
 
 @blp.get("/distributor/share")
-@token_required
+@bearer_operation(blp, (404, "not_distributor, product_not_found (or not on sale)"),
+                  (409, "distributor_inactive: pending, rejected or frozen"), 422)
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.response(200, ShareSchema)
-@error_responses(blp, 401, (404, "not_distributor, product_not_found (or not on sale)"),
-                 (409, "distributor_inactive: pending, rejected or frozen"), 422)
-@blp.doc(security=BEARER)
 def share(args):
     """My referral link (to the shop or to one product), the scene for the mini-program's
     QR code and the poster's address (fetched with the same bearer token)."""
@@ -426,11 +409,9 @@ def share(args):
 
 
 @blp.get("/distributor/share/poster.png")
-@token_required
+@bearer_operation(blp, (404, "not_distributor, product_not_found"), (409, "distributor_inactive"))
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.alt_response(200, description="the poster, image/png", success=True)
-@error_responses(blp, 401, (404, "not_distributor, product_not_found"), (409, "distributor_inactive"))
-@blp.doc(security=BEARER)
 def share_poster(args):
     """The share poster (PNG) for the mini-program, with the QR code of my link."""
     distributor = _sharing_distributor()
@@ -459,12 +440,10 @@ def _shared_product(product_id: int | None) -> Product | None:
 
 
 @blp.post("/referrals/bind")
-@token_required
+@bearer_operation(blp, (404, "invalid_code"), (409, "cannot_bind_self, cannot_bind_downline, distributor_inactive"),
+                  422)
 @blp.arguments(BindInSchema)
 @blp.response(200, BindOutSchema)
-@error_responses(blp, 401, (404, "invalid_code"), (409, "cannot_bind_self, cannot_bind_downline, distributor_inactive"),
-                 422)
-@blp.doc(security=BEARER)
 def bind(data):
     """Bind me to the distributor of `code` (from the QR scene or a typed code), as the
     platform's binding mode allows. `bound` is false when the rules keep an existing

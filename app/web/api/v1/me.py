@@ -6,8 +6,8 @@ from marshmallow import Schema, fields
 
 from app.accounts import bindings
 from app.core.db import transaction
-from app.web.api.security import BEARER, api_user, token_required
-from app.web.api.v1.errors import error_responses
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
 from app.web.api.v1.schemas import UserSchema
 from app.web.api.v1.serializers import user_payload
 
@@ -15,10 +15,8 @@ blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in use
 
 
 @blp.get("")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, UserSchema)
-@error_responses(blp, 401)
-@blp.doc(security=BEARER)
 def me():
     return user_payload(api_user())
 
@@ -29,11 +27,9 @@ class BindPhoneIn(Schema):
 
 
 @blp.post("/phone")
-@token_required
+@bearer_operation(blp, 409, 422)
 @blp.arguments(BindPhoneIn)
 @blp.response(200, UserSchema)
-@error_responses(blp, 401, 409, 422)
-@blp.doc(security=BEARER)
 def bind_phone(data):
     """Bind a phone to the signed-in account with a code sent for purpose `bind`."""
     user = api_user()

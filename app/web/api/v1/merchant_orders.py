@@ -17,8 +17,9 @@ from app.merchants.states import MemberRole
 from app.orders import policies, queries
 from app.orders import services as order_services
 from app.orders.states import OrderStatus
-from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, document_api_key
-from app.web.api.v1.errors import error_responses, invalid_body
+from app.web.api.merchant_security import api_merchant, document_api_key
+from app.web.api.v1.access import api_key_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.merchant_products import _acting_owner
 from app.web.api.v1.schemas import (
     OrderDetailSchema,
@@ -77,11 +78,9 @@ def _detail(merchant_id: int, order_no: str) -> dict:
 
 
 @blp.get("/orders")
-@api_key_required
+@api_key_operation(blp, 422)
 @blp.arguments(MerchantOrderArgsSchema, location="query")
 @blp.response(200, MerchantOrderPageSchema)
-@error_responses(blp, 401, 422)
-@blp.doc(security=SECURITY)
 def list_orders(args):
     """The shop's orders, newest first, with items and the shipping address."""
     merchant_id = api_merchant().id
@@ -92,21 +91,16 @@ def list_orders(args):
 
 
 @blp.get("/orders/<order_no>")
-@api_key_required
+@api_key_operation(blp, 404)
 @blp.response(200, OrderDetailSchema)
-@error_responses(blp, 401, 404)
-@blp.doc(security=SECURITY)
 def get_order(order_no: str):
     return _detail(api_merchant().id, order_no)
 
 
 @blp.post("/orders/<order_no>/ship")
-@api_key_required
+@api_key_operation(blp, 404, (409, "cannot_ship: not awaiting shipment"), (422, "invalid_carrier, invalid tracking_no"))
 @blp.arguments(ShipInSchema)
 @blp.response(200, OrderDetailSchema)
-@error_responses(blp, 401, 404, (409, "cannot_ship: not awaiting shipment"),
-                 (422, "invalid_carrier, invalid tracking_no"))
-@blp.doc(security=SECURITY)
 def ship(data, order_no: str):
     """Ship a paid order with its carrier and tracking number; the buyer is told."""
     merchant_id = api_merchant().id

@@ -37,8 +37,9 @@ from app.inventory import services as stock_service
 from app.inventory.states import MovementReason
 from app.merchants.models import MerchantMember
 from app.merchants.states import MemberRole
-from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, document_api_key
-from app.web.api.v1.errors import error_responses, invalid_body
+from app.web.api.merchant_security import api_merchant, document_api_key
+from app.web.api.v1.access import api_key_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.schemas import PageSchema, StrictSchema, id_field, int_field, page_field, per_page_field
 
 # Product fields a request may set (the rest of ProductInput is built from them).
@@ -306,11 +307,9 @@ def _load_product(merchant_id: int, product_id: int) -> Product:
 # --- products ---------------------------------------------------------------------
 
 @blp.get("/products")
-@api_key_required
+@api_key_operation(blp, 422)
 @blp.arguments(ProductQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ProductPageSchema)
-@error_responses(blp, 401, 422)
-@blp.doc(security=SECURITY)
 def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
     """The key's products, newest first; `status` filters by one status."""
     merchant_id = api_merchant().id
@@ -325,20 +324,16 @@ def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
 
 
 @blp.get("/products/<int:product_id>")
-@api_key_required
+@api_key_operation(blp, 404)
 @blp.response(200, ProductOutSchema)
-@error_responses(blp, 401, 404)
-@blp.doc(security=SECURITY)
 def get_product(product_id: int):
     return _product_payload(get_for_merchant(api_merchant().id, product_id))
 
 
 @blp.post("/products")
-@api_key_required
+@api_key_operation(blp, 409, 422)
 @blp.arguments(ProductInSchema)
 @blp.response(201, ProductOutSchema)
-@error_responses(blp, 401, 409, 422)
-@blp.doc(security=SECURITY)
 def create_product(data):
     """Create a draft with its SKU matrix: one row in `skus` per combination of the spec values.
     Images are added in the merchant console; submitting needs at least one."""
@@ -350,11 +345,9 @@ def create_product(data):
 
 
 @blp.patch("/products/<int:product_id>")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.arguments(ProductPatchSchema(partial=True))
 @blp.response(200, ProductOutSchema)
-@error_responses(blp, 401, 404, 409, 422)
-@blp.doc(security=SECURITY)
 def update_product(data, product_id: int):
     """Change some fields; the rest keep their current values. Given `skus` replace the matrix
     rows (missing fields of an existing combination keep their values; combinations left out
@@ -375,30 +368,24 @@ def _status_change(action, product_id: int) -> dict:
 
 
 @blp.post("/products/<int:product_id>/submit")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.response(200, ProductOutSchema)
-@error_responses(blp, 401, 404, 409, 422)
-@blp.doc(security=SECURITY)
 def submit_product(product_id: int):
     """A draft or rejected product goes to review (or straight on sale when review is off)."""
     return _status_change(product_review.submit, product_id)
 
 
 @blp.post("/products/<int:product_id>/delist")
-@api_key_required
+@api_key_operation(blp, 404, 409)
 @blp.response(200, ProductOutSchema)
-@error_responses(blp, 401, 404, 409)
-@blp.doc(security=SECURITY)
 def delist_product(product_id: int):
     """下架: an on-sale product leaves the storefront."""
     return _status_change(product_sale.delist, product_id)
 
 
 @blp.post("/products/<int:product_id>/relist")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.response(200, ProductOutSchema)
-@error_responses(blp, 401, 404, 409, 422)
-@blp.doc(security=SECURITY)
 def relist_product(product_id: int):
     """上架 again: to review when changed or review is required, else on sale."""
     return _status_change(product_sale.relist, product_id)
@@ -407,20 +394,16 @@ def relist_product(product_id: int):
 # --- SKUs and stock ---------------------------------------------------------------
 
 @blp.get("/skus/<int:sku_id>")
-@api_key_required
+@api_key_operation(blp, 404)
 @blp.response(200, SkuOutSchema)
-@error_responses(blp, 401, 404)
-@blp.doc(security=SECURITY)
 def get_sku(sku_id: int):
     return _sku_payload(get_sku_for_merchant(api_merchant().id, sku_id))
 
 
 @blp.patch("/skus/<int:sku_id>")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.arguments(SkuPatchSchema)
 @blp.response(200, SkuOutSchema)
-@error_responses(blp, 401, 404, 409, 422)
-@blp.doc(security=SECURITY)
 def update_sku(data, sku_id: int):
     """Price, promotion price, code and low-stock threshold of one SKU, validated with the
     whole product (e.g. the promotion price stays below the price)."""
@@ -437,11 +420,9 @@ def update_sku(data, sku_id: int):
 
 
 @blp.patch("/skus/<int:sku_id>/stock")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.arguments(StockInSchema)
 @blp.response(200, StockOutSchema)
-@error_responses(blp, 401, 404, 409, 422)
-@blp.doc(security=SECURITY)
 def update_stock(data, sku_id: int):
     """`{"set": n}` sets the stock (a stocktake); `{"adjust": +/-n, "reason": "..."}` adds or removes
     units. Stock never goes below 0 (409 out_of_stock). Each change is a movement with reason api_sync."""

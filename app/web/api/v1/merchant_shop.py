@@ -6,8 +6,8 @@ from marshmallow import Schema, fields
 
 from app.core.urls import external_url
 from app.merchants.models import Merchant
-from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, document_api_key
-from app.web.api.v1.errors import error_responses
+from app.web.api.merchant_security import api_merchant, document_api_key
+from app.web.api.v1.access import api_key_operation
 
 blp = Blueprint("merchant_shop", __name__, url_prefix="/merchant",
                 description="Merchant integrations (ERP): authenticate with the X-Api-Key header")
@@ -74,10 +74,8 @@ def shop_payload(merchant: Merchant) -> dict:
 
 
 @blp.get("/shop")
-@api_key_required
+@api_key_operation(blp)
 @blp.response(200, MerchantShopSchema)
-@error_responses(blp, 401)
-@blp.doc(security=SECURITY)
 def shop():
     """The key's own shop. There is no id to pass: a key only ever sees its merchant."""
     return shop_payload(api_merchant())

@@ -31,8 +31,9 @@ from app.orders import checkout, policies, queries, reviews, shipping
 from app.orders import services as order_services
 from app.orders.states import BUYER_TABS, REVIEW_MAX_IMAGES
 from app.payments.models import Payment
-from app.web.api.security import BEARER, api_user, token_required
-from app.web.api.v1.errors import error_responses, invalid_body
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.schemas import (
     OrderDetailSchema,
     OrderPageSchema,
@@ -175,12 +176,10 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 # --- routes ------------------------------------------------------------------------------------
 
 @blp.post("")
-@token_required
+@bearer_operation(blp, (404, "address_not_found: not the buyer's address"),
+                  (409, "out_of_stock (with skus), product_unavailable, total_changed (expected_total_fen)"), 422)
 @blp.arguments(CheckoutInSchema)
 @blp.response(201, CheckoutOutSchema)
-@error_responses(blp, 401, (404, "address_not_found: not the buyer's address"),
-                 (409, "out_of_stock (with skus), product_unavailable, total_changed (expected_total_fen)"), 422)
-@blp.doc(security=BEARER)
 def submit(data):
     """Submit a checkout: one payment for all, one order per shop, stock reserved.
 
@@ -197,11 +196,9 @@ def submit(data):
 
 
 @blp.get("")
-@token_required
+@bearer_operation(blp, 422)
 @blp.arguments(OrderListArgsSchema, location="query")
 @blp.response(200, OrderPageSchema)
-@error_responses(blp, 401, 422)
-@blp.doc(security=BEARER)
 def list_orders(args):
     """The buyer's orders, newest first, by tab (`status`)."""
     buyer_id = api_user().id
@@ -213,21 +210,17 @@ def list_orders(args):
 
 
 @blp.get("/<order_no>")
-@token_required
+@bearer_operation(blp, 404)
 @blp.response(200, OrderDetailSchema)
-@error_responses(blp, 401, 404)
-@blp.doc(security=BEARER)
 def get_order(order_no: str):
     """One of the buyer's orders: items, amounts, address, shipment and timeline."""
     return _detail(api_user().id, order_no)
 
 
 @blp.post("/<order_no>/cancel")
-@token_required
+@bearer_operation(blp, 404,
+                  (409, "cannot_cancel: the order is no longer awaiting payment; the message names its state"))
 @blp.response(200, OrderDetailSchema)
-@error_responses(blp, 401, 404,
-                 (409, "cannot_cancel: the order is no longer awaiting payment; the message names its state"))
-@blp.doc(security=BEARER)
 def cancel(order_no: str):
     """Cancel an unpaid order; its reserved stock goes back."""
     buyer_id = api_user().id
@@ -237,10 +230,8 @@ def cancel(order_no: str):
 
 
 @blp.post("/<order_no>/confirm-receipt")
-@token_required
+@bearer_operation(blp, 404, (409, "cannot_confirm: not shipped"))
 @blp.response(200, OrderDetailSchema)
-@error_responses(blp, 401, 404, (409, "cannot_confirm: not shipped"))
-@blp.doc(security=BEARER)
 def confirm_receipt(order_no: str):
     """确认收货: a shipped order becomes received (and reviewable)."""
     buyer_id = api_user().id
@@ -250,10 +241,8 @@ def confirm_receipt(order_no: str):
 
 
 @blp.get("/<order_no>/tracking")
-@token_required
+@bearer_operation(blp, 404, (409, "not_shipped"))
 @blp.response(200, TrackingSchema)
-@error_responses(blp, 401, 404, (409, "not_shipped"))
-@blp.doc(security=BEARER)
 def tracking(order_no: str):
     """The shipment's carrier, number and tracking events (newest first)."""
     order = order_services.for_buyer(api_user().id, order_no)
@@ -266,11 +255,9 @@ def tracking(order_no: str):
 
 
 @blp.post("/<order_no>/reviews")
-@token_required
+@bearer_operation(blp, (404, "order_not_found, order_item_not_found"), (409, "not_received, already_reviewed"), 422)
 @blp.arguments(ReviewInSchema)
 @blp.response(201, ReviewOutSchema)
-@error_responses(blp, 401, (404, "order_not_found, order_item_not_found"), (409, "not_received, already_reviewed"), 422)
-@blp.doc(security=BEARER)
 def review(data, order_no: str):
     """Review one item of a received order, once."""
     buyer_id = api_user().id

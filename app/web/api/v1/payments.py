@@ -23,8 +23,9 @@ from app.core.db import transaction
 from app.core.urls import public_url
 from app.extensions import db
 from app.payments import services as payments
-from app.web.api.security import BEARER, api_user, token_required
-from app.web.api.v1.errors import error_responses, invalid_body
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.schemas import StrictSchema
 
 blp = Blueprint("payments_api", __name__, url_prefix="/payments", description="Paying a checkout")
@@ -75,12 +76,10 @@ def _client_reply(started: dict) -> dict:
 
 
 @blp.post("/<out_trade_no>/pay")
-@token_required
+@bearer_operation(blp, (404, "payment_not_found"),
+                  (409, "already_paid, payment_closed, provider_unavailable, invalid_channel"), 422)
 @blp.arguments(PayInSchema)
 @blp.response(200, PayOutSchema)
-@error_responses(blp, 401, (404, "payment_not_found"),
-                 (409, "already_paid, payment_closed, provider_unavailable, invalid_channel"), 422)
-@blp.doc(security=BEARER)
 def pay(data, out_trade_no: str):
     """Start paying a pending checkout with the chosen gateway."""
     buyer = api_user()
