@@ -12,7 +12,7 @@ from app.core.urls import external_url
 from app.web.api.security import bearer_token
 from app.web.api.v1.access import bearer_operation
 from app.web.api.v1.errors import error_responses
-from app.web.api.v1.schemas import TokenSchema
+from app.web.api.v1.schemas import PhoneCodeSchema, TokenSchema
 from app.web.api.v1.serializers import user_payload
 from app.web.forms import client_ip
 
@@ -33,9 +33,15 @@ def agree_terms_field():
                                                 "records the time and the policy version"})
 
 
-class PhoneRegisterIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
+class SmsLoginIn(PhoneCodeSchema):
+    pass
+
+
+class PasswordResetIn(PhoneCodeSchema):
+    password = fields.Str(required=True)
+
+
+class PhoneRegisterIn(PhoneCodeSchema):
     password = fields.Str(required=True)
     agree_terms = agree_terms_field()
 
@@ -43,11 +49,6 @@ class PhoneRegisterIn(Schema):
 class PasswordLoginIn(Schema):
     account = fields.Str(required=True)
     password = fields.Str(required=True)
-
-
-class SmsLoginIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
 
 
 class EmailStartIn(Schema):
@@ -58,12 +59,6 @@ class EmailRegisterIn(Schema):
     token = fields.Str(required=True)
     password = fields.Str(required=True)
     agree_terms = agree_terms_field()
-
-
-class PasswordResetIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
-    password = fields.Str(required=True)
 
 
 def token_reply(user, method: str, status: int = 200, **extra):

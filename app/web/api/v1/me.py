@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 from app.accounts import bindings
 from app.core.db import transaction
 from app.web.api.security import api_user
 from app.web.api.v1.access import bearer_operation
-from app.web.api.v1.schemas import UserSchema
+from app.web.api.v1.schemas import PhoneCodeSchema, UserSchema
 from app.web.api.v1.serializers import user_payload
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in user")
@@ -21,9 +20,8 @@ def me():
     return user_payload(api_user())
 
 
-class BindPhoneIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
+class BindPhoneIn(PhoneCodeSchema):
+    pass
 
 
 @blp.post("/phone")

@@ -159,6 +159,14 @@ def _detail(buyer_id: int, order_no: str) -> dict:
     return order_detail_payload(order, order_services.timeline(order.id), actor=policies.buyer(buyer_id))
 
 
+def _buyer_action(action, order_no: str) -> dict:
+    """`action(buyer_id, order_no)` in a transaction, then the order as it is now."""
+    buyer_id = api_user().id
+    with transaction():
+        action(buyer_id, order_no)
+    return _detail(buyer_id, order_no)
+
+
 def _decode_images(raw: list[str]) -> list[bytes]:
     images = []
     for i, text in enumerate(raw):
@@ -223,10 +231,7 @@ def get_order(order_no: str):
 @blp.response(200, OrderDetailSchema)
 def cancel(order_no: str):
     """Cancel an unpaid order; its reserved stock goes back."""
-    buyer_id = api_user().id
-    with transaction():
-        order_services.cancel_by_buyer(buyer_id, order_no)
-    return _detail(buyer_id, order_no)
+    return _buyer_action(order_services.cancel_by_buyer, order_no)
 
 
 @blp.post("/<order_no>/confirm-receipt")
@@ -234,10 +239,7 @@ def cancel(order_no: str):
 @blp.response(200, OrderDetailSchema)
 def confirm_receipt(order_no: str):
     """确认收货: a shipped order becomes received (and reviewable)."""
-    buyer_id = api_user().id
-    with transaction():
-        order_services.confirm_receipt(buyer_id, order_no)
-    return _detail(buyer_id, order_no)
+    return _buyer_action(order_services.confirm_receipt, order_no)
 
 
 @blp.get("/<order_no>/tracking")

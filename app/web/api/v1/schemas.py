@@ -43,6 +43,13 @@ class PageSchema(Schema):
     total = fields.Int()
 
 
+class PhoneCodeSchema(Schema):
+    """A phone number and the SMS code sent to it (sign-in, registration, reset, binding)."""
+
+    phone = fields.Str(required=True)
+    code = fields.Str(required=True)
+
+
 class UserSchema(Schema):
     id = fields.Int()
     nickname = fields.Str()
