@@ -30,6 +30,11 @@ def register_security_scheme(api) -> None:
         })
 
 
+def document_api_key(state) -> None:
+    """`blp.record_once(document_api_key)`: a merchant blueprint describes the key in its Api's document."""
+    register_security_scheme(state.app.extensions["flask-smorest"]["apis"][""]["ext_obj"])
+
+
 def api_key_required(view):
     """Load the key's merchant into `g.api_merchant`, or answer 401."""
 

@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from app.accounts import services as accounts
 from app.core.errors import Unauthorized
 
+BEARER = [{"bearer": []}]  # for `@blp.doc(security=BEARER)`
+
 
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")

@@ -6,8 +6,9 @@ from marshmallow import Schema, fields
 
 from app.accounts import addresses
 from app.core.db import transaction
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.security import BEARER, api_user, token_required
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import error_responses
 
 blp = Blueprint("addresses", __name__, url_prefix="/addresses", description="Address book")
 
@@ -42,10 +43,8 @@ def _out(address) -> dict:
 
 
 @blp.get("")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, AddressListSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
 def list_addresses():
     return {"items": [_out(a) for a in addresses.list_for(api_user().id)]}
 
@@ -54,8 +53,8 @@ def list_addresses():
 @token_required
 @blp.arguments(AddressSchema)
 @blp.response(201, AddressSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 422)
+@blp.doc(security=BEARER)
 def create_address(data):
     with transaction():
         address = addresses.add(api_user().id, data)
@@ -66,9 +65,8 @@ def create_address(data):
 @token_required
 @blp.arguments(AddressPatchSchema(partial=True))
 @blp.response(200, AddressSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 404, 422)
+@blp.doc(security=BEARER)
 def update_address(data, address_id: int):
     with transaction():
         address = addresses.update(api_user().id, address_id, data)
@@ -78,8 +76,8 @@ def update_address(data, address_id: int):
 @blp.delete("/<int:address_id>")
 @token_required
 @blp.response(204)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
+@error_responses(blp, 404)
+@blp.doc(security=BEARER)
 def delete_address(address_id: int):
     with transaction():
         addresses.delete(api_user().id, address_id)

@@ -9,8 +9,10 @@ from app.accounts import services as accounts
 from app.core.db import transaction
 from app.core.errors import Unauthorized
 from app.core.urls import external_url
-from app.web.api.security import bearer_token, token_required
-from app.web.api.v1.schemas import ErrorSchema, TokenSchema
+from app.web.api.security import bearer_token
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import error_responses
+from app.web.api.v1.schemas import PhoneCodeSchema, TokenSchema
 from app.web.api.v1.serializers import user_payload
 from app.web.forms import client_ip
 
@@ -31,9 +33,15 @@ def agree_terms_field():
                                                 "records the time and the policy version"})
 
 
-class PhoneRegisterIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
+class SmsLoginIn(PhoneCodeSchema):
+    pass
+
+
+class PasswordResetIn(PhoneCodeSchema):
+    password = fields.Str(required=True)
+
+
+class PhoneRegisterIn(PhoneCodeSchema):
     password = fields.Str(required=True)
     agree_terms = agree_terms_field()
 
@@ -41,11 +49,6 @@ class PhoneRegisterIn(Schema):
 class PasswordLoginIn(Schema):
     account = fields.Str(required=True)
     password = fields.Str(required=True)
-
-
-class SmsLoginIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
 
 
 class EmailStartIn(Schema):
@@ -58,12 +61,6 @@ class EmailRegisterIn(Schema):
     agree_terms = agree_terms_field()
 
 
-class PasswordResetIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
-    password = fields.Str(required=True)
-
-
 def token_reply(user, method: str, status: int = 200, **extra):
     with transaction():
         accounts.record_sign_in(user, f"api_{method}", client_ip(), None)
@@ -74,10 +71,8 @@ def token_reply(user, method: str, status: int = 200, **extra):
 @blp.post("/sms-codes")
 @blp.arguments(SmsCodeIn)
 @blp.response(202)
-@blp.alt_response(401, schema=ErrorSchema, description="purpose bind without a valid bearer token")
-@blp.alt_response(409, schema=ErrorSchema, description="already_registered (register), phone_taken (bind)")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.alt_response(429, schema=ErrorSchema)
+@error_responses(blp, (401, "purpose bind without a valid bearer token"),
+                 (409, "already_registered (register), phone_taken (bind)"), 422, 429)
 def send_sms_code(data):
     """Send a 6-digit code by SMS (60 s between sends, daily and hourly limits).
     Purpose `bind` (adding a phone to the signed-in account) needs the bearer token."""
@@ -91,8 +86,7 @@ def send_sms_code(data):
 @blp.post("/register/phone")
 @blp.arguments(PhoneRegisterIn)
 @blp.response(201, TokenSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 409, 422)
 def register_phone(data):
     """Create an account with a phone number, the SMS code, a password and the user's consent
     (`agree_terms: true`)."""
@@ -105,9 +99,7 @@ def register_phone(data):
 @blp.post("/login/password")
 @blp.arguments(PasswordLoginIn)
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, schema=ErrorSchema, description="invalid_credentials")
-@blp.alt_response(403, schema=ErrorSchema, description="account_banned")
-@blp.alt_response(429, schema=ErrorSchema)
+@error_responses(blp, (401, "invalid_credentials"), (403, "account_banned"), 429)
 def login_password(data):
     """Sign in with a phone number or email and the password."""
     with transaction():
@@ -118,8 +110,7 @@ def login_password(data):
 @blp.post("/login/sms")
 @blp.arguments(SmsLoginIn)
 @blp.response(200, TokenSchema)
-@blp.alt_response(403, schema=ErrorSchema, description="account_banned")
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, (403, "account_banned"), 422)
 def login_sms(data):
     """Sign in with a phone number and an SMS code."""
     with transaction():
@@ -130,9 +121,8 @@ def login_sms(data):
 @blp.post("/email/start")
 @blp.arguments(EmailStartIn)
 @blp.response(202)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.alt_response(429, schema=ErrorSchema, description="email_too_soon (one a minute per address), "
-                                                        "rate_limited (per address a day, per client an hour)")
+@error_responses(blp, 422,
+                 (429, "email_too_soon (one a minute per address), " "rate_limited (per address a day, per client an hour)"))
 def email_start(data):
     """Mail a registration link (the token in it is valid 24 hours, once)."""
     with transaction():
@@ -146,8 +136,7 @@ def email_start(data):
 @blp.post("/register/email")
 @blp.arguments(EmailRegisterIn)
 @blp.response(201, TokenSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 409, 422)
 def register_email(data):
     """Finish an email registration with the token from the mail, a password and the user's
     consent (`agree_terms: true`)."""
@@ -160,7 +149,7 @@ def register_email(data):
 @blp.post("/password/reset")
 @blp.arguments(PasswordResetIn)
 @blp.response(200)
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 422)
 def password_reset(data):
     """Set a new password with an SMS code; every session and token is signed out."""
     with transaction():
@@ -169,10 +158,8 @@ def password_reset(data):
 
 
 @blp.post("/logout")
-@token_required
+@bearer_operation(blp)
 @blp.response(204)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
 def logout():
     """Revoke the token used for this request."""
     with transaction():

@@ -14,7 +14,8 @@ from app.accounts.oauth import wechat_mp
 from app.accounts.states import IdentityProvider
 from app.core.db import transaction
 from app.web.api.v1.auth import token_reply
-from app.web.api.v1.schemas import ErrorSchema, TokenSchema
+from app.web.api.v1.errors import error_responses
+from app.web.api.v1.schemas import TokenSchema
 
 blp = Blueprint("auth_wechat", __name__, url_prefix="/auth", description="WeChat mini-program sign-in")
 
@@ -35,11 +36,7 @@ class WechatMpTokenSchema(TokenSchema):
 @blp.post("/login/wechat-mp")
 @blp.arguments(WechatMpLoginIn)
 @blp.response(200, WechatMpTokenSchema)
-@blp.alt_response(403, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.alt_response(429, schema=ErrorSchema)
-@blp.alt_response(502, schema=ErrorSchema)
-@blp.alt_response(503, schema=ErrorSchema)
+@error_responses(blp, 403, 422, 429, 502, 503)
 def login_wechat_mp(data):
     """Sign in with a `wx.login()` code; the first sign-in creates the account (`is_new`),
     which needs `agree_terms: true`.

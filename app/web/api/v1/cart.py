@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validates_schema
+from marshmallow import Schema, fields, validates_schema
 from marshmallow import ValidationError as MarshmallowError
 from werkzeug.exceptions import UnprocessableEntity
 
@@ -22,29 +22,23 @@ from app.extensions import db
 from app.orders import cart
 from app.orders.models import CartItem
 from app.orders.states import MAX_LINE_QUANTITY
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema, id_field, int_field
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
+from app.web.api.v1.schemas import StrictSchema, id_field, int_field
 from app.web.api.v1.serializers import cart_payload
 
 blp = Blueprint("cart", __name__, url_prefix="/cart", description="The buyer's cart")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
-BEARER = [{"bearer": []}]
 
 
-class CartAddSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CartAddSchema(StrictSchema):
     sku_id = id_field(required=True, strict=True)
     quantity = int_field(-MAX_INT, required=True, strict=True, metadata={
         "description": f"1..{MAX_LINE_QUANTITY}; added to the line when the SKU is already in the cart"})
 
 
-class CartPatchSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CartPatchSchema(StrictSchema):
     quantity = int_field(-MAX_INT, strict=True, metadata={"description": f"the new quantity, 1..{MAX_LINE_QUANTITY}"})
     selected = fields.Bool(truthy={True}, falsy={False}, metadata={"description": "whether checkout from the cart buys this line"})
 
@@ -102,24 +96,17 @@ def _item(item) -> dict:
 
 
 @blp.get("/items")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, CartSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def view_cart():
     """The cart grouped by shop, with totals of the selected lines that can be bought."""
     return cart_payload(cart.view(api_user().id))
 
 
 @blp.post("/items")
-@token_required
+@bearer_operation(blp, (404, "sku_not_found"), (409, "product_unavailable, insufficient_stock, cart_full"), 422)
 @blp.arguments(CartAddSchema)
 @blp.response(201, CartItemSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="sku_not_found")
-@blp.alt_response(409, schema=ErrorSchema, description="product_unavailable, insufficient_stock, cart_full")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def add_item(data):
     """Put a SKU in the cart (or add to its line)."""
     with transaction():
@@ -129,14 +116,9 @@ def add_item(data):
 
 
 @blp.patch("/items/<int:item_id>")
-@token_required
+@bearer_operation(blp, 404, (409, "insufficient_stock"), 422)
 @blp.arguments(CartPatchSchema)
 @blp.response(200, CartItemSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="insufficient_stock")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def update_item(data, item_id: int):
     """Change a line's quantity and/or whether it is selected."""
     user_id = api_user().id
@@ -150,11 +132,8 @@ def update_item(data, item_id: int):
 
 
 @blp.delete("/items/<int:item_id>")
-@token_required
+@bearer_operation(blp, 404)
 @blp.response(204)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def delete_item(item_id: int):
     with transaction():
         if not cart.remove(api_user().id, [item_id]):

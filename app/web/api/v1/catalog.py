@@ -17,7 +17,9 @@ from app.core.urls import external_url
 from app.extensions import db
 from app.merchants import shops
 from app.merchants.models import Merchant
-from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
+from app.web.api.v1.errors import error_responses
+from app.web.api.v1.schemas import PageSchema, id_field, int_field, page_field, per_page_field
+from app.web.api.v1.serializers import page_payload
 
 blp = Blueprint("shopper_catalog", __name__, description="Shopper catalogue: categories, products, shops")
 
@@ -66,11 +68,8 @@ class ShopperProductItemSchema(Schema):
     merchant_id = fields.Int()
 
 
-class ShopperProductPageSchema(Schema):
+class ShopperProductPageSchema(PageSchema):
     items = fields.List(fields.Nested(ShopperProductItemSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class ShopperImageSchema(Schema):
@@ -150,8 +149,7 @@ def _shop(merchant: Merchant, full: bool = False) -> dict:
 
 def _page(filters: ProductFilters, args: dict) -> dict:
     page = queries.search(filters, args["page"], args["per_page"])
-    return {"items": [_item(p) for p in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return page_payload(page, [_item(p) for p in page.items])
 
 
 def _open_shop(merchant_id: int) -> Merchant:
@@ -173,7 +171,7 @@ def category_tree():
 @blp.get("/products")
 @blp.arguments(ShopperProductArgsSchema, location="query")
 @blp.response(200, ShopperProductPageSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 422)
 def list_products(args):
     """Search on-sale products: keyword over title, subtitle and tags; filters; sort; pages."""
     filters = ProductFilters(q=args["q"], category_id=args["category_id"], min_price_fen=args["min_price_fen"],
@@ -183,7 +181,7 @@ def list_products(args):
 
 @blp.get("/products/<int:product_id>")
 @blp.response(200, ShopperProductDetailSchema)
-@blp.alt_response(404, schema=ErrorSchema)
+@error_responses(blp, 404)
 def get_product(product_id: int):
     """One on-sale product with its images, specs, shop and SKUs; 404 `product_unavailable` otherwise."""
     product = queries.visible_product(product_id)
@@ -206,7 +204,7 @@ def get_product(product_id: int):
 
 @blp.get("/shops/<int:merchant_id>")
 @blp.response(200, ShopperShopSchema)
-@blp.alt_response(404, schema=ErrorSchema)
+@error_responses(blp, 404)
 def get_shop(merchant_id: int):
     """An open shop; 404 `shop_unavailable` when unknown, suspended or closed."""
     return _shop(_open_shop(merchant_id), full=True)
@@ -215,8 +213,7 @@ def get_shop(merchant_id: int):
 @blp.get("/shops/<int:merchant_id>/products")
 @blp.arguments(ShopperPageArgsSchema, location="query")
 @blp.response(200, ShopperProductPageSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@error_responses(blp, 404, 422)
 def shop_products(args, merchant_id: int):
     """The shop's on-sale products, best sellers first."""
     merchant = _open_shop(merchant_id)

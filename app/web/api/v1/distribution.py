@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import make_response
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowError
 from werkzeug.exceptions import UnprocessableEntity
 
@@ -38,23 +38,19 @@ from app.distribution.errors import DistributionError
 from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import BindingSource, DistributorStatus, Qualification
 from app.extensions import db
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
+from app.web.api.v1.schemas import PageSchema, StrictSchema, id_field, int_field, page_field, per_page_field
+from app.web.api.v1.serializers import page_payload
 from app.web.distributor.access import shop_link
 
 blp = Blueprint("distribution", __name__, url_prefix="", description="Distributor centre and referral binding")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
-BEARER = [{"bearer": []}]
 QR_SCENE_MAX = 32  # wxacode.getUnlimited accepts a scene of at most 32 visible characters
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
 
 class SummarySchema(Schema):
     pending_fen = fields.Int(metadata={"description": "commission waiting for settlement (voided parts excluded)"})
@@ -113,11 +109,8 @@ class CommissionArgsSchema(PageArgsSchema):
     status = fields.Str(validate=validate.OneOf(["pending", "settled", "void"]))
 
 
-class CommissionPageSchema(Schema):
+class CommissionPageSchema(PageSchema):
     items = fields.List(fields.Nested(CommissionSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class TeamArgsSchema(PageArgsSchema):
@@ -148,7 +141,16 @@ class TeamOutSchema(Schema):
     total = fields.Int()
 
 
-class WithdrawalInSchema(StrictSchema):
+class OneAmountSchema(StrictSchema):
+    """A withdrawal's amount comes as `amount` (yuan) or `amount_fen`, exactly one of them."""
+
+    @validates_schema
+    def _one_amount(self, data, **kwargs):
+        if ("amount" in data) == ("amount_fen" in data):
+            raise MarshmallowError(_("请填写提现金额（amount 或 amount_fen 其中之一）"), field_name="amount")
+
+
+class WithdrawalInSchema(OneAmountSchema):
     amount = fields.Str(metadata={"description": "yuan, up to two decimals, e.g. \"30\" or \"30.50\""})
     amount_fen = int_field(1, strict=True, metadata={"description": "instead of amount"})
     method = fields.Str(required=True, metadata={"description": "wechat | alipay | bank (as the rules allow)"})
@@ -156,20 +158,10 @@ class WithdrawalInSchema(StrictSchema):
     account_no = fields.Str(required=True, metadata={"description": "WeChat/Alipay account or a 12-19 digit card"})
     bank_name = fields.Str(load_default="", metadata={"description": "bank only"})
 
-    @validates_schema
-    def _one_amount(self, data, **kwargs):
-        if ("amount" in data) == ("amount_fen" in data):
-            raise MarshmallowError(_("请填写提现金额（amount 或 amount_fen 其中之一）"), field_name="amount")
 
-
-class QuoteArgsSchema(StrictSchema):
+class QuoteArgsSchema(OneAmountSchema):
     amount = fields.Str(metadata={"description": "yuan"})
     amount_fen = int_field(1)
-
-    @validates_schema
-    def _one_amount(self, data, **kwargs):
-        if ("amount" in data) == ("amount_fen" in data):
-            raise MarshmallowError(_("请填写提现金额（amount 或 amount_fen 其中之一）"), field_name="amount")
 
 
 class QuoteSchema(Schema):
@@ -196,11 +188,8 @@ class WithdrawalSchema(Schema):
     paid_at = fields.DateTime(allow_none=True)
 
 
-class WithdrawalPageSchema(Schema):
+class WithdrawalPageSchema(PageSchema):
     items = fields.List(fields.Nested(WithdrawalSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class ShareArgsSchema(StrictSchema):
@@ -292,10 +281,8 @@ def _amount_yuan(data: dict) -> str:
 # --- the centre ---------------------------------------------------------------------------------
 
 @blp.get("/distributor")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, DistributorOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def centre():
     """My distributor status, code and earnings. Under the `everyone` qualification (and
     distribution on) the first call makes the user an active distributor."""
@@ -309,14 +296,10 @@ def centre():
 
 
 @blp.post("/distributor/apply")
-@token_required
+@bearer_operation(blp, (409, "application_not_open (not the application mode), already_applied (pending or active)"),
+                  (422, "invalid_application with fields"))
 @blp.arguments(ApplyInSchema)
 @blp.response(201, DistributorOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema,
-                  description="application_not_open (not the application mode), already_applied (pending or active)")
-@blp.alt_response(422, schema=ErrorSchema, description="invalid_application with fields")
-@blp.doc(security=BEARER)
 def apply(data):
     """Apply to become a distributor (application mode), or apply again after a rejection."""
     user = api_user()
@@ -327,13 +310,9 @@ def apply(data):
 
 
 @blp.get("/distributor/commissions")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), 422)
 @blp.arguments(CommissionArgsSchema, location="query")
 @blp.response(200, CommissionPageSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def commission_list(args):
     """My commissions, newest first (optionally one status), with order number and item title."""
     distributor = _own_distributor()
@@ -343,17 +322,13 @@ def commission_list(args):
               "rate_bp": c.rate_bp, "amount_fen": c.amount_fen, "void_fen": c.void_fen, "status": c.status,
               "created_at": c.created_at, "settle_after": c.settle_after, "settled_at": c.settled_at}
              for c, order_no, title, *_earner in page.items]
-    return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
+    return page_payload(page, items)
 
 
 @blp.get("/distributor/team")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), 422)
 @blp.arguments(TeamArgsSchema, location="query")
 @blp.response(200, TeamOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def team(args):
     """My team: counts of level-1 and level-2 members and of bound customers, and one
     level's members (newest first). Members show their nickname, never contact details."""
@@ -364,20 +339,15 @@ def team(args):
               "joined_at": member.activated_at or member.created_at, "members": below_count}
              for member, user, below_count in page.items]
     return {"counts": {"level1": counts.level1, "level2": counts.level2, "customers": counts.customers},
-            "level": args["level"],
-            "items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
+            "level": args["level"], **page_payload(page, items)}
 
 
 # --- withdrawals ------------------------------------------------------------------------------
 
 @blp.get("/distributor/withdrawals/quote")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), (422, "invalid_amount"))
 @blp.arguments(QuoteArgsSchema, location="query")
 @blp.response(200, QuoteSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema, description="invalid_amount")
-@blp.doc(security=BEARER)
 def withdrawal_quote(args):
     """The fee and the net amount of a withdrawal, to show before confirming (writes nothing)."""
     distributor = _own_distributor()
@@ -391,15 +361,10 @@ def withdrawal_quote(args):
 
 
 @blp.post("/distributor/withdrawals")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), (409, "insufficient_balance, cannot_withdraw (frozen or not active)"),
+                  (422, "invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account"))
 @blp.arguments(WithdrawalInSchema)
 @blp.response(201, WithdrawalSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(409, schema=ErrorSchema, description="insufficient_balance, cannot_withdraw (frozen or not active)")
-@blp.alt_response(422, schema=ErrorSchema,
-                  description="invalid_amount, below_minimum, above_maximum, invalid_method, invalid_account")
-@blp.doc(security=BEARER)
 def withdrawal_request(data):
     """Withdraw from the available balance. The amount is reserved at once; concurrent
     requests can never take the balance below zero."""
@@ -411,33 +376,24 @@ def withdrawal_request(data):
 
 
 @blp.get("/distributor/withdrawals")
-@token_required
+@bearer_operation(blp, (404, "not_distributor"), 422)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, WithdrawalPageSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def withdrawal_list(args):
     """My withdrawals, newest first."""
     distributor = _own_distributor()
     page = paginate(sa.select(Withdrawal).where(Withdrawal.distributor_id == distributor.id)
                     .order_by(Withdrawal.id.desc()), args["page"], args["per_page"])
-    return {"items": [_withdrawal_payload(w) for w in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return page_payload(page, [_withdrawal_payload(w) for w in page.items])
 
 
 # --- sharing and binding ------------------------------------------------------------------------
 
 @blp.get("/distributor/share")
-@token_required
+@bearer_operation(blp, (404, "not_distributor, product_not_found (or not on sale)"),
+                  (409, "distributor_inactive: pending, rejected or frozen"), 422)
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.response(200, ShareSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor, product_not_found (or not on sale)")
-@blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive: pending, rejected or frozen")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def share(args):
     """My referral link (to the shop or to one product), the scene for the mini-program's
     QR code and the poster's address (fetched with the same bearer token)."""
@@ -453,13 +409,9 @@ def share(args):
 
 
 @blp.get("/distributor/share/poster.png")
-@token_required
+@bearer_operation(blp, (404, "not_distributor, product_not_found"), (409, "distributor_inactive"))
 @blp.arguments(ShareArgsSchema, location="query")
 @blp.alt_response(200, description="the poster, image/png", success=True)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="not_distributor, product_not_found")
-@blp.alt_response(409, schema=ErrorSchema, description="distributor_inactive")
-@blp.doc(security=BEARER)
 def share_poster(args):
     """The share poster (PNG) for the mini-program, with the QR code of my link."""
     distributor = _sharing_distributor()
@@ -488,15 +440,10 @@ def _shared_product(product_id: int | None) -> Product | None:
 
 
 @blp.post("/referrals/bind")
-@token_required
+@bearer_operation(blp, (404, "invalid_code"), (409, "cannot_bind_self, cannot_bind_downline, distributor_inactive"),
+                  422)
 @blp.arguments(BindInSchema)
 @blp.response(200, BindOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="invalid_code")
-@blp.alt_response(409, schema=ErrorSchema,
-                  description="cannot_bind_self, cannot_bind_downline, distributor_inactive")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def bind(data):
     """Bind me to the distributor of `code` (from the QR scene or a typed code), as the
     platform's binding mode allows. `bound` is false when the rules keep an existing

@@ -2,39 +2,32 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 from app.accounts import bindings
 from app.core.db import transaction
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.schemas import ErrorSchema, UserSchema
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.schemas import PhoneCodeSchema, UserSchema
 from app.web.api.v1.serializers import user_payload
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in user")
 
 
 @blp.get("")
-@token_required
+@bearer_operation(blp)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
 def me():
     return user_payload(api_user())
 
 
-class BindPhoneIn(Schema):
-    phone = fields.Str(required=True)
-    code = fields.Str(required=True)
+class BindPhoneIn(PhoneCodeSchema):
+    pass
 
 
 @blp.post("/phone")
-@token_required
+@bearer_operation(blp, 409, 422)
 @blp.arguments(BindPhoneIn)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
 def bind_phone(data):
     """Bind a phone to the signed-in account with a code sent for purpose `bind`."""
     user = api_user()

@@ -8,7 +8,7 @@ timeline and the shipment record a user): the owner is the event's actor.
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.core.db import transaction
@@ -17,27 +17,27 @@ from app.merchants.states import MemberRole
 from app.orders import policies, queries
 from app.orders import services as order_services
 from app.orders.states import OrderStatus
-from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
+from app.web.api.merchant_security import api_merchant, document_api_key
+from app.web.api.v1.access import api_key_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.merchant_products import _acting_owner
-from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema, OrderDetailSchema, OrderRowSchema, page_field, per_page_field
-from app.web.api.v1.serializers import address_payload, order_detail_payload, order_payload
+from app.web.api.v1.schemas import (
+    OrderDetailSchema,
+    OrderRowSchema,
+    PageSchema,
+    StrictSchema,
+    page_field,
+    per_page_field,
+)
+from app.web.api.v1.serializers import address_payload, order_detail_payload, order_payload, page_payload
 
 blp = Blueprint("merchant_orders", __name__, url_prefix="/merchant",
                 description="Merchant integrations (ERP): orders and shipping, with the X-Api-Key header")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
+blp.record_once(document_api_key)
 
 
-@blp.record_once
-def _document_api_key(state) -> None:
-    api = state.app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    register_security_scheme(api)
-
-
-class MerchantOrderArgsSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class MerchantOrderArgsSchema(StrictSchema):
     status = fields.Str(validate=validate.OneOf([s.value for s in OrderStatus]),
                         metadata={"description": "one status; all when absent (paid = awaiting shipment)"})
     page = page_field()
@@ -48,17 +48,11 @@ class MerchantOrderRowSchema(OrderRowSchema):
     address = fields.Nested("OrderAddressSchema")
 
 
-class MerchantOrderPageSchema(Schema):
+class MerchantOrderPageSchema(PageSchema):
     items = fields.List(fields.Nested(MerchantOrderRowSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
-class ShipInSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ShipInSchema(StrictSchema):
     carrier = fields.Str(required=True, metadata={"description": "Kuaidi100 company code, e.g. shunfeng, zhongtong"})
     tracking_no = fields.Str(required=True, metadata={"description": "6-32 of A-Z 0-9 -"})
 
@@ -84,41 +78,29 @@ def _detail(merchant_id: int, order_no: str) -> dict:
 
 
 @blp.get("/orders")
-@api_key_required
+@api_key_operation(blp, 422)
 @blp.arguments(MerchantOrderArgsSchema, location="query")
 @blp.response(200, MerchantOrderPageSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def list_orders(args):
     """The shop's orders, newest first, with items and the shipping address."""
     merchant_id = api_merchant().id
     page = queries.for_merchant(merchant_id, queries.OrderFilters(status=args.get("status")),
                                 args["page"], args["per_page"])
     actor = _key_actor(merchant_id)
-    return {"items": [_row(o, actor) for o in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return page_payload(page, [_row(o, actor) for o in page.items])
 
 
 @blp.get("/orders/<order_no>")
-@api_key_required
+@api_key_operation(blp, 404)
 @blp.response(200, OrderDetailSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def get_order(order_no: str):
     return _detail(api_merchant().id, order_no)
 
 
 @blp.post("/orders/<order_no>/ship")
-@api_key_required
+@api_key_operation(blp, 404, (409, "cannot_ship: not awaiting shipment"), (422, "invalid_carrier, invalid tracking_no"))
 @blp.arguments(ShipInSchema)
 @blp.response(200, OrderDetailSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="cannot_ship: not awaiting shipment")
-@blp.alt_response(422, schema=ErrorSchema, description="invalid_carrier, invalid tracking_no")
-@blp.doc(security=SECURITY)
 def ship(data, order_no: str):
     """Ship a paid order with its carrier and tracking number; the buyer is told."""
     merchant_id = api_merchant().id

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import UnprocessableEntity
@@ -37,9 +37,10 @@ from app.inventory import services as stock_service
 from app.inventory.states import MovementReason
 from app.merchants.models import MerchantMember
 from app.merchants.states import MemberRole
-from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
-from app.web.api.v1.schemas import ErrorSchema, id_field, int_field, page_field, per_page_field
-from app.web.errors import json_error
+from app.web.api.merchant_security import api_merchant, document_api_key
+from app.web.api.v1.access import api_key_operation
+from app.web.api.v1.errors import invalid_body
+from app.web.api.v1.schemas import PageSchema, StrictSchema, id_field, int_field, page_field, per_page_field
 
 # Product fields a request may set (the rest of ProductInput is built from them).
 INPUT_FIELDS = ("title", "subtitle", "category_id", "description", "tags", "specs", "on_promotion",
@@ -49,46 +50,11 @@ blp = Blueprint("merchant_products", __name__, url_prefix="/merchant",
                 description="Merchant integrations (ERP): products, SKUs and stock, with the X-Api-Key header")
 
 
-@blp.record_once
-def _document_api_key(state) -> None:
-    api = state.app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    register_security_scheme(api)
-
-
-def _flatten(messages, prefix: str = "") -> dict[str, str]:
-    """{"json": {"skus": {0: {"price_fen": ["..."]}}}} -> {"skus.0.price_fen": "..."}."""
-    flat: dict[str, str] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dict):
-                flat.update(_flatten(value, name))
-            elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-                flat[name] = value[0]
-            elif isinstance(value, list):
-                for i, item in enumerate(value):
-                    flat.update(_flatten(item, f"{name}.{i}") if isinstance(item, dict) else {name: str(item)})
-            else:
-                flat[name] = str(value)
-    return flat
-
-
-@blp.errorhandler(UnprocessableEntity)
-def _invalid_body(exc: UnprocessableEntity):
-    """Body and query errors with nested field names (`skus.0.price_fen`)."""
-    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
-    flat: dict[str, str] = {}
-    for location in messages.values() if isinstance(messages, dict) else []:
-        flat.update(_flatten(location))
-    return json_error(422, "invalid", _("提交的内容有误"), flat)
+blp.record_once(document_api_key)
+blp.errorhandler(UnprocessableEntity)(invalid_body)
 
 
 # --- schemas ------------------------------------------------------------------------
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
 
 def _fen(**kwargs):
     return int_field(1, strict=True, **kwargs)
@@ -146,11 +112,8 @@ class ProductOutSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ProductPageSchema(Schema):
+class ProductPageSchema(PageSchema):
     items = fields.List(fields.Nested(ProductOutSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class ProductQuerySchema(StrictSchema):
@@ -191,8 +154,7 @@ class ProductInSchema(StrictSchema):
 
 
 class ProductPatchSchema(ProductInSchema):
-    class Meta:
-        unknown = RAISE
+    class Meta(StrictSchema.Meta):
         partial = True
 
 
@@ -345,12 +307,9 @@ def _load_product(merchant_id: int, product_id: int) -> Product:
 # --- products ---------------------------------------------------------------------
 
 @blp.get("/products")
-@api_key_required
+@api_key_operation(blp, 422)
 @blp.arguments(ProductQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ProductPageSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
     """The key's products, newest first; `status` filters by one status."""
     merchant_id = api_merchant().id
@@ -365,23 +324,16 @@ def list_products(status: str | None = None, page: int = 1, per_page: int = 20):
 
 
 @blp.get("/products/<int:product_id>")
-@api_key_required
+@api_key_operation(blp, 404)
 @blp.response(200, ProductOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def get_product(product_id: int):
     return _product_payload(get_for_merchant(api_merchant().id, product_id))
 
 
 @blp.post("/products")
-@api_key_required
+@api_key_operation(blp, 409, 422)
 @blp.arguments(ProductInSchema)
 @blp.response(201, ProductOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def create_product(data):
     """Create a draft with its SKU matrix: one row in `skus` per combination of the spec values.
     Images are added in the merchant console; submitting needs at least one."""
@@ -393,14 +345,9 @@ def create_product(data):
 
 
 @blp.patch("/products/<int:product_id>")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.arguments(ProductPatchSchema(partial=True))
 @blp.response(200, ProductOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def update_product(data, product_id: int):
     """Change some fields; the rest keep their current values. Given `skus` replace the matrix
     rows (missing fields of an existing combination keep their values; combinations left out
@@ -421,38 +368,24 @@ def _status_change(action, product_id: int) -> dict:
 
 
 @blp.post("/products/<int:product_id>/submit")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.response(200, ProductOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def submit_product(product_id: int):
     """A draft or rejected product goes to review (or straight on sale when review is off)."""
     return _status_change(product_review.submit, product_id)
 
 
 @blp.post("/products/<int:product_id>/delist")
-@api_key_required
+@api_key_operation(blp, 404, 409)
 @blp.response(200, ProductOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def delist_product(product_id: int):
     """下架: an on-sale product leaves the storefront."""
     return _status_change(product_sale.delist, product_id)
 
 
 @blp.post("/products/<int:product_id>/relist")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.response(200, ProductOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def relist_product(product_id: int):
     """上架 again: to review when changed or review is required, else on sale."""
     return _status_change(product_sale.relist, product_id)
@@ -461,24 +394,16 @@ def relist_product(product_id: int):
 # --- SKUs and stock ---------------------------------------------------------------
 
 @blp.get("/skus/<int:sku_id>")
-@api_key_required
+@api_key_operation(blp, 404)
 @blp.response(200, SkuOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def get_sku(sku_id: int):
     return _sku_payload(get_sku_for_merchant(api_merchant().id, sku_id))
 
 
 @blp.patch("/skus/<int:sku_id>")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.arguments(SkuPatchSchema)
 @blp.response(200, SkuOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def update_sku(data, sku_id: int):
     """Price, promotion price, code and low-stock threshold of one SKU, validated with the
     whole product (e.g. the promotion price stays below the price)."""
@@ -495,14 +420,9 @@ def update_sku(data, sku_id: int):
 
 
 @blp.patch("/skus/<int:sku_id>/stock")
-@api_key_required
+@api_key_operation(blp, 404, 409, 422)
 @blp.arguments(StockInSchema)
 @blp.response(200, StockOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def update_stock(data, sku_id: int):
     """`{"set": n}` sets the stock (a stocktake); `{"adjust": +/-n, "reason": "..."}` adds or removes
     units. Stock never goes below 0 (409 out_of_stock). Each change is a movement with reason api_sync."""

@@ -6,17 +6,12 @@ from marshmallow import Schema, fields
 
 from app.core.urls import external_url
 from app.merchants.models import Merchant
-from app.web.api.merchant_security import SECURITY, api_key_required, api_merchant, register_security_scheme
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.merchant_security import api_merchant, document_api_key
+from app.web.api.v1.access import api_key_operation
 
 blp = Blueprint("merchant_shop", __name__, url_prefix="/merchant",
                 description="Merchant integrations (ERP): authenticate with the X-Api-Key header")
-
-
-@blp.record_once
-def _document_api_key(state) -> None:
-    api = state.app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    register_security_scheme(api)
+blp.record_once(document_api_key)
 
 
 class ContactSchema(Schema):
@@ -79,10 +74,8 @@ def shop_payload(merchant: Merchant) -> dict:
 
 
 @blp.get("/shop")
-@api_key_required
+@api_key_operation(blp)
 @blp.response(200, MerchantShopSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.doc(security=SECURITY)
 def shop():
     """The key's own shop. There is no id to pass: a key only ever sees its merchant."""
     return shop_payload(api_merchant())

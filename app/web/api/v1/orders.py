@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import jsonify, make_response
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.core.bounds import MAX_INT
@@ -31,34 +31,25 @@ from app.orders import checkout, policies, queries, reviews, shipping
 from app.orders import services as order_services
 from app.orders.states import BUYER_TABS, REVIEW_MAX_IMAGES
 from app.payments.models import Payment
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.merchant_products import _flatten
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
 from app.web.api.v1.schemas import (
-    ErrorSchema,
     OrderDetailSchema,
     OrderPageSchema,
+    ShipmentSchema,
+    StrictSchema,
     id_field,
     int_field,
     page_field,
     per_page_field,
 )
-from app.web.api.v1.serializers import order_detail_payload, order_payload, shipment_payload
-from app.web.errors import json_error
+from app.web.api.v1.serializers import order_detail_payload, order_payload, page_payload, shipment_payload
 
 blp = Blueprint("orders", __name__, url_prefix="/orders", description="Checkout and the buyer's orders")
-BEARER = [{"bearer": []}]
 
 
-# --- errors shared by the order, cart, payment and merchant order blueprints ------------------
-
-def invalid_body(exc: UnprocessableEntity):
-    """422 with nested field names (`items.0.quantity`), as the merchant product API answers."""
-    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
-    flat: dict[str, str] = {}
-    for location in messages.values() if isinstance(messages, dict) else []:
-        flat.update(_flatten(location))
-    return json_error(422, "invalid", _("提交的内容有误"), flat)
-
+# --- errors ------------------------------------------------------------------------------------
 
 def out_of_stock(exc: OutOfStock):
     """409 naming every short SKU twice: `fields` (id -> message) and `skus` (numbers)."""
@@ -74,11 +65,6 @@ blp.errorhandler(OutOfStock)(out_of_stock)
 
 
 # --- schemas ------------------------------------------------------------------------------------
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
 
 class CheckoutItemSchema(StrictSchema):
     sku_id = id_field(required=True, strict=True)
@@ -132,12 +118,7 @@ class TrackingEventSchema(Schema):
     description = fields.Str()
 
 
-class TrackingSchema(Schema):
-    carrier = fields.Str()
-    carrier_name = fields.Str()
-    tracking_no = fields.Str()
-    shipped_at = fields.DateTime()
-    delivered = fields.Bool()
+class TrackingSchema(ShipmentSchema):
     events = fields.List(fields.Nested(TrackingEventSchema), metadata={"description": "newest first"})
 
 
@@ -178,6 +159,14 @@ def _detail(buyer_id: int, order_no: str) -> dict:
     return order_detail_payload(order, order_services.timeline(order.id), actor=policies.buyer(buyer_id))
 
 
+def _buyer_action(action, order_no: str) -> dict:
+    """`action(buyer_id, order_no)` in a transaction, then the order as it is now."""
+    buyer_id = api_user().id
+    with transaction():
+        action(buyer_id, order_no)
+    return _detail(buyer_id, order_no)
+
+
 def _decode_images(raw: list[str]) -> list[bytes]:
     images = []
     for i, text in enumerate(raw):
@@ -195,15 +184,10 @@ def _decode_images(raw: list[str]) -> list[bytes]:
 # --- routes ------------------------------------------------------------------------------------
 
 @blp.post("")
-@token_required
+@bearer_operation(blp, (404, "address_not_found: not the buyer's address"),
+                  (409, "out_of_stock (with skus), product_unavailable, total_changed (expected_total_fen)"), 422)
 @blp.arguments(CheckoutInSchema)
 @blp.response(201, CheckoutOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="address_not_found: not the buyer's address")
-@blp.alt_response(409, schema=ErrorSchema,
-                  description="out_of_stock (with skus), product_unavailable, total_changed (expected_total_fen)")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def submit(data):
     """Submit a checkout: one payment for all, one order per shop, stock reserved.
 
@@ -220,12 +204,9 @@ def submit(data):
 
 
 @blp.get("")
-@token_required
+@bearer_operation(blp, 422)
 @blp.arguments(OrderListArgsSchema, location="query")
 @blp.response(200, OrderPageSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def list_orders(args):
     """The buyer's orders, newest first, by tab (`status`)."""
     buyer_id = api_user().id
@@ -233,58 +214,37 @@ def list_orders(args):
     trade_nos = {row.id: row.out_trade_no for row in db.session.execute(
         sa.select(Payment.id, Payment.out_trade_no).where(Payment.id.in_({o.payment_id for o in page.items})))}
     actor = policies.buyer(buyer_id)
-    return {"items": [order_payload(o, trade_nos.get(o.payment_id), actor=actor) for o in page.items],
-            "page": page.page, "per_page": page.per_page, "total": page.total}
+    return page_payload(page, [order_payload(o, trade_nos.get(o.payment_id), actor=actor) for o in page.items])
 
 
 @blp.get("/<order_no>")
-@token_required
+@bearer_operation(blp, 404)
 @blp.response(200, OrderDetailSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def get_order(order_no: str):
     """One of the buyer's orders: items, amounts, address, shipment and timeline."""
     return _detail(api_user().id, order_no)
 
 
 @blp.post("/<order_no>/cancel")
-@token_required
+@bearer_operation(blp, 404,
+                  (409, "cannot_cancel: the order is no longer awaiting payment; the message names its state"))
 @blp.response(200, OrderDetailSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="cannot_cancel: the order is no longer awaiting payment; the message names its state")
-@blp.doc(security=BEARER)
 def cancel(order_no: str):
     """Cancel an unpaid order; its reserved stock goes back."""
-    buyer_id = api_user().id
-    with transaction():
-        order_services.cancel_by_buyer(buyer_id, order_no)
-    return _detail(buyer_id, order_no)
+    return _buyer_action(order_services.cancel_by_buyer, order_no)
 
 
 @blp.post("/<order_no>/confirm-receipt")
-@token_required
+@bearer_operation(blp, 404, (409, "cannot_confirm: not shipped"))
 @blp.response(200, OrderDetailSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="cannot_confirm: not shipped")
-@blp.doc(security=BEARER)
 def confirm_receipt(order_no: str):
     """确认收货: a shipped order becomes received (and reviewable)."""
-    buyer_id = api_user().id
-    with transaction():
-        order_services.confirm_receipt(buyer_id, order_no)
-    return _detail(buyer_id, order_no)
+    return _buyer_action(order_services.confirm_receipt, order_no)
 
 
 @blp.get("/<order_no>/tracking")
-@token_required
+@bearer_operation(blp, 404, (409, "not_shipped"))
 @blp.response(200, TrackingSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="not_shipped")
-@blp.doc(security=BEARER)
 def tracking(order_no: str):
     """The shipment's carrier, number and tracking events (newest first)."""
     order = order_services.for_buyer(api_user().id, order_no)
@@ -297,14 +257,9 @@ def tracking(order_no: str):
 
 
 @blp.post("/<order_no>/reviews")
-@token_required
+@bearer_operation(blp, (404, "order_not_found, order_item_not_found"), (409, "not_received, already_reviewed"), 422)
 @blp.arguments(ReviewInSchema)
 @blp.response(201, ReviewOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="order_not_found, order_item_not_found")
-@blp.alt_response(409, schema=ErrorSchema, description="not_received, already_reviewed")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=BEARER)
 def review(data, order_no: str):
     """Review one item of a received order, once."""
     buyer_id = api_user().id

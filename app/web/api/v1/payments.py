@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import request
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields
+from marshmallow import Schema, fields
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.accounts.models import Identity
@@ -23,9 +23,10 @@ from app.core.db import transaction
 from app.core.urls import public_url
 from app.extensions import db
 from app.payments import services as payments
-from app.web.api.security import api_user, token_required
-from app.web.api.v1.orders import invalid_body
-from app.web.api.v1.schemas import ErrorSchema
+from app.web.api.security import api_user
+from app.web.api.v1.access import bearer_operation
+from app.web.api.v1.errors import invalid_body
+from app.web.api.v1.schemas import StrictSchema
 
 blp = Blueprint("payments_api", __name__, url_prefix="/payments", description="Paying a checkout")
 blp.errorhandler(UnprocessableEntity)(invalid_body)
@@ -34,10 +35,7 @@ blp.errorhandler(UnprocessableEntity)(invalid_body)
 REQUEST_PAYMENT_KEYS = ("appId", "timeStamp", "nonceStr", "package", "signType", "paySign")
 
 
-class PayInSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PayInSchema(StrictSchema):
     provider = fields.Str(required=True, metadata={"description": "wechatpay | alipay | sandbox (where enabled)"})
     channel = fields.Str(metadata={"description": "wechatpay: jsapi (default) | native | h5; alipay: wap (default) "
                                                   "| page; sandbox: page"})
@@ -78,15 +76,10 @@ def _client_reply(started: dict) -> dict:
 
 
 @blp.post("/<out_trade_no>/pay")
-@token_required
+@bearer_operation(blp, (404, "payment_not_found"),
+                  (409, "already_paid, payment_closed, provider_unavailable, invalid_channel"), 422)
 @blp.arguments(PayInSchema)
 @blp.response(200, PayOutSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(404, schema=ErrorSchema, description="payment_not_found")
-@blp.alt_response(409, schema=ErrorSchema,
-                  description="already_paid, payment_closed, provider_unavailable, invalid_channel")
-@blp.alt_response(422, schema=ErrorSchema)
-@blp.doc(security=[{"bearer": []}])
 def pay(data, out_trade_no: str):
     """Start paying a pending checkout with the chosen gateway."""
     buyer = api_user()

@@ -1,7 +1,7 @@
 """Marshmallow schemas shared by v1 resources."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from app.core.bounds import MAX_INT
 from app.core.pagination import MAX_PAGE, MAX_PER_PAGE
@@ -25,6 +25,29 @@ def page_field() -> fields.Int:
 
 def per_page_field(default: int = 20) -> fields.Int:
     return int_field(1, MAX_PER_PAGE, load_default=default)
+
+
+class StrictSchema(Schema):
+    """Input that refuses unknown fields (a 422 naming them)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class PageSchema(Schema):
+    """One page of a list; a subclass says what `items` holds."""
+
+    items = fields.List(fields.Dict())
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()
+
+
+class PhoneCodeSchema(Schema):
+    """A phone number and the SMS code sent to it (sign-in, registration, reset, binding)."""
+
+    phone = fields.Str(required=True)
+    code = fields.Str(required=True)
 
 
 class UserSchema(Schema):
@@ -139,8 +162,5 @@ class OrderDetailSchema(OrderRowSchema):
     timeline = fields.List(fields.Nested(OrderEventSchema))
 
 
-class OrderPageSchema(Schema):
+class OrderPageSchema(PageSchema):
     items = fields.List(fields.Nested(OrderRowSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()

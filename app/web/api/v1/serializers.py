@@ -114,3 +114,8 @@ def order_detail_payload(order, timeline, *, actor: policies.Actor) -> dict:
     data["timeline"] = [{"from_status": e.from_status, "to_status": e.to_status, "note": e.note,
                          "created_at": e.created_at} for e in timeline]
     return data
+
+
+def page_payload(page, items: list) -> dict:
+    """A `PageSchema` body: the page's items, already serialised, and where the page stands."""
+    return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
