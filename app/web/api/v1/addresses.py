@@ -6,9 +6,8 @@ from marshmallow import Schema, fields
 
 from app.accounts import addresses
 from app.core.db import transaction
-from app.web.api.security import BEARER, api_user, token_required
+from app.web.api.security import api_user
 from app.web.api.v1.access import bearer_operation
-from app.web.api.v1.errors import error_responses
 
 blp = Blueprint("addresses", __name__, url_prefix="/addresses", description="Address book")
 
@@ -50,11 +49,9 @@ def list_addresses():
 
 
 @blp.post("")
-@token_required
+@bearer_operation(blp, 422)
 @blp.arguments(AddressSchema)
 @blp.response(201, AddressSchema)
-@error_responses(blp, 422)
-@blp.doc(security=BEARER)
 def create_address(data):
     with transaction():
         address = addresses.add(api_user().id, data)
@@ -62,11 +59,9 @@ def create_address(data):
 
 
 @blp.patch("/<int:address_id>")
-@token_required
+@bearer_operation(blp, 404, 422)
 @blp.arguments(AddressPatchSchema(partial=True))
 @blp.response(200, AddressSchema)
-@error_responses(blp, 404, 422)
-@blp.doc(security=BEARER)
 def update_address(data, address_id: int):
     with transaction():
         address = addresses.update(api_user().id, address_id, data)
@@ -74,10 +69,8 @@ def update_address(data, address_id: int):
 
 
 @blp.delete("/<int:address_id>")
-@token_required
+@bearer_operation(blp, 404)
 @blp.response(204)
-@error_responses(blp, 404)
-@blp.doc(security=BEARER)
 def delete_address(address_id: int):
     with transaction():
         addresses.delete(api_user().id, address_id)
