@@ -46,6 +46,7 @@ from app.payments.providers.base import (
     RefundResult,
     TradeState,
     VerifiedNotification,
+    not_configured,
 )
 
 log = logging.getLogger(__name__)
@@ -80,13 +81,6 @@ def misconfigured() -> str:
 
 def _config(name: str) -> str:
     return current_app.config.get(name) or ""
-
-
-def _not_configured(message: str) -> NotificationRejected:
-    """Our own keys are missing or unreadable: answer 503 so Alipay retries later."""
-    exc = NotificationRejected(message, code="provider_not_configured")
-    exc.status = 503
-    return exc
 
 
 def _form_params(body: bytes) -> dict[str, str]:
@@ -165,11 +159,11 @@ class AlipayProvider(PaymentProvider):
         Raises NotificationRejected (401; 503 when our keys are missing) or
         MalformedNotification (400)."""
         if not (_config("ALIPAY_APP_ID") and _config("ALIPAY_PUBLIC_KEY")):
-            raise _not_configured("ALIPAY_APP_ID and ALIPAY_PUBLIC_KEY are required")
+            raise not_configured("ALIPAY_APP_ID and ALIPAY_PUBLIC_KEY are required")
         try:
             public_key = load_public_key(_config("ALIPAY_PUBLIC_KEY"))
         except ProviderNotConfigured:
-            raise _not_configured("ALIPAY_PUBLIC_KEY cannot be read") from None
+            raise not_configured("ALIPAY_PUBLIC_KEY cannot be read") from None
         params = _form_params(body)
         signature = params.get("sign", "")
         if params.get("sign_type", "RSA2") != "RSA2" or not signature:

@@ -49,6 +49,10 @@ from app.payments.providers.base import (
     RefundResult,
     TradeState,
     VerifiedNotification,
+    header_value,
+    json_object,
+    not_configured,
+    peek_string,
 )
 
 log = logging.getLogger(__name__)
@@ -160,25 +164,16 @@ def request_message(method: str, canonical_url: str, timestamp: str, nonce: str,
     return f"{method}\n{canonical_url}\n{timestamp}\n{nonce}\n{body}\n"
 
 
-def header(headers, name: str) -> str | None:
-    """Header lookup that ignores case (works for dicts and requests' headers)."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def check_wechat_signature(headers, body: bytes, now: datetime) -> None:
     """Accept only a message WeChat signed recently with a key we know.
 
     Raises NotificationRejected (401) for missing headers, an unknown serial,
     a timestamp outside the allowed skew, or a signature that does not verify.
     """
-    timestamp = header(headers, "Wechatpay-Timestamp")
-    nonce = header(headers, "Wechatpay-Nonce")
-    signature = header(headers, "Wechatpay-Signature")
-    serial = header(headers, "Wechatpay-Serial")
+    timestamp = header_value(headers, "Wechatpay-Timestamp")
+    nonce = header_value(headers, "Wechatpay-Nonce")
+    signature = header_value(headers, "Wechatpay-Signature")
+    serial = header_value(headers, "Wechatpay-Serial")
     if not (timestamp and nonce and signature and serial):
         raise NotificationRejected("missing Wechatpay-* signature headers")
     try:
@@ -219,21 +214,6 @@ def decrypt_resource(resource: dict, apiv3_key: str) -> dict:
     if not isinstance(data, dict):
         raise MalformedNotification("decrypted resource is not a JSON object")
     return data
-
-
-def _json_object(body: bytes) -> dict | None:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _not_configured(message: str) -> NotificationRejected:
-    """Our own configuration is missing: answer 503 so WeChat retries later."""
-    exc = NotificationRejected(message, code="provider_not_configured")
-    exc.status = 503
-    return exc
 
 
 # --- the adapter ----------------------------------------------------------------------------
@@ -294,14 +274,14 @@ class WechatPayProvider(PaymentProvider):
             log.warning("WeChat Pay %s %s failed: %s", method, canonical_url.split("?")[0], exc)
             raise GatewayError(unreachable()) from None
         self._check_reply_signature(response, canonical_url)
-        data = _json_object(response.content) if response.content else {}
+        data = json_object(response.content) if response.content else {}
         if data is None:
             log.warning("WeChat Pay %s answered HTTP %s, not JSON", canonical_url, response.status_code)
             raise GatewayError(unreachable())
         return Reply(response.status_code, data)
 
     def _check_reply_signature(self, response: requests.Response, canonical_url: str) -> None:
-        signed = header(response.headers, "Wechatpay-Signature") is not None
+        signed = header_value(response.headers, "Wechatpay-Signature") is not None
         must_be_signed = 200 <= response.status_code < 300 and bool(response.content)
         if not (signed or must_be_signed):
             return
@@ -380,9 +360,9 @@ class WechatPayProvider(PaymentProvider):
         or MalformedNotification (400)."""
         apiv3_key = _config("WECHATPAY_APIV3_KEY")
         if len(apiv3_key.encode()) != 32 or not _config("WECHATPAY_MCHID"):
-            raise _not_configured("WECHATPAY_APIV3_KEY (32 bytes) and WECHATPAY_MCHID are required")
+            raise not_configured("WECHATPAY_APIV3_KEY (32 bytes) and WECHATPAY_MCHID are required")
         check_wechat_signature(headers, body, self.now())
-        envelope = _json_object(body)
+        envelope = json_object(body)
         if envelope is None or not isinstance(envelope.get("resource"), dict):
             raise MalformedNotification("body is not a WeChat Pay notification")
         trade = decrypt_resource(envelope["resource"], apiv3_key)
@@ -411,9 +391,7 @@ class WechatPayProvider(PaymentProvider):
         )
 
     def peek_notify_id(self, headers: dict[str, str], body: bytes) -> str | None:
-        data = _json_object(body)
-        value = data.get("id") if data else None
-        return value if isinstance(value, str) and value else None
+        return peek_string(body, "id")
 
     def success_reply(self) -> tuple[bytes, int, str]:
         return b"", 204, "application/json"
