@@ -47,6 +47,7 @@ from app.payments.providers.base import (
     TradeState,
     VerifiedNotification,
     not_configured,
+    setting,
 )
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,6 @@ def misconfigured() -> str:
     return _("支付宝支付配置有误，请联系客服")
 
 
-def _config(name: str) -> str:
-    return current_app.config.get(name) or ""
-
-
 def _form_params(body: bytes) -> dict[str, str]:
     """The notification's parameters, URL-decoded. A repeated name is malformed:
     it would let a sender show us one value and the signature another."""
@@ -104,16 +101,16 @@ class AlipayProvider(PaymentProvider):
     # --- signing ----------------------------------------------------------------------------
 
     def _keys(self):
-        if not (_config("ALIPAY_APP_ID") and _config("ALIPAY_APP_PRIVATE_KEY") and _config("ALIPAY_PUBLIC_KEY")):
+        if not (setting("ALIPAY_APP_ID") and setting("ALIPAY_APP_PRIVATE_KEY") and setting("ALIPAY_PUBLIC_KEY")):
             raise GatewayError(_("支付宝支付暂未开通"), code="provider_not_configured")
         try:
-            return load_private_key(_config("ALIPAY_APP_PRIVATE_KEY")), load_public_key(_config("ALIPAY_PUBLIC_KEY"))
+            return load_private_key(setting("ALIPAY_APP_PRIVATE_KEY")), load_public_key(setting("ALIPAY_PUBLIC_KEY"))
         except ProviderNotConfigured:
             raise GatewayError(misconfigured(), code="alipay_config_error") from None
 
     def _common(self, method: str) -> dict[str, str]:
         return {
-            "app_id": _config("ALIPAY_APP_ID"),
+            "app_id": setting("ALIPAY_APP_ID"),
             "method": method,
             "format": "JSON",
             "charset": "utf-8",
@@ -149,7 +146,7 @@ class AlipayProvider(PaymentProvider):
             "product_code": product_code,
         })
         params["sign"] = sign(signing_content(params), private_key)
-        return {"pay_url": _config("ALIPAY_GATEWAY_URL") + "?" + urlencode(params)}
+        return {"pay_url": setting("ALIPAY_GATEWAY_URL") + "?" + urlencode(params)}
 
     # --- notifications ----------------------------------------------------------------------
 
@@ -158,10 +155,10 @@ class AlipayProvider(PaymentProvider):
 
         Raises NotificationRejected (401; 503 when our keys are missing) or
         MalformedNotification (400)."""
-        if not (_config("ALIPAY_APP_ID") and _config("ALIPAY_PUBLIC_KEY")):
+        if not (setting("ALIPAY_APP_ID") and setting("ALIPAY_PUBLIC_KEY")):
             raise not_configured("ALIPAY_APP_ID and ALIPAY_PUBLIC_KEY are required")
         try:
-            public_key = load_public_key(_config("ALIPAY_PUBLIC_KEY"))
+            public_key = load_public_key(setting("ALIPAY_PUBLIC_KEY"))
         except ProviderNotConfigured:
             raise not_configured("ALIPAY_PUBLIC_KEY cannot be read") from None
         params = _form_params(body)
@@ -171,9 +168,9 @@ class AlipayProvider(PaymentProvider):
         signed = {k: v for k, v in params.items() if k not in ("sign", "sign_type")}
         if not verify(signing_content(signed), signature, public_key):
             raise NotificationRejected("bad Alipay signature")
-        if params.get("app_id") != _config("ALIPAY_APP_ID"):
+        if params.get("app_id") != setting("ALIPAY_APP_ID"):
             raise NotificationRejected("notification names another app_id", code="wrong_merchant")
-        seller_id = _config("ALIPAY_SELLER_ID")
+        seller_id = setting("ALIPAY_SELLER_ID")
         if seller_id and params.get("seller_id") != seller_id:
             raise NotificationRejected("notification names another seller_id", code="wrong_merchant")
         return self._notification(signed)
@@ -221,7 +218,7 @@ class AlipayProvider(PaymentProvider):
         form = {"biz_content": self._biz(biz_content)}
         query["sign"] = sign(signing_content({**query, **form}), private_key)
         try:
-            response = requests.post(_config("ALIPAY_GATEWAY_URL"), params=query, data=form,
+            response = requests.post(setting("ALIPAY_GATEWAY_URL"), params=query, data=form,
                                      headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
                                      timeout=current_app.config["HTTP_TIMEOUT_SECONDS"])
         except requests.RequestException as exc:

@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from app.core.errors import DomainError
 
 
@@ -26,6 +28,11 @@ class NotificationRejected(DomainError):
 class MalformedNotification(NotificationRejected):
     status = 400
     code = "malformed"
+
+
+def setting(name: str) -> str:
+    """A gateway setting from the app config; "" when unset."""
+    return current_app.config.get(name) or ""
 
 
 def not_configured(message: str) -> NotificationRejected:

@@ -53,6 +53,7 @@ from app.payments.providers.base import (
     json_object,
     not_configured,
     peek_string,
+    setting,
 )
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,6 @@ def misconfigured() -> str:
 
 
 # --- keys ---------------------------------------------------------------------------------
-
-def _config(name: str) -> str:
-    return current_app.config.get(name) or ""
-
 
 def load_private_key(pem: str) -> rsa.RSAPrivateKey:
     try:
@@ -128,13 +125,13 @@ def verifying_key(serial: str) -> rsa.RSAPublicKey | None:
     serial = (serial or "").strip()
     if not serial:
         return None
-    public_key_id = _config("WECHATPAY_PUBLIC_KEY_ID").strip()
-    if public_key_id and serial == public_key_id and _config("WECHATPAY_PUBLIC_KEY"):
-        key = _load_public_key(_config("WECHATPAY_PUBLIC_KEY"))
+    public_key_id = setting("WECHATPAY_PUBLIC_KEY_ID").strip()
+    if public_key_id and serial == public_key_id and setting("WECHATPAY_PUBLIC_KEY"):
+        key = _load_public_key(setting("WECHATPAY_PUBLIC_KEY"))
         if key is None:
             log.error("WECHATPAY_PUBLIC_KEY cannot be read")
         return key
-    pem = platform_certificates(_config("WECHATPAY_PLATFORM_CERTS")).get(serial.upper())
+    pem = platform_certificates(setting("WECHATPAY_PLATFORM_CERTS")).get(serial.upper())
     if pem is None:
         return None
     try:
@@ -242,13 +239,13 @@ class WechatPayProvider(PaymentProvider):
     # --- outbound -----------------------------------------------------------------------
 
     def _authorization(self, method: str, canonical_url: str, body: str) -> str:
-        mchid, serial_no = _config("WECHATPAY_MCHID"), _config("WECHATPAY_SERIAL_NO")
-        if not (mchid and serial_no and _config("WECHATPAY_PRIVATE_KEY")):
+        mchid, serial_no = setting("WECHATPAY_MCHID"), setting("WECHATPAY_SERIAL_NO")
+        if not (mchid and serial_no and setting("WECHATPAY_PRIVATE_KEY")):
             raise GatewayError(_("微信支付暂未开通"), code="provider_not_configured")
         timestamp = str(int(self.now().timestamp()))
         nonce = secrets.token_hex(16)
         signature = rsa_sign(request_message(method, canonical_url, timestamp, nonce, body),
-                             load_private_key(_config("WECHATPAY_PRIVATE_KEY")))
+                             load_private_key(setting("WECHATPAY_PRIVATE_KEY")))
         return (f'{AUTH_SCHEMA} mchid="{mchid}",nonce_str="{nonce}",signature="{signature}",'
                 f'timestamp="{timestamp}",serial_no="{serial_no}"')
 
@@ -266,7 +263,7 @@ class WechatPayProvider(PaymentProvider):
         }
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        url = _config("WECHATPAY_BASE_URL").rstrip("/") + canonical_url
+        url = setting("WECHATPAY_BASE_URL").rstrip("/") + canonical_url
         try:
             response = requests.request(method, url, data=body.encode("utf-8") if payload is not None else None,
                                         headers=headers, timeout=current_app.config["HTTP_TIMEOUT_SECONDS"])
@@ -302,8 +299,8 @@ class WechatPayProvider(PaymentProvider):
         """Prepay, then what the client needs: `wx.requestPayment` params (jsapi),
         `code_url` for a QR code (native) or `h5_url` to open (h5)."""
         body = {
-            "appid": _config("WECHATPAY_APPID"),
-            "mchid": _config("WECHATPAY_MCHID"),
+            "appid": setting("WECHATPAY_APPID"),
+            "mchid": setting("WECHATPAY_MCHID"),
             "description": request.description[:DESCRIPTION_MAX_CHARS],
             "out_trade_no": request.out_trade_no,
             "notify_url": request.notify_url,
@@ -342,12 +339,12 @@ class WechatPayProvider(PaymentProvider):
         """The `wx.requestPayment` arguments, signed with the merchant key."""
         if not prepay_id:
             raise GatewayError(unreachable())
-        app_id = _config("WECHATPAY_APPID")
+        app_id = setting("WECHATPAY_APPID")
         timestamp = str(int(self.now().timestamp()))
         nonce = secrets.token_hex(16)
         package = f"prepay_id={prepay_id}"
         pay_sign = rsa_sign(f"{app_id}\n{timestamp}\n{nonce}\n{package}\n",
-                            load_private_key(_config("WECHATPAY_PRIVATE_KEY")))
+                            load_private_key(setting("WECHATPAY_PRIVATE_KEY")))
         return {"appId": app_id, "timeStamp": timestamp, "nonceStr": nonce, "package": package,
                 "signType": "RSA", "paySign": pay_sign}
 
@@ -358,15 +355,15 @@ class WechatPayProvider(PaymentProvider):
 
         Raises NotificationRejected (401; 503 when our own keys are missing)
         or MalformedNotification (400)."""
-        apiv3_key = _config("WECHATPAY_APIV3_KEY")
-        if len(apiv3_key.encode()) != 32 or not _config("WECHATPAY_MCHID"):
+        apiv3_key = setting("WECHATPAY_APIV3_KEY")
+        if len(apiv3_key.encode()) != 32 or not setting("WECHATPAY_MCHID"):
             raise not_configured("WECHATPAY_APIV3_KEY (32 bytes) and WECHATPAY_MCHID are required")
         check_wechat_signature(headers, body, self.now())
         envelope = json_object(body)
         if envelope is None or not isinstance(envelope.get("resource"), dict):
             raise MalformedNotification("body is not a WeChat Pay notification")
         trade = decrypt_resource(envelope["resource"], apiv3_key)
-        if str(trade.get("mchid") or "") != _config("WECHATPAY_MCHID"):
+        if str(trade.get("mchid") or "") != setting("WECHATPAY_MCHID"):
             raise NotificationRejected("notification names another mchid", code="wrong_merchant")
         return self._notification(envelope, trade)
 
@@ -407,7 +404,7 @@ class WechatPayProvider(PaymentProvider):
 
     def query(self, out_trade_no: str) -> TradeState:
         """paid / pending / closed as WeChat reports it; unknown when WeChat has no such trade."""
-        mchid = quote(_config("WECHATPAY_MCHID"), safe="")
+        mchid = quote(setting("WECHATPAY_MCHID"), safe="")
         reply = self._call("GET", self._trade_url(out_trade_no, f"?mchid={mchid}"))
         if reply.status == 404 or reply.data.get("code") == "ORDER_NOT_EXIST":
             return TradeState("unknown")
@@ -443,7 +440,7 @@ class WechatPayProvider(PaymentProvider):
 
     def close(self, out_trade_no: str) -> None:
         """Close the unpaid trade; a trade WeChat never saw needs no closing."""
-        reply = self._call("POST", self._trade_url(out_trade_no, "/close"), {"mchid": _config("WECHATPAY_MCHID")})
+        reply = self._call("POST", self._trade_url(out_trade_no, "/close"), {"mchid": setting("WECHATPAY_MCHID")})
         if reply.ok or reply.status == 404 or reply.data.get("code") == "ORDER_NOT_EXIST":
             return
         raise self._refused(reply, "close")
