@@ -78,6 +78,20 @@ def _require_edit(actor: User, target: User) -> None:
         raise Forbidden(_("你没有权限修改这个账号"), code=AccountError.FORBIDDEN)
 
 
+def _unused(target: User, raw: str, normalise, find, errors: dict[str, str], field: str, taken: str) -> str | None:
+    """`raw` normalised; when it is malformed or another account's, the message goes under `field`
+    in `errors` (the normalised value is still returned when only taken)."""
+    try:
+        value = normalise(raw)
+    except ValidationError as exc:
+        errors[field] = exc.message
+        return None
+    owner = find(value)
+    if owner and owner.id != target.id:
+        errors[field] = taken
+    return value
+
+
 def update_user(actor: User, target: User, nickname: str, phone: str | None, email: str | None) -> User:
     """Edit nickname, phone and email (each unique). Empty phone/email clears it,
     unless it is the user's last way to sign in."""
@@ -89,21 +103,9 @@ def update_user(actor: User, target: User, nickname: str, phone: str | None, ema
     except ValidationError as exc:
         errors["nickname"] = exc.message
     if phone:
-        try:
-            new_phone = normalise_phone(phone)
-            owner = find_by_phone(new_phone)
-            if owner and owner.id != target.id:
-                errors["phone"] = _("该手机号已被其他账号使用")
-        except ValidationError as exc:
-            errors["phone"] = exc.message
+        new_phone = _unused(target, phone, normalise_phone, find_by_phone, errors, "phone", _("该手机号已被其他账号使用"))
     if email:
-        try:
-            new_email = normalise_email(email)
-            owner = find_by_email(new_email)
-            if owner and owner.id != target.id:
-                errors["email"] = _("该邮箱已被其他账号使用")
-        except ValidationError as exc:
-            errors["email"] = exc.message
+        new_email = _unused(target, email, normalise_email, find_by_email, errors, "email", _("该邮箱已被其他账号使用"))
     if not errors and not (new_phone or new_email or target.identities):
         errors["phone"] = _("手机号和邮箱不能都为空，否则用户将无法登录")
     if errors:

@@ -189,16 +189,27 @@ def approve(reviewer, distributor_id: int) -> Distributor:
     return distributor
 
 
-def reject(reviewer, distributor_id: int, reason: str) -> Distributor:
+def _required_reason(reason: str, message: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(_("请填写驳回原因"), code=DistributionError.REASON_REQUIRED, fields={"reason": _("请填写驳回原因")})
+        raise ValidationError(message, code=DistributionError.REASON_REQUIRED, fields={"reason": message})
+    return reason
+
+
+def _moved_by(actor, distributor_id: int, act: str, note: str, refusal: Conflict, **values) -> Distributor:
+    """Distributor `distributor_id` after the `actor`'s `act`; `refusal` when its state no longer allows it."""
     distributor = get(distributor_id)
     try:
-        policies.require(distributor, reviewer, "reject")
-        distributor = _move(distributor, "reject", reviewer.id, reason, status_reason=reason[:200])
+        policies.require(distributor, actor, act)
+        return _move(distributor, act, actor.id, note, **values)
     except StaleState:
-        raise Conflict(_("该申请已处理"), code=DistributionError.NOT_PENDING) from None
+        raise refusal from None
+
+
+def reject(reviewer, distributor_id: int, reason: str) -> Distributor:
+    reason = _required_reason(reason, _("请填写驳回原因"))
+    distributor = _moved_by(reviewer, distributor_id, "reject", reason,
+                            Conflict(_("该申请已处理"), code=DistributionError.NOT_PENDING), status_reason=reason[:200])
     audit.record(reviewer, "distributor.reject", distributor, {"status": ["pending", "rejected"]}, note=reason)
     notifications.notify(distributor.user_id, _("分销商申请未通过"), _("原因：%(reason)s。修改后可重新申请。", reason=reason),
                          link="/distributor/", kind="distribution")
@@ -226,15 +237,10 @@ def grant(admin, user_id: int) -> Distributor:
 
 
 def freeze(admin, distributor_id: int, reason: str) -> Distributor:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("请填写冻结原因"), code=DistributionError.REASON_REQUIRED, fields={"reason": _("请填写冻结原因")})
-    distributor = get(distributor_id)
-    try:
-        policies.require(distributor, admin, "freeze")
-        distributor = _move(distributor, "freeze", admin.id, reason, status_reason=reason[:200])
-    except StaleState:
-        raise Conflict(_("只有正常状态的分销商可以冻结"), code=DistributionError.NOT_ACTIVE) from None
+    reason = _required_reason(reason, _("请填写冻结原因"))
+    distributor = _moved_by(admin, distributor_id, "freeze", reason,
+                            Conflict(_("只有正常状态的分销商可以冻结"), code=DistributionError.NOT_ACTIVE),
+                            status_reason=reason[:200])
     audit.record(admin, "distributor.freeze", distributor, {"status": ["active", "frozen"]}, note=reason)
     notifications.notify(distributor.user_id, _("分销资格已冻结"), _("原因：%(reason)s。冻结期间不产生新佣金，也不能提现。",
                                                                  reason=reason), link="/distributor/", kind="distribution")
@@ -242,12 +248,8 @@ def freeze(admin, distributor_id: int, reason: str) -> Distributor:
 
 
 def unfreeze(admin, distributor_id: int) -> Distributor:
-    distributor = get(distributor_id)
-    try:
-        policies.require(distributor, admin, "unfreeze")
-        distributor = _move(distributor, "unfreeze", admin.id, _("解除冻结"), status_reason=None)
-    except StaleState:
-        raise Conflict(_("该分销商未被冻结"), code=DistributionError.NOT_FROZEN) from None
+    distributor = _moved_by(admin, distributor_id, "unfreeze", _("解除冻结"),
+                            Conflict(_("该分销商未被冻结"), code=DistributionError.NOT_FROZEN), status_reason=None)
     audit.record(admin, "distributor.unfreeze", distributor, {"status": ["frozen", "active"]})
     notifications.notify(distributor.user_id, _("分销资格已恢复"), _("您的分销资格已解除冻结。"), link="/distributor/",
                          kind="distribution")

@@ -121,11 +121,9 @@ def add(user_id: int, sku_id, quantity) -> CartItem:
 
 
 def _own(user_id: int, item_id) -> CartItem:
-    try:
-        item_id = bounded_int(item_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("购物车中没有该商品"), code=OrderError.CART_ITEM_NOT_FOUND) from None
-    item = db.session.scalar(sa.select(CartItem).where(CartItem.id == item_id, CartItem.user_id == user_id))
+    item_id = to_int(item_id)
+    item = (db.session.scalar(sa.select(CartItem).where(CartItem.id == item_id, CartItem.user_id == user_id))
+            if item_id is not None else None)
     if item is None:
         raise NotFound(_("购物车中没有该商品"), code=OrderError.CART_ITEM_NOT_FOUND)
     return item

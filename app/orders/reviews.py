@@ -124,11 +124,9 @@ def reply(merchant_id: int, review_id, text: str) -> Review:
 
 
 def _for_merchant(merchant_id: int, review_id) -> Review:
-    try:
-        review_id = bounded_int(review_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("评价不存在"), code=OrderError.REVIEW_NOT_FOUND) from None
-    review = db.session.scalar(sa.select(Review).where(Review.id == review_id, Review.merchant_id == merchant_id))
+    review_id = to_int(review_id)
+    review = (db.session.scalar(sa.select(Review).where(Review.id == review_id, Review.merchant_id == merchant_id))
+              if review_id is not None else None)
     if review is None:
         raise NotFound(_("评价不存在"), code=OrderError.REVIEW_NOT_FOUND)
     return review
@@ -151,6 +149,12 @@ def set_visible(admin, review_id: int, visible: bool, reason: str = "") -> Revie
                  {"visible": [before, visible]}, note=reason or None)
     db.session.flush()
     return review
+
+
+def image_key(review: Review, name: str) -> str | None:
+    """The stored key of the review's photo or thumbnail whose file name is `name`, or None."""
+    keys = {img.get(k) for img in review.images or [] for k in ("key", "thumb_key")}
+    return next((k for k in keys if k and k.rsplit("/", 1)[-1] == name), None)
 
 
 def summary(product_id: int) -> RatingSummary:

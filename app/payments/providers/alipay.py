@@ -46,6 +46,8 @@ from app.payments.providers.base import (
     RefundResult,
     TradeState,
     VerifiedNotification,
+    not_configured,
+    setting,
 )
 
 log = logging.getLogger(__name__)
@@ -78,17 +80,6 @@ def misconfigured() -> str:
     return _("支付宝支付配置有误，请联系客服")
 
 
-def _config(name: str) -> str:
-    return current_app.config.get(name) or ""
-
-
-def _not_configured(message: str) -> NotificationRejected:
-    """Our own keys are missing or unreadable: answer 503 so Alipay retries later."""
-    exc = NotificationRejected(message, code="provider_not_configured")
-    exc.status = 503
-    return exc
-
-
 def _form_params(body: bytes) -> dict[str, str]:
     """The notification's parameters, URL-decoded. A repeated name is malformed:
     it would let a sender show us one value and the signature another."""
@@ -110,16 +101,16 @@ class AlipayProvider(PaymentProvider):
     # --- signing ----------------------------------------------------------------------------
 
     def _keys(self):
-        if not (_config("ALIPAY_APP_ID") and _config("ALIPAY_APP_PRIVATE_KEY") and _config("ALIPAY_PUBLIC_KEY")):
+        if not (setting("ALIPAY_APP_ID") and setting("ALIPAY_APP_PRIVATE_KEY") and setting("ALIPAY_PUBLIC_KEY")):
             raise GatewayError(_("支付宝支付暂未开通"), code="provider_not_configured")
         try:
-            return load_private_key(_config("ALIPAY_APP_PRIVATE_KEY")), load_public_key(_config("ALIPAY_PUBLIC_KEY"))
+            return load_private_key(setting("ALIPAY_APP_PRIVATE_KEY")), load_public_key(setting("ALIPAY_PUBLIC_KEY"))
         except ProviderNotConfigured:
             raise GatewayError(misconfigured(), code="alipay_config_error") from None
 
     def _common(self, method: str) -> dict[str, str]:
         return {
-            "app_id": _config("ALIPAY_APP_ID"),
+            "app_id": setting("ALIPAY_APP_ID"),
             "method": method,
             "format": "JSON",
             "charset": "utf-8",
@@ -155,7 +146,7 @@ class AlipayProvider(PaymentProvider):
             "product_code": product_code,
         })
         params["sign"] = sign(signing_content(params), private_key)
-        return {"pay_url": _config("ALIPAY_GATEWAY_URL") + "?" + urlencode(params)}
+        return {"pay_url": setting("ALIPAY_GATEWAY_URL") + "?" + urlencode(params)}
 
     # --- notifications ----------------------------------------------------------------------
 
@@ -164,12 +155,12 @@ class AlipayProvider(PaymentProvider):
 
         Raises NotificationRejected (401; 503 when our keys are missing) or
         MalformedNotification (400)."""
-        if not (_config("ALIPAY_APP_ID") and _config("ALIPAY_PUBLIC_KEY")):
-            raise _not_configured("ALIPAY_APP_ID and ALIPAY_PUBLIC_KEY are required")
+        if not (setting("ALIPAY_APP_ID") and setting("ALIPAY_PUBLIC_KEY")):
+            raise not_configured("ALIPAY_APP_ID and ALIPAY_PUBLIC_KEY are required")
         try:
-            public_key = load_public_key(_config("ALIPAY_PUBLIC_KEY"))
+            public_key = load_public_key(setting("ALIPAY_PUBLIC_KEY"))
         except ProviderNotConfigured:
-            raise _not_configured("ALIPAY_PUBLIC_KEY cannot be read") from None
+            raise not_configured("ALIPAY_PUBLIC_KEY cannot be read") from None
         params = _form_params(body)
         signature = params.get("sign", "")
         if params.get("sign_type", "RSA2") != "RSA2" or not signature:
@@ -177,9 +168,9 @@ class AlipayProvider(PaymentProvider):
         signed = {k: v for k, v in params.items() if k not in ("sign", "sign_type")}
         if not verify(signing_content(signed), signature, public_key):
             raise NotificationRejected("bad Alipay signature")
-        if params.get("app_id") != _config("ALIPAY_APP_ID"):
+        if params.get("app_id") != setting("ALIPAY_APP_ID"):
             raise NotificationRejected("notification names another app_id", code="wrong_merchant")
-        seller_id = _config("ALIPAY_SELLER_ID")
+        seller_id = setting("ALIPAY_SELLER_ID")
         if seller_id and params.get("seller_id") != seller_id:
             raise NotificationRejected("notification names another seller_id", code="wrong_merchant")
         return self._notification(signed)
@@ -227,7 +218,7 @@ class AlipayProvider(PaymentProvider):
         form = {"biz_content": self._biz(biz_content)}
         query["sign"] = sign(signing_content({**query, **form}), private_key)
         try:
-            response = requests.post(_config("ALIPAY_GATEWAY_URL"), params=query, data=form,
+            response = requests.post(setting("ALIPAY_GATEWAY_URL"), params=query, data=form,
                                      headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
                                      timeout=current_app.config["HTTP_TIMEOUT_SECONDS"])
         except requests.RequestException as exc:

@@ -6,9 +6,12 @@ plain values back. The payments service stores, verifies and applies.
 """
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
+
+from flask import current_app
 
 from app.core.errors import DomainError
 
@@ -25,6 +28,43 @@ class NotificationRejected(DomainError):
 class MalformedNotification(NotificationRejected):
     status = 400
     code = "malformed"
+
+
+def setting(name: str) -> str:
+    """A gateway setting from the app config; "" when unset."""
+    return current_app.config.get(name) or ""
+
+
+def not_configured(message: str) -> NotificationRejected:
+    """Our own keys or settings are missing or unreadable: answer 503 so the gateway retries later."""
+    exc = NotificationRejected(message, code="provider_not_configured")
+    exc.status = 503
+    return exc
+
+
+def header_value(headers, name: str) -> str | None:
+    """Header lookup that ignores case, as HTTP does (works for dicts and requests' headers)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def json_object(body: bytes) -> dict | None:
+    """The body as a JSON object, or None when it is not UTF-8 JSON or not an object."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def peek_string(body: bytes, name: str) -> str | None:
+    """A non-empty string field of a JSON-object body, or None (read before any verification)."""
+    data = json_object(body)
+    value = data.get(name) if data else None
+    return value if isinstance(value, str) and value else None
 
 
 class GatewayError(DomainError):

@@ -30,6 +30,8 @@ from app.payments.providers.base import (
     RefundResult,
     TradeState,
     VerifiedNotification,
+    header_value,
+    peek_string,
 )
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
@@ -70,15 +72,6 @@ def _secret() -> str:
     return secret
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
-    """Header lookup that ignores case, as HTTP does."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def _parse(body: bytes) -> dict[str, Any]:
     """The notification's fields, each checked for type; MalformedNotification otherwise."""
     try:
@@ -111,7 +104,7 @@ class SandboxProvider(PaymentProvider):
 
     def verify_notification(self, headers: dict[str, str], body: bytes) -> VerifiedNotification:
         """Signature first (401 when missing or wrong), then the body (400 when malformed)."""
-        signature = _header(headers, SIGNATURE_HEADER) or ""
+        signature = header_value(headers, SIGNATURE_HEADER) or ""
         expected = sign_body(body, _secret())
         if not hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
             raise NotificationRejected("bad sandbox signature")
@@ -126,12 +119,7 @@ class SandboxProvider(PaymentProvider):
         )
 
     def peek_notify_id(self, headers: dict[str, str], body: bytes) -> str | None:
-        try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        value = data.get("notify_id") if isinstance(data, dict) else None
-        return value if isinstance(value, str) and value else None
+        return peek_string(body, "notify_id")
 
     def success_reply(self) -> tuple[bytes, int, str]:
         return b'{"ok": true}', 200, "application/json"

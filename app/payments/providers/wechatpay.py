@@ -49,6 +49,11 @@ from app.payments.providers.base import (
     RefundResult,
     TradeState,
     VerifiedNotification,
+    header_value,
+    json_object,
+    not_configured,
+    peek_string,
+    setting,
 )
 
 log = logging.getLogger(__name__)
@@ -79,10 +84,6 @@ def misconfigured() -> str:
 
 
 # --- keys ---------------------------------------------------------------------------------
-
-def _config(name: str) -> str:
-    return current_app.config.get(name) or ""
-
 
 def load_private_key(pem: str) -> rsa.RSAPrivateKey:
     try:
@@ -124,13 +125,13 @@ def verifying_key(serial: str) -> rsa.RSAPublicKey | None:
     serial = (serial or "").strip()
     if not serial:
         return None
-    public_key_id = _config("WECHATPAY_PUBLIC_KEY_ID").strip()
-    if public_key_id and serial == public_key_id and _config("WECHATPAY_PUBLIC_KEY"):
-        key = _load_public_key(_config("WECHATPAY_PUBLIC_KEY"))
+    public_key_id = setting("WECHATPAY_PUBLIC_KEY_ID").strip()
+    if public_key_id and serial == public_key_id and setting("WECHATPAY_PUBLIC_KEY"):
+        key = _load_public_key(setting("WECHATPAY_PUBLIC_KEY"))
         if key is None:
             log.error("WECHATPAY_PUBLIC_KEY cannot be read")
         return key
-    pem = platform_certificates(_config("WECHATPAY_PLATFORM_CERTS")).get(serial.upper())
+    pem = platform_certificates(setting("WECHATPAY_PLATFORM_CERTS")).get(serial.upper())
     if pem is None:
         return None
     try:
@@ -160,25 +161,16 @@ def request_message(method: str, canonical_url: str, timestamp: str, nonce: str,
     return f"{method}\n{canonical_url}\n{timestamp}\n{nonce}\n{body}\n"
 
 
-def header(headers, name: str) -> str | None:
-    """Header lookup that ignores case (works for dicts and requests' headers)."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def check_wechat_signature(headers, body: bytes, now: datetime) -> None:
     """Accept only a message WeChat signed recently with a key we know.
 
     Raises NotificationRejected (401) for missing headers, an unknown serial,
     a timestamp outside the allowed skew, or a signature that does not verify.
     """
-    timestamp = header(headers, "Wechatpay-Timestamp")
-    nonce = header(headers, "Wechatpay-Nonce")
-    signature = header(headers, "Wechatpay-Signature")
-    serial = header(headers, "Wechatpay-Serial")
+    timestamp = header_value(headers, "Wechatpay-Timestamp")
+    nonce = header_value(headers, "Wechatpay-Nonce")
+    signature = header_value(headers, "Wechatpay-Signature")
+    serial = header_value(headers, "Wechatpay-Serial")
     if not (timestamp and nonce and signature and serial):
         raise NotificationRejected("missing Wechatpay-* signature headers")
     try:
@@ -221,21 +213,6 @@ def decrypt_resource(resource: dict, apiv3_key: str) -> dict:
     return data
 
 
-def _json_object(body: bytes) -> dict | None:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _not_configured(message: str) -> NotificationRejected:
-    """Our own configuration is missing: answer 503 so WeChat retries later."""
-    exc = NotificationRejected(message, code="provider_not_configured")
-    exc.status = 503
-    return exc
-
-
 # --- the adapter ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -262,13 +239,13 @@ class WechatPayProvider(PaymentProvider):
     # --- outbound -----------------------------------------------------------------------
 
     def _authorization(self, method: str, canonical_url: str, body: str) -> str:
-        mchid, serial_no = _config("WECHATPAY_MCHID"), _config("WECHATPAY_SERIAL_NO")
-        if not (mchid and serial_no and _config("WECHATPAY_PRIVATE_KEY")):
+        mchid, serial_no = setting("WECHATPAY_MCHID"), setting("WECHATPAY_SERIAL_NO")
+        if not (mchid and serial_no and setting("WECHATPAY_PRIVATE_KEY")):
             raise GatewayError(_("微信支付暂未开通"), code="provider_not_configured")
         timestamp = str(int(self.now().timestamp()))
         nonce = secrets.token_hex(16)
         signature = rsa_sign(request_message(method, canonical_url, timestamp, nonce, body),
-                             load_private_key(_config("WECHATPAY_PRIVATE_KEY")))
+                             load_private_key(setting("WECHATPAY_PRIVATE_KEY")))
         return (f'{AUTH_SCHEMA} mchid="{mchid}",nonce_str="{nonce}",signature="{signature}",'
                 f'timestamp="{timestamp}",serial_no="{serial_no}"')
 
@@ -286,7 +263,7 @@ class WechatPayProvider(PaymentProvider):
         }
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        url = _config("WECHATPAY_BASE_URL").rstrip("/") + canonical_url
+        url = setting("WECHATPAY_BASE_URL").rstrip("/") + canonical_url
         try:
             response = requests.request(method, url, data=body.encode("utf-8") if payload is not None else None,
                                         headers=headers, timeout=current_app.config["HTTP_TIMEOUT_SECONDS"])
@@ -294,14 +271,14 @@ class WechatPayProvider(PaymentProvider):
             log.warning("WeChat Pay %s %s failed: %s", method, canonical_url.split("?")[0], exc)
             raise GatewayError(unreachable()) from None
         self._check_reply_signature(response, canonical_url)
-        data = _json_object(response.content) if response.content else {}
+        data = json_object(response.content) if response.content else {}
         if data is None:
             log.warning("WeChat Pay %s answered HTTP %s, not JSON", canonical_url, response.status_code)
             raise GatewayError(unreachable())
         return Reply(response.status_code, data)
 
     def _check_reply_signature(self, response: requests.Response, canonical_url: str) -> None:
-        signed = header(response.headers, "Wechatpay-Signature") is not None
+        signed = header_value(response.headers, "Wechatpay-Signature") is not None
         must_be_signed = 200 <= response.status_code < 300 and bool(response.content)
         if not (signed or must_be_signed):
             return
@@ -322,8 +299,8 @@ class WechatPayProvider(PaymentProvider):
         """Prepay, then what the client needs: `wx.requestPayment` params (jsapi),
         `code_url` for a QR code (native) or `h5_url` to open (h5)."""
         body = {
-            "appid": _config("WECHATPAY_APPID"),
-            "mchid": _config("WECHATPAY_MCHID"),
+            "appid": setting("WECHATPAY_APPID"),
+            "mchid": setting("WECHATPAY_MCHID"),
             "description": request.description[:DESCRIPTION_MAX_CHARS],
             "out_trade_no": request.out_trade_no,
             "notify_url": request.notify_url,
@@ -362,12 +339,12 @@ class WechatPayProvider(PaymentProvider):
         """The `wx.requestPayment` arguments, signed with the merchant key."""
         if not prepay_id:
             raise GatewayError(unreachable())
-        app_id = _config("WECHATPAY_APPID")
+        app_id = setting("WECHATPAY_APPID")
         timestamp = str(int(self.now().timestamp()))
         nonce = secrets.token_hex(16)
         package = f"prepay_id={prepay_id}"
         pay_sign = rsa_sign(f"{app_id}\n{timestamp}\n{nonce}\n{package}\n",
-                            load_private_key(_config("WECHATPAY_PRIVATE_KEY")))
+                            load_private_key(setting("WECHATPAY_PRIVATE_KEY")))
         return {"appId": app_id, "timeStamp": timestamp, "nonceStr": nonce, "package": package,
                 "signType": "RSA", "paySign": pay_sign}
 
@@ -378,15 +355,15 @@ class WechatPayProvider(PaymentProvider):
 
         Raises NotificationRejected (401; 503 when our own keys are missing)
         or MalformedNotification (400)."""
-        apiv3_key = _config("WECHATPAY_APIV3_KEY")
-        if len(apiv3_key.encode()) != 32 or not _config("WECHATPAY_MCHID"):
-            raise _not_configured("WECHATPAY_APIV3_KEY (32 bytes) and WECHATPAY_MCHID are required")
+        apiv3_key = setting("WECHATPAY_APIV3_KEY")
+        if len(apiv3_key.encode()) != 32 or not setting("WECHATPAY_MCHID"):
+            raise not_configured("WECHATPAY_APIV3_KEY (32 bytes) and WECHATPAY_MCHID are required")
         check_wechat_signature(headers, body, self.now())
-        envelope = _json_object(body)
+        envelope = json_object(body)
         if envelope is None or not isinstance(envelope.get("resource"), dict):
             raise MalformedNotification("body is not a WeChat Pay notification")
         trade = decrypt_resource(envelope["resource"], apiv3_key)
-        if str(trade.get("mchid") or "") != _config("WECHATPAY_MCHID"):
+        if str(trade.get("mchid") or "") != setting("WECHATPAY_MCHID"):
             raise NotificationRejected("notification names another mchid", code="wrong_merchant")
         return self._notification(envelope, trade)
 
@@ -411,9 +388,7 @@ class WechatPayProvider(PaymentProvider):
         )
 
     def peek_notify_id(self, headers: dict[str, str], body: bytes) -> str | None:
-        data = _json_object(body)
-        value = data.get("id") if data else None
-        return value if isinstance(value, str) and value else None
+        return peek_string(body, "id")
 
     def success_reply(self) -> tuple[bytes, int, str]:
         return b"", 204, "application/json"
@@ -429,7 +404,7 @@ class WechatPayProvider(PaymentProvider):
 
     def query(self, out_trade_no: str) -> TradeState:
         """paid / pending / closed as WeChat reports it; unknown when WeChat has no such trade."""
-        mchid = quote(_config("WECHATPAY_MCHID"), safe="")
+        mchid = quote(setting("WECHATPAY_MCHID"), safe="")
         reply = self._call("GET", self._trade_url(out_trade_no, f"?mchid={mchid}"))
         if reply.status == 404 or reply.data.get("code") == "ORDER_NOT_EXIST":
             return TradeState("unknown")
@@ -465,7 +440,7 @@ class WechatPayProvider(PaymentProvider):
 
     def close(self, out_trade_no: str) -> None:
         """Close the unpaid trade; a trade WeChat never saw needs no closing."""
-        reply = self._call("POST", self._trade_url(out_trade_no, "/close"), {"mchid": _config("WECHATPAY_MCHID")})
+        reply = self._call("POST", self._trade_url(out_trade_no, "/close"), {"mchid": setting("WECHATPAY_MCHID")})
         if reply.ok or reply.status == 404 or reply.data.get("code") == "ORDER_NOT_EXIST":
             return
         raise self._refused(reply, "close")

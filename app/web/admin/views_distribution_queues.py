@@ -32,6 +32,7 @@ from app.extensions import db
 from app.web.admin.blueprint import bp
 from app.web.admin.views_distribution import actor, distribution_helpers
 from app.web.auth import admin_required
+from app.web.list_filters import parse_date
 
 CSV_LIMIT = 50_000  # an export larger than this is cut (and says so in its last line)
 
@@ -102,16 +103,6 @@ def distribution_applications_reject(distributor_id: int):
 
 # --- commissions ------------------------------------------------------------------------------
 
-def _date(raw: str | None) -> tuple[date | None, str | None]:
-    raw = (raw or "").strip()
-    if not raw:
-        return None, None
-    try:
-        return date.fromisoformat(raw), None
-    except ValueError:
-        return None, _("日期格式应为 年-月-日，例如 2026-01-31")
-
-
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=SHANGHAI)
 
@@ -130,7 +121,7 @@ def commission_filters(args) -> tuple[dict, dict]:
         "date_to": (args.get("date_to") or "").strip()[:10],
     }
     for key in ("date_from", "date_to"):
-        parsed, error = _date(values[key])
+        parsed, error = parse_date(values[key])
         if error:
             errors[key] = error
     return values, errors
@@ -138,8 +129,8 @@ def commission_filters(args) -> tuple[dict, dict]:
 
 def commission_stmt(values: dict, errors: dict) -> sa.Select:
     """Each commission with its order number, item title, earner's code and name."""
-    date_from = None if "date_from" in errors else _date(values["date_from"])[0]
-    date_to = None if "date_to" in errors else _date(values["date_to"])[0]
+    date_from = None if "date_from" in errors else parse_date(values["date_from"])[0]
+    date_to = None if "date_to" in errors else parse_date(values["date_to"])[0]
     return queries.commission_rows(
         status=values["status"] or None, level=int(values["level"]) if values["level"] else None,
         code=values["code"] or None, order_no=values["order_no"] or None,

@@ -109,8 +109,7 @@ def reviews_image(review_id: int, name: str):
     review = db.session.get(Review, review_id)
     if review is None:
         abort(404)
-    keys = {img.get(k) for img in review.images or [] for k in ("key", "thumb_key")}
-    key = next((k for k in keys if k and k.rsplit("/", 1)[-1] == name), None)
+    key = reviews.image_key(review, name)
     if key is None:
         abort(404)
     path, content_type = storage.open_stored(key)

@@ -55,6 +55,23 @@ def users_detail(user_id: int):
     return _detail(admin_services.get_user(user_id))
 
 
+def _refused(form, exc: DomainError) -> None:
+    """A refusal of a form's change: a 403 goes to the error page; other messages
+    stand under their fields, or are flashed when none names a field."""
+    if exc.status == 403:
+        raise exc
+    if not attach_errors(form, exc):
+        flash(exc.message, "danger")
+
+
+def _status_changed(user, message: str):
+    """After a ban or an unban: the status block with a toast (htmx) or back to the page."""
+    if is_htmx():
+        return with_toast(render_template("admin/users/_status.html", user=user), message)
+    flash(message, "success")
+    return redirect(url_for("admin.users_detail", user_id=user.id))
+
+
 @bp.post("/users/<int:user_id>/edit")
 @admin_required("users.edit")
 def users_edit(user_id: int):
@@ -64,13 +81,11 @@ def users_edit(user_id: int):
         try:
             with transaction():
                 admin_services.update_user(actor(), user, form.nickname.data, form.phone.data, form.email.data)
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
             flash(_("已保存"), "success")
             return redirect(url_for("admin.users_detail", user_id=user_id))
-        except DomainError as exc:
-            if exc.status == 403:
-                raise
-            if not attach_errors(form, exc):
-                flash(exc.message, "danger")
     return _detail(admin_services.get_user(user_id), edit_form=form, status=422)
 
 
@@ -86,16 +101,10 @@ def users_ban(user_id: int):
         try:
             with transaction():
                 admin_services.ban_user(actor(), user, form.reason.data, until)
-            message = _("已封禁 %(name)s", name=user.display_name)
-            if is_htmx():
-                return with_toast(render_template("admin/users/_status.html", user=user), message)
-            flash(message, "success")
-            return redirect(url_for("admin.users_detail", user_id=user_id))
         except DomainError as exc:
-            if exc.status == 403:
-                raise
-            if not attach_errors(form, exc):
-                flash(exc.message, "danger")
+            _refused(form, exc)
+        else:
+            return _status_changed(user, _("已封禁 %(name)s", name=user.display_name))
     if is_htmx():
         errors = [e for f in form for e in f.errors]
         return with_toast(render_template("admin/users/_status.html", user=user), errors[0] if errors else _("请检查输入"), "danger")
@@ -108,11 +117,7 @@ def users_unban(user_id: int):
     user = admin_services.get_user(user_id)
     with transaction():
         admin_services.unban_user(actor(), user)
-    message = _("已解封 %(name)s", name=user.display_name)
-    if is_htmx():
-        return with_toast(render_template("admin/users/_status.html", user=user), message)
-    flash(message, "success")
-    return redirect(url_for("admin.users_detail", user_id=user_id))
+    return _status_changed(user, _("已解封 %(name)s", name=user.display_name))
 
 
 @bp.post("/users/<int:user_id>/role")

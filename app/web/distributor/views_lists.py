@@ -16,6 +16,7 @@ from app.distribution import queries
 from app.distribution.models import ReferralBinding
 from app.web.distributor.access import distributor_required
 from app.web.distributor.blueprint import bp
+from app.web.list_filters import pick_tab
 
 PER_PAGE = 20
 COMMISSION_TABS = {"all": _l("全部"), **dict(labels_for("commission").choices())}
@@ -25,9 +26,7 @@ TEAM_TABS = {"l1": _l("一级成员"), "l2": _l("二级成员"), "customers": _l
 @bp.get("/commissions")
 @distributor_required
 def commissions():
-    tab = request.args.get("status") or "all"
-    if tab not in COMMISSION_TABS:
-        tab = "all"
+    tab = pick_tab(request.args, "status", COMMISSION_TABS, "all")
     stmt = queries.commission_rows(distributor_id=g.distributor.id, status=None if tab == "all" else tab)
     page = paginate(stmt, request.args.get("page", 1), PER_PAGE, scalars=False)
     return render_template("distributor/commissions.html", page=page, tab=tab, tabs=COMMISSION_TABS)
@@ -36,9 +35,7 @@ def commissions():
 @bp.get("/team")
 @distributor_required
 def team():
-    tab = request.args.get("tab") or "l1"
-    if tab not in TEAM_TABS:
-        tab = "l1"
+    tab = pick_tab(request.args, "tab", TEAM_TABS, "l1")
     me = g.distributor.id
     if tab in ("l1", "l2"):
         stmt = queries.team_members(me, 1 if tab == "l1" else 2).options(noload(User.identities))

@@ -54,25 +54,28 @@ def share_page():
                            price_fen=share.price_fen(product) if product else None)
 
 
+def _product_and_qr_link():
+    """The product being shared (None for the shop itself) and the link its QR code carries."""
+    product = _product()
+    return product, shop_link(g.distributor, product.id if product else None, qr=True)
+
+
 @bp.get("/share/qr.png")
 @distributor_required
 def share_qr_png():
-    product = _product()
-    url = shop_link(g.distributor, product.id if product else None, qr=True)
+    product, url = _product_and_qr_link()
     return _file(share.qr_png(url), "image/png", _file_name(product, "png"))
 
 
 @bp.get("/share/qr.svg")
 @distributor_required
 def share_qr_svg():
-    product = _product()
-    url = shop_link(g.distributor, product.id if product else None, qr=True)
+    product, url = _product_and_qr_link()
     return _file(share.qr_svg(url), "image/svg+xml", _file_name(product, "svg"))
 
 
 @bp.get("/share/poster.png")
 @distributor_required
 def share_poster():
-    product = _product()
-    url = shop_link(g.distributor, product.id if product else None, qr=True)
+    product, url = _product_and_qr_link()
     return _file(share.poster_png(product, g.distributor, url), "image/png", _file_name(product, "png", "poster"))

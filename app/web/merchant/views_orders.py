@@ -9,7 +9,6 @@ so another shop's order number is a 404 on every URL here, and shipping it
 changes nothing."""
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import quote
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
@@ -26,6 +25,7 @@ from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
 from app.orders.queries import OrderFilters
 from app.orders.states import MERCHANT_TABS, OrderStatus
+from app.web.list_filters import parse_date
 from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
 
@@ -60,16 +60,6 @@ def order_helpers() -> dict:
             "tracking_source": lambda s: str(TRACKING_SOURCES.get(s, s))}
 
 
-def _date(raw: str | None) -> tuple[date | None, str | None]:
-    raw = (raw or "").strip()
-    if not raw:
-        return None, None
-    try:
-        return date.fromisoformat(raw), None
-    except ValueError:
-        return None, _("日期格式应为 年-月-日，例如 2026-01-31")
-
-
 def parse_filters(args, default_status: str | None) -> tuple[OrderFilters, dict, dict]:
     """The list filters from the query string: (filters, the values to echo back, errors).
 
@@ -78,8 +68,8 @@ def parse_filters(args, default_status: str | None) -> tuple[OrderFilters, dict,
     if status not in {s.value for s in OrderStatus}:
         status = "all" if status == "all" else (default_status or "all")
     q = (args.get("q") or "").strip()[:Q_MAX]
-    date_from, error_from = _date(args.get("date_from"))
-    date_to, error_to = _date(args.get("date_to"))
+    date_from, error_from = parse_date(args.get("date_from"))
+    date_to, error_to = parse_date(args.get("date_to"))
     errors = {k: v for k, v in {"date_from": error_from, "date_to": error_to}.items() if v}
     if date_from and date_to and date_from > date_to:
         errors["date_to"] = _("结束日期不能早于开始日期")

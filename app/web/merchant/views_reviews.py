@@ -82,8 +82,7 @@ def review_reply(review_id: int):
 @merchant_required()
 def review_image(review_id: int, name: str):
     review = _review(review_id)
-    keys = {img.get(k) for img in review.images or [] for k in ("key", "thumb_key")}
-    key = next((k for k in keys if k and k.rsplit("/", 1)[-1] == name), None)
+    key = reviews.image_key(review, name)
     if key is None:
         abort(404)
     path, content_type = storage.open_stored(key)

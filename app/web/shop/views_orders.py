@@ -23,6 +23,7 @@ from app.payments import providers
 from app.payments import services as payments
 from app.payments.states import PaymentStatus
 from app.web.forms import attach_errors
+from app.web.list_filters import pick_tab
 from app.web.shop.blueprint import bp
 from app.web.shop.forms import ReviewForm
 from app.web.shop.views_checkout import provider_choices, start_payment
@@ -53,9 +54,7 @@ def order_context() -> dict:
 @bp.get("/orders")
 @login_required
 def orders():
-    tab = request.args.get("tab") or "all"
-    if tab not in BUYER_TABS:
-        tab = "all"
+    tab = pick_tab(request.args, "tab", BUYER_TABS, "all")
     with transaction():
         order_services.expire_for_buyer(current_user.id)
     page = queries.for_buyer(current_user.id, tab, request.args.get("page", 1), PER_PAGE)
