@@ -68,6 +68,23 @@ class Distributor(TimestampMixin, db.Model):
     user = relationship("User")
     parent: Mapped[Distributor | None] = relationship(remote_side=[id])
 
+    # What the distributor pages show follows from these (templates compare no status).
+    @property
+    def is_active(self) -> bool:
+        return self.status == DistributorStatus.ACTIVE
+
+    @property
+    def in_review(self) -> bool:
+        return self.status == DistributorStatus.PENDING
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == DistributorStatus.REJECTED
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status == DistributorStatus.FROZEN
+
     # The lifecycle's timeline is the distributor's own event table (app.core.lifecycle.move).
     @classmethod
     def timeline_row(cls, row_id: int, from_state: str | None, to_state: str, actor_id: int | None,

@@ -55,7 +55,7 @@ def shop_link(distributor: Distributor, product_id: int | None = None, qr: bool 
 def centre_context():
     """Labels, and what the signed-in distributor may do now (app.distribution.policies):
     pages draw the withdraw button from `'withdraw' in own_actions(distributor)`."""
-    return {"level_labels": LEVEL_LABELS, "method_labels": METHOD_LABELS, "DistributorStatus": DistributorStatus,
+    return {"level_labels": LEVEL_LABELS, "method_labels": METHOD_LABELS,
             "own_actions": lambda distributor: policies.actions_for(distributor, current_user),
             "may_settle": lambda commission: COMMISSION_LIFECYCLE.allows("settle", commission.status)}
 
@@ -73,7 +73,7 @@ def distributor_entry_context():
             rules = distribution_rules.current()
             return {"status": None, "open": rules.enabled}
         entry = {"status": distributor.status, "label": labels_for("distributor").label(distributor.status, "distributor"),
-                 "frozen": distributor.status == DistributorStatus.FROZEN, "open": True}
+                 "frozen": distributor.is_frozen, "open": True}
         if distributor.status in CENTRE_STATUSES:
             entry["earnings"] = queries.earnings(distributor.id)
         return entry
