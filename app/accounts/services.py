@@ -18,7 +18,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import codes, consent
@@ -33,6 +32,7 @@ from app.accounts.validation import (
 )
 from app.core import ratelimit
 from app.core.clock import utcnow
+from app.core.db import add_unique
 from app.core.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationError
 from app.extensions import db
 from app.notifications import services as notifications
@@ -59,13 +59,7 @@ def find_by_email(email: str) -> User | None:
 
 
 def _add_user(user: User) -> User:
-    try:
-        with db.session.begin_nested():
-            db.session.add(user)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(_("该账号已注册，请直接登录"), code=AccountError.ALREADY_REGISTERED) from None
-    return user
+    return add_unique(user, Conflict(_("该账号已注册，请直接登录"), code=AccountError.ALREADY_REGISTERED))
 
 
 def _ensure_can_sign_in(user: User) -> None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -84,3 +85,17 @@ def each(ids: Iterable[int], act: Callable[[int], object], what: str = "") -> in
         except DomainError:
             log.warning("%s skipped %s %s", getattr(act, "__name__", act), what or "item", item_id, exc_info=True)
     return done
+
+
+def add_unique(row, refusal: DomainError):
+    """Insert `row`, or raise `refusal` when a unique constraint says it exists already
+    (a second tab, a double click, a racing request). The insert runs in a savepoint, so
+    the caller's transaction goes on either way; the database decides, not a read
+    before the write. Returns the row, flushed."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        raise refusal from None
+    return row

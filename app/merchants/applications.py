@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.accounts.validation import normalise_phone
 from app.core import audit, storage
 from app.core.clock import utcnow
+from app.core.db import add_unique
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.lifecycle import move
 from app.extensions import db
@@ -131,12 +131,7 @@ def save_draft(user: User, data: dict, documents: dict[str, bytes] | None = None
         raise ValidationError(next(iter(errors.values())), fields=errors)
     if application is None:
         application = MerchantApplication(applicant_id=user.id, status=ApplicationStatus.DRAFT)
-        try:
-            with db.session.begin_nested():
-                db.session.add(application)
-                db.session.flush()
-        except IntegrityError:
-            raise Conflict(_("你已经有一份进行中的入驻申请"), code=MerchantError.APPLICATION_EXISTS) from None
+        add_unique(application, Conflict(_("你已经有一份进行中的入驻申请"), code=MerchantError.APPLICATION_EXISTS))
         # The timeline's first row: no move made it, the application was born a draft.
         db.session.add(MerchantApplication.timeline_row(application.id, None, ApplicationStatus.DRAFT, user.id, None))
     for kind, content in (documents or {}).items():

@@ -11,6 +11,7 @@ from app.accounts.models import User
 from app.accounts.services import find_by_phone
 from app.accounts.validation import normalise_phone
 from app.core import audit, storage
+from app.core.db import add_unique
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.core.money import InvalidAmount, yuan_to_fen
 from app.extensions import db
@@ -169,12 +170,7 @@ def invite_staff(owner: User, merchant_id: int, phone_text: str) -> MerchantMemb
         raise Conflict(message, code=MerchantError.ALREADY_MEMBER, fields={"phone": message})
     merchant = get_merchant(merchant_id)
     member = MerchantMember(merchant_id=merchant_id, user_id=user.id, role=MemberRole.STAFF)
-    try:
-        with db.session.begin_nested():
-            db.session.add(member)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(_("对方已经是本店成员"), code=MerchantError.ALREADY_MEMBER) from None
+    add_unique(member, Conflict(_("对方已经是本店成员"), code=MerchantError.ALREADY_MEMBER))
     audit.record(owner, "merchant.staff_add", merchant, {"staff": [None, user.id]})
     notifications.notify(user.id, _("你已成为「%(name)s」的店员", name=merchant.name),
                          _("打开商家中心即可开始工作。"), link="/merchant/", kind="merchant")

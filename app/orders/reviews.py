@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.catalog.images import make_thumbnail
 from app.core import audit, storage
 from app.core.bounds import bounded_int, to_int
 from app.core.clock import utcnow
+from app.core.db import add_unique
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.pagination import paginate
 from app.extensions import db
@@ -91,11 +91,7 @@ def create(buyer_id: int, order_item_id, rating, text: str = "", images: list[by
                                .values(reviewed=True).execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         raise Conflict(_("该商品已评价"), code=OrderError.ALREADY_REVIEWED)
-    try:
-        with db.session.begin_nested():
-            db.session.add(review)
-    except IntegrityError:
-        raise Conflict(_("该商品已评价"), code=OrderError.ALREADY_REVIEWED) from None
+    add_unique(review, Conflict(_("该商品已评价"), code=OrderError.ALREADY_REVIEWED))
     left = db.session.scalar(sa.select(sa.func.count()).select_from(OrderItem).where(
         OrderItem.order_id == order.id, OrderItem.reviewed.is_(False)))
     if left == 0:

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import utcnow
+from app.core.db import add_unique
 from app.core.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.orders import services, shipping_csv
@@ -64,12 +64,7 @@ def add_manual_event(merchant_id: int, order_no: str, description: str, location
     event = TrackingEvent(shipment_id=order.shipment.id, occurred_at=occurred_at or utcnow(),
                           description=description[:DESCRIPTION_MAX], location=(location or "").strip()[:100],
                           source="manual")
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:
-        raise Conflict(_("这条物流动态已经添加过"), code=OrderError.DUPLICATE_EVENT) from None
-    return event
+    return add_unique(event, Conflict(_("这条物流动态已经添加过"), code=OrderError.DUPLICATE_EVENT))
 
 
 def refresh(shipment_id: int, force: bool = False) -> int:
