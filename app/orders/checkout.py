@@ -21,7 +21,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from app.accounts import addresses
 from app.accounts.models import Address, User
@@ -42,6 +41,7 @@ from app.orders.errors import OrderError
 from app.orders.lines import Line
 from app.orders.models import Order, OrderEvent, OrderItem
 from app.orders.states import OrderStatus, StockDeduction, StockState
+from app.payments import services as payments
 from app.payments.models import Payment
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
@@ -147,10 +147,6 @@ def _unique(make, column) -> str:
     raise Conflict(_("系统繁忙，请重试"), code=OrderError.BUSY)
 
 
-def _existing(buyer_id: int, key: str) -> Payment | None:
-    return db.session.scalar(sa.select(Payment).where(Payment.buyer_id == buyer_id, Payment.idempotency_key == key))
-
-
 def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | None, idempotency_key: str,
            from_cart: bool = False, expected_total_fen: int | None = None) -> Payment:
     """Create the Payment and its Orders (status pending_payment) for `items`.
@@ -162,7 +158,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.match(key):
         raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=OrderError.INVALID_IDEMPOTENCY_KEY)
-    existing = _existing(buyer.id, key)
+    existing = payments.by_idempotency_key(buyer.id, key)
     if existing is not None:
         return existing
     items = clean_items(items)
@@ -184,17 +180,10 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     now = utcnow()
     mode = platform_settings.get("stock_deduction")
     timeout = timedelta(minutes=platform_settings.get("order_payment_timeout_minutes"))
-    payment = Payment(out_trade_no=_unique(numbers.new_out_trade_no, Payment.out_trade_no), buyer_id=buyer.id,
-                      amount_fen=q.amount_fen, idempotency_key=key)
-    try:
-        with db.session.begin_nested():
-            db.session.add(payment)
-    except IntegrityError:
-        # The same submit raced us and committed first: answer with its payment.
-        existing = _existing(buyer.id, key)
-        if existing is None:
-            raise
-        return existing
+    payment, created = payments.open_payment(_unique(numbers.new_out_trade_no, Payment.out_trade_no), buyer.id,
+                                             q.amount_fen, key)
+    if not created:  # the same submit raced us and committed first: answer with its payment
+        return payment
 
     if mode == StockDeduction.ON_PAYMENT:
         short = [line for line in q.problems if line.problem in (order_lines.SOLD_OUT, order_lines.ABOVE_STOCK)]

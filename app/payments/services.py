@@ -91,6 +91,28 @@ def payable(buyer_id: int, out_trade_no: str) -> Payment:
     return _regroup(payment, orders, amount)
 
 
+def by_idempotency_key(buyer_id: int, key: str) -> Payment | None:
+    """The payment a checkout submit with this key made already (a double submit)."""
+    return db.session.scalar(sa.select(Payment).where(Payment.buyer_id == buyer_id, Payment.idempotency_key == key))
+
+
+def open_payment(out_trade_no: str, buyer_id: int, amount_fen: int, idempotency_key: str) -> tuple[Payment, bool]:
+    """A new pending payment for a checkout, and True; or, when a racing submit with the
+    same idempotency key committed first, that payment and False (the caller answers
+    with it and creates nothing). Inserted in a savepoint: the caller's transaction goes on."""
+    payment = Payment(out_trade_no=out_trade_no, buyer_id=buyer_id, amount_fen=amount_fen,
+                      idempotency_key=idempotency_key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+    except IntegrityError:
+        existing = by_idempotency_key(buyer_id, idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    return payment, True
+
+
 def _regroup(old: Payment, orders: list[Order], amount: int) -> Payment:
     fresh = Payment(out_trade_no=numbers.new_out_trade_no(), buyer_id=old.buyer_id, amount_fen=amount,
                     idempotency_key=f"regroup-{old.id}-{numbers.new_order_no()[-8:]}")
