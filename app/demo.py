@@ -15,7 +15,7 @@ from app.accounts import addresses
 from app.accounts.models import Address, User
 from app.accounts.services import find_by_phone, hash_password
 from app.accounts.states import AdminRole
-from app.catalog import product_input, product_review
+from app.catalog import product_form, product_input, product_review
 from app.catalog import products as product_service
 from app.catalog.models import Category, Product, Sku
 from app.core.clock import utcnow
@@ -262,7 +262,7 @@ def _seed_catalog() -> None:
                 "promotion_ends_at": (now + timedelta(days=1 + index % 4, hours=index)).isoformat() if promo else None}
         with transaction():
             images = [_product_image(title, index), _product_image(title, index, 1)]
-            product = product_service.save(owner, merchant_id, data, new_images=images)
+            product = product_service.save(owner, merchant_id, product_form.read(data), new_images=images)
             product_review.submit(owner, merchant_id, product.id)
             product_review.approve(reviewer, product.id)
             db.session.execute(sa.update(Product).where(Product.id == product.id).values(

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from app.catalog.product_input import LEVELS, CommissionInput, ProductInput, SkuInput
+from app.catalog.product_input import LEVELS, CommissionInput, ProductInput, SkuInput, check
 from app.core.bounds import to_int
 from app.core.money import InvalidAmount, yuan_to_fen
 
@@ -117,3 +117,12 @@ def parse(data: Mapping) -> tuple[ProductInput, dict[str, str]]:
         skus=[_sku(row, _row_key(row, specs), errors) for row in data.get("skus") or []],
         commission=_commission(data, errors))
     return product, errors
+
+
+def read(data: Mapping) -> ProductInput:
+    """The typed input of a whole form mapping (seed data, scripts, tests); ValidationError
+    naming every unreadable field together with everything else wrong with it."""
+    product, unreadable = parse(data)
+    if unreadable:
+        check(product, unreadable)  # raises, naming every field
+    return product

@@ -14,12 +14,10 @@ Guarantees:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.catalog import product_form, product_images
+from app.catalog import product_images
 from app.catalog.models import Product, Sku
 from app.catalog.product_access import get_for_merchant, move_product, require_member, require_open_shop
 from app.catalog.product_input import ProductInput, check
@@ -46,24 +44,13 @@ def _refresh_listing_fields(product: Product) -> None:
     product.search_text = " ".join([product.title, product.subtitle, *product.tags]).lower()
 
 
-def _typed(data: ProductInput | Mapping) -> ProductInput:
-    """A mapping is the console form's strings (seed data, tests): parsed first, its
-    unreadable fields refused together with everything else wrong."""
-    if isinstance(data, ProductInput):
-        return data
-    product, unreadable = product_form.parse(data)
-    if unreadable:
-        check(product, unreadable)  # raises, naming every field
-    return product
-
-
-def save(user, merchant_id: int, data: ProductInput | Mapping, product_id: int | None = None,
+def save(user, merchant_id: int, data: ProductInput, product_id: int | None = None,
          new_images: list[bytes] | None = None) -> Product:
     """Create a draft or update a product from a whole input (fields, specs, SKUs)."""
     require_member(user, merchant_id)
     if product_id is None:
         require_open_shop(merchant_id)
-    values = check(_typed(data))
+    values = check(data)
     for content in new_images or []:
         storage.check_image(content)
     if product_id is None:

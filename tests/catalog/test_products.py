@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import product_input, product_review, product_sale, products, queries
+from app.catalog import product_form, product_input, product_review, product_sale, products, queries
 from app.catalog.models import Product, Sku
 from app.core import settings
 from app.core.db import transaction
@@ -32,7 +32,7 @@ def shop(make_user, make_merchant, make_category):
 def test_matrix_skus_initial_stock_and_sanitised_description(shop):
     owner, merchant, category = shop
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes(), png_bytes()])
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)), new_images=[png_bytes(), png_bytes()])
     product = db.session.get(Product, product.id)
     assert len(product.skus) == 6 and product.price_fen == 5990
     assert "script" not in product.description_html and "<p>" in product.description_html
@@ -52,7 +52,7 @@ def test_invalid_forms_change_nothing(shop, overrides, field):
     data = form(category.id)
     data.update(overrides)
     with pytest.raises(ValidationError) as err, transaction():
-        products.save(owner, merchant.id, data)
+        products.save(owner, merchant.id, product_form.read(data))
     assert field in err.value.fields
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
 
@@ -65,7 +65,7 @@ def test_bad_prices_and_stock_are_named_per_sku(shop):
     data["skus"][2]["stock"] = -3
     data["skus"][3]["price"] = "1.234"
     with pytest.raises(ValidationError) as err, transaction():
-        products.save(owner, merchant.id, data)
+        products.save(owner, merchant.id, product_form.read(data))
     bad = {k for k in err.value.fields if k.startswith("sku.")}
     assert bad == {"sku.颜色:红|尺码:S.price", "sku.颜色:红|尺码:M.price", "sku.颜色:红|尺码:L.stock",
                    "sku.颜色:蓝|尺码:S.price"}
@@ -78,7 +78,7 @@ def test_promotion_price_must_be_below_price_and_window_valid(shop):
     for sku in data["skus"]:
         sku["promotion_price"] = "69.00"
     with pytest.raises(ValidationError) as err, transaction():
-        products.save(owner, merchant.id, data)
+        products.save(owner, merchant.id, product_form.read(data))
     assert "promotion_ends_at" in err.value.fields
     assert any(k.endswith(".promotion_price") for k in err.value.fields)
 
@@ -86,16 +86,16 @@ def test_promotion_price_must_be_below_price_and_window_valid(shop):
 def test_not_a_leaf_or_another_shop(shop, make_user, make_merchant):
     owner, merchant, category = shop
     with pytest.raises(ValidationError) as err, transaction():
-        products.save(owner, merchant.id, form(category.parent_id))
+        products.save(owner, merchant.id, product_form.read(form(category.parent_id)))
     assert "category_id" in err.value.fields
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)), new_images=[png_bytes()])
     stranger = make_user()
     other = make_merchant(owner=stranger)
     with pytest.raises(NotFound), transaction():
-        products.save(stranger, other.id, form(category.id), product_id=product.id)
+        products.save(stranger, other.id, product_form.read(form(category.id)), product_id=product.id)
     with pytest.raises(NotFound), transaction():
-        products.save(stranger, merchant.id, form(category.id), product_id=product.id)  # not a member
+        products.save(stranger, merchant.id, product_form.read(form(category.id)), product_id=product.id)  # not a member
     with pytest.raises(NotFound), transaction():
         product_sale.delist(stranger, other.id, product.id)
 
@@ -104,7 +104,7 @@ def test_review_flow_and_the_storefront(shop, make_user):
     owner, merchant, category = shop
     admin = make_user(admin_role="operator")
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)), new_images=[png_bytes()])
         product_review.submit(owner, merchant.id, product.id)
     assert db.session.get(Product, product.id).status == "pending_review"
     filters = queries.ProductFilters(q="短袖")
@@ -126,7 +126,7 @@ def test_review_flow_and_the_storefront(shop, make_user):
 def test_submit_needs_an_image_and_reviewers_need_the_role(shop, make_user):
     owner, merchant, category = shop
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id))
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)))
     with pytest.raises(ValidationError) as err, transaction():
         product_review.submit(owner, merchant.id, product.id)
     assert "images" in err.value.fields
@@ -137,7 +137,7 @@ def test_submit_needs_an_image_and_reviewers_need_the_role(shop, make_user):
 def test_approving_a_withdrawn_product_is_refused(shop, make_user):
     owner, merchant, category = shop
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)), new_images=[png_bytes()])
         product_review.submit(owner, merchant.id, product.id)
         product_review.withdraw(owner, merchant.id, product.id)
     with pytest.raises(StaleState), transaction():
@@ -149,28 +149,28 @@ def test_editing_content_of_a_listed_product_goes_back_to_review_but_price_does_
     owner, merchant, category = shop
     admin = make_user(admin_role="operator")
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)), new_images=[png_bytes()])
         product_review.submit(owner, merchant.id, product.id)
         product_review.approve(admin, product.id)
     cheaper = form(category.id)
     for sku in cheaper["skus"]:
         sku["price"] = "49.90"
     with transaction():
-        products.save(owner, merchant.id, cheaper, product_id=product.id)
+        products.save(owner, merchant.id, product_form.read(cheaper), product_id=product.id)
     product = db.session.get(Product, product.id)
     assert product.status == "on_sale" and product.price_fen == 4990
     with transaction():
-        products.save(owner, merchant.id, form(category.id, title="纯棉短袖T恤（新）"), product_id=product.id)
+        products.save(owner, merchant.id, product_form.read(form(category.id, title="纯棉短袖T恤（新）")), product_id=product.id)
     assert db.session.get(Product, product.id).status == "pending_review"
 
 
 def test_dropping_a_spec_value_deactivates_its_skus(shop):
     owner, merchant, category = shop
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id))
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)))
     fewer = form(category.id, specs=[{"name": "颜色", "values": ["红"]}, {"name": "尺码", "values": ["S", "M", "L"]}])
     with transaction():
-        products.save(owner, merchant.id, fewer, product_id=product.id)
+        products.save(owner, merchant.id, product_form.read(fewer), product_id=product.id)
     rows = db.session.scalars(sa.select(Sku).where(Sku.product_id == product.id)).all()
     assert len(rows) == 6 and sum(s.active for s in rows) == 3
 
@@ -179,7 +179,7 @@ def test_review_off_lists_at_once_and_closed_shops_cannot_list(shop, make_user):
     owner, merchant, category = shop
     settings.put("product_review_required", False, make_user(admin_role="super"))
     with transaction():
-        product = products.save(owner, merchant.id, form(category.id), new_images=[png_bytes()])
+        product = products.save(owner, merchant.id, product_form.read(form(category.id)), new_images=[png_bytes()])
         product_review.submit(owner, merchant.id, product.id)
     assert db.session.get(Product, product.id).status == "on_sale"
     from app.merchants import penalties

@@ -49,7 +49,7 @@ def test_only_the_chosen_channels_and_the_job_is_idempotent(make_user, make_merc
 
 
 def test_a_new_sku_that_starts_below_its_threshold_alerts(make_user, make_merchant, make_category, run_jobs):
-    from app.catalog import products
+    from app.catalog import product_form, products
 
     owner = make_user()
     merchant = make_merchant(owner=owner, stock_alert_channels=["insite"])
@@ -57,7 +57,7 @@ def test_a_new_sku_that_starts_below_its_threshold_alerts(make_user, make_mercha
     data = {"title": "限量手办", "category_id": category.id, "specs": [],
             "skus": [{"spec_values": {}, "price": "199", "stock": 2, "low_stock_threshold": 5}]}
     with transaction():
-        products.save(owner, merchant.id, data)
+        products.save(owner, merchant.id, product_form.read(data))
     run_jobs()
     assert db.session.scalar(sa.select(sa.func.count(LowStockAlert.id))) == 1
     assert db.session.scalar(sa.select(Message.title).where(Message.recipient_id == owner.id)) == "库存不足：限量手办"

@@ -5,7 +5,7 @@ HTMX, the withdrawn-meanwhile refusal, permissions, and the public image route."
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import product_review, products, queries
+from app.catalog import product_form, product_review, products, queries
 from app.catalog.models import Product, ProductEvent
 from app.core.db import transaction
 from app.extensions import db
@@ -41,7 +41,7 @@ def pending(make_user, make_merchant, make_category):
                 "skus": [{"spec_values": {"颜色": "红"}, "price": "59.90", "stock": 10},
                          {"spec_values": {"颜色": "蓝"}, "price": "69.90", "stock": 3}]}
         with transaction():
-            product = products.save(owner, merchant.id, data, new_images=[png_bytes()])
+            product = products.save(owner, merchant.id, product_form.read(data), new_images=[png_bytes()])
         with transaction():
             product_review.submit(owner, merchant.id, product.id)
         return fresh(product.id), owner, merchant
