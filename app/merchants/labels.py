@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.core.labels import StatusLabels, Tone
-from app.merchants.states import ApplicationStatus, MerchantStatus, PenaltyKind
+from app.merchants.states import ApplicationStatus, BusinessType, MerchantStatus, PenaltyKind
 
 APPLICATION = StatusLabels("merchant_application", {
     ApplicationStatus.DRAFT: _l("草稿"),
@@ -56,3 +56,6 @@ PENALTY = StatusLabels("merchant_penalty", {
     PenaltyKind.CLOSURE: Tone.BAD,
     PenaltyKind.REOPENING: Tone.GOOD,
 })
+
+# What kind of business a shop is (its application's 主体类型), on the apply pages and the admin's.
+BUSINESS_TYPE_LABELS = {BusinessType.INDIVIDUAL: _l("个体工商户"), BusinessType.ENTERPRISE: _l("企业")}

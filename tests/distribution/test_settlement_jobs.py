@@ -27,6 +27,7 @@ from app.extensions import db
 from app.orders import services as order_services
 from app.orders.models import Order
 from app.orders.tasks import sweep_unpaid
+from app.payments.signals import item_refunded
 
 ALIPAY = {"method": "alipay", "account_name": "张三", "account_no": "zs@example.com"}
 
@@ -162,11 +163,12 @@ def test_refund_before_settlement_voids_and_is_never_settled(
     order = pay(place_order, pay_sandbox, buyer, [(whole.skus[0].id, 1), (partial.skus[0].id, 3)])
     items = {i.product_id: i for i in order.items}
     ship_and_receive(order)
+    # refunds are announced by payments (item_refunded); app/receivers.py takes commission back
     with transaction():
-        commissions.on_item_refunded(items[whole.id].id, 1, 1)  # the whole item went back
-        commissions.on_item_refunded(items[partial.id].id, 1, 3)  # one of three
+        item_refunded.send(items[whole.id].id, refunded_quantity=1, quantity=1)  # the whole item went back
+        item_refunded.send(items[partial.id].id, refunded_quantity=1, quantity=3)  # one of three
     with transaction():
-        commissions.on_item_refunded(items[partial.id].id, 1, 3)  # replayed: changes nothing
+        item_refunded.send(items[partial.id].id, refunded_quantity=1, quantity=3)  # replayed: changes nothing
 
     with travel(timedelta(days=8)):
         sweep(run_jobs)

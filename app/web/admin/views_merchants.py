@@ -19,12 +19,12 @@ from app.core.errors import DomainError, StaleState
 from app.core.htmx import is_htmx, render, with_toast
 from app.core.labels import labels_for
 from app.merchants import penalties, policies, queries, shops
+from app.merchants.labels import BUSINESS_TYPE_LABELS
 from app.merchants.states import MemberRole, MerchantStatus
 from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 from app.web.forms import attach_errors
 
-BUSINESS_TYPE_LABELS = {"individual": _l("个体工商户"), "enterprise": _l("企业")}
 ACTIONS = ("warn", "suspend", "close", "reopen")
 
 

@@ -15,8 +15,9 @@ from app.core import storage
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound
 from app.merchants import applications, policies, queries
+from app.merchants.labels import BUSINESS_TYPE_LABELS
 from app.merchants.models import MerchantApplication
-from app.merchants.states import MAIN_CATEGORIES, BusinessType
+from app.merchants.states import MAIN_CATEGORIES
 from app.web.forms import attach_errors
 from app.web.merchant.blueprint import bp
 
@@ -34,7 +35,6 @@ FIELD_LABELS = {
     "id_front": _l("身份证人像面"),
     "id_back": _l("身份证国徽面"),
 }
-BUSINESS_TYPE_LABELS = {BusinessType.INDIVIDUAL: _l("个体工商户"), BusinessType.ENTERPRISE: _l("企业")}
 DOCUMENT_PERMISSIONS = ("merchants.review", "merchants.view")
 
 

@@ -51,11 +51,8 @@ def order_actions(order: Order) -> tuple[str, ...]:
 
 
 def order_helpers() -> dict:
-    """Template helpers for order pages (both consoles; the admin console replaces `order_actions`).
-
-    `order_status_label`/`order_badge` remain for the admin payment pages, which still call them."""
-    return {"order_status_label": status_label, "order_badge": ORDER_LABELS.tone,
-            "order_actions": order_actions, "order_open_acts": lambda order: policies.table_acts(order.status),
+    """Template helpers for order pages (both consoles; the admin console replaces `order_actions`)."""
+    return {"order_actions": order_actions, "order_open_acts": lambda order: policies.table_acts(order.status),
             "order_image_url": image_url, "carrier_name": carriers.name_for,
             "tracking_source": lambda s: str(TRACKING_SOURCES.get(s, s))}
 
