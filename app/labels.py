@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-DOMAINS = ("accounts", "catalog", "distribution", "inventory", "merchants", "notifications", "orders",
+DOMAINS = ("accounts", "aftersales", "catalog", "distribution", "inventory", "merchants", "notifications", "orders",
            "payments")
 
 for _domain in DOMAINS:

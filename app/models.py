@@ -1,5 +1,6 @@
 """Imports every domain's models so SQLAlchemy and Alembic see all tables."""
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode  # noqa: F401
+from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Dispute, DisputeMessage  # noqa: F401
 from app.analytics.models import Event  # noqa: F401
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting, StateChange  # noqa: F401
@@ -16,6 +17,7 @@ from app.inventory.models import LowStockAlert, StockMovement  # noqa: F401
 from app.merchants.models import (  # noqa: F401
     ApplicationEvent,
     Merchant,
+    MerchantAddress,
     MerchantApiKey,
     MerchantApplication,
     MerchantMember,

@@ -11,8 +11,20 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.aftersales import refunding as aftersale_refunds
+from app.aftersales.signals import (
+    aftersale_approved,
+    aftersale_closed,
+    aftersale_disputed,
+    aftersale_refunded,
+    aftersale_rejected,
+    aftersale_requested,
+    aftersale_returned,
+    replacement_shipped,
+)
 from app.analytics.models import Event
 from app.catalog import sales_counts
+from app.core.clock import to_local
 from app.core.money import fen_to_yuan
 from app.distribution import commissions
 from app.extensions import db
@@ -22,7 +34,7 @@ from app.orders import carriers
 from app.orders.signals import order_cancelled, order_paid, order_received, order_shipped
 from app.orders.states import CancelReason
 from app.payments import services as payments
-from app.payments.signals import item_refunded, order_refund_started, payment_refund_started
+from app.payments.signals import item_refunded, order_refund_started, payment_refund_started, refund_succeeded
 
 # --- adapters -----------------------------------------------------------------------------------
 
@@ -88,6 +100,75 @@ def void_refunded_commission(order_item_id, refunded_quantity, quantity, **_kw) 
     commissions.on_item_refunded(order_item_id, refunded_quantity, quantity)
 
 
+def finish_aftersale_refund(refund, **_kw) -> None:
+    aftersale_refunds.on_refund_succeeded(refund)
+
+
+# after-sales: each party told in the site; the buyer also by SMS on approval and refund
+
+def _tell_shop(aftersale, title: str, body: str) -> None:
+    for user_id in [member.user_id for member in shops.staff_of(aftersale.merchant_id)]:
+        notifications.notify(user_id, title, body, link=f"/merchant/aftersales/{aftersale.aftersale_no}",
+                             kind="aftersale")
+
+
+def _tell_buyer(aftersale, title: str, body: str, sms: dict | None = None) -> None:
+    notifications.notify(aftersale.buyer_id, title, body, link=f"/aftersales/{aftersale.aftersale_no}",
+                         kind="aftersale")
+    phone = aftersale.buyer.phone if aftersale.buyer is not None else None
+    if sms is not None and phone:
+        notifications.send_sms(phone, sms.pop("template"), {"no": aftersale.aftersale_no, **sms})
+
+
+def tell_shop_requested(aftersale, **_kw) -> None:
+    _tell_shop(aftersale, _("新的售后申请"), _("售后申请 %(no)s 待处理，请在 %(days)s 前处理，逾期将自动同意。",
+                                            no=aftersale.aftersale_no,
+                                            days=to_local(aftersale.due_at).strftime("%m-%d %H:%M") if aftersale.due_at else "-"))
+
+
+def tell_buyer_approved(aftersale, refund_started, **_kw) -> None:
+    if refund_started:
+        next_step = _("退款 ¥%(yuan)s 正在原路退回。", yuan=fen_to_yuan(aftersale.refund_fen))
+    else:
+        next_step = _("请在 7 天内将商品寄回并填写运单号。")
+    _tell_buyer(aftersale, _("售后申请已同意"), _("售后申请 %(no)s 已同意，%(next)s", no=aftersale.aftersale_no,
+                                              next=next_step),
+                sms={"template": "aftersale_approved", "next": next_step})
+
+
+def tell_buyer_rejected(aftersale, **_kw) -> None:
+    _tell_buyer(aftersale, _("售后申请被拒绝"), _("售后申请 %(no)s 被商家拒绝：%(reason)s。可修改后重新申请或申请平台介入。",
+                                              no=aftersale.aftersale_no, reason=aftersale.reject_reason or ""))
+
+
+def tell_shop_returned(aftersale, carrier, tracking_no, **_kw) -> None:
+    _tell_shop(aftersale, _("买家已寄回商品"), _("售后 %(no)s：买家已通过 %(carrier)s 寄回，运单号 %(tn)s，收到后请确认。",
+                                             no=aftersale.aftersale_no, carrier=carrier, tn=tracking_no))
+
+
+def tell_buyer_refunded(aftersale, refund, **_kw) -> None:
+    yuan = fen_to_yuan(aftersale.refund_fen)
+    _tell_buyer(aftersale, _("退款成功"), _("售后 %(no)s 已退款 ¥%(yuan)s，将原路退回支付账户。", no=aftersale.aftersale_no,
+                                          yuan=yuan), sms={"template": "aftersale_refunded", "yuan": yuan})
+    _tell_shop(aftersale, _("售后已退款"), _("售后 %(no)s 已退款 ¥%(yuan)s。", no=aftersale.aftersale_no, yuan=yuan))
+
+
+def tell_both_disputed(aftersale, **_kw) -> None:
+    _tell_shop(aftersale, _("买家申请平台介入"), _("售后 %(no)s 买家已申请平台介入，请提交商家说明和凭证。",
+                                               no=aftersale.aftersale_no))
+    _tell_buyer(aftersale, _("已申请平台介入"), _("售后 %(no)s 已提交平台处理，请留意处理结果。", no=aftersale.aftersale_no))
+
+
+def tell_buyer_replacement(aftersale, carrier, tracking_no, **_kw) -> None:
+    _tell_buyer(aftersale, _("换货已发出"), _("售后 %(no)s 的换货已由 %(carrier)s 发出，运单号 %(tn)s。",
+                                          no=aftersale.aftersale_no, carrier=carrier, tn=tracking_no))
+
+
+def tell_both_closed(aftersale, **_kw) -> None:
+    _tell_buyer(aftersale, _("售后已结束"), _("售后 %(no)s 已结束。", no=aftersale.aftersale_no))
+    _tell_shop(aftersale, _("售后已结束"), _("售后 %(no)s 已结束。", no=aftersale.aftersale_no))
+
+
 # --- the list ----------------------------------------------------------------------------------
 
 # (signal, receiver), run in this order for each signal.
@@ -107,6 +188,16 @@ RECEIVERS = (
     (order_refund_started, tell_buyer_order_refunded),
     (payment_refund_started, tell_buyer_payment_refunded),
     (item_refunded, void_refunded_commission),
+    (refund_succeeded, finish_aftersale_refund),
+    # after-sales: each party told
+    (aftersale_requested, tell_shop_requested),
+    (aftersale_approved, tell_buyer_approved),
+    (aftersale_rejected, tell_buyer_rejected),
+    (aftersale_returned, tell_shop_returned),
+    (aftersale_refunded, tell_buyer_refunded),
+    (aftersale_disputed, tell_both_disputed),
+    (replacement_shipped, tell_buyer_replacement),
+    (aftersale_closed, tell_both_closed),
 )
 
 

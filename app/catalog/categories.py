@@ -18,6 +18,7 @@ from app.catalog.errors import CatalogError
 from app.catalog.models import Category, Product
 from app.catalog.states import MAX_CATEGORY_DEPTH
 from app.core import audit
+from app.core import settings as platform_settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 
@@ -74,6 +75,24 @@ def leaf_ids_under(category_id: int) -> list[int]:
         else:
             out.append(node)
     return out
+
+
+def aftersale_window_days(product_ids: list[int]) -> dict[int, int]:
+    """product id -> days after receipt its buyer may ask for after-sales: the nearest
+    category up its tree that sets a window, else the platform's setting. Two queries
+    whatever the number of products."""
+    from_products = dict(db.session.execute(sa.select(Product.id, Product.category_id)
+                                            .where(Product.id.in_(product_ids))).all())
+    nodes = {c.id: c for c in all_categories()}
+    default = platform_settings.get("aftersale_window_days")
+    result = {}
+    for product_id, category_id in from_products.items():
+        node, days = nodes.get(category_id), None
+        while node is not None and days is None:
+            days = node.aftersale_window_days
+            node = nodes.get(node.parent_id)
+        result[product_id] = default if days is None else days
+    return result
 
 
 def is_leaf(category_id: int) -> bool:

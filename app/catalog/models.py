@@ -25,6 +25,9 @@ class Category(TimestampMixin, db.Model):
     sort: Mapped[int] = mapped_column(default=0)
     icon: Mapped[str] = mapped_column(sa.String(40), default="grid")  # a Bootstrap Icons name
     active: Mapped[bool] = mapped_column(default=True)
+    # Days after receipt its products may be taken to after-sales; NULL: the parent's,
+    # else the platform's `aftersale_window_days`.
+    aftersale_window_days: Mapped[int | None] = mapped_column()
 
     parent: Mapped[Category | None] = relationship(remote_side=[id])
 

@@ -87,7 +87,11 @@ define(SettingDefinition(
     "auto_confirm_days", _l("发货后自动确认收货（天）"), int, 10, validate=_between(1, 60),
 ))
 define(SettingDefinition(
-    "return_window_days", _l("确认收货后可申请售后（天）"), int, 7, validate=_between(0, 60),
+    "aftersale_window_days", _l("确认收货后可申请售后（天）"), int, 7, validate=_between(0, 60),
+))
+define(SettingDefinition(
+    "merchant_reply_days", _l("商家处理售后申请时限（天）"), int, 3,
+    _l("商家逾期未处理的售后申请自动同意"), validate=_between(1, 15),
 ))
 
 def get(key: str) -> Any:

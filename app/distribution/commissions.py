@@ -29,7 +29,7 @@ from app.distribution.models import Commission, Distributor, LedgerEntry
 from app.distribution.states import COMMISSION_LIFECYCLE, CommissionStatus, DistributorStatus, LedgerKind
 from app.extensions import db
 from app.notifications import services as notifications
-from app.orders.models import Order
+from app.orders.models import Order, OrderItem
 
 
 def rate_for(product: Product, level: int, rules) -> int:
@@ -156,16 +156,24 @@ def settle(commission_id: int) -> bool:
 
 
 def _refund_open(order_item_id: int) -> bool:
-    """Whether a refund of this item is under way (after-sales will open them;
-    today an item is only ever refunded whole with its order)."""
-    return False
+    """Whether an after-sale request holds this item: its commission waits until it ends."""
+    return db.session.scalar(sa.select(OrderItem.open_aftersale_id).where(OrderItem.id == order_item_id)) is not None
 
 
 def on_item_refunded(order_item_id: int, refunded_quantity: int, quantity: int) -> None:
-    """Part or all of an item was refunded before settlement: take back that share
-    of each of its pending commissions (all of it when the whole item went back)."""
-    commissions = db.session.scalars(sa.select(Commission).where(Commission.order_item_id == order_item_id,
-                                                                 Commission.status == CommissionStatus.PENDING)).all()
+    """`refunded_quantity` of the item's `quantity` units have now gone back to the buyer
+    (in all, not just this time): each of its commissions is worth that share less.
+
+    - Pending: `void_fen` rises to the refunded share (the whole amount when the whole
+      item went back, and the commission is then void).
+    - Settled: the same share is taken back (a `commission_clawback` ledger entry). The
+      distributor's available balance is a sum over the records, so it falls by that
+      much; when the money was withdrawn already it goes below zero, a debt that the
+      next settled commissions pay first. Nothing is capped: money is never lost.
+    Guarded on the amount read, so two refunds racing cannot both take the same delta."""
+    commissions = db.session.scalars(sa.select(Commission).where(
+        Commission.order_item_id == order_item_id,
+        Commission.status.in_((CommissionStatus.PENDING, CommissionStatus.SETTLED)))).all()
     for commission in commissions:
         target = commission.amount_fen if refunded_quantity >= quantity else prorate(
             commission.amount_fen, refunded_quantity, quantity)
@@ -174,10 +182,17 @@ def on_item_refunded(order_item_id: int, refunded_quantity: int, quantity: int) 
             continue
         # Guarded on the amount read, so two refunds racing cannot both take the same delta back.
         moved = db.session.execute(
-            sa.update(Commission).where(Commission.id == commission.id, Commission.status == CommissionStatus.PENDING,
+            sa.update(Commission).where(Commission.id == commission.id, Commission.status == commission.status,
                                         Commission.void_fen == commission.void_fen)
             .values(void_fen=target).execution_options(synchronize_session=False)).rowcount
         if not moved:
+            continue
+        if commission.status == CommissionStatus.SETTLED:
+            _ledger(commission.distributor_id, LedgerKind.COMMISSION_CLAWBACK, -delta, commission_id=commission.id)
+            notifications.notify(
+                db.session.scalar(sa.select(Distributor.user_id).where(Distributor.id == commission.distributor_id)),
+                _("佣金已扣回"), _("买家退款，已结算佣金 ¥%(yuan)s 从您的余额中扣回。", yuan=fen_to_yuan(delta)),
+                link="/distributor/commissions", kind="distribution")
             continue
         if target >= commission.amount_fen:  # all of it went back: the commission is void
             move(COMMISSION_LIFECYCLE, Commission, commission.id, "void")

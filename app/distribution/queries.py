@@ -124,8 +124,18 @@ class Earnings:
     in_progress_fen: int = 0  # withdrawals requested or approved
 
     @property
-    def available_fen(self) -> int:
+    def balance_fen(self) -> int:
+        """Settled less withdrawn: below zero when refunds took back commission that was
+        already withdrawn (a debt the next settled commissions pay first)."""
         return self.settled_fen - self.withdrawn_fen - self.in_progress_fen
+
+    @property
+    def available_fen(self) -> int:
+        return max(0, self.balance_fen)
+
+    @property
+    def debt_fen(self) -> int:
+        return max(0, -self.balance_fen)
 
     @property
     def total_fen(self) -> int:

@@ -41,7 +41,7 @@ def defaults() -> DistributionRules:
         id=None, enabled=False, levels=2, level1_bp=1000, level2_bp=500, level3_bp=0,
         qualification=Qualification.EVERYONE, spend_threshold_fen=0, binding_mode=BindingMode.PERMANENT,
         binding_days=30, bind_new_users_only=False, self_purchase=False,
-        settlement_delay_days=max(7, platform_settings.get("return_window_days")), withdrawal_min_fen=1000,
+        settlement_delay_days=max(7, platform_settings.get("aftersale_window_days")), withdrawal_min_fen=1000,
         withdrawal_max_fen=2_000_000, withdrawal_fee_bp=0,
         withdrawal_methods=[WithdrawalMethod.WECHAT, WithdrawalMethod.ALIPAY, WithdrawalMethod.BANK])
 
@@ -127,7 +127,7 @@ def clean(data: dict) -> dict:
     if values["binding_mode"] not in {m.value for m in BindingMode}:
         errors["binding_mode"] = _("请选择绑定方式")
     values["binding_days"] = _int(data.get("binding_days", 30), "binding_days", errors, 1, 3650)
-    window = platform_settings.get("return_window_days")
+    window = platform_settings.get("aftersale_window_days")
     values["settlement_delay_days"] = _int(data.get("settlement_delay_days", window), "settlement_delay_days",
                                            errors, 0, 365)
     if "settlement_delay_days" not in errors and values["settlement_delay_days"] < window:

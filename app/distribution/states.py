@@ -55,7 +55,8 @@ class CommissionStatus(StrEnum):
 # received it may `settle` after the rules' delay (commissions.settle, the hourly sweep),
 # unless a refund of its item is open; a refund of the whole item before that makes it
 # `void` (a partial refund only raises `void_fen` and it stays pending). Settled and void
-# are final.
+# are final; a refund after settlement raises a settled commission's `void_fen` (a
+# clawback from the distributor's balance) without moving it.
 COMMISSION_LIFECYCLE = Lifecycle("commission", CommissionStatus, (
     act("settle", CommissionStatus.PENDING, CommissionStatus.SETTLED),
     act("void", CommissionStatus.PENDING, CommissionStatus.VOID),
@@ -91,6 +92,7 @@ class LedgerKind(StrEnum):
     COMMISSION_PENDING = "commission_pending"  # a new commission (+ pending)
     COMMISSION_SETTLED = "commission_settled"  # pending -> available
     COMMISSION_VOID = "commission_void"  # pending amount taken back (refund)
+    COMMISSION_CLAWBACK = "commission_clawback"  # settled amount taken back (refund after settlement, -)
     WITHDRAWAL_REQUESTED = "withdrawal_requested"  # available reserved (-)
     WITHDRAWAL_RELEASED = "withdrawal_released"  # a rejected withdrawal gives it back (+)
     WITHDRAWAL_PAID = "withdrawal_paid"  # the transfer went out

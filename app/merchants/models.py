@@ -149,6 +149,8 @@ class Merchant(TimestampMixin, db.Model):
     stock_alert_channels: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["insite"])
     platform_fee_bp: Mapped[int] = mapped_column(default=500)
     default_low_stock_threshold: Mapped[int] = mapped_column(default=5)
+    # A refund-only request made before the order was shipped is approved at once.
+    aftersale_auto_refund: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     status: Mapped[str] = mapped_column(sa.String(16), default=MerchantStatus.ACTIVE, index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.String(200))
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -188,6 +190,24 @@ class Merchant(TimestampMixin, db.Model):
         if self.free_shipping_threshold_fen is not None and items_fen >= self.free_shipping_threshold_fen:
             return 0
         return self.shipping_flat_fen
+
+
+class MerchantAddress(TimestampMixin, db.Model):
+    """A return address of the shop (退货地址): after-sales approvals pick one."""
+
+    __tablename__ = "merchant_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(20), default="")  # e.g. 杭州仓
+    recipient: Mapped[str] = mapped_column(sa.String(40))
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    address: Mapped[str] = mapped_column(sa.String(200))
+    is_default: Mapped[bool] = mapped_column(default=False)
+
+    def snapshot(self) -> dict:
+        """What an approved request keeps (the shop may edit or delete the address later)."""
+        return {"recipient": self.recipient, "phone": self.phone, "address": self.address}
 
 
 class MerchantMember(TimestampMixin, db.Model):

@@ -6,6 +6,8 @@ from __future__ import annotations
 SMS_TEMPLATES: dict[str, str] = {
     "verification_code": "您的验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
     "notice": "{text}",
+    "aftersale_approved": "您的售后申请{no}已同意，{next}",
+    "aftersale_refunded": "您的售后申请{no}已退款{yuan}元，将原路退回支付账户。",
 }
 
 # Templates whose text is useless after a while, and the param that says how many

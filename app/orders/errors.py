@@ -11,6 +11,8 @@ class OrderError(StrEnum):
     CANNOT_CANCEL = "cannot_cancel"
     CANNOT_SHIP = "cannot_ship"
     CANNOT_CONFIRM = "cannot_confirm"
+    CANNOT_REFUND = "cannot_refund"
+    AFTERSALE_OPEN = "aftersale_open"
     INVALID_CARRIER = "invalid_carrier"
     INVALID_TRACKING_NO = "invalid_tracking_no"
     # cart and checkout

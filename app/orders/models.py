@@ -41,6 +41,7 @@ class Order(TimestampMixin, db.Model):
         sa.Index("ix_orders_status_expires", "status", "pay_expires_at"),
         sa.CheckConstraint("amount_fen = items_fen + shipping_fen", name="amount_adds_up"),
         sa.CheckConstraint("items_fen >= 0 AND shipping_fen >= 0", name="amounts_non_negative"),
+        sa.CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refunded_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +69,13 @@ class Order(TimestampMixin, db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(20))
     to_review: Mapped[bool] = mapped_column(default=False)  # received with items not yet reviewed
+    # Money decided to go back to the buyer (after-sales and cancel-and-refund), whatever
+    # the gateway has confirmed so far; never above what the order cost.
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+    # Set at receipt: the last moment any of its items may be taken to after-sales (the
+    # longest window of its items' categories). The order completes after it, once no
+    # request is open.
+    aftersale_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     items: Mapped[list[OrderItem]] = relationship(back_populates="order", order_by="OrderItem.id")
     merchant = relationship("Merchant")
@@ -116,6 +124,14 @@ class OrderItem(db.Model):
     paid_fen: Mapped[int]  # this item's share of what the buyer paid (no discounts yet: price x quantity)
     refunded_quantity: Mapped[int] = mapped_column(default=0)
     reviewed: Mapped[bool] = mapped_column(default=False)
+    # The after-sale request holding this item now (one at a time), set and cleared by
+    # after-sales with guarded UPDATEs; NULL when none is open.
+    open_aftersale_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("aftersales.id", use_alter=True, name="fk_order_items_open_aftersale_id_aftersales"))
+
+    @property
+    def refundable_quantity(self) -> int:
+        return self.quantity - self.refunded_quantity
 
     order: Mapped[Order] = relationship(back_populates="items")
 

@@ -15,7 +15,9 @@ status at all; this module narrows that by who is asking:
 - **Who may ship an order**: a member of the order's shop (`MerchantMember` of
   `order.merchant_id`) whose role is in `SHIPPING_ROLES` (today the owner and every
   staff member: staff run everything but staff and settings), and only while the
-  order is paid and not yet shipped (`ship` from `paid` in the table). The same
+  order is paid and not yet shipped (`ship` from `paid` in the table) and no item of
+  it is held by an open after-sale request (the buyer asked for their money back
+  before shipping: the shop answers that first). The same
   members may `add_tracking` (a manual tracking event) to a shipped or received
   order that has a shipment. The merchant API acts as the shop's owner.
 - The **platform**'s order pages are read-only: an admin may do nothing to an
@@ -135,6 +137,11 @@ def _is_party(order: Order, actor: Actor) -> bool:
     return False
 
 
+def has_open_aftersale(order: Order) -> bool:
+    """Some item of the order is held by an open after-sale request."""
+    return any(item.open_aftersale_id is not None for item in order.items)
+
+
 def _has_items_to_review(order: Order) -> bool:
     return any(not item.reviewed for item in order.items)
 
@@ -144,6 +151,8 @@ def actions_for(order: Order, actor: Actor) -> tuple[str, ...]:
     if not _is_party(order, actor):
         return ()
     acts = [a for a in table_acts(order.status) if a in _BY_HAND[actor.audience]]
+    if Act.SHIP in acts and has_open_aftersale(order):
+        acts.remove(Act.SHIP)
     if actor.audience == Audience.BUYER and order.status in REVIEWABLE and _has_items_to_review(order):
         acts.append(str(Act.REVIEW))
     if actor.audience == Audience.MERCHANT and order.status in TRACKABLE and order.shipment is not None:
@@ -164,6 +173,8 @@ def require(order: Order, actor: Actor, act: str) -> Order:
         raise Forbidden(_("无权操作该订单"))
     if act not in actions_for(order, actor):
         code, message = refusal(act, order.status)
+        if act == Act.SHIP and order.status == OrderStatus.PAID and has_open_aftersale(order):
+            code, message = OrderError.AFTERSALE_OPEN, _("买家申请了退款，请先处理售后申请再发货")
         raise StaleState(message, code=code, act=act, found=order.status, lifecycle="order")
     return order
 

@@ -15,21 +15,24 @@ Guarantees:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from app.catalog import categories
 from app.core import settings as platform_settings
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, StaleState, ValidationError
 from app.core.lifecycle import move, try_move
+from app.core.money import prorate
 from app.extensions import db
 from app.inventory import services as stock
 from app.orders import carriers, policies
 from app.orders.errors import OrderError
-from app.orders.models import Order, OrderEvent, Shipment, TrackingEvent
+from app.orders.models import Order, OrderEvent, OrderItem, Shipment, TrackingEvent
 from app.orders.signals import order_cancelled, order_completed, order_paid, order_received, order_shipped
 from app.orders.states import ORDER_LIFECYCLE, STOCK_LIFECYCLE, CancelReason, OrderStatus, StockDeduction
 from app.payments.models import Payment
@@ -238,7 +241,10 @@ def confirm_receipt(buyer_id: int, order_no: str) -> Order:
 def _receive(order: Order, actor_id: int | None, note: str) -> Order:
     """Move a shipped order to received; announces `order_received` (its commissions
     start counting down to settlement)."""
-    order = transition(order, "receive", actor_id, note, received_at=utcnow(), to_review=True)
+    now = utcnow()
+    windows = categories.aftersale_window_days([item.product_id for item in order.items])
+    until = now + timedelta(days=max(windows.values(), default=platform_settings.get("aftersale_window_days")))
+    order = transition(order, "receive", actor_id, note, received_at=now, to_review=True, aftersale_until=until)
     if order.shipment is not None:
         db.session.execute(sa.update(Shipment).where(Shipment.id == order.shipment.id).values(delivered=True)
                            .execution_options(synchronize_session=False))
@@ -264,17 +270,21 @@ def auto_confirm(order_id: int) -> bool:
     return True
 
 
+def _nothing_open():
+    """SQL: no item of the order is held by an open after-sale request."""
+    return ~sa.exists().where(OrderItem.order_id == Order.id, OrderItem.open_aftersale_id.is_not(None))
+
+
 def complete_due_ids(limit: int = 500) -> list[int]:
-    cutoff = utcnow() - timedelta(days=platform_settings.get("return_window_days"))
-    return list(db.session.scalars(sa.select(Order.id).where(Order.status == OrderStatus.RECEIVED,
-                                                             Order.received_at <= cutoff).limit(limit)))
+    return list(db.session.scalars(sa.select(Order.id).where(
+        Order.status == OrderStatus.RECEIVED, Order.aftersale_until <= utcnow(), _nothing_open()).limit(limit)))
 
 
 def complete(order_id: int) -> bool:
-    """The return window after receipt has ended: the order is done."""
-    order = db.session.get(Order, order_id)
-    cutoff = utcnow() - timedelta(days=platform_settings.get("return_window_days"))
-    if order is None or order.status != OrderStatus.RECEIVED or order.received_at > cutoff:
+    """The after-sales window after receipt has ended and no request is open: the order is done."""
+    order = db.session.scalar(sa.select(Order).where(Order.id == order_id, Order.aftersale_until <= utcnow(),
+                                                     _nothing_open()))
+    if order is None or order.status != OrderStatus.RECEIVED:
         return False
     try:
         order = transition(order, "complete", None, _("售后期结束，交易完成"), completed_at=utcnow())
@@ -282,3 +292,75 @@ def complete(order_id: int) -> bool:
         return False
     order_completed.send(order)
     return True
+
+
+# --- refunds (after-sales) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundedItems:
+    """What `refund_items` decided: the money per item (fen) and in all, whether the
+    order had not been shipped, and whether it is now closed (everything went back)."""
+
+    item_fen: dict[int, int]
+    shipping_fen: int
+    before_shipping: bool
+    closed: bool
+
+    @property
+    def amount_fen(self) -> int:
+        return sum(self.item_fen.values()) + self.shipping_fen
+
+
+def refund_items(order_id: int, quantities: dict[int, int], ref: tuple[str, str], actor_id: int | None,
+                 note: str | None = None) -> RefundedItems:
+    """Record that `quantities` (order item id -> units) of a paid order go back to the
+    buyer, and work out the money. The after-sales and cancel-and-refund paths call it
+    once per decided refund.
+
+    - The order row is locked first, so a shipment racing the refund is decided one
+      after the other: "before shipping" is what the order is when the refund is made.
+    - Each item's share is its paid amount pro rata by quantity, counted cumulatively
+      (`prorate` of everything refunded so far less what was refunded before), so the
+      shares of several partial refunds add up to the item's paid amount exactly.
+    - Shipping goes back only when this refund leaves nothing of an unshipped order.
+    - Before shipping the stock goes back to the shelf here (`order_release`), once:
+      the refunded-quantity UPDATE is guarded and refuses to pass the quantity bought.
+    - When every unit of every item has gone back, the order closes.
+    Raises Conflict when an item has fewer units left than asked for."""
+    order = db.session.scalar(_with_items(sa.select(Order).where(Order.id == order_id).with_for_update())
+                              .execution_options(populate_existing=True))
+    if order is None or order.status not in ORDER_LIFECYCLE.transition("close").sources:
+        raise Conflict(_("订单状态已变化，请刷新后重试"), code=OrderError.CANNOT_REFUND)
+    before_shipping = order.status == OrderStatus.PAID
+    items = {item.id: item for item in order.items}
+    item_fen: dict[int, int] = {}
+    for item_id, quantity in sorted(quantities.items()):
+        item = items.get(item_id)
+        if item is None or quantity <= 0:
+            raise Conflict(_("订单商品不存在"), code=OrderError.ORDER_ITEM_NOT_FOUND)
+        before = item.refunded_quantity
+        moved = db.session.execute(
+            sa.update(OrderItem).where(OrderItem.id == item_id, OrderItem.refunded_quantity == before,
+                                       OrderItem.refunded_quantity + quantity <= OrderItem.quantity)
+            .values(refunded_quantity=before + quantity).execution_options(synchronize_session=False)).rowcount
+        if moved != 1:
+            raise Conflict(_("可退数量不足，请刷新后重试"), code=OrderError.CANNOT_REFUND)
+        item_fen[item_id] = prorate(item.paid_fen, before + quantity, item.quantity) - prorate(
+            item.paid_fen, before, item.quantity)
+    db.session.expire_all()
+    left = db.session.scalar(sa.select(sa.func.sum(OrderItem.quantity - OrderItem.refunded_quantity))
+                             .where(OrderItem.order_id == order_id)) or 0
+    shipping = order.shipping_fen if before_shipping and left == 0 else 0
+    amount = sum(item_fen.values()) + shipping
+    moved = db.session.execute(
+        sa.update(Order).where(Order.id == order_id, Order.refunded_fen + amount <= Order.amount_fen)
+        .values(refunded_fen=Order.refunded_fen + amount).execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        raise Conflict(_("退款金额超过订单实付金额"), code=OrderError.CANNOT_REFUND)
+    if before_shipping:
+        stock.release([(items[i].sku_id, q) for i, q in quantities.items()], ref=ref)
+    closed = left == 0
+    if closed:
+        transition(order, "close", actor_id, note or _("订单商品已全部退款，订单关闭"))
+    return RefundedItems(item_fen, shipping, before_shipping, closed)

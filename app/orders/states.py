@@ -23,14 +23,15 @@ class OrderStatus(StrEnum):
 
 # pending_payment --pay--> paid --ship--> shipped --receive--> received --complete--> completed;
 # unpaid orders are cancelled (buyer, timeout, admin, stock short at payment); paid ones
-# close when all their items were refunded (after-sales).
+# close when all their items were refunded (after-sales, or the platform's cancel-and-refund).
 ORDER_LIFECYCLE = Lifecycle("order", OrderStatus, (
     act("pay", OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
     act("ship", OrderStatus.PAID, OrderStatus.SHIPPED),
     act("receive", OrderStatus.SHIPPED, OrderStatus.RECEIVED),
     act("complete", OrderStatus.RECEIVED, OrderStatus.COMPLETED),
     act("cancel", OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED),
-    act("close", (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED), OrderStatus.CLOSED),
+    act("close", (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED, OrderStatus.COMPLETED),
+        OrderStatus.CLOSED),
 ))
 
 

@@ -19,3 +19,5 @@ class PaymentError(StrEnum):
     GATEWAY_ERROR = "gateway_error"
     ALIPAY_CONFIG_ERROR = "alipay_config_error"
     WECHATPAY_CONFIG_ERROR = "wechatpay_config_error"
+    REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
+    NOT_PAID = "not_paid"

@@ -21,6 +21,8 @@ class Payment(TimestampMixin, db.Model):
         sa.UniqueConstraint("buyer_id", "idempotency_key"),
         sa.Index("ix_payments_status_created", "status", "created_at"),
         sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
+        # The sum refunded on a payment can never exceed what it collected.
+        sa.CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refunded_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +39,9 @@ class Payment(TimestampMixin, db.Model):
     # `sweep_gateway_closes` still has to ask (the close job was lost or failed).
     gateway_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_queried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What refunds of this collection add up to (a second, duplicate collection's
+    # refund is that collection's money and does not count).
+    refunded_fen: Mapped[int] = mapped_column(default=0)
 
     orders = relationship("Order", back_populates="payment", order_by="Order.id", viewonly=True)
 
@@ -79,6 +84,7 @@ class Refund(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payments.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    aftersale_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aftersales.id"), index=True)
     # Reused on every retry, so the gateway never refunds twice.
     out_refund_no: Mapped[str] = mapped_column(sa.String(40), unique=True)
     provider: Mapped[str] = mapped_column(sa.String(16))  # the gateway that took the money

@@ -304,7 +304,7 @@ def _collected_twice(payment: Payment, provider_name: str,
         return NotificationOutcome.DUPLICATE, 200, None
     # Paid twice (two tabs, two gateways): the second collection goes back whole.
     _refund(payment, None, payment.amount_fen, _("重复支付退款"), provider_name,
-            f"RD{(transaction_id or payment.out_trade_no)[-30:]}")
+            f"RD{(transaction_id or payment.out_trade_no)[-30:]}", counted=False)
     return NotificationOutcome.REFUNDED, 200, "paid twice"
 
 
@@ -312,17 +312,38 @@ def _collected_twice(payment: Payment, provider_name: str,
 
 
 def _refund(payment: Payment, order: Order | None, amount_fen: int, reason: str, provider_name: str,
-            out_refund_no: str) -> Refund:
+            out_refund_no: str, *, counted: bool = True, aftersale_id: int | None = None) -> Refund:
+    """A refund of `payment`, made once per `out_refund_no` (a repeat returns the first)
+    and sent to its gateway after commit. `counted`: it gives back this collection's own
+    money, so it adds to `Payment.refunded_fen`, which can never pass what was collected
+    (a guarded UPDATE here, a CHECK constraint behind it); only a duplicate collection's
+    refund is not counted, being another collection's money."""
     existing = db.session.scalar(sa.select(Refund).where(Refund.out_refund_no == out_refund_no))
     if existing is not None:
         return existing
+    if counted:
+        moved = db.session.execute(
+            sa.update(Payment).where(Payment.id == payment.id, Payment.refunded_fen + amount_fen <= Payment.amount_fen)
+            .values(refunded_fen=Payment.refunded_fen + amount_fen).execution_options(synchronize_session=False))
+        if moved.rowcount != 1:
+            raise Conflict(_("退款金额超过该笔支付的实收金额"), code=PaymentError.REFUND_EXCEEDS_PAYMENT)
     refund = Refund(payment_id=payment.id, order_id=order.id if order else None, out_refund_no=out_refund_no,
                     amount_fen=amount_fen, reason=reason[:100], provider=provider_name,
-                    out_trade_no=payment.out_trade_no)
+                    out_trade_no=payment.out_trade_no, aftersale_id=aftersale_id)
     db.session.add(refund)
     db.session.flush()
     enqueue_after_commit(submit_refund, refund.id)
     return refund
+
+
+def refund_for_aftersale(order: Order, aftersale_id: int, amount_fen: int, reason: str, out_refund_no: str) -> Refund:
+    """Give `amount_fen` of `order`'s payment back through the gateway that took it
+    (after-sales and the platform's cancel-and-refund). Idempotent by `out_refund_no`;
+    Conflict when the payment's refunds would pass what it collected."""
+    payment = db.session.get(Payment, order.payment_id)
+    if payment is None or payment.status != PaymentStatus.PAID or not payment.provider:
+        raise Conflict(_("该订单没有可退的付款"), code=PaymentError.NOT_PAID)
+    return _refund(payment, order, amount_fen, reason, payment.provider, out_refund_no, aftersale_id=aftersale_id)
 
 
 def submit_refund(refund_id: int) -> str:

@@ -48,8 +48,9 @@ def assert_ledger_matches(distributor_id: int) -> None:
     earned = distribution_queries.earnings(distributor_id)
     entries = db.session.execute(sa.select(LedgerEntry.kind, LedgerEntry.amount_fen).where(
         LedgerEntry.distributor_id == distributor_id)).all()
-    assert sum(a for k, a in entries if k != "commission_settled") == earned.pending_fen + earned.available_fen
-    assert sum(a for k, a in entries if k == "commission_settled") == earned.settled_fen
+    assert sum(a for k, a in entries if k != "commission_settled") == earned.pending_fen + earned.balance_fen
+    # what settled, less what refunds took back after settlement, is what stays settled
+    assert sum(a for k, a in entries if k in ("commission_settled", "commission_clawback")) == earned.settled_fen
     per_commission = db.session.execute(sa.select(Commission.id, Commission.status, sa.func.count(LedgerEntry.id))
                                         .join(LedgerEntry, LedgerEntry.commission_id == Commission.id)
                                         .where(Commission.distributor_id == distributor_id)
@@ -186,11 +187,13 @@ def test_refund_before_settlement_voids_and_is_never_settled(
     assert distribution_queries.earnings(near.id).available_fen == 667
     assert distribution_queries.earnings(top.id).available_fen == 333
 
-    # a refund arriving after settlement changes nothing any more
+    # a refund arriving after settlement takes the rest back from the balance (a clawback)
     with transaction():
         commissions.on_item_refunded(items[partial.id].id, 3, 3)
     assert [(c.status, c.void_fen) for c in commissions_of(order.id) if c.order_item_id == items[partial.id].id] == [
-        ("settled", 333), ("settled", 167)]
+        ("settled", 1000), ("settled", 500)]
+    assert distribution_queries.earnings(near.id).available_fen == 0
+    assert distribution_queries.earnings(top.id).available_fen == 0
     for distributor in (near, top):
         assert_ledger_matches(distributor.id)
 

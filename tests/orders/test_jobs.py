@@ -282,8 +282,11 @@ def test_sweep_complete_completes_after_the_return_window_only(shipped_order, ru
         backdate(Order, order_id, shipped_at=utcnow() - timedelta(days=11))
     enqueue(order_tasks.sweep_auto_confirm)
     run_jobs()
-    backdate(Order, done, received_at=utcnow() - timedelta(days=7, minutes=1))  # return_window_days = 7
-    backdate(Order, inside, received_at=utcnow() - timedelta(days=6, hours=23))
+    # the window (aftersale_window_days = 7) was set at receipt: move both back
+    backdate(Order, done, received_at=utcnow() - timedelta(days=7, minutes=1),
+             aftersale_until=utcnow() - timedelta(minutes=1))
+    backdate(Order, inside, received_at=utcnow() - timedelta(days=6, hours=23),
+             aftersale_until=utcnow() + timedelta(hours=1))
     enqueue(order_tasks.sweep_complete)
     enqueue(order_tasks.sweep_complete)
     run_jobs()

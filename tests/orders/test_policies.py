@@ -24,7 +24,7 @@ BUYER, SHOP, OTHER_SHOP = 7, 3, 4
 
 def order(status, *, reviewed=(False,), shipment=True):
     return SimpleNamespace(status=status, buyer_id=BUYER, merchant_id=SHOP,
-                           items=[SimpleNamespace(reviewed=r) for r in reviewed],
+                           items=[SimpleNamespace(reviewed=r, open_aftersale_id=None) for r in reviewed],
                            shipment=object() if shipment else None)
 
 

@@ -132,7 +132,7 @@ def _rules_page(values: dict, errors: dict, note: str = "", status: int = 200):
     return render_template(
         "admin/distribution/rules.html", values=values, errors=errors, note=note, current=current,
         max_total=f"{rules_service.max_total_bp() / 100:g}", history=history_rows(),
-        return_window=platform_settings.get("return_window_days"),
+        return_window=platform_settings.get("aftersale_window_days"),
         **distribution_helpers()), status
 
 

@@ -138,7 +138,7 @@ def test_rules_delay_follows_the_return_window_setting(app, make_user, login):
 
     super_admin = make_user(admin_role="super")
     with transaction():
-        platform_settings.put("return_window_days", "15", super_admin)
+        platform_settings.put("aftersale_window_days", "15", super_admin)
     c, _admin = admin_client(app, make_user, login)
     resp = c.post(RULES_URL, data=form(settlement_delay_days="10"))
     assert resp.status_code == 422 and "不能短于售后期（15 天）" in text(resp) and versions() == 0

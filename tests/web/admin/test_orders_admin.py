@@ -165,7 +165,7 @@ def test_order_settings_render_and_validate(app, make_user, login):
     assert '<select class="form-select narrow-input ' in html and "下单减库存" in html and "付款减库存" in html
     assert "未付款订单自动取消" in html and "发货后自动确认收货" in html and "确认收货后可申请售后" in html
     form = {"sms_daily_limit_per_phone": "10", "sms_hourly_limit_per_ip": "30", "stock_deduction": "on_payment",
-            "order_payment_timeout_minutes": "15", "auto_confirm_days": "7", "return_window_days": "7",
+            "order_payment_timeout_minutes": "15", "auto_confirm_days": "7", "aftersale_window_days": "7",
             "product_review_required": "on"}
     assert c.post("/admin/settings", data=form).status_code == 302
     assert platform_settings.get("stock_deduction") == "on_payment"

@@ -1,0 +1,584 @@
+"""After-sales: the buyer's request, and the shop's answers to it.
+
+Guarantees:
+- One open request per order item: a request takes its items with a guarded UPDATE
+  (`order_items.open_aftersale_id IS NULL`), so of two racing applications one wins;
+  the items are let go when the request ends (refunded, completed, closed, cancelled).
+- Allowed: refund-only while the order is paid and not shipped (a cancel-and-refund);
+  any kind once shipped, until the item's window after receipt ends (the category's
+  `aftersale_window_days`, else the platform's). Never more units than are left to
+  refund; refused requests say why with `aftersale_not_allowed`.
+- Every status change is a move of AFTERSALE_LIFECYCLE (guarded UPDATE + timeline row);
+  who may make it is `policies.require`. Loading is scoped: someone else's request is
+  NotFound, so numbers cannot be probed.
+- Money, stock and commission move once, when a refund is decided (`refunding.start`).
+- Each step sets `due_at` for the party the request now waits for and schedules the
+  deadline job; `deadlines.py` acts for a silent party, and its sweep backs the job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from app.aftersales import numbers, policies, refunding
+from app.aftersales.errors import AfterSaleError
+from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Dispute
+from app.aftersales.refunding import let_go, reload
+from app.aftersales.signals import (
+    aftersale_approved,
+    aftersale_closed,
+    aftersale_rejected,
+    aftersale_requested,
+    aftersale_returned,
+    replacement_shipped,
+)
+from app.aftersales.states import (
+    AFTERSALE_LIFECYCLE,
+    DESCRIPTION_MAX,
+    MAX_IMAGES,
+    REASON_TEXT_MAX,
+    RECEIVE_DAYS,
+    RETURN_DAYS,
+    RETURN_KINDS,
+    AfterSaleKind,
+    AfterSaleStatus,
+    Reason,
+)
+from app.catalog import categories
+from app.catalog.images import make_thumbnail
+from app.core import settings as platform_settings
+from app.core import storage
+from app.core.bounds import to_int
+from app.core.clock import utcnow
+from app.core.errors import Conflict, NotFound, StaleState, ValidationError
+from app.core.jobs import schedule_after_commit
+from app.core.lifecycle import move
+from app.core.money import prorate
+from app.extensions import db
+from app.inventory import services as stock
+from app.inventory.states import MovementReason
+from app.merchants.models import Merchant, MerchantAddress
+from app.orders import carriers
+from app.orders.models import Order, OrderItem
+from app.orders.states import OrderStatus
+
+S = AfterSaleStatus
+# Order statuses a request may be made in: paid (refund-only, before shipping), or on
+# its way / received (inside the window).
+SHIPPED_STATUSES = (OrderStatus.SHIPPED, OrderStatus.RECEIVED)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def _load(*conditions) -> AfterSale:
+    aftersale = db.session.scalar(
+        sa.select(AfterSale).where(*conditions)
+        .options(selectinload(AfterSale.lines).selectinload(AfterSaleLine.item), selectinload(AfterSale.dispute))
+        .execution_options(populate_existing=True))
+    if aftersale is None:
+        raise NotFound(_("售后申请不存在"), code=AfterSaleError.AFTERSALE_NOT_FOUND)
+    return aftersale
+
+
+def for_buyer(buyer_id: int, aftersale_no: str) -> AfterSale:
+    return _load(AfterSale.aftersale_no == str(aftersale_no), AfterSale.buyer_id == buyer_id)
+
+
+def for_merchant(merchant_id: int, aftersale_no: str) -> AfterSale:
+    return _load(AfterSale.aftersale_no == str(aftersale_no), AfterSale.merchant_id == merchant_id)
+
+
+def for_platform(aftersale_no: str) -> AfterSale:
+    return _load(AfterSale.aftersale_no == str(aftersale_no))
+
+
+def timeline(aftersale_id: int) -> list[AfterSaleEvent]:
+    return list(db.session.scalars(sa.select(AfterSaleEvent).where(AfterSaleEvent.aftersale_id == aftersale_id)
+                                   .order_by(AfterSaleEvent.id)))
+
+
+# --- the window -------------------------------------------------------------------------------
+
+
+def window_ends(order: Order, items: list[OrderItem]):
+    """When these items' after-sales window ends (None while the order is not received:
+    it has not started)."""
+    if order.received_at is None:
+        return None
+    days = categories.aftersale_window_days([item.product_id for item in items])
+    return order.received_at + timedelta(days=min(days.values()))
+
+
+def window_open(aftersale: AfterSale) -> bool:
+    """Whether the request's items may still be taken to after-sales (for reapplying)."""
+    order = db.session.get(Order, aftersale.order_id)
+    if order.status == OrderStatus.PAID or order.status == OrderStatus.SHIPPED:
+        return True
+    if order.status != OrderStatus.RECEIVED:
+        return False
+    ends = window_ends(order, [line.item for line in aftersale.lines])
+    return ends is not None and ends > utcnow()
+
+
+def actions_for(aftersale: AfterSale, actor: policies.Actor) -> tuple[str, ...]:
+    """`policies.actions_for` with the window worked out (for pages and the API)."""
+    needs_window = actor.audience == policies.Audience.BUYER and aftersale.status in (S.REJECTED, S.CLOSED)
+    return policies.actions_for(aftersale, actor, window_open=window_open(aftersale) if needs_window else True)
+
+
+def require(aftersale: AfterSale, actor: policies.Actor, act: str) -> AfterSale:
+    needs_window = act == policies.Act.REAPPLY
+    return policies.require(aftersale, actor, act, window_open=window_open(aftersale) if needs_window else True)
+
+
+# --- what the buyer sends -----------------------------------------------------------------------
+
+
+@dataclass
+class Application:
+    """A request as the buyer fills it in: (order item id, units) lines, the kind, the
+    reason (a preset; `other` with text), a description and evidence images (bytes)."""
+
+    lines: list[tuple[int, int]]
+    kind: str
+    reason: str
+    reason_text: str = ""
+    description: str = ""
+    images: list[bytes] = field(default_factory=list)
+
+
+def read_lines(raw) -> list[tuple[int, int]]:
+    """`[{"order_item_id", "quantity"}, ...]` (the API's shape) as checked pairs."""
+    if not isinstance(raw, list) or not 1 <= len(raw) <= 50:
+        raise ValidationError(_("请选择要售后的商品"), code=AfterSaleError.INVALID_ITEMS, fields={"items": _("请选择要售后的商品")})
+    lines, seen = [], set()
+    for entry in raw:
+        item_id = to_int(entry.get("order_item_id")) if isinstance(entry, dict) else None
+        quantity = to_int(entry.get("quantity")) if isinstance(entry, dict) else None
+        if item_id is None or item_id in seen:
+            raise ValidationError(_("请选择要售后的商品"), code=AfterSaleError.INVALID_ITEMS,
+                                  fields={"items": _("请选择要售后的商品")})
+        if quantity is None or not 1 <= quantity <= 999:
+            raise ValidationError(_("请填写正确的数量"), code=AfterSaleError.INVALID_QUANTITY,
+                                  fields={"quantity": _("请填写正确的数量")})
+        seen.add(item_id)
+        lines.append((item_id, quantity))
+    return lines
+
+
+def _check(application: Application) -> Application:
+    """The form's own rules (kind, reason, lengths, image count): ValidationError with fields."""
+    errors = {}
+    if application.kind not in set(AfterSaleKind):
+        errors["kind"] = _("请选择售后类型")
+    if application.reason not in set(Reason):
+        errors["reason"] = _("请选择售后原因")
+    application.reason_text = (application.reason_text or "").strip()
+    if application.reason == Reason.OTHER and not application.reason_text:
+        errors["reason_text"] = _("请填写具体原因")
+    elif len(application.reason_text) > REASON_TEXT_MAX:
+        errors["reason_text"] = _("原因最多 %(n)d 字", n=REASON_TEXT_MAX)
+    application.description = (application.description or "").strip()
+    if len(application.description) > DESCRIPTION_MAX:
+        errors["description"] = _("问题描述最多 %(n)d 字", n=DESCRIPTION_MAX)
+    application.images = [data for data in application.images or [] if data]
+    if len(application.images) > MAX_IMAGES:
+        errors["images"] = _("最多上传 %(n)d 张图片", n=MAX_IMAGES)
+    if errors:
+        first = next(iter(errors))
+        code = {"kind": AfterSaleError.INVALID_KIND, "reason": AfterSaleError.INVALID_REASON,
+                "reason_text": AfterSaleError.INVALID_REASON, "description": AfterSaleError.DESCRIPTION_TOO_LONG,
+                "images": AfterSaleError.TOO_MANY_IMAGES}[first]
+        raise ValidationError(errors[first], code=code, fields=errors)
+    for data in application.images:
+        storage.check_image(data)  # every image is checked before any is stored
+    return application
+
+
+def store_images(images: list[bytes], folder: str) -> list[dict]:
+    stored = []
+    for data in images:
+        original = storage.save_image(data, folder)
+        thumb = storage.save_image(make_thumbnail(data), folder)
+        stored.append({"key": original.key, "thumb_key": thumb.key})
+    return stored
+
+
+def _not_allowed(message: str) -> Conflict:
+    return Conflict(message, code=AfterSaleError.NOT_ALLOWED)
+
+
+def _check_eligible(order: Order, lines: list[tuple[int, int]], kind: str,
+                    holder_id: int | None = None) -> list[tuple[OrderItem, int]]:
+    """The order items and units asked about, once the rules allow them; Conflict
+    `aftersale_not_allowed` saying which rule refuses. `holder_id`: a request being
+    reapplied, which may hold its own items already."""
+    items = {item.id: item for item in order.items}
+    chosen = []
+    for item_id, quantity in lines:
+        item = items.get(item_id)
+        if item is None:
+            raise NotFound(_("订单商品不存在"), code=AfterSaleError.INVALID_ITEMS)
+        chosen.append((item, quantity))
+    if order.status == OrderStatus.PAID:
+        if kind != AfterSaleKind.REFUND_ONLY:
+            raise _not_allowed(_("商家尚未发货，只能申请仅退款"))
+    elif order.status in SHIPPED_STATUSES:
+        ends = window_ends(order, [item for item, _q in chosen])
+        if ends is not None and ends <= utcnow():
+            raise _not_allowed(_("已超过售后期限（确认收货后 %(n)d 天内）",
+                                 n=(ends - order.received_at).days))
+    else:
+        raise _not_allowed(_("该订单当前不能申请售后"))
+    for item, quantity in chosen:
+        if item.open_aftersale_id is not None and item.open_aftersale_id != holder_id:
+            raise _not_allowed(_("「%(title)s」已有进行中的售后申请", title=item.title))
+        if quantity > item.refundable_quantity:
+            raise _not_allowed(_("「%(title)s」最多可申请 %(n)d 件", title=item.title, n=item.refundable_quantity))
+    return chosen
+
+
+def estimate_refund(order: Order, chosen: list[tuple[OrderItem, int]]) -> tuple[int, int]:
+    """(refund_fen, shipping_fen) the request would give back if refunded now: each
+    item's paid amount pro rata (cumulative, as `orders.services.refund_items` decides
+    it), plus shipping when it takes everything left of an unshipped order."""
+    amount = sum(prorate(item.paid_fen, item.refunded_quantity + q, item.quantity)
+                 - prorate(item.paid_fen, item.refunded_quantity, item.quantity) for item, q in chosen)
+    asked = {item.id: q for item, q in chosen}
+    whole = all(item.refundable_quantity == asked.get(item.id, 0) for item in order.items)
+    shipping = order.shipping_fen if order.status == OrderStatus.PAID and whole else 0
+    return amount + shipping, shipping
+
+
+def hold(aftersale_id: int, item_ids: list[int], holder_id: int | None = None) -> None:
+    """Take the items for this request; Conflict when another request got one first."""
+    free = OrderItem.open_aftersale_id.is_(None)
+    if holder_id is not None:
+        free = sa.or_(free, OrderItem.open_aftersale_id == holder_id)
+    taken = db.session.execute(sa.update(OrderItem).where(OrderItem.id.in_(item_ids), free)
+                               .values(open_aftersale_id=aftersale_id)
+                               .execution_options(synchronize_session=False)).rowcount
+    if taken != len(item_ids):
+        raise _not_allowed(_("该商品已有进行中的售后申请"))
+
+
+def _due(days: int):
+    return utcnow() + timedelta(days=days)
+
+
+def _schedule_deadline(aftersale: AfterSale) -> None:
+    """Run `act_on_deadline` when the request's current step is due (the job; the
+    sweep in deadlines.py backs it)."""
+    if aftersale.due_at is not None:
+        schedule_after_commit(act_on_deadline, aftersale.id, at=aftersale.due_at, queue="low")
+
+
+def apply(buyer_id: int, order_no: str, application: Application) -> AfterSale:
+    """The buyer asks for after-sales on items of their own order. A refund-only before
+    shipping is refunded at once when the shop allows that (its default)."""
+    order = db.session.scalar(sa.select(Order).where(Order.order_no == str(order_no), Order.buyer_id == buyer_id)
+                              .options(selectinload(Order.items)))
+    if order is None:
+        raise NotFound(_("订单不存在"), code=AfterSaleError.AFTERSALE_NOT_FOUND)
+    application = _check(application)
+    chosen = _check_eligible(order, application.lines, application.kind)
+    _refuse_after_ruling([item.id for item, _q in chosen])
+    refund_fen, shipping_fen = estimate_refund(order, chosen)
+    aftersale = AfterSale(
+        aftersale_no=numbers.new_aftersale_no(), order_id=order.id, buyer_id=buyer_id, merchant_id=order.merchant_id,
+        kind=application.kind, status=S.PENDING, reason=application.reason, reason_text=application.reason_text,
+        description=application.description, refund_fen=refund_fen, shipping_refund_fen=shipping_fen,
+        before_shipping=order.status == OrderStatus.PAID, due_at=_due(platform_settings.get("merchant_reply_days")),
+        lines=[AfterSaleLine(order_item_id=item.id, quantity=q, refund_fen=0) for item, q in chosen])
+    db.session.add(aftersale)
+    db.session.flush()
+    hold(aftersale.id, [item.id for item, _q in chosen])
+    aftersale.images = store_images(application.images, f"aftersales/{aftersale.id}")
+    db.session.add(AfterSaleEvent(aftersale_id=aftersale.id, actor_id=buyer_id, from_status=None, to_status=S.PENDING,
+                                  note=_("买家申请售后")))
+    db.session.flush()
+    return _after_request(aftersale)
+
+
+def _refuse_after_ruling(item_ids: list[int]) -> None:
+    """An item the platform already ruled on for the shop cannot be asked about again."""
+    ruled = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AfterSaleLine).join(AfterSale, AfterSale.id == AfterSaleLine.aftersale_id)
+        .join(Dispute, Dispute.aftersale_id == AfterSale.id)
+        .where(AfterSaleLine.order_item_id.in_(item_ids), AfterSale.status == S.CLOSED))
+    if ruled:
+        raise _not_allowed(_("平台已对该商品的售后作出处理，不能再次申请"))
+
+
+def _after_request(aftersale: AfterSale) -> AfterSale:
+    """A request (new or reapplied) waits for the shop: auto-refund an unshipped
+    refund-only when the shop allows it, else tell the shop and start the clock."""
+    merchant = db.session.get(Merchant, aftersale.merchant_id)
+    order = db.session.get(Order, aftersale.order_id)
+    if (aftersale.kind == AfterSaleKind.REFUND_ONLY and order.status == OrderStatus.PAID
+            and merchant.aftersale_auto_refund):
+        refunding.start(aftersale, None, _("商家未发货，系统自动同意退款"))
+        return reload(aftersale.id)
+    aftersale_requested.send(aftersale)
+    _schedule_deadline(aftersale)
+    return reload(aftersale.id)
+
+
+def reapply(buyer_id: int, aftersale_no: str, application: Application) -> AfterSale:
+    """Edit a rejected (or closed for not shipping back) request and send it again."""
+    aftersale = require(for_buyer(buyer_id, aftersale_no), policies.buyer(buyer_id), policies.Act.REAPPLY)
+    order = db.session.scalar(sa.select(Order).where(Order.id == aftersale.order_id)
+                              .options(selectinload(Order.items)))
+    application = _check(application)
+    chosen = _check_eligible(order, application.lines, application.kind, holder_id=aftersale.id)
+    refund_fen, shipping_fen = estimate_refund(order, chosen)
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "reapply", actor_id=buyer_id, note=_("买家修改后重新申请"),
+         values={"reapplied": AfterSale.reapplied + 1, "kind": application.kind, "reason": application.reason,
+                 "reason_text": application.reason_text, "description": application.description,
+                 "refund_fen": refund_fen, "shipping_refund_fen": shipping_fen, "reject_reason": None,
+                 "return_address": None, "before_shipping": order.status == OrderStatus.PAID,
+                 "due_at": _due(platform_settings.get("merchant_reply_days"))})
+    aftersale = reload(aftersale.id)
+    let_go(aftersale.id)
+    for line in list(aftersale.lines):
+        db.session.delete(line)
+    db.session.flush()
+    for item, quantity in chosen:
+        db.session.add(AfterSaleLine(aftersale_id=aftersale.id, order_item_id=item.id, quantity=quantity))
+    db.session.flush()
+    hold(aftersale.id, [item.id for item, _q in chosen])
+    if application.images:
+        aftersale.images = store_images(application.images, f"aftersales/{aftersale.id}")
+        db.session.flush()
+    return _after_request(reload(aftersale.id))
+
+
+def cancel(buyer_id: int, aftersale_no: str) -> AfterSale:
+    """The buyer withdraws the request; its items are free again."""
+    aftersale = require(for_buyer(buyer_id, aftersale_no), policies.buyer(buyer_id), policies.Act.CANCEL)
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "cancel", actor_id=buyer_id, note=_("买家撤销申请"),
+         values={"due_at": None, "finished_at": utcnow()})
+    return _ended(aftersale.id)
+
+
+def _ended(aftersale_id: int) -> AfterSale:
+    let_go(aftersale_id)
+    aftersale = reload(aftersale_id)
+    aftersale_closed.send(aftersale)
+    return aftersale
+
+
+def ship_back(buyer_id: int, aftersale_no: str, carrier_code: str, tracking_no: str) -> AfterSale:
+    """The buyer sent the goods back: the shop has RECEIVE_DAYS to confirm the parcel."""
+    aftersale = require(for_buyer(buyer_id, aftersale_no), policies.buyer(buyer_id), policies.Act.SHIP_BACK)
+    carrier, tracking_no = _carrier(carrier_code, tracking_no)
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "ship_back", actor_id=buyer_id,
+         note=f"{carrier.name} {tracking_no}",
+         values={"return_carrier": carrier.code, "return_tracking_no": tracking_no, "returned_at": utcnow(),
+                 "due_at": _due(RECEIVE_DAYS)})
+    aftersale = reload(aftersale.id)
+    aftersale_returned.send(aftersale, carrier=carrier.name, tracking_no=tracking_no)
+    _schedule_deadline(aftersale)
+    return aftersale
+
+
+def _carrier(carrier_code: str, tracking_no: str):
+    carrier = carriers.get((carrier_code or "").strip())
+    if carrier is None:
+        raise ValidationError(_("请选择快递公司"), code="invalid_carrier", fields={"carrier": _("请选择快递公司")})
+    return carrier, carriers.normalise_tracking_no(tracking_no)
+
+
+def confirm_replacement(buyer_id: int | None, aftersale_no: str | None = None, *,
+                        aftersale_id: int | None = None) -> AfterSale:
+    """The buyer received the exchange replacement (or the deadline did it for them)."""
+    if buyer_id is not None:
+        aftersale = require(for_buyer(buyer_id, aftersale_no), policies.buyer(buyer_id),
+                             policies.Act.CONFIRM_REPLACEMENT)
+        note = _("买家确认收到换货")
+    else:
+        aftersale = reload(aftersale_id)
+        note = _("换货发出后买家未确认，系统自动确认收货")
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "confirm_replacement", actor_id=buyer_id, note=note,
+         values={"due_at": None, "finished_at": utcnow()})
+    let_go(aftersale.id)
+    return reload(aftersale.id)
+
+
+# --- the shop's answers -------------------------------------------------------------------------
+
+
+def return_addresses(merchant_id: int) -> list[MerchantAddress]:
+    return list(db.session.scalars(sa.select(MerchantAddress).where(MerchantAddress.merchant_id == merchant_id)
+                                   .order_by(MerchantAddress.is_default.desc(), MerchantAddress.id)))
+
+
+def _address_snapshot(merchant_id: int, address_id) -> dict:
+    address_id = to_int(address_id)
+    address = db.session.scalar(sa.select(MerchantAddress).where(MerchantAddress.id == address_id,
+                                                                 MerchantAddress.merchant_id == merchant_id)) \
+        if address_id is not None else None
+    if address is None:
+        raise ValidationError(_("请选择退货地址"), code=AfterSaleError.RETURN_ADDRESS_REQUIRED,
+                              fields={"return_address_id": _("请选择退货地址")})
+    return address.snapshot()
+
+
+def default_address(merchant_id: int) -> dict | None:
+    """The address a deadline or a ruling sends returns to: the shop's default (or
+    first) return address, else the one on its shop profile; None when it has none."""
+    addresses = return_addresses(merchant_id)
+    if addresses:
+        return addresses[0].snapshot()
+    merchant = db.session.get(Merchant, merchant_id)
+    if merchant.return_address:
+        return {"recipient": merchant.return_recipient, "phone": merchant.return_phone,
+                "address": merchant.return_address}
+    return None
+
+
+def approve(actor: policies.Actor, aftersale_no: str, return_address_id=None) -> AfterSale:
+    """The shop says yes. A refund-only is refunded now; a return or exchange gets the
+    chosen return address and waits for the buyer's parcel."""
+    aftersale = for_merchant(actor.merchant_id, aftersale_no)
+    if aftersale.kind not in RETURN_KINDS:
+        return refund(actor, aftersale_no, note=_("商家同意退款"))
+    require(aftersale, actor, policies.Act.APPROVE)
+    address = _address_snapshot(aftersale.merchant_id, return_address_id)
+    return start_return(aftersale, actor.user_id, address, _("商家同意退货，等待买家寄回"))
+
+
+def start_return(aftersale: AfterSale, actor_id: int | None, address: dict, note: str,
+                 kind: str | None = None) -> AfterSale:
+    """Approve a return (the shop, its deadline, or a ruling): the buyer has RETURN_DAYS
+    to send the goods to `address`."""
+    values = {"return_address": address, "due_at": _due(RETURN_DAYS)}
+    if kind is not None:
+        values["kind"] = kind
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "approve", actor_id=actor_id, note=note, values=values)
+    aftersale = reload(aftersale.id)
+    aftersale_approved.send(aftersale, refund_started=False)
+    _schedule_deadline(aftersale)
+    return aftersale
+
+
+def refund(actor: policies.Actor, aftersale_no: str, note: str | None = None) -> AfterSale:
+    """The shop refunds now: approving a refund-only, or without waiting for the goods."""
+    aftersale = require(for_merchant(actor.merchant_id, aftersale_no), actor, policies.Act.REFUND)
+    refunding.start(aftersale, actor.user_id, note or _("商家同意退款"))
+    return reload(aftersale.id)
+
+
+def reject(actor: policies.Actor, aftersale_no: str, reason: str) -> AfterSale:
+    """The shop says no, with a reason the buyer sees; the buyer may edit and reapply,
+    or ask the platform to step in."""
+    aftersale = require(for_merchant(actor.merchant_id, aftersale_no), actor, policies.Act.REJECT)
+    reason = (reason or "").strip()
+    if not 2 <= len(reason) <= 200:
+        raise ValidationError(_("请填写拒绝理由（2–200 字）"), code=AfterSaleError.REJECT_REASON_REQUIRED,
+                              fields={"reason": _("请填写拒绝理由（2–200 字）")})
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "reject", actor_id=actor.user_id, note=reason,
+         values={"reject_reason": reason, "due_at": None})
+    aftersale = reload(aftersale.id)
+    aftersale_rejected.send(aftersale)
+    return aftersale
+
+
+def receive(actor: policies.Actor, aftersale_no: str, restock) -> AfterSale:
+    """The returned parcel arrived. `restock`: the goods go back on the shelf
+    (`return_restock`), or not (damaged). A return is then refunded; an exchange waits
+    for the replacement (the shop has `merchant_reply_days` to send it)."""
+    aftersale = require(for_merchant(actor.merchant_id, aftersale_no), actor, policies.Act.RECEIVE)
+    restock = restock is True or str(restock).lower() in {"1", "true", "on", "yes"}
+    received = db.session.execute(
+        sa.update(AfterSale).where(AfterSale.id == aftersale.id, AfterSale.status == S.RETURNED,
+                                   AfterSale.return_received_at.is_(None))
+        .values(return_received_at=utcnow(), restocked=restock)
+        .execution_options(synchronize_session=False)).rowcount
+    if received != 1:
+        raise Conflict(_("售后状态已变化，请刷新后重试"), code=AfterSaleError.CANNOT_ACT)
+    if restock:
+        stock.restock([(line.item.sku_id, line.quantity) for line in aftersale.lines],
+                      ref=("aftersale", aftersale.aftersale_no))
+    note = _("商家确认收到退货，已入库") if restock else _("商家确认收到退货，未入库（商品损坏）")
+    if aftersale.kind == AfterSaleKind.EXCHANGE:
+        db.session.add(AfterSaleEvent(aftersale_id=aftersale.id, actor_id=actor.user_id, from_status=S.RETURNED,
+                                      to_status=S.RETURNED, note=note))
+        db.session.execute(sa.update(AfterSale).where(AfterSale.id == aftersale.id)
+                           .values(due_at=_due(platform_settings.get("merchant_reply_days")))
+                           .execution_options(synchronize_session=False))
+        db.session.flush()
+        aftersale = reload(aftersale.id)
+        _schedule_deadline(aftersale)
+        return aftersale
+    refunding.start(aftersale, actor.user_id, note)
+    return reload(aftersale.id)
+
+
+def ship_replacement(actor: policies.Actor, aftersale_no: str, carrier_code: str, tracking_no: str) -> AfterSale:
+    """The exchange's replacement leaves the shop: its stock is taken (`exchange_out`;
+    OutOfStock when there is none), and the buyer confirms receipt (or the deadline does)."""
+    aftersale = require(for_merchant(actor.merchant_id, aftersale_no), actor, policies.Act.SHIP_REPLACEMENT)
+    carrier, tracking_no = _carrier(carrier_code, tracking_no)
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "ship_replacement", actor_id=actor.user_id,
+         note=f"{carrier.name} {tracking_no}",
+         values={"replacement_carrier": carrier.code, "replacement_tracking_no": tracking_no,
+                 "replacement_shipped_at": utcnow(), "due_at": _due(platform_settings.get("auto_confirm_days"))})
+    stock.take([(line.item.sku_id, line.quantity) for line in aftersale.lines], MovementReason.EXCHANGE_OUT,
+               ref=("aftersale", aftersale.aftersale_no), actor_id=actor.user_id)
+    aftersale = reload(aftersale.id)
+    replacement_shipped.send(aftersale, carrier=carrier.name, tracking_no=tracking_no)
+    _schedule_deadline(aftersale)
+    return aftersale
+
+
+def close(aftersale_id: int, actor_id: int | None, note: str) -> AfterSale:
+    """End a request with nothing moved (the buyer never shipped back; a ruling for the shop)."""
+    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale_id, "close", actor_id=actor_id, note=note,
+         values={"due_at": None, "finished_at": utcnow()})
+    return _ended(aftersale_id)
+
+
+# --- deadlines ----------------------------------------------------------------------------------
+
+
+def act_on_deadline(aftersale_id: int) -> bool:
+    """The party the request waits for let `due_at` pass: act for them (the scheduled
+    job, and the sweep's step). Idempotent: a request not due, or moved on meanwhile,
+    is left alone (False).
+
+    - pending: the shop is silent, so it is approved: a refund-only is refunded; a
+      return or exchange gets the shop's default return address (refunded when the shop
+      has no address at all: the buyer cannot be left waiting).
+    - awaiting_return: the buyer never shipped back: closed (they may reapply).
+    - returned: the shop did not confirm the parcel (or send the exchange's
+      replacement): refunded.
+    - exchange_shipped: the buyer did not confirm the replacement: confirmed."""
+    aftersale = db.session.get(AfterSale, aftersale_id)
+    if aftersale is None or aftersale.due_at is None or aftersale.due_at > utcnow():
+        return False
+    status = aftersale.status
+    aftersale = reload(aftersale_id)
+    try:
+        if status == S.PENDING:
+            address = default_address(aftersale.merchant_id) if aftersale.kind in RETURN_KINDS else None
+            if address is not None:
+                start_return(aftersale, None, address, _("商家逾期未处理，系统自动同意退货"))
+            else:
+                refunding.start(aftersale, None, _("商家逾期未处理，系统自动同意退款"))
+        elif status == S.AWAITING_RETURN:
+            close(aftersale.id, None, _("买家逾期未寄回商品，售后关闭"))
+        elif status == S.RETURNED:
+            refunding.start(aftersale, None, _("商家逾期未处理退货，系统自动退款"))
+        elif status == S.EXCHANGE_SHIPPED:
+            confirm_replacement(None, aftersale_id=aftersale.id)
+        else:
+            return False
+    except StaleState:  # moved on between the read and the act
+        return False
+    return True
