@@ -49,6 +49,7 @@ def test_who_sees_the_panel_and_who_may_refund(app, client, make_user, login, bo
         c, _ = admin_client(app, make_user, login, role)
         html = text(c.get(page))
         assert 'id="order-refund"' in html and 'name="scope"' in html and 'href="#order-refund"' in html, role
+        assert 'alert-danger' not in html and "预计 ¥99.00" in html
     finance, _ = admin_client(app, make_user, login, "finance")
     html = text(finance.get(page))
     assert order.order_no in html and 'id="order-refund"' not in html
