@@ -45,8 +45,9 @@ def audit_rows():
 
 def test_every_page_by_role(app, client, make_user, login, bought):
     order, aftersale = disputed(bought)
+    photo = aftersale.images[0]["thumb_key"].rsplit("/", 1)[-1]
     pages = ["/admin/disputes", "/admin/disputes?tab=done", "/admin/aftersales",
-             f"/admin/disputes/{aftersale.aftersale_no}"]
+             f"/admin/disputes/{aftersale.aftersale_no}", f"/admin/disputes/{aftersale.aftersale_no}/images/{photo}"]
     for role in ("super", "operator", "finance"):
         c, _ = admin_client(app, make_user, login, role)
         for path in pages:
