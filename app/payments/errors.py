@@ -17,5 +17,8 @@ class PaymentError(StrEnum):
     WECHAT_OPENID_REQUIRED = "wechat_openid_required"
     CLIENT_IP_REQUIRED = "client_ip_required"
     GATEWAY_ERROR = "gateway_error"
+    REFUND_NOT_FOUND = "refund_not_found"
+    REFUND_NOTE_REQUIRED = "refund_note_required"
+    STALE_REFUND = "stale_refund"
     ALIPAY_CONFIG_ERROR = "alipay_config_error"
     WECHATPAY_CONFIG_ERROR = "wechatpay_config_error"
