@@ -21,6 +21,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "products.review": {AdminRole.OPERATOR},
     "orders.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "payments.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "refunds.settle": {AdminRole.FINANCE},  # record a refund paid back outside the gateway
     "reviews.moderate": {AdminRole.OPERATOR},
     "distribution.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "distribution.manage": {AdminRole.OPERATOR},
