@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures imported below are named as test arguments)
 """Each after-sales deadline through a real RQ worker (burst mode, with its scheduler) with
 the app's clock moved past it: the job each step schedules for its own `due_at`, and the
 sweep that backs it, both run, and the silent party's act happens once."""
@@ -16,6 +17,8 @@ from app.extensions import db
 from app.notifications.models import Message, OutboundMessage
 from app.payments.models import Refund
 from tests.aftersales.conftest import apply, default_address_id, fresh, owner_of, receive, ship
+from tests.orders.test_jobs import kuaidi100  # noqa: F401  (a fixture)
+from tests.orders.test_tracking_kuaidi100 import YT_STEPS
 
 
 def due_jobs_now_and_sweep(run_jobs) -> None:
@@ -144,3 +147,28 @@ def test_the_deadline_acts_once_however_many_times_it_runs(bought, run_jobs):
     sms = db.session.scalars(sa.select(OutboundMessage.template).where(
         OutboundMessage.template.in_(("aftersale_approved", "aftersale_refunded")))).all()
     assert sorted(sms) == ["aftersale_approved", "aftersale_refunded"]  # the buyer told once of each
+
+
+def test_the_shops_days_run_from_the_carriers_delivery_of_the_return(bought, run_jobs, kuaidi100):
+    order = receive(ship(bought(quantity=1)))
+    aftersale = apply(order, kind="return_refund")
+    with transaction():
+        services.approve(owner_of(order), aftersale.aftersale_no, default_address_id(order))
+    with transaction():
+        services.ship_back(order.buyer_id, aftersale.aftersale_no, "yuantong", "YT7530122849021")
+    entered_due = fresh(aftersale).due_at
+
+    kuaidi100.add_track("yuantong", "YT7530122849021", "0", YT_STEPS[2:])  # still on its way
+    get_queue("low").enqueue(deadlines.sweep_return_tracking)
+    run_jobs()
+    assert fresh(aftersale).return_delivered_at is None and fresh(aftersale).due_at == entered_due
+
+    delivered_at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 Beijing time, the signed-for step
+    kuaidi100.add_track("yuantong", "YT7530122849021", "3", YT_STEPS)
+    with travel(timedelta(days=12)):  # delivered long after the buyer's entry: 10 days from the delivery
+        get_queue("low").enqueue(deadlines.sweep_return_tracking)
+        get_queue("low").enqueue(deadlines.sweep_return_tracking)
+        run_jobs()
+        moved = fresh(aftersale)
+        assert moved.return_delivered_at == delivered_at
+        assert moved.due_at == max(delivered_at + timedelta(days=10), entered_due)
