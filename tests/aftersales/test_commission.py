@@ -74,7 +74,7 @@ def test_a_partial_refund_before_settlement_voids_its_share(set_rules, make_dist
 
 
 def test_a_refund_after_settlement_and_withdrawal_becomes_a_debt_paid_first(
-        set_rules, make_distributor, make_user, bought, run_jobs):
+        set_rules, make_distributor, make_user, bought, run_jobs, client, login, api_token):
     near, buyer = referred_buyer(set_rules, make_distributor, make_user)
     admin = make_user(admin_role="super")
     first = receive(ship(bought(quantity=2, price_fen=10000, buyer=buyer)))  # commission 2000
@@ -97,6 +97,10 @@ def test_a_refund_after_settlement_and_withdrawal_becomes_a_debt_paid_first(
         run_jobs()
         money = distribution_queries.earnings(near.id)
         assert (money.balance_fen, money.available_fen, money.debt_fen) == (-1000, 0, 1000)
+        login(user)
+        assert "待抵扣 ¥10.00" in client.get("/distributor/").get_data(as_text=True)
+        summary = client.get("/api/v1/distributor", headers=api_token(user)).json["summary"]
+        assert (summary["available_fen"], summary["debt_fen"]) == (0, 1000)
         [clawed] = commissions_of(first.id)
         assert (clawed.status, clawed.void_fen) == ("settled", 1000)
         assert db.session.scalar(sa.select(LedgerEntry.amount_fen).where(
