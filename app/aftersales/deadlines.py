@@ -24,7 +24,7 @@ from app.orders.tracking import TrackingError, get_provider
 
 S = AfterSaleStatus
 # The statuses a deadline acts in (deadlines are cleared in every other one).
-WAITING = (S.PENDING, S.AWAITING_RETURN, S.RETURNED, S.EXCHANGE_SHIPPED)
+WAITING = (S.PENDING, S.AWAITING_RETURN, S.RETURNED, S.EXCHANGE_SHIPPED, S.REJECTED)
 
 
 def due_ids(limit: int = 500) -> list[int]:

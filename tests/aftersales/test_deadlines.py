@@ -15,6 +15,8 @@ from app.core.db import transaction
 from app.core.jobs import get_queue
 from app.extensions import db
 from app.notifications.models import Message, OutboundMessage
+from app.orders import tasks as order_tasks
+from app.orders.models import Order, OrderItem
 from app.payments.models import Refund
 from tests.aftersales.conftest import apply, default_address_id, fresh, owner_of, receive, ship
 from tests.orders.test_jobs import kuaidi100  # noqa: F401  (a fixture)
@@ -172,3 +174,20 @@ def test_the_shops_days_run_from_the_carriers_delivery_of_the_return(bought, run
         moved = fresh(aftersale)
         assert moved.return_delivered_at == delivered_at
         assert moved.due_at == max(delivered_at + timedelta(days=10), entered_due)
+
+
+def test_a_rejection_left_unanswered_closes_and_lets_the_order_complete(bought, run_jobs):
+    order = receive(ship(bought(quantity=1)))
+    aftersale = apply(order, kind="return_refund")
+    with transaction():
+        services.reject(owner_of(order), aftersale.aftersale_no, "不支持七天无理由")
+    with travel(timedelta(days=7, minutes=1)):
+        get_queue("low").enqueue(order_tasks.sweep_complete)
+        due_jobs_now_and_sweep(run_jobs)
+        assert db.session.get(Order, order.id).status == "received"  # the rejection still held the item
+        closed = fresh(aftersale)
+        assert closed.status == "closed" and db.session.get(OrderItem, order.items[0].id).open_aftersale_id is None
+        get_queue("low").enqueue(order_tasks.sweep_complete)
+        run_jobs()
+        db.session.expire_all()
+        assert db.session.get(Order, order.id).status == "completed"
