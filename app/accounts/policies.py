@@ -22,6 +22,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "orders.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "orders.refund": {AdminRole.OPERATOR},  # the platform's cancel-and-refund
     "payments.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
+    "refunds.settle": {AdminRole.FINANCE},  # record a refund paid back outside the gateway
     "reviews.moderate": {AdminRole.OPERATOR},
     "aftersales.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "aftersales.rule": {AdminRole.OPERATOR},  # rule on disputes and write in their threads

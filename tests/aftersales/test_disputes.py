@@ -1,94 +1,109 @@
-"""The platform's side of after-sales through the real services: rulings (each way,
-once, audited, only by roles that rule), the dispute queue, the thread, and the
-platform's cancel-and-refund refusals."""
+"""平台介入 through the services: the buyer escalates after a rejection, both sides state
+their case in one thread, the platform rules (audited) each way."""
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from app.aftersales import disputes, platform, policies, queries, services
+from app.aftersales import disputes, services
 from app.aftersales.states import Side
 from app.core.db import transaction
 from app.core.errors import Conflict, Forbidden, StaleState, ValidationError
 from app.core.models import AuditLog
 from app.extensions import db
-from tests.aftersales.conftest import age, apply, fresh, receive, ship
-from tests.aftersales.dispute_steps import disputed, escalate, shipped_back
+from tests.aftersales.conftest import apply, fresh, owner_of, receive, ship
+from tests.factories import png_bytes
 
 
-def test_a_ruling_for_the_buyer_refunds_once_and_is_audited(bought, make_user, run_jobs):
-    order, aftersale = disputed(bought)
-    operator = make_user(admin_role="operator")
-    assert services.actions_for(aftersale, policies.admin(operator.id, operator.admin_role)) == ("rule", "message")
+def rejected(bought):
+    order = receive(ship(bought(quantity=1)))
+    aftersale = apply(order, kind="return_refund")
     with transaction():
-        disputes.rule(operator, aftersale.aftersale_no, "refund", "照片可见明显裂痕")
-    ruled = fresh(aftersale)
-    assert ruled.status == "refunding" and ruled.dispute.ruling == "refund" and ruled.dispute.ruled_by_id == operator.id
-    audit = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "aftersale.rule"))
-    assert (audit.actor_id, audit.target_id, audit.changes, audit.note) == (
-        operator.id, str(aftersale.id), {"ruling": [None, "refund"]}, "照片可见明显裂痕")
+        services.reject(owner_of(order), aftersale.aftersale_no, "商品已使用，不支持退货")
+    return order, fresh(aftersale)
+
+
+def escalated(bought):
+    order, aftersale = rejected(bought)
+    with transaction():
+        disputes.escalate(order.buyer_id, aftersale.aftersale_no, "商品开箱即有裂痕，附照片", [png_bytes()])
+    return order, fresh(aftersale)
+
+
+def test_escalate_only_after_a_rejection_and_once(bought):
+    order = receive(ship(bought(quantity=1)))
+    pending = apply(order, kind="return_refund")
     with pytest.raises(StaleState), transaction():
-        disputes.rule(operator, aftersale.aftersale_no, "close", "再改一次")
+        disputes.escalate(order.buyer_id, pending.aftersale_no, "商家不处理")
+    with transaction():
+        services.reject(owner_of(order), pending.aftersale_no, "不支持")
+    with pytest.raises(ValidationError), transaction():
+        disputes.escalate(order.buyer_id, pending.aftersale_no, "   ")
+    with transaction():
+        disputes.escalate(order.buyer_id, pending.aftersale_no, "请平台看看")
+    disputed = fresh(pending)
+    assert disputed.status == "disputed" and disputed.dispute.buyer_statement == "请平台看看"
+    assert "escalate" not in services.actions_for(disputed, services.policies.buyer(order.buyer_id))
+
+
+def test_both_sides_state_and_write_and_the_platform_rules_for_the_buyer(bought, make_user, run_jobs):
+    order, aftersale = escalated(bought)
+    shop = owner_of(order)
+    with transaction():
+        disputes.state(shop, aftersale.aftersale_no, "买家使用过，影响二次销售", [png_bytes()])
+    with transaction():
+        disputes.post(services.for_buyer(order.buyer_id, aftersale.aftersale_no), order.buyer_id, Side.BUYER,
+                      "我没有用过")
+    admin = make_user(admin_role="operator")
+    with transaction():
+        disputes.post(services.for_platform(aftersale.aftersale_no), admin.id, Side.PLATFORM, "请双方补充凭证")
+    with transaction():
+        disputes.rule(admin, aftersale.aftersale_no, "refund", "凭证显示到货即有裂痕，支持买家")
+    ruled = fresh(aftersale)
+    assert ruled.status == "refunding"
+    assert ruled.dispute.ruling == "refund" and ruled.dispute.ruled_by_id == admin.id
+    assert [m.side for m in ruled.dispute.messages] == ["buyer", "platform"]
+    assert ruled.dispute.merchant_statement.startswith("买家使用过") and len(ruled.dispute.merchant_evidence) == 1
+    audit = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "aftersale.rule"))
+    assert audit.actor_id == admin.id and audit.note == "凭证显示到货即有裂痕，支持买家"
     run_jobs()
     assert fresh(aftersale).status == "refunded"
-    assert queries.open_dispute_count() == 0
+    with pytest.raises(Conflict), transaction():  # the thread closes with the ruling
+        disputes.post(services.for_platform(aftersale.aftersale_no), admin.id, Side.PLATFORM, "补充")
 
 
-def test_finance_reads_but_neither_rules_nor_refunds(bought, make_user):
-    order, aftersale = disputed(bought)
-    finance = make_user(admin_role="finance")
-    assert services.actions_for(aftersale, policies.admin(finance.id, finance.admin_role)) == ()
-    with pytest.raises(Forbidden), transaction():
-        disputes.rule(finance, aftersale.aftersale_no, "refund", "财务不能裁定")
-    with pytest.raises(Forbidden), transaction():
-        platform.cancel_and_refund(finance, order.order_no, None, "财务不能退款")
-    assert fresh(aftersale).dispute.ruled_at is None
-
-
-def test_return_refund_ruled_after_the_goods_were_sent_back_refunds_at_once(bought, make_user):
-    """Bug: the ruling asked the buyer to send back goods already with the shop, so the
-    request waited for a second parcel and closed when none came."""
-    order = receive(ship(bought(quantity=1)))
-    aftersale = shipped_back(order)
-    age(aftersale, 1)  # the shop let its deadline for the parcel pass
-    aftersale = escalate(aftersale, "已寄回十多天，商家一直不确认收货")
+def test_a_ruling_for_a_return_sends_the_goods_back_first(bought, make_user):
+    order, aftersale = escalated(bought)
+    admin = make_user(admin_role="operator")
     with transaction():
-        disputes.rule(make_user(admin_role="super"), aftersale.aftersale_no, "return_refund", "物流显示已签收")
+        disputes.rule(admin, aftersale.aftersale_no, "return_refund", "退货后退款")
     ruled = fresh(aftersale)
-    assert ruled.status == "refunding" and ruled.return_tracking_no == "SF3141592653"
+    assert ruled.status == "awaiting_return" and ruled.return_address["recipient"] == "售后部"
 
 
-def test_a_dispute_ended_without_a_ruling_leaves_the_queue_and_its_thread(bought, make_user):
-    """Bug: a dispute the buyer withdrew stayed in the platform's queue (and its badge)
-    for ever, and its thread still took messages."""
-    order, aftersale = disputed(bought)
-    assert queries.open_dispute_count() == 1 and queries.dispute_counts() == {"open": 1, "done": 0}
+def test_a_ruling_for_the_shop_closes_and_the_item_cannot_be_asked_about_again(bought, make_user):
+    order, aftersale = escalated(bought)
+    admin = make_user(admin_role="operator")
     with transaction():
-        services.cancel(order.buyer_id, aftersale.aftersale_no)
-    assert queries.open_dispute_count() == 0 and queries.dispute_counts() == {"open": 0, "done": 1}
-    assert db.session.scalars(queries.disputes(open_only=True)).all() == []
-    assert [a.id for a in db.session.scalars(queries.disputes(open_only=False))] == [aftersale.id]
-    with pytest.raises(Conflict), transaction():
-        disputes.post(fresh(aftersale), make_user(admin_role="operator").id, Side.PLATFORM, "请补充照片")
+        disputes.rule(admin, aftersale.aftersale_no, "close", "商品已使用，支持商家")
+    closed = fresh(aftersale)
+    assert closed.status == "closed"
+    assert "reapply" not in services.actions_for(closed, services.policies.buyer(order.buyer_id))
+    with pytest.raises(Conflict) as again:
+        apply(order, kind="refund_only")
+    assert again.value.code == "aftersale_not_allowed"
+    with pytest.raises(Conflict), transaction():  # one ruling only
+        disputes.rule(admin, aftersale.aftersale_no, "refund", "改判")
 
 
-def test_cancel_and_refund_refuses_no_items_and_an_item_named_twice(bought, make_user):
-    """Bug: an item named twice reached the database's unique index (a 500), and an
-    empty list made a request with nothing in it."""
-    order = bought(quantity=2)
-    operator = make_user(admin_role="operator")
-    item_id = order.items[0].id
-    for lines in ([], [(item_id, 1), (item_id, 1)]):
-        with pytest.raises(ValidationError) as refused, transaction():
-            platform.cancel_and_refund(operator, order.order_no, lines, "商家无法发货")
-        assert refused.value.code == "invalid_items"
-    db.session.expire_all()
-    assert db.session.get(type(order), order.id).refunded_fen == 0
-
-
-def test_cancel_and_refund_leaves_an_item_with_an_open_request_to_it(bought, make_user):
-    order = receive(ship(bought(quantity=2)))
-    apply(order, kind="return_refund", quantity=1)
-    with pytest.raises(Conflict) as refused, transaction():
-        platform.cancel_and_refund(make_user(admin_role="operator"), order.order_no, None, "平台取消")
-    assert refused.value.code == "aftersale_not_allowed"
+def test_rulings_need_a_known_decision_and_a_note_and_only_disputed_requests(bought, make_user):
+    order, aftersale = escalated(bought)
+    admin = make_user(admin_role="operator")
+    with pytest.raises(ValidationError), transaction():
+        disputes.rule(admin, aftersale.aftersale_no, "split", "各退一半")
+    with pytest.raises(ValidationError), transaction():
+        disputes.rule(admin, aftersale.aftersale_no, "refund", "")
+    assert fresh(aftersale).dispute.ruled_at is None
+    other = apply(receive(ship(bought(quantity=1))), kind="return_refund")
+    with pytest.raises((Forbidden, StaleState)), transaction():
+        disputes.rule(admin, other.aftersale_no, "refund", "不该能裁定")

@@ -40,6 +40,7 @@ from app.orders import carriers
 from app.orders.models import Order
 from app.payments import queries as payment_queries
 from app.web.admin.blueprint import bp
+from app.web.admin.views_orders import payment_helpers, refund_context
 from app.web.auth import admin_required
 from app.web.merchant.views_orders import image_url
 
@@ -165,7 +166,7 @@ def _detail_context(aftersale: AfterSale, errors: dict | None = None, values: di
                     | ({dispute.ruled_by_id} if dispute else set()))
     refunds = [r for r in payment_queries.refunds_of_order(order.id) if r.aftersale_id == aftersale.id]
     return {"aftersale": aftersale, "order": order, "dispute": dispute, "messages": messages, "events": events,
-            "people": people, "refunds": refunds,
+            "people": people, **refund_context(refunds), **payment_helpers(),
             "actions": services.actions_for(aftersale, _platform_actor()),
             "errors": errors or {}, "values": values or {}, "message_max": MESSAGE_MAX, "note_max": NOTE_MAX,
             "max_images": MAX_IMAGES, **helpers()}

@@ -1,10 +1,14 @@
-"""Admin orders and payments (read-only back office pages): every order with
+"""Admin orders and payments: every order with
 search and filters and its full detail (timeline, items, payment, shipment,
 refunds, its after-sale requests) with the platform's 取消并退款 (everything, or
 chosen items and quantities, with a reason, confirmed: operators and super admins);
 payments with their orders, refunds and every gateway notification for the trade;
 and the notification log with its outcomes, so an operator sees forged, tampered or
-mismatched deliveries. Lists run a fixed number of queries whatever the page size."""
+mismatched deliveries. Lists run a fixed number of queries whatever the page size.
+
+Finance records an abnormal refund (the gateway could not pay it back) as paid back
+another way, with a note (已线下退款). Both writes swap their panel or row over HTMX
+with a toast, and work as plain posts (redirect + flash)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -28,8 +32,11 @@ from app.orders import policies, queries, shipping
 from app.orders import services as order_services
 from app.orders.labels import ORDER as ORDER_LABELS
 from app.orders.models import Order
+from app.payments import offline_refunds
+from app.payments import policies as payment_policies
 from app.payments import queries as payment_queries
 from app.payments.labels import OUTCOME_LABELS, PAYMENT_LABELS, provider_name
+from app.payments.models import Refund
 from app.payments.states import NotificationOutcome, PaymentStatus
 from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
@@ -38,7 +45,14 @@ from app.web.merchant.views_orders import order_helpers, parse_filters
 
 def payment_helpers() -> dict:
     return {"provider_label": provider_name, "outcome_choices": OUTCOME_LABELS.choices(),
-            "payment_status_choices": PAYMENT_LABELS.choices()}
+            "payment_status_choices": PAYMENT_LABELS.choices(),
+            "refund_actions": lambda refund: payment_policies.actions_for(refund, current_user)}
+
+
+def refund_context(refunds: list[Refund]) -> dict:
+    """What the refunds partial shows besides the rows: offline settlements (who, the note)."""
+    return {"refunds": refunds, "settlements": payment_queries.offline_settlements([r.id for r in refunds]),
+            "refund_errors": {}, "refund_values": {}}
 
 
 def admin_order_helpers() -> dict:
@@ -83,21 +97,22 @@ def _order(order_no: str) -> Order:
     return order
 
 
-def _refund_context(order: Order, errors: dict | None = None, values: dict | None = None) -> dict:
+def _cancel_context(order: Order, errors: dict | None = None, values: dict | None = None) -> dict:
     """The 取消并退款 panel: whether the order can be refunded, what everything left
     would give back, and a refused form's errors and typed values."""
     refundable = aftersale_platform.refundable(order)
     left = [(item, item.refundable_quantity) for item in order.items if item.refundable_quantity]
     estimate = aftersale_services.estimate_refund(order, left) if refundable else (0, 0)
-    return {"refundable": refundable, "refund_estimate": estimate, "refund_errors": errors or {},
-            "refund_values": values or {"scope": "all"}}
+    return {"refundable": refundable, "refund_estimate": estimate, "cancel_errors": errors or {},
+            "cancel_values": values or {"scope": "all"}}
 
 
 def _detail_page(order: Order, errors: dict | None = None, values: dict | None = None, status: int = 200):
     refunds = payment_queries.refunds_of_order(order.id)
     return render_template("admin/orders/detail.html", order=order, events=order_services.timeline(order.id),
-                           tracking=shipping.events_for(order), refunds=refunds,
-                           aftersales=aftersale_queries.of_order(order.id), **_refund_context(order, errors, values),
+                           tracking=shipping.events_for(order), **refund_context(refunds),
+                           aftersales=aftersale_queries.of_order(order.id),
+                           **_cancel_context(order, errors, values),
                            **admin_order_helpers(), **payment_helpers()), status
 
 
@@ -145,8 +160,8 @@ def orders_refund(order_no: str):
         db.session.rollback()
         order = _order(order_no)
         if is_htmx():
-            html = render_template("admin/orders/_refund_panel.html", order=order,
-                                   **_refund_context(order, errors, values))
+            html = render_template("admin/orders/_cancel_refund_panel.html", order=order,
+                                   **_cancel_context(order, errors, values))
             return with_toast(html, message, "danger")
         flash(message, "danger")
         return _detail_page(order, errors, values, 422)
@@ -200,6 +215,41 @@ def payments_detail(out_trade_no: str):
     notifications = payment_queries.notifications_of(payment)
     buyer = db.session.get(User, payment.buyer_id)
     orders_by_id = {o.id: o for o in payment.orders}
-    return render_template("admin/payments/detail.html", payment=payment, refunds=refunds, buyer=buyer,
-                           notifications=notifications, orders_by_id=orders_by_id,
+    return render_template("admin/payments/detail.html", payment=payment, buyer=buyer,
+                           notifications=notifications, orders_by_id=orders_by_id, **refund_context(refunds),
                            **payment_helpers(), **order_helpers())
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+def _refund_row(refund_id: int, errors: dict | None = None, values: dict | None = None) -> str:
+    db.session.expire_all()
+    refund = db.session.get(Refund, refund_id)
+    context = {**refund_context([refund]), "refund_errors": errors or {}, "refund_values": values or {}}
+    return render_template("admin/payments/_refund_row.html", r=refund, **context, **payment_helpers())
+
+
+@bp.post("/refunds/<int:refund_id>/settle-offline")
+@admin_required("refunds.settle")
+def refunds_settle_offline(refund_id: int):
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        abort(404)
+    back = url_for("admin.payments_detail", out_trade_no=refund.out_trade_no, _anchor="payment-refunds")
+    note = (request.form.get("note") or "")[:500]
+    try:
+        with transaction():
+            offline_refunds.settle_refund_offline(current_user._get_current_object(), refund_id, note)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        if is_htmx():
+            values = {refund_id: {"note": note[:200]}}
+            return with_toast(_refund_row(refund_id, {refund_id: exc.fields or {}}, values), exc.message, "danger")
+        flash(exc.message, "danger")
+        return redirect(back)
+    message = _("已登记线下退款，退款单记为已退款")
+    if is_htmx():
+        return with_toast(_refund_row(refund_id), message)
+    flash(message, "success")
+    return redirect(back)
