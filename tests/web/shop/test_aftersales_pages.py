@@ -189,6 +189,7 @@ def test_bad_applications_say_why_keep_the_input_and_change_nothing(client, make
     assert response.status_code == status
     html = text(response)
     assert message in html and body["description"][:10] in html  # what was typed stays
+    assert "built-in method" not in html
     assert requests_of(order) == []
     assert db.session.get(OrderItem, order.items[0].id).open_aftersale_id is None
 
