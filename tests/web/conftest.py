@@ -58,4 +58,3 @@ def world(make_user, make_merchant, make_product, place_order, make_address, api
            "out_trade_no": payment.out_trade_no}
     return {"shopper": shopper, "owner": owner, "admin": admin, "ids": ids,
             "bearer": api_token(shopper), "api_key": {"X-Api-Key": raw_key}}
-
