@@ -53,6 +53,7 @@ NEXT_STEP_DUE = {
     S.AWAITING_RETURN: _l("请在 %(due)s 前寄回商品并填写运单号，逾期申请将关闭"),
     S.RETURNED: _l("商家将在 %(due)s 前确认收货，逾期自动退款"),
     S.EXCHANGE_SHIPPED: _l("换货已发出，请在 %(due)s 前确认收货，逾期自动确认"),
+    S.REJECTED: _l("商家拒绝了申请，你可以在 %(due)s 前修改后重新申请或申请平台介入，逾期售后将关闭"),
 }
 NEXT_STEP = {
     S.PENDING: _l("等待商家处理"),
@@ -171,9 +172,10 @@ def _form_values(lines: list[tuple], kinds: tuple[str, ...], aftersale=None) -> 
     posted = request.method == "POST"
     quantities = dict(zip(request.form.getlist("item"), request.form.getlist("quantity"), strict=False))
     source = aftersale
+    asked = request.args.get("kind")  # a link may preselect a kind (?kind=refund_only) when it is allowed
     return {
-        "kind": request.form.get("kind") if posted else (source.kind if source else (request.args.get("kind")
-                                                                                     or kinds[0])),
+        "kind": request.form.get("kind") if posted else (source.kind if source else
+                                                         (asked if asked in kinds else kinds[0])),
         "reason": request.form.get("reason") if posted else (source.reason if source else ""),
         "reason_text": request.form.get("reason_text") if posted else (source.reason_text if source else ""),
         "description": request.form.get("description") if posted else (source.description if source else ""),

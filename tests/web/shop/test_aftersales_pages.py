@@ -340,6 +340,7 @@ def test_reapply_after_a_rejection_with_the_form_filled_in(client, make_user, lo
     reject(aftersale)
     html = text(client.get(f"/aftersales/{aftersale.aftersale_no}"))
     assert "商品没有质量问题" in html and "修改后重新申请" in html and "申请平台介入" in html
+    assert "前修改后重新申请或申请平台介入，逾期售后将关闭" in html  # the rejection's own deadline
     page = text(client.get(f"/aftersales/{aftersale.aftersale_no}/reapply"))
     assert "第一次的描述" in page and 'value="return_refund" autocomplete="off" checked' in page
     assert "商家拒绝理由：商品没有质量问题" in page
