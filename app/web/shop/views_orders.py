@@ -15,7 +15,6 @@ from flask_login import current_user, login_required
 from app.aftersales import labels as aftersale_labels
 from app.aftersales import queries as aftersale_queries
 from app.aftersales import services as aftersale_services
-from app.aftersales.states import Reason
 from app.core.clock import utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError
@@ -83,7 +82,7 @@ def order_detail(order_no: str):
                            tracking=events, now=utcnow(), aftersale_kinds=aftersale_services.may_apply_items(order),
                            aftersale_requests=requests, open_requests={a.id: a for a in requests},
                            whole_refund_fen=whole_refund_fen,
-                           refund_reasons=aftersale_labels.REASON.choices(), other_reason=Reason.OTHER,
+                           refund_reasons=aftersale_labels.REASON.choices(),
                            **order_context())
 
 
