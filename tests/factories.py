@@ -256,3 +256,42 @@ def make_distributor(make_user):
         return distributor
 
     return make
+
+
+@pytest.fixture
+def sold(make_merchant, make_product, place_order, pay_sandbox):
+    """`sold(buyer, status="paid", quantity=2, ...)` -> the buyer's Order, paid (and
+    shipped, or shipped and received) through the real services, from a shop with a
+    default return address: what the after-sales pages and API start from."""
+    import sqlalchemy as sa
+
+    from app.core.db import transaction
+    from app.merchants.models import MerchantAddress, MerchantMember
+    from app.orders import services as order_services
+    from app.orders.models import Order
+
+    def make(buyer, status="paid", quantity=2, stocks=(10,), price_fen=9900, shipping_fen=0, auto_refund=True,
+             title=None):
+        merchant = make_merchant(shipping_flat_fen=shipping_fen, aftersale_auto_refund=auto_refund)
+        db.session.add(MerchantAddress(merchant_id=merchant.id, label="仓库", recipient="售后部", phone="+8613800000000",
+                                       address="浙江省杭州市余杭区仓前街道 1 号", is_default=True))
+        db.session.commit()
+        merchant_id, buyer_id = merchant.id, buyer.id  # (a live-server test's objects detach after a request)
+        sku = make_product(merchant=merchant, stocks=stocks, price_fen=price_fen, title=title).skus[0]
+        payment = place_order(buyer, [(sku.id, quantity)])
+        payment_id = payment.id
+        assert pay_sandbox(payment).status_code == 200
+        db.session.expire_all()
+        order = db.session.scalar(sa.select(Order).where(Order.payment_id == payment_id))
+        owner_id = db.session.scalar(sa.select(MerchantMember.user_id).where(
+            MerchantMember.merchant_id == merchant_id, MerchantMember.role == "owner"))
+        if status in ("shipped", "received"):
+            with transaction():
+                order_services.ship(owner_id, order.merchant_id, order.order_no, "shunfeng", "SF1234567890")
+        if status == "received":
+            with transaction():
+                order_services.confirm_receipt(buyer_id, order.order_no)
+        db.session.expire_all()
+        return db.session.get(Order, order.id)
+
+    return make

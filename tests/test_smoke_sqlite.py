@@ -31,7 +31,8 @@ out = {}
 client = app.test_client()
 for path in ["/", "/login", "/register", "/categories", "/cart", "/healthz", "/api/v1/openapi.json", "/api/v1/docs"]:
     resp = client.get(path)
-    out[path] = {"status": resp.status_code, "text": resp.get_data(as_text=True)[:200000]}
+    # the whole OpenAPI document (it is long), a little of the rest
+    out[path] = {"status": resp.status_code, "text": resp.get_data(as_text=True)[:2000000]}
 login_page = client.get("/login").get_data(as_text=True)
 resp = client.post("/login", data={"mode": "password", "account": "13800000001", "password": "demo1234",
                                    "csrf_token": token(login_page)})
@@ -42,9 +43,13 @@ for path in ["/me", "/me/addresses", "/admin/", "/admin/orders", "/admin/payment
 shopper = app.test_client()
 resp = shopper.post("/login", data={"mode": "password", "account": "13900000001", "password": "demo1234",
                                     "csrf_token": token(shopper.get("/login").get_data(as_text=True))})
-for path in ["/orders", "/orders?tab=to_review", "/cart"]:
+for path in ["/orders", "/orders?tab=to_review", "/cart", "/aftersales"]:
     resp = shopper.get(path)
     out["shopper " + path] = {"status": resp.status_code, "text": resp.get_data(as_text=True)[:200000]}
+# every demo after-sale request's page, and the order pages they belong to
+numbers = sorted(set(re.findall(r'href="/aftersales/(S[0-9]+)"', out["shopper /aftersales"]["text"])))
+out["shopper aftersale pages"] = {"status": [shopper.get("/aftersales/" + no).status_code for no in numbers],
+                                  "text": ""}
 json.dump(out, sys.stdout)
 """
 
@@ -114,6 +119,7 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
         "POST /login": 302, "signed in /me": 200, "signed in /me/addresses": 200, "signed in /admin/": 200,
         "signed in /admin/orders": 200, "signed in /admin/payments": 200,
         "shopper /orders": 200, "shopper /orders?tab=to_review": 200, "shopper /cart": 200,
+        "shopper /aftersales": 200, "shopper aftersale pages": [200] * 5,
     }
     health = json.loads(pages["/healthz"]["text"])
     assert health["checks"]["database"] == "ok" and health["checks"]["redis"].startswith("not configured")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from app.aftersales.models import AfterSale, AfterSaleLine, Dispute
 from app.aftersales.states import AfterSaleStatus
 from app.extensions import db
+from app.merchants.models import Merchant
 from app.orders.models import Order
 
 S = AfterSaleStatus
@@ -22,10 +23,15 @@ TABS: dict[str, tuple[str, ...] | None] = {
     "disputed": (S.DISPUTED,),
     "done": (S.REFUNDED, S.COMPLETED),
     "ended": (S.REJECTED, S.CLOSED, S.CANCELLED),
+    # The buyer's "being handled" tab: everything after they shipped back or the shop said yes,
+    # and disputes (a returned or disputed request was in none of the buyer's tabs but 全部).
+    "processing": (S.RETURNED, S.REFUNDING, S.EXCHANGE_SHIPPED, S.DISPUTED),
 }
 # The shop's console opens on what needs it.
 MERCHANT_TABS = ("pending", "returned", "awaiting_return", "in_progress", "disputed", "done", "ended", "all")
-BUYER_TABS = ("all", "pending", "awaiting_return", "in_progress", "done", "ended")
+BUYER_TABS = ("all", "pending", "awaiting_return", "processing", "done", "ended")
+# The buyer's requests still under way (the 售后 badge on 我的): every buyer tab but the last two.
+BUYER_OPEN_TABS = ("pending", "awaiting_return", "processing")
 
 
 def pick_tab(raw: str | None, tabs: tuple[str, ...]) -> str:
@@ -44,7 +50,9 @@ def _listing(stmt: sa.Select, tab: str | None, status: str | None = None) -> sa.
 
 
 def of_buyer(buyer_id: int, tab: str | None = None, status: str | None = None) -> sa.Select:
-    return _listing(sa.select(AfterSale).where(AfterSale.buyer_id == buyer_id), tab, status)
+    """The buyer's requests, newest first, with their lines, order and shop (the cards name the shop)."""
+    return _listing(sa.select(AfterSale).where(AfterSale.buyer_id == buyer_id), tab, status) \
+        .options(selectinload(AfterSale.merchant).load_only(Merchant.name))
 
 
 def of_merchant(merchant_id: int, tab: str | None = None, status: str | None = None, q: str | None = None) -> sa.Select:

@@ -244,6 +244,58 @@ def _check_eligible(order: Order, lines: list[tuple[int, int]], kind: str,
     return chosen
 
 
+def may_apply_items(order: Order, holder_id: int | None = None) -> dict[int, tuple[str, ...]]:
+    """Order item id -> the kinds the buyer may ask for on that item now; an item left
+    out may not be asked about. The same rules `apply` (and, with `holder_id`, `reapply`)
+    checks in `_check_eligible` and `_refuse_after_ruling`, item by item: refund-only
+    while the order is paid and not shipped, any kind once shipped until the item's own
+    window after receipt ends; units left to refund; no other open request on it (a
+    request being reapplied, `holder_id`, may hold it); not ruled on for the shop
+    already (new requests only). Two or three queries whatever the number of items."""
+    if order.status == OrderStatus.PAID:
+        kinds: tuple[str, ...] = (str(AfterSaleKind.REFUND_ONLY),)
+    elif order.status in SHIPPED_STATUSES:
+        kinds = tuple(str(kind) for kind in AfterSaleKind)
+    else:
+        return {}
+    free = [item for item in order.items
+            if item.refundable_quantity > 0 and item.open_aftersale_id in (None, holder_id)]
+    if free and order.received_at is not None:
+        days = categories.aftersale_window_days([item.product_id for item in free])
+        now = utcnow()
+        free = [item for item in free if item.product_id in days
+                and order.received_at + timedelta(days=days[item.product_id]) > now]
+    if free and holder_id is None:
+        ruled = _ruled_item_ids([item.id for item in free])
+        free = [item for item in free if item.id not in ruled]
+    return {item.id: kinds for item in free}
+
+
+def whole_refund_lines(order: Order) -> list[tuple[int, int]] | None:
+    """取消订单并退款: every unit left of a paid, unshipped order as the lines of one
+    refund-only request, or None when the order cannot go back whole that way (not
+    paid-and-unshipped, or an item is held by a request or ruled on)."""
+    if order.status != OrderStatus.PAID:
+        return None
+    eligible = may_apply_items(order)
+    left = [item for item in order.items if item.refundable_quantity > 0]
+    if not left or any(item.id not in eligible for item in left):
+        return None
+    return [(item.id, item.refundable_quantity) for item in left]
+
+
+def evidence_key(aftersale: AfterSale, name: str) -> str | None:
+    """The stored key of a photo (or its thumbnail) whose file name is `name` among the
+    request's evidence, the dispute's evidence on both sides and its messages; None when
+    it is none of them. The caller has loaded `aftersale` scoped to who asks."""
+    images = list(aftersale.images or [])
+    if aftersale.dispute is not None:
+        images += list(aftersale.dispute.buyer_evidence or []) + list(aftersale.dispute.merchant_evidence or [])
+        images += [image for message in aftersale.dispute.messages for image in message.images or []]
+    keys = {image.get(k) for image in images if isinstance(image, dict) for k in ("key", "thumb_key")}
+    return next((key for key in keys if key and key.rsplit("/", 1)[-1] == name), None)
+
+
 def estimate_refund(order: Order, chosen: list[tuple[OrderItem, int]]) -> tuple[int, int]:
     """(refund_fen, shipping_fen) the request would give back if refunded now: each
     item's paid amount pro rata (cumulative, as `orders.services.refund_items` decides
@@ -306,13 +358,17 @@ def apply(buyer_id: int, order_no: str, application: Application) -> AfterSale:
     return _after_request(aftersale)
 
 
+def _ruled_item_ids(item_ids: list[int]) -> set[int]:
+    """The items among `item_ids` of a request the platform closed for the shop."""
+    return set(db.session.scalars(
+        sa.select(AfterSaleLine.order_item_id).join(AfterSale, AfterSale.id == AfterSaleLine.aftersale_id)
+        .join(Dispute, Dispute.aftersale_id == AfterSale.id)
+        .where(AfterSaleLine.order_item_id.in_(item_ids), AfterSale.status == S.CLOSED)))
+
+
 def _refuse_after_ruling(item_ids: list[int]) -> None:
     """An item the platform already ruled on for the shop cannot be asked about again."""
-    ruled = db.session.scalar(
-        sa.select(sa.func.count()).select_from(AfterSaleLine).join(AfterSale, AfterSale.id == AfterSaleLine.aftersale_id)
-        .join(Dispute, Dispute.aftersale_id == AfterSale.id)
-        .where(AfterSaleLine.order_item_id.in_(item_ids), AfterSale.status == S.CLOSED))
-    if ruled:
+    if _ruled_item_ids(item_ids):
         raise _not_allowed(_("平台已对该商品的售后作出处理，不能再次申请"))
 
 

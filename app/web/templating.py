@@ -19,8 +19,8 @@ from app.orders.cart import count_lines
 ME_TAB_ENDPOINTS = ("shop.me", "shop.profile", "shop.security", "shop.address", "shop.message", "shop.bind",
                     "shop.unbind", "distributor.")
 TAB_ENDPOINTS = {"shop.home": "home", "shop.categories": "categories", "shop.cart": "cart"}
-# 我的订单 and its pages sit under 我的 too.
-ORDER_ENDPOINT_PREFIXES = ("shop.order", "shop.review", "shop.pay")
+# 我的订单, 售后 and their pages sit under 我的 too.
+ORDER_ENDPOINT_PREFIXES = ("shop.order", "shop.review", "shop.pay", "shop.aftersale")
 
 
 def shop_tab(endpoint: str | None) -> str | None:

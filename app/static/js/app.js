@@ -357,12 +357,17 @@ document.addEventListener("change", function (event) {
   if (label && shown) shown.textContent = label.querySelector(".sku-name").textContent;
 });
 
-// Quantity steppers: <button data-qty-step="-1|1"> inside .qty-stepper moves its number input within min..max.
+// Quantity steppers: <button data-qty-step="-1|1"> inside .qty-stepper moves its number input within min..max
+// (and says so with a change event).
 document.addEventListener("click", function (event) {
   var btn = event.target.closest ? event.target.closest("[data-qty-step]") : null;
   if (!btn) return;
   var input = btn.closest(".qty-stepper").querySelector("input[type=number]");
   var min = parseInt(input.min, 10) || 1, max = parseInt(input.max, 10) || 999;
   var value = (parseInt(input.value, 10) || min) + parseInt(btn.getAttribute("data-qty-step"), 10);
-  input.value = Math.max(min, Math.min(max, value));
+  var next = Math.max(min, Math.min(max, value));
+  if (String(next) === input.value) return;
+  input.value = next;
+  // listeners of the box (the after-sales refund estimate) hear a stepper press as a change
+  input.dispatchEvent(new Event("change", { bubbles: true }));
 });

@@ -1,6 +1,7 @@
 """The shop: what shoppers see (mobile first)."""
 from app.web.shop import (  # noqa: F401  (each module registers its routes on bp)
     views_account,
+    views_aftersales,
     views_auth,
     views_cart,
     views_catalog,

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, logout_user
 from app.accounts import addresses, bindings, deletion, profile, regions
 from app.accounts import services as accounts
 from app.accounts.validation import format_phone
+from app.aftersales import queries as aftersale_queries
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
@@ -34,7 +35,9 @@ def me_user():
 @bp.get("/me")
 @login_required
 def me():
-    return render_template("shop/account/me.html", order_counts=order_queries.buyer_counts(current_user.id))
+    aftersale_counts = aftersale_queries.tab_counts(buyer_id=current_user.id)
+    return render_template("shop/account/me.html", order_counts=order_queries.buyer_counts(current_user.id),
+                           aftersales_open=sum(aftersale_counts[tab] for tab in aftersale_queries.BUYER_OPEN_TABS))
 
 
 @bp.route("/me/profile", methods=["GET", "POST"])

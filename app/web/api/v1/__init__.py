@@ -1,5 +1,6 @@
 """Version 1 resources. Add a resource's blueprint to BLUEPRINTS to publish it."""
 from app.web.api.v1.addresses import blp as addresses_blp
+from app.web.api.v1.aftersales import blp as aftersales_blp
 from app.web.api.v1.auth import blp as auth_blp
 from app.web.api.v1.auth_wechat import blp as auth_wechat_blp
 from app.web.api.v1.cart import blp as cart_blp
@@ -14,7 +15,7 @@ from app.web.api.v1.orders import blp as orders_blp
 from app.web.api.v1.payments import blp as payments_blp
 
 BLUEPRINTS = [auth_blp, auth_wechat_blp, me_blp, addresses_blp, merchant_shop_blp,
-              merchant_products_blp, catalog_blp, cart_blp, orders_blp, payments_blp, merchant_orders_blp,
-              distribution_blp]
+              merchant_products_blp, catalog_blp, cart_blp, orders_blp, aftersales_blp, payments_blp,
+              merchant_orders_blp, distribution_blp]
 
 __all__ = ["BLUEPRINTS", "docs_bp"]

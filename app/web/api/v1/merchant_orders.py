@@ -29,7 +29,13 @@ from app.web.api.v1.schemas import (
     page_field,
     per_page_field,
 )
-from app.web.api.v1.serializers import address_payload, order_detail_payload, order_payload, page_payload
+from app.web.api.v1.serializers import (
+    address_payload,
+    open_aftersale_nos,
+    order_detail_payload,
+    order_payload,
+    page_payload,
+)
 
 blp = Blueprint("merchant_orders", __name__, url_prefix="/merchant",
                 description="Merchant integrations (ERP): orders and shipping, with the X-Api-Key header")
@@ -62,8 +68,8 @@ def _key_actor(merchant_id: int) -> policies.Actor:
     return policies.Actor(policies.Audience.MERCHANT, _acting_owner(merchant_id).id, merchant_id, MemberRole.OWNER)
 
 
-def _row(order, actor: policies.Actor) -> dict:
-    data = order_payload(order, actor=actor)
+def _row(order, actor: policies.Actor, aftersale_nos: dict[int, str]) -> dict:
+    data = order_payload(order, actor=actor, aftersale_nos=aftersale_nos)
     data.pop("out_trade_no")
     data["address"] = address_payload(order.address)
     return data
@@ -86,8 +92,8 @@ def list_orders(args):
     merchant_id = api_merchant().id
     page = queries.for_merchant(merchant_id, queries.OrderFilters(status=args.get("status")),
                                 args["page"], args["per_page"])
-    actor = _key_actor(merchant_id)
-    return page_payload(page, [_row(o, actor) for o in page.items])
+    actor, aftersale_nos = _key_actor(merchant_id), open_aftersale_nos(page.items)
+    return page_payload(page, [_row(o, actor, aftersale_nos) for o in page.items])
 
 
 @blp.get("/orders/<order_no>")

@@ -12,9 +12,6 @@ short SKU in `fields` (sku id -> message) and `skus` ([{sku_id, wanted, availabl
 """
 from __future__ import annotations
 
-import base64
-import binascii
-
 import sqlalchemy as sa
 from flask import jsonify, make_response
 from flask_babel import gettext as _
@@ -24,7 +21,7 @@ from werkzeug.exceptions import UnprocessableEntity
 
 from app.core.bounds import MAX_INT
 from app.core.db import transaction
-from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.errors import Conflict, NotFound
 from app.extensions import db
 from app.inventory.services import OutOfStock
 from app.orders import checkout, policies, queries, reviews, shipping
@@ -34,6 +31,7 @@ from app.payments.models import Payment
 from app.web.api.security import api_user
 from app.web.api.v1.access import bearer_operation
 from app.web.api.v1.errors import invalid_body
+from app.web.api.v1.images import decode_images
 from app.web.api.v1.schemas import (
     OrderDetailSchema,
     OrderPageSchema,
@@ -44,7 +42,13 @@ from app.web.api.v1.schemas import (
     page_field,
     per_page_field,
 )
-from app.web.api.v1.serializers import order_detail_payload, order_payload, page_payload, shipment_payload
+from app.web.api.v1.serializers import (
+    open_aftersale_nos,
+    order_detail_payload,
+    order_payload,
+    page_payload,
+    shipment_payload,
+)
 
 blp = Blueprint("orders", __name__, url_prefix="/orders", description="Checkout and the buyer's orders")
 
@@ -167,20 +171,6 @@ def _buyer_action(action, order_no: str) -> dict:
     return _detail(buyer_id, order_no)
 
 
-def _decode_images(raw: list[str]) -> list[bytes]:
-    images = []
-    for i, text in enumerate(raw):
-        text = (text or "").strip()
-        if text.startswith("data:") and "," in text:  # a data URL from a web view
-            text = text.split(",", 1)[1]
-        try:
-            images.append(base64.b64decode(text, validate=True))
-        except (binascii.Error, ValueError):
-            raise ValidationError(_("图片格式不正确"), code="invalid_image",
-                                  fields={f"images.{i}": _("图片格式不正确")}) from None
-    return images
-
-
 # --- routes ------------------------------------------------------------------------------------
 
 @blp.post("")
@@ -213,8 +203,9 @@ def list_orders(args):
     page = queries.for_buyer(buyer_id, args["status"], args["page"], args["per_page"])
     trade_nos = {row.id: row.out_trade_no for row in db.session.execute(
         sa.select(Payment.id, Payment.out_trade_no).where(Payment.id.in_({o.payment_id for o in page.items})))}
-    actor = policies.buyer(buyer_id)
-    return page_payload(page, [order_payload(o, trade_nos.get(o.payment_id), actor=actor) for o in page.items])
+    actor, aftersale_nos = policies.buyer(buyer_id), open_aftersale_nos(page.items)
+    return page_payload(page, [order_payload(o, trade_nos.get(o.payment_id), actor=actor, aftersale_nos=aftersale_nos)
+                               for o in page.items])
 
 
 @blp.get("/<order_no>")
@@ -263,7 +254,7 @@ def tracking(order_no: str):
 def review(data, order_no: str):
     """Review one item of a received order, once."""
     buyer_id = api_user().id
-    images = _decode_images(data["images"])
+    images = decode_images(data["images"])
     with transaction():
         order = order_services.for_buyer(buyer_id, order_no)
         if data["item_id"] not in {item.id for item in order.items}:

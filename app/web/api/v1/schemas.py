@@ -95,8 +95,10 @@ class OrderItemSchema(Schema):
     unit_price_fen = fields.Int()
     quantity = fields.Int()
     paid_fen = fields.Int(metadata={"description": "this item's share of what the buyer paid"})
-    refunded_quantity = fields.Int()
+    refunded_quantity = fields.Int(metadata={"description": "units refunded so far (after-sales)"})
     reviewed = fields.Bool()
+    aftersale_no = fields.Str(allow_none=True, metadata={
+        "description": "the open after-sale request holding this item (GET /aftersales/{aftersale_no}), else null"})
 
 
 class OrderMerchantSchema(Schema):

@@ -1,9 +1,13 @@
 """Turning accounts into API payloads."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from app.accounts.models import User
 from app.accounts.states import AdminRole
+from app.aftersales.models import AfterSale
 from app.core.urls import external_url
+from app.extensions import db
 from app.orders import carriers, policies
 
 
@@ -68,12 +72,22 @@ def cart_payload(view) -> dict:
     }
 
 
-def order_item_payload(item) -> dict:
+def open_aftersale_nos(orders) -> dict[int, str]:
+    """after-sale id -> number of the requests holding items of `orders` now, in one query
+    (none when no item is held), so a page of orders names them without a query per order."""
+    ids = {item.open_aftersale_id for order in orders for item in order.items if item.open_aftersale_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(AfterSale.id, AfterSale.aftersale_no).where(AfterSale.id.in_(ids))).all())
+
+
+def order_item_payload(item, aftersale_nos: dict[int, str]) -> dict:
     return {
         "id": item.id, "product_id": item.product_id, "sku_id": item.sku_id, "title": item.title,
         "spec_text": item.spec_text, "image_url": product_image_url(item.image_key),
         "unit_price_fen": item.unit_price_fen, "quantity": item.quantity, "paid_fen": item.paid_fen,
         "refunded_quantity": item.refunded_quantity, "reviewed": item.reviewed,
+        "aftersale_no": aftersale_nos.get(item.open_aftersale_id) if item.open_aftersale_id else None,
     }
 
 
@@ -90,15 +104,20 @@ def address_payload(snapshot: dict | None) -> dict:
     return snapshot
 
 
-def order_payload(order, out_trade_no: str | None = None, *, actor: policies.Actor) -> dict:
+def order_payload(order, out_trade_no: str | None = None, *, actor: policies.Actor,
+                  aftersale_nos: dict[int, str] | None = None) -> dict:
     """An order as a list row: what a tab of 我的订单 or the ERP's order list shows, with
-    `actions`: what `actor` (the buyer, or the shop behind an API key) may do to it now."""
+    `actions`: what `actor` (the buyer, or the shop behind an API key) may do to it now.
+    `aftersale_nos`: `open_aftersale_nos` of the page the order is on (looked up for this
+    order alone when not given)."""
+    if aftersale_nos is None:
+        aftersale_nos = open_aftersale_nos([order])
     return {
         "order_no": order.order_no, "status": order.status, "merchant_id": order.merchant_id,
         "actions": list(policies.actions_for(order, actor)),
         "merchant": {"id": order.merchant.id, "name": order.merchant.name},
         "out_trade_no": out_trade_no,
-        "items": [order_item_payload(item) for item in order.items],
+        "items": [order_item_payload(item, aftersale_nos) for item in order.items],
         "items_fen": order.items_fen, "shipping_fen": order.shipping_fen, "amount_fen": order.amount_fen,
         "note": order.note, "to_review": order.to_review, "created_at": order.created_at,
         "pay_expires_at": order.pay_expires_at, "paid_at": order.paid_at, "shipped_at": order.shipped_at,
