@@ -95,3 +95,15 @@ def disputes(open_only: bool = True) -> sa.Select:
 
 def open_dispute_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Dispute).where(Dispute.ruled_at.is_(None))) or 0
+
+
+def image_key(aftersale: AfterSale, name: str) -> str | None:
+    """The stored key (photo or thumbnail) whose file name is `name` among the request's
+    evidence, both sides' dispute evidence and the dispute thread's photos; None when it
+    is none of them. The caller has loaded `aftersale` scoped to who asks."""
+    sets = [aftersale.images or []]
+    if aftersale.dispute is not None:
+        sets += [aftersale.dispute.buyer_evidence or [], aftersale.dispute.merchant_evidence or []]
+        sets += [message.images or [] for message in aftersale.dispute.messages]
+    keys = {img.get(k) for images in sets for img in images for k in ("key", "thumb_key")}
+    return next((k for k in keys if k and k.rsplit("/", 1)[-1] == name), None)
