@@ -8,9 +8,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.accounts.models import User
 from app.core.models import AuditLog
 from app.extensions import db
 from app.merchants.models import Merchant, MerchantAddress, MerchantMember
+from tests.aftersales.conftest import apply, default_address_id, fresh, owner_of, receive, ship
 from tests.web.helpers import text, toast
 
 HX = {"HX-Request": "true"}
@@ -196,3 +198,16 @@ def test_saving_the_settings_form_keeps_the_profiles_old_return_address(shop):
     saved = db.session.get(Merchant, merchant.id)
     assert (saved.return_recipient, saved.return_phone, saved.return_address) == (
         "阿福", "+8613912345678", "上海市浦东新区张江路 1 号")
+
+
+def test_an_approved_request_keeps_the_address_it_was_given(bought, login, app):
+    order = receive(ship(bought()))
+    aftersale = apply(order, kind="return_refund")
+    owner = login(db.session.get(User, owner_of(order).user_id), on=app.test_client())
+    owner.post(f"/merchant/aftersales/{aftersale.aftersale_no}/approve",
+               data={"return_address_id": default_address_id(order)})
+    response = owner.post(f"/merchant/settings/return-addresses/{default_address_id(order)}",
+                          data={**GOOD, "address": "上海市浦东新区张江路 100 号"})
+    assert response.status_code == 302
+    assert fresh(aftersale).return_address["address"] == "浙江省杭州市余杭区仓前街道 1 号"
+    assert "浙江省杭州市余杭区仓前街道 1 号" in text(owner.get(f"/merchant/aftersales/{aftersale.aftersale_no}"))
