@@ -376,21 +376,43 @@ def test_non_members_and_anonymous_callers_are_turned_away(received, console, ma
     assert status_of(aftersale) == "pending"
 
 
-def test_staff_handle_requests_but_not_the_shops_addresses(received, console, make_user):
-    order = received()
-    aftersale = apply(order, kind="return_refund")
+def test_staff_use_every_route_but_not_the_shops_addresses(received, console, make_user):
+    order = received(quantity=1, products=3)
     clerk = make_user()
     db.session.add(MerchantMember(merchant_id=order.merchant_id, user_id=clerk.id, role="staff"))
     db.session.commit()
     staff = console(order, user=clerk)
-    html = text(staff.get(f"/merchant/aftersales/{aftersale.aftersale_no}"))
-    assert "同意退货" in html and "管理退货地址" not in html
-    response = staff.post(f"/merchant/aftersales/{aftersale.aftersale_no}/approve",
-                          data={"return_address_id": default_address_id(order)}, headers=HX)
-    assert toast(response)["level"] == "success" and status_of(aftersale) == "awaiting_return"
-    event = db.session.scalar(sa.select(AfterSaleEvent).where(AfterSaleEvent.aftersale_id == aftersale.id,
+    exchange = apply(order, kind="exchange", item=0, images=[png_bytes()])
+    rejected = apply(order, kind="return_refund", item=1)
+    refunded = apply(order, kind="refund_only", item=2)
+    base = f"/merchant/aftersales/{exchange.aftersale_no}"
+
+    assert exchange.aftersale_no in text(staff.get("/merchant/aftersales"))
+    html = text(staff.get(base))
+    assert "同意退货" in html and "管理退货地址" not in html  # the address book is the owner's
+    name = exchange.images[0]["key"].rsplit("/", 1)[-1]
+    assert staff.get(f"{base}/images/{name}").status_code == 200
+    steps = [(f"{base}/approve", {"return_address_id": default_address_id(order)}, "awaiting_return"),
+             (f"{base}/receive", {"restock": "1"}, "returned"),
+             (f"{base}/ship-replacement", {"carrier": "shunfeng", "tracking_no": "SF5555666677"}, "exchange_shipped")]
+    for url, data, status in steps:
+        if url.endswith("/receive"):
+            ship_back(exchange)
+        response = staff.post(url, data=data, headers=HX)
+        assert toast(response)["level"] == "success" and status_of(exchange) == status, url
+    event = db.session.scalar(sa.select(AfterSaleEvent).where(AfterSaleEvent.aftersale_id == exchange.id,
                                                               AfterSaleEvent.to_status == "awaiting_return"))
     assert event.actor_id == clerk.id
-    assert "商家" in text(staff.get(f"/merchant/aftersales/{aftersale.aftersale_no}"))
+    assert "商家" in text(staff.get(base))
+
+    reject_url = f"/merchant/aftersales/{rejected.aftersale_no}"
+    assert toast(staff.post(f"{reject_url}/reject", data={"reason": "不支持退货"}, headers=HX))["level"] == "success"
+    with transaction():
+        disputes.escalate(order.buyer_id, rejected.aftersale_no, "质量问题")
+    assert toast(staff.post(f"{reject_url}/statement", data={"statement": "店员说明"}, headers=HX))["level"] == "success"
+    assert toast(staff.post(f"{reject_url}/messages", data={"body": "店员留言"}, headers=HX))["level"] == "success"
+    response = staff.post(f"/merchant/aftersales/{refunded.aftersale_no}/refund", headers=HX)
+    assert toast(response)["level"] == "success" and status_of(refunded) == "refunding"
+
     assert staff.post("/merchant/settings/return-addresses", data={"recipient": "店员", "phone": "13800000000",
                                                                    "address": "杭州市西湖区 1 号"}).status_code == 403
