@@ -15,6 +15,10 @@ from app.accounts import addresses
 from app.accounts.models import Address, User
 from app.accounts.services import find_by_phone, hash_password
 from app.accounts.states import AdminRole
+from app.aftersales import disputes
+from app.aftersales import policies as aftersale_policies
+from app.aftersales import services as aftersales
+from app.aftersales.models import AfterSale
 from app.catalog import product_form, product_input, product_review
 from app.catalog import products as product_service
 from app.catalog.models import Category, Product, Sku
@@ -25,7 +29,7 @@ from app.core.storage import save_image
 from app.distribution import distributors, referrals
 from app.distribution import rules as distribution_rules
 from app.extensions import db
-from app.merchants.models import ApplicationEvent, Merchant, MerchantApplication, MerchantMember
+from app.merchants.models import ApplicationEvent, Merchant, MerchantAddress, MerchantApplication, MerchantMember
 from app.merchants.states import ApplicationStatus
 from app.notifications import services as notifications
 from app.orders import checkout, reviews, shipping
@@ -73,6 +77,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _seed_catalog()
     _seed_distribution()
     _seed_orders()
+    _seed_aftersales()
     return logins
 
 
@@ -358,3 +363,68 @@ def _seed_orders() -> None:
     ship(on_the_way, _LIFE, "SF1400000000003")
     buy([(sku_of(_FRUIT, 1), 2)], "demo-order-paid", pay=True)
     buy([(sku_of(_FRUIT, 2), 1), (sku_of(_DIGI, 1), 1)], "demo-order-unpaid", pay=False)
+
+
+def _seed_aftersales() -> None:
+    """After-sales in several states for the demo shopper and the demo shop 鲜果铺, made
+    through the real services (sandbox refunds run inline): one waiting for the shop,
+    one approved and waiting for the parcel, one shipped back, one refunded before
+    shipping, and one rejected and taken to the platform (idempotent). Every shop gets
+    its profile's return address as its default return address."""
+    for merchant in db.session.scalars(sa.select(Merchant)):
+        has_address = db.session.scalar(sa.select(sa.func.count(MerchantAddress.id))
+                                         .where(MerchantAddress.merchant_id == merchant.id))
+        if not has_address and merchant.return_address:
+            with transaction():
+                db.session.add(MerchantAddress(merchant_id=merchant.id, label="默认", recipient=merchant.return_recipient,
+                                               phone=merchant.return_phone, address=merchant.return_address,
+                                               is_default=True))
+    shopper = find_by_phone("+8613900000001")
+    if db.session.scalar(sa.select(sa.func.count(AfterSale.id)).where(AfterSale.buyer_id == shopper.id)):
+        return
+    owner = find_by_phone("+86" + _FRUIT)
+    merchant_id = db.session.scalar(sa.select(MerchantMember.merchant_id).where(MerchantMember.user_id == owner.id))
+    shop = aftersale_policies.staff(db.session.scalar(sa.select(MerchantMember).where(
+        MerchantMember.user_id == owner.id)))
+    address = db.session.scalar(sa.select(Address).where(Address.user_id == shopper.id))
+    return_address_id = db.session.scalar(sa.select(MerchantAddress.id).where(MerchantAddress.merchant_id == merchant_id))
+    skus = db.session.scalars(sa.select(Sku.id).join(Product).where(
+        Product.merchant_id == merchant_id, Product.status == "on_sale", Sku.stock > 5).order_by(Sku.id)).all()
+
+    def received_order(sku_id: int, key: str) -> Order:
+        with transaction():
+            payment = checkout.submit(shopper, [(sku_id, 1)], address.id, {}, key)
+            payments.apply_success(payment, "sandbox", f"SBDEMO{payment.id:06d}")
+        order = db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+        with transaction():
+            order_services.ship(owner.id, merchant_id, order.order_no, "shunfeng", f"SF15{payment.id:011d}")
+            order_services.confirm_receipt(shopper.id, order.order_no)
+        return db.session.get(Order, order.id)
+
+    def ask(order: Order, kind: str, reason: str, description: str) -> str:
+        with transaction():
+            return aftersales.apply(shopper.id, order.order_no, aftersales.Application(
+                lines=[(order.items[0].id, 1)], kind=kind, reason=reason, description=description)).aftersale_no
+
+    ask(received_order(skus[0], "demo-aftersale-pending"), "return_refund", "quality", "有两个果子磕坏了，附图。")
+    approved = ask(received_order(skus[1 % len(skus)], "demo-aftersale-approved"), "exchange", "size_color",
+                   "想换成大果。")
+    with transaction():
+        aftersales.approve(shop, approved, return_address_id)
+    returned = ask(received_order(skus[2 % len(skus)], "demo-aftersale-returned"), "return_refund", "not_as_described",
+                   "实物比图片小很多。")
+    with transaction():
+        aftersales.approve(shop, returned, return_address_id)
+    with transaction():
+        aftersales.ship_back(shopper.id, returned, "yuantong", "YT8800000000001")
+    disputed = ask(received_order(skus[3 % len(skus)], "demo-aftersale-disputed"), "refund_only", "quality",
+                   "收到时已经坏了一半。")
+    with transaction():
+        aftersales.reject(shop, disputed, "签收时未反馈问题，无法核实")
+    with transaction():
+        disputes.escalate(shopper.id, disputed, "开箱视频可以证明到货即坏，请平台处理。")
+    with transaction():
+        payment = checkout.submit(shopper, [(skus[4 % len(skus)], 1)], address.id, {}, "demo-aftersale-refunded")
+        payments.apply_success(payment, "sandbox", f"SBDEMO{payment.id:06d}")
+    paid = db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+    ask(paid, "refund_only", "no_longer_wanted", "拍错了规格。")

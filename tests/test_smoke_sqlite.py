@@ -101,8 +101,9 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     assert "13800000001" in first.stdout and "demo1234" in first.stdout
     assert second.stdout == first.stdout
     # 40 approvals, 12 low-stock alerts, 4 paid orders for the shops, 3 shipping notices for the
-    # shopper, 4 commission notices for the sharer the shopper is bound to
-    assert after_first == {"users": 9, "addresses": 1, "messages": 72}
+    # shopper, 4 commission notices for the sharer the shopper is bound to; then the after-sales
+    # demo: 5 more orders with their notices, and each request's news to its shop and shopper
+    assert after_first == {"users": 9, "addresses": 1, "messages": 99}
     assert counts(tmp_path / "shop.db") == after_first  # the second run changed nothing
 
     pages = json.loads(run(dev_env, "-c", BROWSE).stdout)
@@ -122,5 +123,5 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     assert "新增收货地址" in pages["signed in /me/addresses"]["text"]
     assert "工作台" in pages["signed in /admin/"]["text"]
     # the demo orders, made on SQLite by the same checkout, payment and shipping code
-    assert pages["shopper /orders"]["text"].count('order-card"') == 6
-    assert pages["shopper /orders?tab=to_review"]["text"].count('order-card"') == 1
+    assert pages["shopper /orders"]["text"].count('order-card"') == 10  # one page of the 11
+    assert pages["shopper /orders?tab=to_review"]["text"].count('order-card"') == 5

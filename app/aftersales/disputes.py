@@ -17,7 +17,15 @@ from app.aftersales import policies, refunding, services
 from app.aftersales.errors import AfterSaleError
 from app.aftersales.models import AfterSale, Dispute, DisputeMessage
 from app.aftersales.signals import aftersale_disputed
-from app.aftersales.states import AFTERSALE_LIFECYCLE, MESSAGE_MAX, STATEMENT_MAX, AfterSaleKind, Ruling, Side
+from app.aftersales.states import (
+    AFTERSALE_LIFECYCLE,
+    MESSAGE_MAX,
+    STATEMENT_MAX,
+    AfterSaleKind,
+    AfterSaleStatus,
+    Ruling,
+    Side,
+)
 from app.core import audit, storage
 from app.core.clock import utcnow
 from app.core.db import add_unique
@@ -81,6 +89,8 @@ def post(aftersale: AfterSale, author_id: int | None, side: Side, body: str,
         raise Conflict(_("该售后未申请平台介入"), code=AfterSaleError.CANNOT_ACT)
     if aftersale.dispute.ruled_at is not None:
         raise Conflict(_("平台已作出处理，留言已关闭"), code=AfterSaleError.CANNOT_ACT)
+    if aftersale.status != AfterSaleStatus.DISPUTED:  # withdrawn, or the shop gave in and refunded
+        raise Conflict(_("售后已结束，留言已关闭"), code=AfterSaleError.CANNOT_ACT)
     body = _text(body, MESSAGE_MAX, "body", _("请输入留言（最多 %(n)d 字）", n=MESSAGE_MAX), AfterSaleError.MESSAGE_REQUIRED)
     message = DisputeMessage(dispute_id=aftersale.dispute.id, author_id=author_id, side=side, body=body,
                              images=_images(images, f"aftersales/{aftersale.id}/dispute"))
@@ -91,10 +101,10 @@ def post(aftersale: AfterSale, author_id: int | None, side: Side, body: str,
 
 def rule(admin, aftersale_no: str, ruling: str, note: str) -> AfterSale:
     """The platform decides a disputed request (audited): `refund` (money back now),
-    `return_refund` (goods back to the shop's default address, then money back) or
-    `close` (for the shop)."""
+    `return_refund` (goods back to the shop's default address, then money back; the
+    money at once when the buyer had already sent them back) or `close` (for the shop)."""
     aftersale = services.for_platform(aftersale_no)
-    policies.require(aftersale, policies.admin(admin.id), policies.Act.RULE)
+    policies.require(aftersale, policies.admin(admin.id, admin.admin_role), policies.Act.RULE)
     if ruling not in set(Ruling):
         raise ValidationError(_("请选择处理结果"), code=AfterSaleError.INVALID_RULING, fields={"ruling": _("请选择处理结果")})
     note = _text(note, 500, "note", _("请填写处理说明（最多 500 字）"), AfterSaleError.STATEMENT_REQUIRED)
@@ -106,6 +116,10 @@ def rule(admin, aftersale_no: str, ruling: str, note: str) -> AfterSale:
         raise Conflict(_("平台已作出处理"), code=AfterSaleError.CANNOT_ACT)
     if ruling == Ruling.REFUND:
         refunding.start(aftersale, admin.id, _("平台裁定：支持买家，直接退款。%(note)s", note=note))
+    elif ruling == Ruling.RETURN_REFUND and aftersale.returned_at is not None:
+        # Escalated after the buyer had sent the goods back: asking for them again would
+        # leave the buyer waiting for a parcel that is already with the shop.
+        refunding.start(aftersale, admin.id, _("平台裁定：支持买家退货退款（商品已寄回商家）。%(note)s", note=note))
     elif ruling == Ruling.RETURN_REFUND:
         address = services.default_address(aftersale.merchant_id)
         if address is None:

@@ -51,6 +51,8 @@ class AfterSale(TimestampMixin, db.Model):
     return_carrier: Mapped[str | None] = mapped_column(sa.String(32))
     return_tracking_no: Mapped[str | None] = mapped_column(sa.String(32))
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the carrier's track of the return parcel said delivered (the shop's 10 days run from then).
+    return_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     restocked: Mapped[bool | None] = mapped_column()
     replacement_carrier: Mapped[str | None] = mapped_column(sa.String(32))

@@ -8,18 +8,20 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from app.accounts import policies as account_policies
 from app.aftersales import numbers, refunding, services
 from app.aftersales.errors import AfterSaleError
 from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine
 from app.aftersales.states import AfterSaleKind, AfterSaleStatus, Reason
 from app.core import audit
-from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.orders.models import Order
 from app.orders.states import ORDER_LIFECYCLE
 
 # Orders the platform may refund: every status an order can close from (the money is in).
 REFUNDABLE = ORDER_LIFECYCLE.transition("close").sources
+REFUND_PERMISSION = "orders.refund"
 
 
 def refundable(order: Order) -> bool:
@@ -29,7 +31,10 @@ def refundable(order: Order) -> bool:
 def cancel_and_refund(admin, order_no: str, lines: list[tuple[int, int]] | None, reason: str) -> AfterSale:
     """Refund `lines` ((order item id, units); None: everything not yet refunded) of a
     paid order now. Conflict when an item is held by an open request (rule on that
-    one instead) or has fewer units left."""
+    one instead) or has fewer units left; ValidationError for no lines or an item named
+    twice. Only admins whose role grants `orders.refund` (operators, super admins)."""
+    if not account_policies.can(admin, REFUND_PERMISSION):
+        raise Forbidden(_("你没有退款的权限"), code=AfterSaleError.NOT_ALLOWED)
     reason = (reason or "").strip()
     if not 2 <= len(reason) <= 100:
         raise ValidationError(_("请填写退款原因（2–100 字）"), code=AfterSaleError.INVALID_REASON,
@@ -42,6 +47,9 @@ def cancel_and_refund(admin, order_no: str, lines: list[tuple[int, int]] | None,
         raise Conflict(_("该订单当前没有可退款的商品"), code=AfterSaleError.NOT_ALLOWED)
     if lines is None:
         lines = [(item.id, item.refundable_quantity) for item in order.items if item.refundable_quantity]
+    if not lines or len({item_id for item_id, _q in lines}) != len(lines):
+        raise ValidationError(_("请选择要退款的商品"), code=AfterSaleError.INVALID_ITEMS,
+                              fields={"items": _("请选择要退款的商品")})
     items = {item.id: item for item in order.items}
     for item_id, quantity in lines:
         item = items.get(item_id)

@@ -16,7 +16,8 @@ it by who asks:
   whatever the kind) or `reject` a pending request; once the parcel is back, `receive`
   it (restock or not): a return is then refunded, an exchange waits for
   `ship_replacement`. While disputed the shop may `state` its side.
-- The **platform** (admin) `rule`s on a disputed request and writes in its thread.
+- The **platform** (an admin whose role grants `aftersales.rule`: operators and super
+  admins; finance only reads) `rule`s on a disputed request and writes in its thread.
 - Deadlines (the system) make the table's acts for whoever is silent (deadlines.py).
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from enum import StrEnum
 
 from flask_babel import gettext as _
 
+from app.accounts.policies import role_can
 from app.aftersales.errors import AfterSaleError
 from app.aftersales.models import AfterSale
 from app.aftersales.states import AFTERSALE_LIFECYCLE, MAX_REAPPLY, RETURN_KINDS, AfterSaleKind, AfterSaleStatus
@@ -79,8 +81,12 @@ def staff(member) -> Actor:
     return Actor(Audience.MERCHANT, member.user_id, member.merchant_id, member.role)
 
 
-def admin(user_id: int | None) -> Actor:
-    return Actor(Audience.ADMIN, user_id)
+RULE_PERMISSION = "aftersales.rule"
+
+
+def admin(user_id: int | None, role: str | None) -> Actor:
+    """A platform admin with their admin role (what they may do follows from it)."""
+    return Actor(Audience.ADMIN, user_id, role=role)
 
 
 def _is_party(aftersale: AfterSale, actor: Actor) -> bool:
@@ -88,7 +94,7 @@ def _is_party(aftersale: AfterSale, actor: Actor) -> bool:
         return actor.user_id is not None and aftersale.buyer_id == actor.user_id
     if actor.audience == Audience.MERCHANT:
         return aftersale.merchant_id == actor.merchant_id and actor.role in SHIPPING_ROLES
-    return actor.audience == Audience.ADMIN
+    return actor.audience == Audience.ADMIN and role_can(actor.role, RULE_PERMISSION)
 
 
 def _overdue(aftersale: AfterSale) -> bool:

@@ -82,19 +82,48 @@ def buyer_history(buyer_id: int, merchant_id: int, limit: int = 10) -> tuple[int
     return total, latest
 
 
+# A dispute waits for the platform while it is unruled and its request still disputed:
+# the buyer may withdraw, or the shop give in and refund, before anyone rules.
+_WAITING = sa.and_(Dispute.ruled_at.is_(None), AfterSale.status == S.DISPUTED)
+
+
 def disputes(open_only: bool = True) -> sa.Select:
-    """Disputed requests for the platform's queue, oldest waiting first when open."""
+    """Disputed requests for the platform's queue: waiting for a ruling (oldest first),
+    or handled (ruled, or ended without a ruling; latest first)."""
     stmt = (sa.select(AfterSale).join(Dispute, Dispute.aftersale_id == AfterSale.id)
             .options(selectinload(AfterSale.lines).selectinload(AfterSaleLine.item),
-                     selectinload(AfterSale.dispute), selectinload(AfterSale.merchant),
+                     selectinload(AfterSale.dispute), selectinload(AfterSale.merchant), selectinload(AfterSale.buyer),
                      selectinload(AfterSale.order).load_only(Order.order_no, Order.status)))
     if open_only:
-        return stmt.where(Dispute.ruled_at.is_(None)).order_by(Dispute.created_at)
-    return stmt.where(Dispute.ruled_at.is_not(None)).order_by(Dispute.ruled_at.desc())
+        return stmt.where(_WAITING).order_by(Dispute.created_at, Dispute.id)
+    ended = sa.func.coalesce(Dispute.ruled_at, AfterSale.finished_at, AfterSale.refund_started_at, Dispute.created_at)
+    return stmt.where(sa.not_(_WAITING)).order_by(ended.desc(), Dispute.id.desc())
 
 
 def open_dispute_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Dispute).where(Dispute.ruled_at.is_(None))) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Dispute)
+                             .join(AfterSale, AfterSale.id == Dispute.aftersale_id).where(_WAITING)) or 0
+
+
+def dispute_counts() -> dict[str, int]:
+    """{"open": waiting for a ruling, "done": handled}, in one query."""
+    waiting, handled = db.session.execute(
+        sa.select(sa.func.count().filter(_WAITING), sa.func.count().filter(sa.not_(_WAITING)))
+        .select_from(Dispute).join(AfterSale, AfterSale.id == Dispute.aftersale_id)).one()
+    return {"open": waiting or 0, "done": handled or 0}
+
+
+def for_platform(status: str | None = None, merchant_id: int | None = None, q: str | None = None) -> sa.Select:
+    """Every request on the platform, newest first, by status, shop and number (the
+    request's or its order's), with shop and buyer loaded."""
+    stmt = sa.select(AfterSale)
+    if merchant_id is not None:
+        stmt = stmt.where(AfterSale.merchant_id == merchant_id)
+    if q:
+        stmt = stmt.where(sa.or_(AfterSale.aftersale_no == q.strip(),
+                                 AfterSale.order_id.in_(sa.select(Order.id).where(Order.order_no == q.strip()))))
+    return _listing(stmt, None, status).options(selectinload(AfterSale.merchant), selectinload(AfterSale.buyer),
+                                                selectinload(AfterSale.dispute))
 
 
 def image_key(aftersale: AfterSale, name: str) -> str | None:

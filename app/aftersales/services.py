@@ -42,6 +42,7 @@ from app.aftersales.states import (
     MAX_IMAGES,
     REASON_TEXT_MAX,
     RECEIVE_DAYS,
+    REJECTED_DAYS,
     RETURN_DAYS,
     RETURN_KINDS,
     AfterSaleKind,
@@ -483,9 +484,10 @@ def reject(actor: policies.Actor, aftersale_no: str, reason: str) -> AfterSale:
         raise ValidationError(_("请填写拒绝理由（2–200 字）"), code=AfterSaleError.REJECT_REASON_REQUIRED,
                               fields={"reason": _("请填写拒绝理由（2–200 字）")})
     move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "reject", actor_id=actor.user_id, note=reason,
-         values={"reject_reason": reason, "due_at": None})
+         values={"reject_reason": reason, "due_at": _due(REJECTED_DAYS)})
     aftersale = reload(aftersale.id)
     aftersale_rejected.send(aftersale)
+    _schedule_deadline(aftersale)
     return aftersale
 
 
@@ -556,6 +558,8 @@ def act_on_deadline(aftersale_id: int) -> bool:
       return or exchange gets the shop's default return address (refunded when the shop
       has no address at all: the buyer cannot be left waiting).
     - awaiting_return: the buyer never shipped back: closed (they may reapply).
+    - rejected: the buyer neither reapplied nor escalated: closed, so the item stops
+      holding the order open (they may still reapply while the window lasts).
     - returned: the shop did not confirm the parcel (or send the exchange's
       replacement): refunded.
     - exchange_shipped: the buyer did not confirm the replacement: confirmed."""
@@ -573,6 +577,8 @@ def act_on_deadline(aftersale_id: int) -> bool:
                 refunding.start(aftersale, None, _("商家逾期未处理，系统自动同意退款"))
         elif status == S.AWAITING_RETURN:
             close(aftersale.id, None, _("买家逾期未寄回商品，售后关闭"))
+        elif status == S.REJECTED:
+            close(aftersale.id, None, _("商家拒绝后买家未重新申请或申请平台介入，售后关闭"))
         elif status == S.RETURNED:
             refunding.start(aftersale, None, _("商家逾期未处理退货，系统自动退款"))
         elif status == S.EXCHANGE_SHIPPED:

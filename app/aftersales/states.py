@@ -11,7 +11,7 @@ The statuses are the API's names. The table, read as the buyer's request travels
     refunding --refunded (the gateway confirmed)--> refunded
     rejected | returned (merchant late) --escalate--> disputed --refund | approve | close (platform rules)-->
     pending | awaiting_return | rejected | disputed --cancel (the buyer withdraws)--> cancelled
-    awaiting_return --close (never shipped back)--> closed --reapply--> pending
+    awaiting_return | rejected --close (never shipped back; never answered the rejection)--> closed --reapply--> pending
 
 Deadlines (`deadlines.py`) make the same acts for a silent party: a merchant who does
 not answer `pending` approves, a buyer who does not ship back closes, a merchant who
@@ -61,7 +61,7 @@ AFTERSALE_LIFECYCLE = Lifecycle("aftersale", AfterSaleStatus, (
     act("confirm_replacement", S.EXCHANGE_SHIPPED, S.COMPLETED),
     act("refunded", S.REFUNDING, S.REFUNDED),
     act("escalate", (S.REJECTED, S.RETURNED), S.DISPUTED),
-    act("close", (S.AWAITING_RETURN, S.DISPUTED), S.CLOSED),
+    act("close", (S.AWAITING_RETURN, S.REJECTED, S.DISPUTED), S.CLOSED),
     act("cancel", (S.PENDING, S.AWAITING_RETURN, S.REJECTED, S.DISPUTED), S.CANCELLED),
 ))
 
@@ -108,3 +108,4 @@ STATEMENT_MAX = 1000
 MESSAGE_MAX = 500
 RETURN_DAYS = 7  # the buyer ships back within this many days of approval
 RECEIVE_DAYS = 10  # the merchant confirms the returned parcel within this many days
+REJECTED_DAYS = 7  # a rejected request the buyer neither reapplies nor escalates closes after this

@@ -19,10 +19,13 @@ from app.catalog.models import Category, Product
 from app.catalog.states import MAX_CATEGORY_DEPTH
 from app.core import audit
 from app.core import settings as platform_settings
+from app.core.bounds import to_int
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 
 ICON_NAME = re.compile(r"^[a-z0-9-]{1,40}$")
+# A category's own after-sales window (days after receipt), as the platform setting allows.
+AFTERSALE_WINDOW_MIN, AFTERSALE_WINDOW_MAX = 0, 60
 
 
 def _require(actor) -> None:
@@ -42,12 +45,13 @@ def all_categories() -> list[Category]:
 
 
 def tree(active_only: bool = False) -> list[dict]:
-    """[{"id", "name", "icon", "active", "children": [...]}] in display order (one query)."""
+    """[{"id", "name", "icon", "active", "aftersale_window_days", "children": [...]}] in
+    display order (one query)."""
     nodes: dict[int | None, list[dict]] = {}
     for c in all_categories():
         nodes.setdefault(c.parent_id, []).append(
             {"id": c.id, "name": c.name, "icon": c.icon, "active": c.active, "depth": c.depth, "sort": c.sort,
-             "children": []})
+             "aftersale_window_days": c.aftersale_window_days, "children": []})
 
     def attach(parent_id):
         out = []
@@ -154,6 +158,27 @@ def update(actor, category_id: int, name: str, icon: str | None) -> Category:
     changes = audit.diff(before, {"name": category.name, "icon": category.icon})
     if changes:
         audit.record(actor, "category.update", category, changes)
+    return category
+
+
+def set_aftersale_window(actor, category_id: int, raw) -> Category:
+    """Give the category (and the categories below it that set none) its own after-sales
+    window: whole days AFTERSALE_WINDOW_MIN..MAX; blank (or None) inherits the parent's,
+    else the platform's. Audited when it changes."""
+    _require(actor)
+    category = get(category_id)
+    text = "" if raw is None else str(raw).strip()
+    days = to_int(text, AFTERSALE_WINDOW_MIN, AFTERSALE_WINDOW_MAX) if text else None
+    if text and days is None:
+        message = _("售后期请填 %(low)d 到 %(high)d 之间的整数天，留空则沿用上级设置",
+                    low=AFTERSALE_WINDOW_MIN, high=AFTERSALE_WINDOW_MAX)
+        raise ValidationError(message, code=CatalogError.INVALID_AFTERSALE_WINDOW,
+                              fields={"aftersale_window_days": message})
+    if category.aftersale_window_days != days:
+        audit.record(actor, "category.aftersale_window", category,
+                     {"aftersale_window_days": [category.aftersale_window_days, days]})
+        category.aftersale_window_days = days
+        db.session.flush()
     return category
 
 

@@ -25,3 +25,4 @@ class CatalogError(StrEnum):
     CATEGORY_HAS_PRODUCTS = "category_has_products"
     DUPLICATE_NAME = "duplicate_name"
     TOO_DEEP = "too_deep"
+    INVALID_AFTERSALE_WINDOW = "invalid_aftersale_window"

@@ -21,14 +21,17 @@ REFUND_LABELS = StatusLabels("refund", {
     RefundStatus.PENDING: _l("退款中"),
     RefundStatus.SUCCEEDED: _l("已退款"),
     RefundStatus.FAILED: _l("退款失败"),
+    RefundStatus.ABNORMAL: _l("退款异常"),
 }, {
     RefundStatus.PENDING: Tone.PENDING,
     RefundStatus.SUCCEEDED: Tone.GOOD,
     RefundStatus.FAILED: Tone.BAD,
+    RefundStatus.ABNORMAL: Tone.WARNING,  # money still owed: an operator must act
 })
 
 # What became of a gateway notification: green for money in, grey for harmless repeats,
-# red for what an operator should look at, orange for the gateway's own failures.
+# red for what an operator should look at, orange for the gateway's own failures, blue
+# for money going back.
 OUTCOME_LABELS = StatusLabels("payment_notification", {
     NotificationOutcome.APPLIED: _l("已入账"),
     NotificationOutcome.DUPLICATE: _l("重复通知"),
@@ -37,6 +40,11 @@ OUTCOME_LABELS = StatusLabels("payment_notification", {
     NotificationOutcome.UNKNOWN_TRADE: _l("未知交易"),
     NotificationOutcome.FAILED_PAYMENT: _l("支付失败"),
     NotificationOutcome.REFUNDED: _l("到账后退回"),
+    NotificationOutcome.REFUND_SUCCEEDED: _l("退款成功"),
+    NotificationOutcome.REFUND_ABNORMAL: _l("退款异常"),
+    NotificationOutcome.REFUND_CLOSED: _l("退款关闭"),
+    NotificationOutcome.UNKNOWN_REFUND: _l("未知退款"),
+    NotificationOutcome.REFUND_CONFLICT: _l("退款状态冲突"),
 }, {
     NotificationOutcome.APPLIED: Tone.GOOD,
     NotificationOutcome.DUPLICATE: Tone.PENDING,
@@ -45,6 +53,11 @@ OUTCOME_LABELS = StatusLabels("payment_notification", {
     NotificationOutcome.UNKNOWN_TRADE: Tone.WARNING,
     NotificationOutcome.FAILED_PAYMENT: Tone.WARNING,
     NotificationOutcome.REFUNDED: Tone.REVIEW,
+    NotificationOutcome.REFUND_SUCCEEDED: Tone.REVIEW,
+    NotificationOutcome.REFUND_ABNORMAL: Tone.WARNING,
+    NotificationOutcome.REFUND_CLOSED: Tone.BAD,
+    NotificationOutcome.UNKNOWN_REFUND: Tone.WARNING,
+    NotificationOutcome.REFUND_CONFLICT: Tone.BAD,
 })
 
 PROVIDER_NAMES = {"sandbox": _l("沙箱"), "wechatpay": _l("微信支付"), "alipay": _l("支付宝")}

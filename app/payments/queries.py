@@ -8,9 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.core.clock import utcnow
+from app.core.models import AuditLog
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.orders.models import Order
+from app.payments import offline_refunds
 from app.payments.models import Payment, PaymentNotification, Refund
 from app.payments.states import PaymentStatus, RefundStatus
 
@@ -74,6 +76,17 @@ def refunds_of_payment(payment_id: int) -> list[Refund]:
 
 def refunds_of_order(order_id: int) -> list[Refund]:
     return list(db.session.scalars(sa.select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)))
+
+
+def offline_settlements(refund_ids: list[int]) -> dict[int, AuditLog]:
+    """{refund id: the audit row of its offline settlement (who, when, the note)} for
+    those of `refund_ids` an operator paid back outside the gateway; one query."""
+    if not refund_ids:
+        return {}
+    rows = db.session.scalars(sa.select(AuditLog).where(
+        AuditLog.action == offline_refunds.AUDIT_ACTION, AuditLog.target_type == Refund.__name__,
+        AuditLog.target_id.in_([str(i) for i in refund_ids])).order_by(AuditLog.id))
+    return {int(row.target_id): row for row in rows}
 
 
 def notifications_for_admin(outcome: str | None = None, out_trade_no: str = "", page=1, per_page=30) -> Page:

@@ -347,36 +347,85 @@ def refund_for_aftersale(order: Order, aftersale_id: int, amount_fen: int, reaso
 
 
 def submit_refund(refund_id: int) -> str:
-    """Send one refund to its gateway and record the answer (the job, and the sweep's
-    step for each refund still pending).
+    """Settle one pending refund with its gateway and record the answer (the job, and the
+    sweep's step for each refund still pending); returns the refund's status after it,
+    "retry" when the gateway could not be reached, "skipped" when it is not pending.
 
-    The gateway call happens outside any lock; a retry reuses `out_refund_no`. The
-    answer moves the refund once (REFUND_LIFECYCLE): of two runs racing, one records
-    it and announces `refund_succeeded`."""
+    A refund sent before (attempts > 0 or a gateway refund id) is first asked about
+    (`query_refund`); only one the gateway does not know is sent (again), always with
+    its own `out_refund_no`, so a refund whose reply was lost is never paid twice. The
+    answer is recorded by `apply_refund_status`: succeeded, abnormal (left for an
+    operator) and failed move the refund once (REFUND_LIFECYCLE; of two runs racing,
+    one records it and announces `refund_succeeded`), pending leaves it for the sweep.
+    The gateway calls happen outside any lock; trouble leaves `last_error`."""
     refund = db.session.get(Refund, refund_id)
     if refund is None or refund.status != RefundStatus.PENDING:
         return "skipped"
-    payment = db.session.get(Payment, refund.payment_id)
-    refund.attempts += 1
+    provider = providers.get(refund.provider)
     try:
-        result = providers.get(refund.provider).refund(
-            out_trade_no=refund.out_trade_no, out_refund_no=refund.out_refund_no, refund_fen=refund.amount_fen,
-            total_fen=payment.amount_fen, reason=refund.reason)
+        result = None
+        if refund.attempts > 0 or refund.provider_refund_id:
+            result = provider.query_refund(out_trade_no=refund.out_trade_no, out_refund_no=refund.out_refund_no)
+        if result is None or result.status == "unknown":
+            payment = db.session.get(Payment, refund.payment_id)
+            refund.attempts += 1
+            result = provider.refund(
+                out_trade_no=refund.out_trade_no, out_refund_no=refund.out_refund_no, refund_fen=refund.amount_fen,
+                total_fen=payment.amount_fen, reason=refund.reason, notify_url=refund_notify_url(refund.provider))
     except GatewayError as exc:
         refund.last_error = exc.message[:300]
         db.session.flush()
         return "retry"
-    refund.provider_refund_id = result.provider_refund_id or refund.provider_refund_id
-    db.session.flush()
-    if result.status == "succeeded":
-        if try_move(REFUND_LIFECYCLE, Refund, refund_id, "succeed",
-                    values={"finished_at": utcnow(), "last_error": None}):
-            refund_succeeded.send(db.session.get(Refund, refund_id))
-    elif result.status == "failed":
-        try_move(REFUND_LIFECYCLE, Refund, refund_id, "fail", note=result.message[:200],
-                 values={"finished_at": utcnow(), "last_error": result.message[:300]})
+    apply_refund_status(refund_id, result.status, provider_refund_id=result.provider_refund_id,
+                        message=result.message)
     # Read from the row, not the session: a run that lost the race left ours stale.
     return db.session.scalar(sa.select(Refund.status).where(Refund.id == refund_id))
+
+
+def refund_notify_url(provider: str) -> str:
+    """Where `provider` sends its refund results: our endpoint on PUBLIC_BASE_URL."""
+    return external_url("payments.refund_notify", provider=provider)
+
+
+# What the gateway's word on a refund does to it: the act and the status it leads to.
+REFUND_ACTS = {
+    "succeeded": ("succeed", RefundStatus.SUCCEEDED),
+    "abnormal": ("flag_abnormal", RefundStatus.ABNORMAL),
+    "failed": ("fail", RefundStatus.FAILED),
+}
+
+
+def apply_refund_status(refund_id: int, status: str, *, provider_refund_id: str | None = None,
+                        message: str = "", note: str | None = None) -> bool:
+    """Record what the gateway says of a refund (its answer to a request or a query, or
+    a verified notification); True when this call moved it. Flushes only.
+
+    "succeeded" moves it to succeeded (from pending, or from abnormal when the merchant
+    re-sent it from the gateway's own console) and announces `refund_succeeded`;
+    "abnormal" parks it for an operator (logged); "failed" fails it; anything else
+    ("pending") moves nothing. Each move happens once (`try_move`): a late or repeated
+    answer changes nothing and announces nothing."""
+    if provider_refund_id:
+        db.session.get(Refund, refund_id).provider_refund_id = provider_refund_id[:64]
+    db.session.flush()
+    if status not in REFUND_ACTS:
+        return False
+    act_name, _status = REFUND_ACTS[status]
+    message = (message or "")[:300]
+    values = {"finished_at": utcnow(), "last_error": None}
+    if status == "abnormal":
+        values = {"last_error": message or "abnormal"}
+    elif status == "failed":
+        values["last_error"] = message or None
+    if not try_move(REFUND_LIFECYCLE, Refund, refund_id, act_name, note=note or message[:200] or None, values=values):
+        return False
+    refund = db.session.get(Refund, refund_id)
+    if status == "succeeded":
+        refund_succeeded.send(refund)
+    elif status == "abnormal":
+        log.warning("refund %s is abnormal at %s (%s): an operator must pay the buyer back",
+                    refund.out_refund_no, refund.provider, message or "no detail")
+    return True
 
 
 # --- the payment query sweep -----------------------------------------------------------------

@@ -62,6 +62,7 @@ def upgrade():
     sa.Column('return_carrier', sa.String(length=32), nullable=True),
     sa.Column('return_tracking_no', sa.String(length=32), nullable=True),
     sa.Column('returned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('return_delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('return_received_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('restocked', sa.Boolean(), nullable=True),
     sa.Column('replacement_carrier', sa.String(length=32), nullable=True),

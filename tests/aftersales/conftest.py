@@ -31,10 +31,11 @@ def bought(make_user, make_product, place_order, pay_sandbox, make_merchant):
         buyer = buyer or make_user()
         skus = [make_product(merchant=merchant, stocks=stocks, price_fen=price_fen).skus[0] for _ in range(products)]
         payment = place_order(buyer, [(sku.id, quantity) for sku in skus])
+        payment_id = payment.id
         response = pay_sandbox(payment)
         assert response.status_code == 200
         db.session.expire_all()
-        return db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+        return db.session.scalar(sa.select(Order).where(Order.payment_id == payment_id))
 
     return buy
 

@@ -155,16 +155,23 @@ class WechatTrade:
 
 
 class FakeWechatPay:
-    """Prepay (jsapi/native/h5), query by out_trade_no, close and domestic refunds.
+    """Prepay (jsapi/native/h5), query by out_trade_no, close, domestic refunds
+    and the refund query (查询单笔退款, by out_refund_no).
 
     It checks our Authorization header with the merchant public key and signs
     every reply with the WeChat Pay public key (or, with `reply_signer =
     "platform"`, the platform certificate). Refunds are kept by out_refund_no:
     a repeat returns the first refund and moves no money (`refund_calls`
-    counts requests, `refunds` the ones that moved money).
+    counts requests, `refunds` the ones that moved money, `refund_queries`
+    the queries). `set_refund_status` moves a refund later (PROCESSING, then
+    SUCCESS, ABNORMAL or CLOSED) and `refund_notification` builds the signed,
+    encrypted 退款结果通知 WeChat would post about it.
 
-    Knobs: `refund_status` (SUCCESS/PROCESSING), `refund_error` ((HTTP status,
-    code) to answer refunds with), `tamper_replies`, `unsigned_replies`.
+    Knobs: `refund_status` (what a new refund starts as: SUCCESS/PROCESSING/
+    ABNORMAL), `refund_error` ((HTTP status, code) to answer refunds with,
+    before anything is recorded), `lose_refund_reply` (record the refund, move
+    the money, then answer 500 as if the reply were lost), `tamper_replies`,
+    `unsigned_replies`.
     """
 
     def __init__(self, keys: WechatKeys, mchid: str = "1900000109", appid: str = "wxd678efh567hg6787",
@@ -174,6 +181,8 @@ class FakeWechatPay:
         self.trades: dict[str, WechatTrade] = {}
         self.refunds: dict[str, dict] = {}
         self.refund_calls = 0
+        self.refund_queries = 0
+        self.lose_refund_reply = False
         self.bodies: list[dict] = []  # decoded JSON of each request we accepted
         self.reply_signer = "public_key"
         self.refund_status = "SUCCESS"
@@ -217,6 +226,14 @@ class FakeWechatPay:
         trade.trade_state = "SUCCESS"
         trade.transaction_id = trade.transaction_id or self._id("4200000")
         return trade
+
+    def set_refund_status(self, out_refund_no: str, status: str) -> dict:
+        """The refund moves on at WeChat (PROCESSING -> SUCCESS / ABNORMAL / CLOSED)."""
+        refund = self.refunds[out_refund_no]
+        refund["status"] = status
+        if status == "SUCCESS":
+            refund["success_time"] = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        return refund
 
     def _id(self, prefix: str) -> str:
         self._n += 1
@@ -287,6 +304,9 @@ class FakeWechatPay:
             return self._close(by_no.group(1), data, reply_headers)
         if seen.method == "POST" and path == "/v3/refund/domestic/refunds":
             return self._refund(data, reply_headers)
+        refund_no = re.fullmatch(r"/v3/refund/domestic/refunds/([^/]+)", path)
+        if seen.method == "GET" and refund_no:
+            return self._refund_query(refund_no.group(1), reply_headers)
         return self._error(reply_headers, 404, "NOT_FOUND", "无此接口")
 
     def _prepay(self, kind: str, data: dict, reply_headers: dict):
@@ -359,12 +379,21 @@ class FakeWechatPay:
         trade.refunded += refund
         reply = {"refund_id": self._id("5030"), "out_refund_no": out_refund_no,
                  "transaction_id": trade.transaction_id, "out_trade_no": trade.out_trade_no,
-                 "channel": "ORIGINAL", "user_received_account": "支付用户零钱",
+                 "channel": "ORIGINAL", "user_received_account": "招商银行信用卡0403",
                  "create_time": datetime.now(UTC).isoformat(), "status": self.refund_status,
                  "amount": {"total": trade.total, "refund": refund, "payer_total": trade.total,
                             "payer_refund": refund, "currency": "CNY"}}
         self.refunds[out_refund_no] = reply
+        if self.lose_refund_reply:  # the money moved; our side never hears it
+            return self._error(reply_headers, 500, "SYSTEM_ERROR", "系统错误")
         return self._reply(reply_headers, 200, reply)
+
+    def _refund_query(self, out_refund_no: str, reply_headers: dict):
+        self.refund_queries += 1
+        refund = self.refunds.get(out_refund_no)
+        if refund is None:
+            return self._error(reply_headers, 404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+        return self._reply(reply_headers, 200, refund)
 
     # --- notifications --------------------------------------------------------------------------
 
@@ -387,25 +416,63 @@ class FakeWechatPay:
             "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
             "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
         }
+        return self._signed_notification(resource_plain, "TRANSACTION.SUCCESS", "支付成功", "transaction",
+                                         signer=signer, serial=serial, timestamp=timestamp, tamper=tamper,
+                                         notify_id=notify_id, apiv3_key=apiv3_key, sign_key=sign_key)
+
+    def refund_notification(self, out_refund_no: str, refund_status: str | None = None, *, refund: int | None = None,
+                            out_trade_no: str | None = None, signer: str = "public_key", serial: str | None = None,
+                            timestamp: int | None = None, tamper: str | None = None, mchid: str | None = None,
+                            notify_id: str | None = None, apiv3_key: str | None = None,
+                            sign_key: rsa.RSAPrivateKey | None = None) -> tuple[dict[str, str], bytes]:
+        """A 退款结果通知 about a refund this fake made, as WeChat posts it to the refund's
+        notify_url: (headers, body). `refund_status` defaults to the refund's own status
+        (SUCCESS, ABNORMAL or CLOSED); `refund` and `out_trade_no` override what it says.
+        The other knobs are the payment notification's."""
+        made = self.refunds[out_refund_no]
+        refund_status = refund_status or made["status"]
+        amount = dict(made["amount"])
+        if refund is not None:
+            amount["refund"] = amount["payer_refund"] = refund
+        plain = {
+            "mchid": mchid or self.mchid, "out_trade_no": out_trade_no or made["out_trade_no"],
+            "transaction_id": made["transaction_id"], "out_refund_no": out_refund_no,
+            "refund_id": made["refund_id"], "refund_status": refund_status,
+            "user_received_account": made["user_received_account"],
+            "amount": {k: amount[k] for k in ("total", "refund", "payer_total", "payer_refund")},
+        }
+        if refund_status == "SUCCESS":
+            plain["success_time"] = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        summary = {"SUCCESS": "退款成功", "ABNORMAL": "退款异常", "CLOSED": "退款关闭"}.get(refund_status, "退款")
+        return self._signed_notification(plain, f"REFUND.{refund_status}", summary, "refund", signer=signer,
+                                         serial=serial, timestamp=timestamp, tamper=tamper, notify_id=notify_id,
+                                         apiv3_key=apiv3_key, sign_key=sign_key)
+
+    def _signed_notification(self, plain: dict, event_type: str, summary: str, original_type: str, *,
+                             signer: str, serial: str | None, timestamp: int | None, tamper: str | None,
+                             notify_id: str | None, apiv3_key: str | None,
+                             sign_key: rsa.RSAPrivateKey | None) -> tuple[dict[str, str], bytes]:
+        """The envelope WeChat posts: `plain` encrypted (AEAD_AES_256_GCM, the APIv3 key)
+        as its resource, the whole body signed in the Wechatpay-* headers."""
         nonce = secrets.token_hex(6)
-        associated = "transaction"
+        associated = original_type
         ciphertext = AESGCM((apiv3_key or self.apiv3_key).encode()).encrypt(
-            nonce.encode(), json.dumps(resource_plain, ensure_ascii=False).encode(), associated.encode())
+            nonce.encode(), json.dumps(plain, ensure_ascii=False).encode(), associated.encode())
         if tamper == "ciphertext":
             ciphertext = bytes([ciphertext[0] ^ 1]) + ciphertext[1:]
         envelope = {
             "id": notify_id or "EV-" + secrets.token_hex(10),
             "create_time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-            "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+            "resource_type": "encrypt-resource", "event_type": event_type, "summary": summary,
+            "resource": {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
                          "ciphertext": base64.b64encode(ciphertext).decode(), "associated_data": associated,
                          "nonce": nonce},
         }
         body = json.dumps(envelope, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json",
                    **self.signature_headers(body, signer=signer, serial=serial, timestamp=timestamp, key=sign_key)}
-        if tamper == "body":
-            body = body.replace(b"TRANSACTION.SUCCESS", b"TRANSACTION.SUCCESs")
+        if tamper == "body":  # one byte of the signed event type changed after signing
+            body = body.replace(event_type.encode(), event_type[:-1].encode() + event_type[-1].lower().encode(), 1)
         return headers, body
 
 
@@ -424,15 +491,19 @@ class AlipayTrade:
 class FakeAlipayPay(FakeAlipay):
     """The sign-in fake gateway (request signature check, signed replies, the
     `tamper`/`unsigned`/`escape_slashes` knobs) taught alipay.trade.query,
-    .refund and .close. Refunds are kept by (trade, out_request_no): a repeat
-    answers success with fund_change "N" and moves no money (`refund_moves`
-    counts the ones that did)."""
+    .refund, .close and .fastpay.refund.query. Refunds are kept by (trade,
+    out_request_no): the first answers fund_change "Y", a repeat answers success
+    with fund_change "N" and moves no money (`refund_moves` counts the ones that
+    did). The refund query says REFUND_SUCCESS for a refund made, and leaves
+    `refund_status` out for one it never received, or, with `refund_query_lag`,
+    for every refund (made but not processed yet)."""
 
     keys: AlipayKeys | None = None
     seller_id: str = "2088102177846880"
     trades: dict[str, AlipayTrade] = field(default_factory=dict)
     refunds: dict[tuple[str, str], str] = field(default_factory=dict)
     refund_moves: int = 0
+    refund_query_lag: bool = False
     closed: bool = False
 
     def __post_init__(self) -> None:
@@ -524,6 +595,19 @@ class FakeAlipayPay(FakeAlipay):
                                        "out_trade_no": trade.out_trade_no, "buyer_logon_id": "159****5620",
                                        "fund_change": fund_change, "refund_fee": f"{trade.refunded:.2f}"})
 
+    def _refund_query(self, node_name: str, biz: dict):
+        trade = self.trades.get(biz.get("out_trade_no", ""))
+        if trade is None:
+            return self._not_exist(node_name)
+        out_request_no = biz.get("out_request_no", "")
+        node = {"code": "10000", "msg": "Success", "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
+                "out_request_no": out_request_no}
+        refunded = self.refunds.get((trade.out_trade_no, out_request_no))
+        if refunded is not None and not self.refund_query_lag:
+            node.update({"refund_status": "REFUND_SUCCESS", "refund_amount": refunded,
+                         "total_amount": trade.total_amount})
+        return self._reply(node_name, node)
+
     def _close(self, node_name: str, biz: dict):
         trade = self.trades.get(biz.get("out_trade_no", ""))
         if trade is None:
@@ -562,4 +646,5 @@ class FakeAlipayPay(FakeAlipay):
         return urlencode(params).encode("utf-8")
 
 
-TRADE_METHODS = {"alipay.trade.query": "_query", "alipay.trade.refund": "_refund", "alipay.trade.close": "_close"}
+TRADE_METHODS = {"alipay.trade.query": "_query", "alipay.trade.refund": "_refund", "alipay.trade.close": "_close",
+                 "alipay.trade.fastpay.refund.query": "_refund_query"}

@@ -175,17 +175,26 @@ def refund(alipay, out_refund_no="R1", refund_fen=990):
                          total_fen=1990, reason="缺货")
 
 
+def calls(alipay_fake, method: str) -> list[dict]:
+    """The biz_content of each request for `method` the fake gateway received."""
+    return [json.loads(seen.form["biz_content"]) for seen in alipay_fake.requests
+            if {**seen.query, **seen.form}.get("method") == method]
+
+
 def test_refund_succeeds_and_a_retry_refunds_once(alipay, alipay_fake):
     trade = alipay_fake.pay("P20240101000001", "19.90")
-    first = refund(alipay)
-    again = refund(alipay)
+    first = refund(alipay)  # fund_change "Y": this call moved the money
+    assert calls(alipay_fake, "alipay.trade.fastpay.refund.query") == []
+    again = refund(alipay)  # fund_change "N": proven by the refund query
     assert first.status == again.status == "succeeded"
     assert first.provider_refund_id == again.provider_refund_id == f"{trade.trade_no}:R1"
     assert alipay_fake.refund_moves == 1
     assert str(trade.refunded) == "9.90"
-    sent = json.loads(alipay_fake.requests[-1].form["biz_content"])
-    assert sent == {"out_trade_no": "P20240101000001", "refund_amount": "9.90", "out_request_no": "R1",
-                    "refund_reason": "缺货"}
+    assert calls(alipay_fake, "alipay.trade.refund") == [
+        {"out_trade_no": "P20240101000001", "refund_amount": "9.90", "out_request_no": "R1",
+         "refund_reason": "缺货"}] * 2
+    assert calls(alipay_fake, "alipay.trade.fastpay.refund.query") == [
+        {"out_trade_no": "P20240101000001", "out_request_no": "R1"}]
 
 
 def test_a_refund_alipay_refuses_fails_with_its_message(alipay, alipay_fake):
@@ -227,3 +236,29 @@ def test_gateway_down_raises_gateway_error(alipay, alipay_fake):
     with pytest.raises(GatewayError) as info:
         refund(alipay)
     assert info.value.message == "暂时无法连接支付宝，请稍后再试"
+
+
+def test_refund_query_reads_refund_status(alipay, alipay_fake):
+    trade = alipay_fake.pay("P20240101000001", "19.90")
+    query = {"out_trade_no": "P20240101000001", "out_refund_no": "R1"}
+    assert alipay.query_refund(**query).status == "unknown"  # never received
+    refund(alipay)
+    result = alipay.query_refund(**query)
+    assert (result.status, result.provider_refund_id) == ("succeeded", f"{trade.trade_no}:R1")
+    alipay_fake.refund_query_lag = True
+    assert alipay.query_refund(**query).status == "unknown"  # not processed yet
+    assert alipay.query_refund(out_trade_no="P-unknown", out_refund_no="R1").status == "unknown"
+
+
+def test_a_repeat_alipay_has_not_processed_yet_is_pending(alipay, alipay_fake):
+    alipay_fake.pay("P20240101000001", "19.90")
+    assert refund(alipay).status == "succeeded"
+    alipay_fake.refund_query_lag = True
+    assert refund(alipay).status == "pending"  # fund_change "N", and the query does not say refunded
+    assert alipay_fake.refund_moves == 1
+
+
+def test_alipay_sends_no_refund_notifications(alipay, alipay_fake):
+    with pytest.raises(NotificationRejected) as info:
+        alipay.verify_refund_notification({}, alipay_fake.notification("P1", "1.00"))
+    assert (info.value.status, info.value.code) == (404, "no_refund_notifications")

@@ -290,3 +290,68 @@ def test_try_later_refusals_raise_so_the_refund_is_retried(wechatpay, wechatpay_
     wechatpay_fake.refund_error = error
     with pytest.raises(GatewayError):
         refund(wechatpay)
+
+
+def test_refund_carries_the_notify_url_when_given(wechatpay, wechatpay_fake):
+    prepared(wechatpay)
+    wechatpay_fake.pay("P20240101000001")
+    wechatpay.refund(out_trade_no="P20240101000001", out_refund_no="R1", refund_fen=990, total_fen=1990,
+                     reason="", notify_url="https://shop.test/payments/refund-notify/wechatpay")
+    assert wechatpay_fake.bodies[-1]["notify_url"] == "https://shop.test/payments/refund-notify/wechatpay"
+
+
+@pytest.mark.parametrize(("wechat_status", "status"), [
+    ("PROCESSING", "pending"), ("SUCCESS", "succeeded"), ("ABNORMAL", "abnormal"), ("CLOSED", "failed")])
+def test_refund_query_follows_the_refund(wechatpay, wechatpay_fake, wechat_status, status):
+    prepared(wechatpay)
+    wechatpay_fake.pay("P20240101000001")
+    assert wechatpay.query_refund(out_trade_no="P20240101000001", out_refund_no="R1").status == "unknown"
+    wechatpay_fake.refund_status = "PROCESSING"
+    made = refund(wechatpay)
+    wechatpay_fake.set_refund_status("R1", wechat_status)
+    result = wechatpay.query_refund(out_trade_no="P20240101000001", out_refund_no="R1")
+    assert (result.status, result.provider_refund_id) == (status, made.provider_refund_id)
+    if status in ("abnormal", "failed"):  # which account refused the money
+        assert result.message == f"{wechat_status}: 招商银行信用卡0403"
+    assert wechatpay_fake.requests[-1].path == "/v3/refund/domestic/refunds/R1"
+
+
+def test_an_abnormal_refund_reply_is_abnormal(wechatpay, wechatpay_fake):
+    prepared(wechatpay)
+    wechatpay_fake.pay("P20240101000001")
+    wechatpay_fake.refund_status = "ABNORMAL"
+    assert refund(wechatpay).status == "abnormal"
+
+
+@pytest.mark.parametrize(("wechat_status", "status"), [
+    ("SUCCESS", "succeeded"), ("ABNORMAL", "abnormal"), ("CLOSED", "failed")])
+def test_refund_notification_verifies_and_decodes(wechatpay, wechatpay_fake, wechat_status, status):
+    prepared(wechatpay)
+    wechatpay_fake.pay("P20240101000001")
+    made = refund(wechatpay)
+    headers, body = wechatpay_fake.refund_notification("R1", wechat_status, notify_id="EV-R1")
+    result = wechatpay.verify_refund_notification(headers, body)
+    assert (result.notify_id, result.out_trade_no, result.out_refund_no, result.provider_refund_id, result.status,
+            result.refund_fen) == ("EV-R1", "P20240101000001", "R1", made.provider_refund_id, status, 990)
+    assert result.raw["event_type"] == f"REFUND.{wechat_status}"
+
+
+@pytest.mark.parametrize(("knobs", "code"), [
+    ({"sign_key": "other"}, "bad_signature"), ({"tamper": "body"}, "bad_signature"),
+    ({"tamper": "ciphertext"}, "undecryptable"), ({"mchid": "1900000999"}, "wrong_merchant")])
+def test_bad_refund_notifications_are_rejected(wechatpay, wechatpay_fake, knobs, code):
+    prepared(wechatpay)
+    wechatpay_fake.pay("P20240101000001")
+    refund(wechatpay)
+    if knobs.get("sign_key") == "other":
+        knobs = {"sign_key": rsa_pem_pair()[0]}
+    headers, body = wechatpay_fake.refund_notification("R1", **knobs)
+    with pytest.raises(NotificationRejected) as info:
+        wechatpay.verify_refund_notification(headers, body)
+    assert info.value.code == code
+
+
+def test_a_payment_notification_is_no_refund_notification(wechatpay, wechatpay_fake):
+    headers, body = wechatpay_fake.notification("P1", 100)
+    with pytest.raises(MalformedNotification):
+        wechatpay.verify_refund_notification(headers, body)

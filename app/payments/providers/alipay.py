@@ -1,6 +1,6 @@
 """Alipay payments through the open platform gateway: 电脑网站支付
 (alipay.trade.page.pay) and 手机网站支付 (alipay.trade.wap.pay), plus
-alipay.trade.query / .refund / .close.
+alipay.trade.query / .refund / .close and alipay.trade.fastpay.refund.query.
 
 Signing and reply verification are the RSA2 helpers of the Alipay sign-in
 adapter (`app.accounts.oauth.alipay`): one implementation of the scheme.
@@ -56,6 +56,10 @@ PAGE_PAY = ("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY")
 WAP_PAY = ("alipay.trade.wap.pay", "QUICK_WAP_WAY")
 QUERY = "alipay.trade.query"
 REFUND = "alipay.trade.refund"
+REFUND_QUERY = "alipay.trade.fastpay.refund.query"
+# The refund query's `refund_status` when the money went back; without it, Alipay
+# did not receive the request or has not refunded it (yet).
+REFUND_SUCCESS = "REFUND_SUCCESS"
 CLOSE = "alipay.trade.close"
 SUBJECT_MAX_CHARS = 256
 PAID_STATUSES = ("TRADE_SUCCESS", "TRADE_FINISHED")
@@ -265,22 +269,45 @@ class AlipayProvider(PaymentProvider):
                           transaction_id=node.get("trade_no") or None, amount_fen=amount_fen)
 
     def refund(self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
-               reason: str) -> RefundResult:
+               reason: str, notify_url: str | None = None) -> RefundResult:
         """Alipay keys a refund by (trade, out_request_no): a retry with the same
-        out_refund_no answers success again (fund_change "N") without paying twice.
-        Busy/credential trouble raises GatewayError; a business refusal is `failed`."""
+        out_refund_no moves no money again. A success reply says whether this call
+        moved money (`fund_change` "Y": succeeded); "N" (a repeat, or nothing moved)
+        proves nothing, so the refund query decides: succeeded when it says
+        REFUND_SUCCESS, else pending (the sweep asks again).
+        Busy/credential trouble raises GatewayError; a business refusal is `failed`.
+        Alipay announces no refund results: `notify_url` is not sent."""
         biz = {"out_trade_no": out_trade_no, "refund_amount": fen_to_yuan(refund_fen),
                "out_request_no": out_refund_no}
         if reason:
             biz["refund_reason"] = reason[:256]
         node = self._call(REFUND, biz)
         if str(node.get("code")) == SUCCESS:
-            # Alipay has no refund id of its own: the trade plus our request number names it.
-            return RefundResult("succeeded", provider_refund_id=f"{node.get('trade_no') or out_trade_no}:{out_refund_no}")
+            if node.get("fund_change") == "Y":
+                return RefundResult("succeeded", provider_refund_id=_refund_id(node, out_trade_no, out_refund_no))
+            confirmed = self.query_refund(out_trade_no=out_trade_no, out_refund_no=out_refund_no)
+            if confirmed.status == "succeeded":
+                return confirmed
+            log.info("Alipay refund %s: fund_change N and not refunded yet", out_refund_no)
+            return RefundResult("pending", provider_refund_id=_refund_id(node, out_trade_no, out_refund_no))
         if str(node.get("code")) in GATEWAY_CODES or node.get("sub_code") in RETRYABLE_SUB_CODES:
             raise self._gateway_trouble(node, REFUND)
         log.warning("Alipay refund %s refused: %s", out_refund_no, node)
         return RefundResult("failed", message=str(node.get("sub_msg") or node.get("msg") or node.get("sub_code") or ""))
+
+    def query_refund(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult:
+        """alipay.trade.fastpay.refund.query by (trade, out_request_no): succeeded when
+        `refund_status` is REFUND_SUCCESS; otherwise Alipay did not receive the request or
+        has not refunded it, which is "unknown" (sending it again with the same
+        out_request_no is safe); a trade Alipay does not know is "unknown" too."""
+        node = self._call(REFUND_QUERY, {"out_trade_no": out_trade_no, "out_request_no": out_refund_no})
+        if str(node.get("code")) != SUCCESS:
+            if node.get("sub_code") == TRADE_NOT_EXIST:
+                return RefundResult("unknown")
+            raise self._gateway_trouble(node, REFUND_QUERY)
+        if node.get("refund_status") == REFUND_SUCCESS:
+            return RefundResult("succeeded", provider_refund_id=_refund_id(node, out_trade_no, out_refund_no))
+        return RefundResult("unknown")
 
     def close(self, out_trade_no: str) -> None:
         """Close the unpaid trade; one Alipay never created needs no closing."""
@@ -288,6 +315,11 @@ class AlipayProvider(PaymentProvider):
         if str(node.get("code")) == SUCCESS or node.get("sub_code") == TRADE_NOT_EXIST:
             return
         raise self._gateway_trouble(node, CLOSE)
+
+
+def _refund_id(node: dict, out_trade_no: str, out_refund_no: str) -> str:
+    """Alipay has no refund id of its own: the trade plus our request number names it."""
+    return f"{node.get('trade_no') or out_trade_no}:{out_refund_no}"
 
 
 def _failure_node(text: str, method: str) -> dict | None:

@@ -111,14 +111,35 @@ class TradeState:
 
 @dataclass(frozen=True)
 class RefundResult:
-    status: str  # "succeeded" | "pending" (processing at the gateway) | "failed"
+    """What the gateway says of one refund, when asked for it (`refund`) or about it
+    (`query_refund`)."""
+
+    # "succeeded" | "pending" (processing at the gateway) | "failed" (refused or closed)
+    # | "abnormal" (taken but not paid back: the buyer's card is closed, a person must act)
+    # | "unknown" (`query_refund` only: the gateway has no such refund, it may be sent)
+    status: str
     provider_refund_id: str | None = None
     message: str = ""
 
 
+@dataclass(frozen=True)
+class VerifiedRefundNotification:
+    """A refund notification whose signature checked out, reduced to what the service applies."""
+
+    notify_id: str  # unique per provider; duplicates of one delivery share it
+    out_trade_no: str
+    out_refund_no: str
+    provider_refund_id: str | None
+    status: str  # "succeeded" | "abnormal" | "failed"
+    refund_fen: int  # the amount this refund sends back
+    raw: dict[str, Any] = field(default_factory=dict)  # the decoded fields, for the admin view
+    message: str = ""  # for an operator: e.g. the account that refused an abnormal refund
+
+
 class PaymentProvider(ABC):
     """Every adapter implements each abstract method; `peek_notify_id` has a
-    default for gateways whose notify id cannot be read before verifying."""
+    default for gateways whose notify id cannot be read before verifying, and
+    `verify_refund_notification` one for gateways that send no refund notifications."""
 
     name: str = ""
 
@@ -149,8 +170,22 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def refund(self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
-               reason: str) -> RefundResult:
-        """Ask for a refund; the same `out_refund_no` on a retry never refunds twice."""
+               reason: str, notify_url: str | None = None) -> RefundResult:
+        """Ask for a refund; the same `out_refund_no` on a retry never refunds twice.
+        `notify_url` is where a gateway that announces refund results sends them."""
+
+    @abstractmethod
+    def query_refund(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult:
+        """What the gateway says of a refund sent before: its status, or "unknown" when
+        it has none by that `out_refund_no` (so sending it is safe). GatewayError on trouble."""
+
+    def verify_refund_notification(self, headers: dict[str, str], body: bytes) -> VerifiedRefundNotification:
+        """Check a refund notification's signature and decode it. A gateway that sends
+        none refuses every one (404), so nothing posted to its refund endpoint is trusted."""
+        exc = NotificationRejected(f"{self.name or 'this gateway'} sends no refund notifications",
+                                   code="no_refund_notifications")
+        exc.status = 404
+        raise exc
 
     @abstractmethod
     def close(self, out_trade_no: str) -> None:

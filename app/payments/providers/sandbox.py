@@ -3,7 +3,8 @@
 It never moves money. Its pay page (`/payments/sandbox/<out_trade_no>`) lets a
 developer choose "paid" or "failed"; the page then delivers a notification to
 `POST /payments/notify/sandbox` exactly as a real gateway would, so the whole
-notification path (signature, idempotency, amount check) is exercised.
+notification path (signature, idempotency, amount check) is exercised. Refunds
+succeed at once and send no notification.
 
 Notification contract:
     body    JSON {"out_trade_no", "transaction_id", "amount_fen", "status": "SUCCESS"|"FAIL", "notify_id"}
@@ -133,8 +134,12 @@ class SandboxProvider(PaymentProvider):
         return TradeState("unknown")
 
     def refund(self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
-               reason: str) -> RefundResult:
+               reason: str, notify_url: str | None = None) -> RefundResult:
         """Succeeds at once; the id derives from `out_refund_no`, so a retry gets the same one."""
+        return RefundResult("succeeded", provider_refund_id="SBR" + out_refund_no)
+
+    def query_refund(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult:
+        """Keeps no state: every refund asked about was made, at once, like `refund`."""
         return RefundResult("succeeded", provider_refund_id="SBR" + out_refund_no)
 
     def close(self, out_trade_no: str) -> None:

@@ -15,6 +15,8 @@ captured message cannot be replayed later.
 
 A notification's `resource` is AEAD_AES_256_GCM-encrypted with the APIv3
 key; only the decrypted content is trusted, and it must name our mchid.
+Refund notifications (退款结果通知, sent to the `notify_url` of the refund
+request) are signed and encrypted the same way.
 """
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ from app.payments.providers.base import (
     RefundResult,
     TradeState,
     VerifiedNotification,
+    VerifiedRefundNotification,
     header_value,
     json_object,
     not_configured,
@@ -70,7 +73,12 @@ TRADE_STATES = {
     "REVOKED": "closed",
     "PAYERROR": "closed",
 }
-REFUND_STATES = {"SUCCESS": "succeeded", "PROCESSING": "pending"}
+# A refund's `status` (申请退款, 查询单笔退款) and a notification's `refund_status`
+# (退款结果通知, which never says PROCESSING). ABNORMAL: WeChat took the refund but the
+# bank refused it (the buyer's card is closed or frozen): a person must act.
+REFUND_STATES = {"SUCCESS": "succeeded", "PROCESSING": "pending", "ABNORMAL": "abnormal", "CLOSED": "failed"}
+NOTIFIED_REFUND_STATES = {"SUCCESS": "succeeded", "ABNORMAL": "abnormal", "CLOSED": "failed"}
+REFUND_NOT_FOUND = "RESOURCE_NOT_EXISTS"
 # Refusals worth retrying later with the same out_refund_no; other 4xx are final.
 RETRYABLE_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "RESOURCE_ALREADY_EXISTS"}
 
@@ -213,6 +221,13 @@ def decrypt_resource(resource: dict, apiv3_key: str) -> dict:
     return data
 
 
+def _refund_message(wechat_status: str, refund: dict) -> str:
+    """A refund that did not succeed, for an operator: WeChat's status and the account
+    the money was going to (`user_received_account`), which is what refused it."""
+    account = refund.get("user_received_account")
+    return f"{wechat_status}: {account}" if isinstance(account, str) and account else wechat_status
+
+
 # --- the adapter ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -350,8 +365,9 @@ class WechatPayProvider(PaymentProvider):
 
     # --- notifications ----------------------------------------------------------------------
 
-    def verify_notification(self, headers: dict[str, str], body: bytes) -> VerifiedNotification:
-        """Signature (by serial, within the skew), then decryption, then our mchid.
+    def _verified_resource(self, headers: dict[str, str], body: bytes) -> tuple[dict, dict]:
+        """(envelope, decrypted resource) of a notification, payment or refund alike:
+        signature (by serial, within the skew), then decryption, then our mchid.
 
         Raises NotificationRejected (401; 503 when our own keys are missing)
         or MalformedNotification (400)."""
@@ -362,10 +378,14 @@ class WechatPayProvider(PaymentProvider):
         envelope = json_object(body)
         if envelope is None or not isinstance(envelope.get("resource"), dict):
             raise MalformedNotification("body is not a WeChat Pay notification")
-        trade = decrypt_resource(envelope["resource"], apiv3_key)
-        if str(trade.get("mchid") or "") != setting("WECHATPAY_MCHID"):
+        resource = decrypt_resource(envelope["resource"], apiv3_key)
+        if str(resource.get("mchid") or "") != setting("WECHATPAY_MCHID"):
             raise NotificationRejected("notification names another mchid", code="wrong_merchant")
-        return self._notification(envelope, trade)
+        return envelope, resource
+
+    def verify_notification(self, headers: dict[str, str], body: bytes) -> VerifiedNotification:
+        """A payment notification (支付通知), verified as `_verified_resource` says."""
+        return self._notification(*self._verified_resource(headers, body))
 
     def _notification(self, envelope: dict, trade: dict) -> VerifiedNotification:
         notify_id = envelope.get("id")
@@ -385,6 +405,28 @@ class WechatPayProvider(PaymentProvider):
             amount_fen=total,
             succeeded=trade["trade_state"] == "SUCCESS",
             raw={"event_type": envelope.get("event_type"), "create_time": envelope.get("create_time"), **trade},
+        )
+
+    def verify_refund_notification(self, headers: dict[str, str], body: bytes) -> VerifiedRefundNotification:
+        """A refund notification (退款结果通知), verified as `_verified_resource` says;
+        its decrypted `refund_status` (SUCCESS, ABNORMAL or CLOSED) is what counts."""
+        envelope, refund = self._verified_resource(headers, body)
+        notify_id = envelope.get("id")
+        names = [refund.get(name) for name in ("out_trade_no", "out_refund_no")]
+        if not all(isinstance(v, str) and v for v in (notify_id, *names)):
+            raise MalformedNotification("id, out_trade_no or out_refund_no missing")
+        status = NOTIFIED_REFUND_STATES.get(str(refund.get("refund_status") or ""))
+        if status is None:
+            raise MalformedNotification("refund_status is not SUCCESS, ABNORMAL or CLOSED")
+        amount = refund.get("amount") if isinstance(refund.get("amount"), dict) else {}
+        refund_fen = amount.get("refund")
+        if not isinstance(refund_fen, int) or isinstance(refund_fen, bool) or refund_fen < 0:
+            raise MalformedNotification("amount.refund is not a non-negative integer")
+        return VerifiedRefundNotification(
+            notify_id=notify_id, out_trade_no=names[0], out_refund_no=names[1],
+            provider_refund_id=refund.get("refund_id") or None, status=status, refund_fen=refund_fen,
+            raw={"event_type": envelope.get("event_type"), "create_time": envelope.get("create_time"), **refund},
+            message=_refund_message(str(refund["refund_status"]), refund) if status != "succeeded" else "",
         )
 
     def peek_notify_id(self, headers: dict[str, str], body: bytes) -> str | None:
@@ -417,10 +459,11 @@ class WechatPayProvider(PaymentProvider):
                           amount_fen=total if isinstance(total, int) else None)
 
     def refund(self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
-               reason: str) -> RefundResult:
+               reason: str, notify_url: str | None = None) -> RefundResult:
         """WeChat keys refunds by out_refund_no, so a retry returns the first
         refund instead of paying twice. Transport trouble and "try later"
-        refusals raise GatewayError; a final refusal is `failed` with WeChat's message."""
+        refusals raise GatewayError; a final refusal is `failed` with WeChat's message.
+        With `notify_url`, WeChat posts the refund's result there (退款结果通知)."""
         body = {
             "out_trade_no": out_trade_no,
             "out_refund_no": out_refund_no,
@@ -428,15 +471,37 @@ class WechatPayProvider(PaymentProvider):
         }
         if reason:
             body["reason"] = reason[:REFUND_REASON_MAX_CHARS]
+        if notify_url:
+            body["notify_url"] = notify_url
         reply = self._call("POST", "/v3/refund/domestic/refunds", body)
         if not reply.ok:
             if reply.status >= 500 or reply.status == 429 or reply.data.get("code") in RETRYABLE_CODES:
                 raise self._refused(reply, "refund")
             log.warning("WeChat Pay refund %s refused: %s", out_refund_no, reply.data)
             return RefundResult("failed", message=reply.message)
-        status = REFUND_STATES.get(str(reply.data.get("status") or ""), "failed")
-        return RefundResult(status, provider_refund_id=reply.data.get("refund_id") or None,
-                            message="" if status != "failed" else str(reply.data.get("status") or ""))
+        return self._refund_result(reply.data)
+
+    def query_refund(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult:
+        """查询单笔退款 by out_refund_no: the refund's status now; "unknown" when WeChat
+        has no refund by that number (404 RESOURCE_NOT_EXISTS), so it may be sent."""
+        reply = self._call("GET", f"/v3/refund/domestic/refunds/{quote(out_refund_no, safe='')}")
+        if reply.status == 404 or reply.data.get("code") == REFUND_NOT_FOUND:
+            return RefundResult("unknown")
+        if not reply.ok:
+            raise self._refused(reply, "refund query")
+        if reply.data.get("out_refund_no") != out_refund_no:
+            log.warning("WeChat Pay refund query for %s answered about %s", out_refund_no,
+                        reply.data.get("out_refund_no"))
+            raise GatewayError(unreachable())
+        return self._refund_result(reply.data)
+
+    @staticmethod
+    def _refund_result(data: dict) -> RefundResult:
+        """A refund as WeChat describes it (the refund request's reply or a query's)."""
+        wechat_status = str(data.get("status") or "")
+        status = REFUND_STATES.get(wechat_status, "failed")
+        message = _refund_message(wechat_status, data) if status in ("failed", "abnormal") else ""
+        return RefundResult(status, provider_refund_id=data.get("refund_id") or None, message=message)
 
     def close(self, out_trade_no: str) -> None:
         """Close the unpaid trade; a trade WeChat never saw needs no closing."""

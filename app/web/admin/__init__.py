@@ -1,5 +1,6 @@
 """The platform operator's back office."""
 from app.web.admin import (  # noqa: F401  (each module registers its routes on bp)
+    views_aftersales,
     views_categories,
     views_dashboard,
     views_distribution,

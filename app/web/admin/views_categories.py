@@ -1,4 +1,5 @@
-"""Admin category tree (HTMX): the three-level tree with rename and icon inline,
+"""Admin category tree (HTMX): the three-level tree with rename, icon and after-sales
+window (售后期, blank: the parent's or the platform's) inline,
 move up / down, activate / deactivate and add child; a form for a new top-level
 category. Every action swaps the whole tree and answers with a toast, and still
 works as a plain form post (redirect + flash). A refused change re-renders the
@@ -13,6 +14,7 @@ from flask_login import current_user
 from app.catalog import categories
 from app.catalog.models import Product
 from app.catalog.states import MAX_CATEGORY_DEPTH
+from app.core import settings as platform_settings
 from app.core.bounds import to_int
 from app.core.db import transaction
 from app.core.errors import DomainError
@@ -33,6 +35,8 @@ def _product_counts() -> dict[int, int]:
 
 def _context(errors: dict | None = None, values: dict | None = None, form_key: str | None = None) -> dict:
     return {"tree": categories.tree(), "product_counts": _product_counts(), "max_depth": MAX_CATEGORY_DEPTH,
+            "platform_window_days": platform_settings.get("aftersale_window_days"),
+            "window_range": (categories.AFTERSALE_WINDOW_MIN, categories.AFTERSALE_WINDOW_MAX),
             "errors": errors or {}, "values": values or {}, "form_key": form_key}
 
 
@@ -96,8 +100,16 @@ def categories_create():
 def categories_update(category_id: int):
     categories.get(category_id)
     values = {"name": request.form.get("name", ""), "icon": request.form.get("icon", "")}
-    return _run(lambda: categories.update(_actor(), category_id, values["name"], values["icon"] or None),
-                f"edit-{category_id}", values, lambda c: _("已保存类目「%(name)s」", name=c.name))
+    window_sent = "aftersale_window_days" in request.form  # a form without the field keeps the window
+    values["aftersale_window_days"] = (request.form.get("aftersale_window_days") or "").strip()[:12]
+
+    def save():
+        category = categories.update(_actor(), category_id, values["name"], values["icon"] or None)
+        if window_sent:
+            category = categories.set_aftersale_window(_actor(), category_id, values["aftersale_window_days"])
+        return category
+
+    return _run(save, f"edit-{category_id}", values, lambda c: _("已保存类目「%(name)s」", name=c.name))
 
 
 @bp.post("/categories/<int:category_id>/move")

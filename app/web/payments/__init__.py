@@ -1,4 +1,5 @@
-"""Payment gateway webhooks (server to server) and the sandbox gateway's pay page.
+"""Payment gateway webhooks (server to server: payment results at `/notify/<provider>`,
+refund results at `/refund-notify/<provider>`) and the sandbox gateway's pay page.
 
 Notifications are CSRF-exempt (they come from the gateway, signed) and are
 answered in the gateway's own reply format. The sandbox pages answer 404
@@ -26,7 +27,7 @@ from flask_login import current_user, login_required
 
 from app.core.db import transaction
 from app.extensions import csrf
-from app.payments import providers
+from app.payments import providers, refund_notifications
 from app.payments import services as payments
 from app.payments.providers import sandbox
 
@@ -39,16 +40,35 @@ def ping():
     return jsonify(ok=True)
 
 
-@bp.post("/notify/<provider>")
-@csrf.exempt
-def notify(provider: str):
+def _gateway_or_404(provider: str) -> None:
     if provider not in providers.NAMES or (provider == "sandbox" and not providers.sandbox_enabled()):
         abort(404)
-    with transaction():
-        reply = payments.receive_notification(provider, dict(request.headers), request.get_data())
+
+
+def _reply(reply: payments.Reply):
     response = make_response(reply.body, reply.status)
     response.headers["Content-Type"] = reply.content_type
     return response
+
+
+@bp.post("/notify/<provider>")
+@csrf.exempt
+def notify(provider: str):
+    _gateway_or_404(provider)
+    with transaction():
+        reply = payments.receive_notification(provider, dict(request.headers), request.get_data())
+    return _reply(reply)
+
+
+@bp.post("/refund-notify/<provider>")
+@csrf.exempt
+def refund_notify(provider: str):
+    """Refund results (the `notify_url` of a refund request); answered like payment ones."""
+    _gateway_or_404(provider)
+    with transaction():
+        reply = refund_notifications.receive_refund_notification(provider, dict(request.headers),
+                                                                 request.get_data())
+    return _reply(reply)
 
 
 def _sandbox_or_404() -> None:

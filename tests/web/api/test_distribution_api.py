@@ -51,7 +51,7 @@ def test_everyone_mode_opens_the_centre_on_first_call(client, make_user, api_tok
     assert first.status_code == 200
     body = first.json
     assert body["status"] == "active" and len(body["code"]) == 6 and body["qualification"] == "everyone"
-    assert body["summary"] == {"pending_fen": 0, "available_fen": 0, "withdrawn_fen": 0, "in_progress_fen": 0,
+    assert body["summary"] == {"pending_fen": 0, "available_fen": 0, "debt_fen": 0, "withdrawn_fen": 0, "in_progress_fen": 0,
                                "total_fen": 0}
     assert body["withdrawal"]["methods"] == ["wechat", "alipay", "bank"] and body["withdrawal"]["min_fen"] == 1000
     again = client.get(f"{BASE}/distributor", headers=headers).json

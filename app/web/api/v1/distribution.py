@@ -54,7 +54,9 @@ QR_SCENE_MAX = 32  # wxacode.getUnlimited accepts a scene of at most 32 visible 
 
 class SummarySchema(Schema):
     pending_fen = fields.Int(metadata={"description": "commission waiting for settlement (voided parts excluded)"})
-    available_fen = fields.Int(metadata={"description": "settled - withdrawn - withdrawals in progress"})
+    available_fen = fields.Int(metadata={"description": "settled - withdrawn - withdrawals in progress (never below 0)"})
+    debt_fen = fields.Int(metadata={"description": "commission refunds took back after it was withdrawn; "
+                                                   "the next settled commission pays it first"})
     withdrawn_fen = fields.Int(metadata={"description": "withdrawals paid out"})
     in_progress_fen = fields.Int(metadata={"description": "withdrawals requested or approved, not yet paid"})
     total_fen = fields.Int(metadata={"description": "pending + settled: everything earned and not voided"})
@@ -228,9 +230,10 @@ def _own_distributor() -> Distributor:
 
 def _summary(distributor_id: int | None) -> dict:
     if distributor_id is None:
-        return {"pending_fen": 0, "available_fen": 0, "withdrawn_fen": 0, "in_progress_fen": 0, "total_fen": 0}
+        return {"pending_fen": 0, "available_fen": 0, "debt_fen": 0, "withdrawn_fen": 0, "in_progress_fen": 0,
+                "total_fen": 0}
     earned = queries.earnings(distributor_id)
-    return {"pending_fen": earned.pending_fen, "available_fen": earned.available_fen,
+    return {"pending_fen": earned.pending_fen, "available_fen": earned.available_fen, "debt_fen": earned.debt_fen,
             "withdrawn_fen": earned.withdrawn_fen, "in_progress_fen": earned.in_progress_fen,
             "total_fen": earned.total_fen}
 
