@@ -132,3 +132,15 @@ def for_platform(status: str | None = None, merchant_id: int | None = None, q: s
                                  AfterSale.order_id.in_(sa.select(Order.id).where(Order.order_no == q.strip()))))
     return _listing(stmt, None, status).options(selectinload(AfterSale.merchant), selectinload(AfterSale.buyer),
                                                 selectinload(AfterSale.dispute))
+
+
+def image_key(aftersale: AfterSale, name: str) -> str | None:
+    """The stored key (photo or thumbnail) whose file name is `name` among the request's
+    evidence, both sides' dispute evidence and the dispute thread's photos; None when it
+    is none of them. The caller has loaded `aftersale` scoped to who asks."""
+    sets = [aftersale.images or []]
+    if aftersale.dispute is not None:
+        sets += [aftersale.dispute.buyer_evidence or [], aftersale.dispute.merchant_evidence or []]
+        sets += [message.images or [] for message in aftersale.dispute.messages]
+    keys = {img.get(k) for images in sets for img in images for k in ("key", "thumb_key")}
+    return next((k for k in keys if k and k.rsplit("/", 1)[-1] == name), None)

@@ -22,6 +22,10 @@ class MerchantError(StrEnum):
     CANNOT_REMOVE_OWNER = "cannot_remove_owner"
     TOO_MANY_KEYS = "too_many_keys"
     API_KEY_NOT_FOUND = "api_key_not_found"
+    # return addresses (退货地址)
+    INVALID_RETURN_ADDRESS = "invalid_return_address"
+    TOO_MANY_RETURN_ADDRESSES = "too_many_return_addresses"
+    RETURN_ADDRESS_NOT_FOUND = "return_address_not_found"
     # platform actions
     REASON_REQUIRED = "reason_required"
     FORBIDDEN = "forbidden"

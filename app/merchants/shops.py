@@ -140,6 +140,21 @@ def update_settings(user: User, merchant_id: int, data: dict, logo: bytes | None
     return merchant
 
 
+def set_aftersale_auto_refund(user: User, merchant_id: int, enabled: bool) -> Merchant:
+    """未发货仅退款自动同意: whether a refund-only asked before shipping is refunded at once
+    (`aftersales.services`) or waits for the shop like any other request. Audited as a
+    settings change."""
+    require_owner(user, merchant_id)
+    merchant = get_merchant(merchant_id)
+    enabled = bool(enabled)
+    if merchant.aftersale_auto_refund != enabled:
+        audit.record(user, "merchant.settings", merchant,
+                     {"aftersale_auto_refund": [merchant.aftersale_auto_refund, enabled]})
+        merchant.aftersale_auto_refund = enabled
+        db.session.flush()
+    return merchant
+
+
 def _snapshot(merchant: Merchant) -> dict:
     return {
         "name": merchant.name, "description": merchant.description, "contact_name": merchant.contact_name,

@@ -9,6 +9,7 @@ from app.core.db import transaction
 from app.distribution import distributors
 from app.extensions import db
 from app.merchants import api_keys
+from tests.aftersales.conftest import bought  # noqa: F401  (orders bought and paid, for the after-sales pages)
 
 PUBLIC_BASE_URL = "https://shop.example.com"
 

@@ -182,17 +182,10 @@ def disputes_detail(aftersale_no: str):
 @admin_required("aftersales.view")
 def disputes_image(aftersale_no: str, name: str):
     """A photo of this request: the buyer's, either side's evidence, or the thread's."""
-    aftersale = services.for_platform(aftersale_no)
-    dispute = aftersale.dispute
-    groups = [aftersale.images or []]
-    if dispute is not None:
-        groups += [dispute.buyer_evidence or [], dispute.merchant_evidence or []]
-        groups += [m.images or [] for m in dispute.messages]
-    keys = {_image_name(key): key for group in groups for image in group
-            for key in (image.get("key"), image.get("thumb_key")) if key}
-    if name not in keys:
+    key = queries.image_key(services.for_platform(aftersale_no), name)
+    if key is None:
         abort(404)
-    path, content_type = storage.open_stored(keys[name])
+    path, content_type = storage.open_stored(key)
     return send_file(path, mimetype=content_type, max_age=3600)
 
 

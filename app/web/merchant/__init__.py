@@ -1,5 +1,6 @@
 """The merchant console (HTMX back office) and the 商家入驻 application pages."""
 from app.web.merchant import (  # noqa: F401  (each module registers its routes on bp)
+    views_aftersales,
     views_api_keys,
     views_apply,
     views_console,

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.aftersales import queries as aftersale_queries
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, redirect_htmx, with_toast
@@ -53,6 +54,7 @@ def order_actions(order: Order) -> tuple[str, ...]:
 def order_helpers() -> dict:
     """Template helpers for order pages (both consoles; the admin console replaces `order_actions`)."""
     return {"order_actions": order_actions, "order_open_acts": lambda order: policies.table_acts(order.status),
+            "order_held": policies.has_open_aftersale,
             "order_image_url": image_url, "carrier_name": carriers.name_for,
             "tracking_source": lambda s: str(TRACKING_SOURCES.get(s, s))}
 
@@ -125,6 +127,7 @@ def _order(order_no: str) -> Order:
 def _detail_context(order: Order, **extra) -> dict:
     events = order_services.timeline(order.id)
     return {"order": order, "events": events, "tracking": shipping.events_for(order),
+            "aftersales": aftersale_queries.of_order(order.id),
             "carrier_choices": carriers.choices(), "ship_values": {}, "ship_errors": {}, "event_values": {},
             "event_errors": {}, **order_helpers(), **extra}
 

@@ -1,5 +1,6 @@
 """Shop settings: owner only, validation that changes nothing, logo uploads,
-the shipping rule in words, stock alert channels."""
+the shipping rule in words, stock alert channels. (Return addresses and the
+after-sales switch: test_return_addresses.py.)"""
 import io
 
 import pytest
@@ -10,7 +11,6 @@ from tests.factories import png_bytes
 
 GOOD = {
     "name": "阿福杂货铺", "description": "只卖好东西", "contact_name": "阿福", "contact_phone": "13912345678",
-    "return_recipient": "阿福", "return_phone": "13912345678", "return_address": "上海市浦东新区张江路 1 号",
     "shipping_flat_yuan": "8", "free_shipping_threshold_yuan": "99.5", "stock_alert_channels": ["insite", "sms"],
 }
 
@@ -45,7 +45,7 @@ def test_owner_saves_every_setting(shop):
     assert response.status_code == 302 and response.headers["Location"].endswith("/merchant/settings")
     name, description, contact_name, contact_phone, recipient, return_phone, address, flat, threshold, channels, _logo = snapshot(merchant.id)
     assert (name, description, contact_name, contact_phone) == ("阿福杂货铺", "只卖好东西", "阿福", "+8613912345678")
-    assert (recipient, return_phone, address) == ("阿福", "+8613912345678", "上海市浦东新区张江路 1 号")
+    assert (recipient, return_phone, address) == ("", "", "")  # the address book holds return addresses now
     assert (flat, threshold, channels) == (800, 9950, ["insite", "sms"])
     html = c.get("/merchant/settings").get_data(as_text=True)
     assert "店铺设置已保存" in html and "每单运费 ¥8.00，商品满 ¥99.50 包邮" in html
@@ -78,10 +78,8 @@ def test_any_combination_of_stock_alert_channels(shop, channels):
     ("free_shipping_threshold_yuan", "1.234", "请输入正确的金额"),
     ("free_shipping_threshold_yuan", "-5", "请输入正确的金额"),
     ("contact_phone", "12345", "请输入正确的 11 位手机号"),
-    ("return_phone", "2345678", "请输入正确的 11 位手机号"),
     ("name", "阿", "店铺名称为 2 到 30 个字"),
     ("contact_name", "", "请填写联系人"),
-    ("return_address", "", "退货地址需填写收件人、电话和详细地址"),
     ("stock_alert_channels", ["pigeon"], "请选择有效的提醒方式"),
 ])
 def test_invalid_input_changes_nothing_and_keeps_what_was_typed(shop, field, value, message):
@@ -92,7 +90,8 @@ def test_invalid_input_changes_nothing_and_keeps_what_was_typed(shop, field, val
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html and "is-invalid" in html
-    assert "我刚刚打的简介" in html and 'value="阿福"' in html  # what was typed stays
+    typed = 'value="阿福"' if field != "contact_name" else 'value="阿福杂货铺"'
+    assert "我刚刚打的简介" in html and typed in html  # what was typed stays
     if isinstance(value, str) and value:
         assert f'value="{value}"' in html
     assert snapshot(merchant.id) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.aftersales import services as aftersale_services
 from app.core.urls import external_url
 from app.merchants.models import Merchant
 from app.web.api.merchant_security import api_merchant, document_api_key
@@ -40,7 +41,8 @@ class MerchantShopSchema(Schema):
     description = fields.Str()
     logo_url = fields.Str(allow_none=True)
     contact = fields.Nested(ContactSchema)
-    return_address = fields.Nested(ReturnAddressSchema, allow_none=True)
+    return_address = fields.Nested(ReturnAddressSchema, allow_none=True, metadata={
+        "description": "the default return address (GET /merchant/return-addresses lists them all)"})
     shipping = fields.Nested(ShippingRuleSchema)
     stock_alert_channels = fields.List(fields.Str(), metadata={"description": "any of insite, sms, email"})
 
@@ -53,10 +55,11 @@ def shop_payload(merchant: Merchant) -> dict:
     logo_url = None
     if merchant.logo_key:
         logo_url = external_url("shop.logo", name=merchant.logo_key.split("/", 1)[1])
-    return_address = None
-    if merchant.return_address:
-        return_address = {"recipient": merchant.return_recipient, "phone": _local(merchant.return_phone),
-                          "address": merchant.return_address}
+    # The default of the shop's return addresses (GET /merchant/return-addresses lists them
+    # all), else the one on its profile from before the address book.
+    return_address = aftersale_services.default_address(merchant.id)
+    if return_address is not None:
+        return_address = {**return_address, "phone": _local(return_address.get("phone"))}
     return {
         "id": merchant.id,
         "name": merchant.name,
