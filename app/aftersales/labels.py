@@ -26,7 +26,7 @@ AFTERSALE = StatusLabels(
         S.REJECTED: _l("已拒绝"),
         S.DISPUTED: _l("平台介入中"),
         S.CLOSED: _l("已关闭"),
-        S.CANCELLED: _l("已撤销"),
+        S.CANCELLED: {"default": _l("买家已撤销"), "buyer": _l("已撤销申请")},
     },
     {
         S.PENDING: Tone.WARNING, S.AWAITING_RETURN: Tone.PENDING, S.RETURNED: Tone.WARNING,

@@ -57,7 +57,7 @@ EVENT_TITLES = {
     (DistributorStatus.PENDING, DistributorStatus.ACTIVE): _l("审核通过"),
     (DistributorStatus.REJECTED, DistributorStatus.PENDING): _l("重新申请"),
 }
-ENTERED_TITLES = {DistributorStatus.PENDING: _l("提交申请"), DistributorStatus.ACTIVE: _l("开通分销"),
+ENTERED_TITLES = {DistributorStatus.PENDING: _l("已提交申请"), DistributorStatus.ACTIVE: _l("开通分销"),
                   DistributorStatus.REJECTED: _l("申请被驳回"), DistributorStatus.FROZEN: _l("冻结")}
 EVENT_LOOKS = {DistributorStatus.ACTIVE: "approved", DistributorStatus.REJECTED: "rejected",
                DistributorStatus.FROZEN: "rejected"}
