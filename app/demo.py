@@ -15,6 +15,7 @@ from app.accounts import addresses
 from app.accounts.models import Address, User
 from app.accounts.services import find_by_phone, hash_password
 from app.accounts.states import AdminRole
+from app.aftersales import applications as aftersale_applications
 from app.aftersales import disputes
 from app.aftersales import policies as aftersale_policies
 from app.aftersales import services as aftersales
@@ -403,7 +404,7 @@ def _seed_aftersales() -> None:
 
     def ask(order: Order, kind: str, reason: str, description: str) -> str:
         with transaction():
-            return aftersales.apply(shopper.id, order.order_no, aftersales.Application(
+            return aftersale_applications.apply(shopper.id, order.order_no, aftersale_applications.Application(
                 lines=[(order.items[0].id, 1)], kind=kind, reason=reason, description=description)).aftersale_no
 
     ask(received_order(skus[0], "demo-aftersale-pending"), "return_refund", "quality", "有两个果子磕坏了，附图。")

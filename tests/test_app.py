@@ -60,12 +60,21 @@ def test_seed_demo_is_idempotent(app):
     from app.orders.models import Order, Review
 
     statuses = dict(db.session.execute(sa.select(Order.status, sa.func.count()).group_by(Order.status)).all())
-    assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 2}
+    # the after-sales demo adds four received orders and one refunded before shipping (closed)
+    assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 6, "closed": 1}
     assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 1
     from app.distribution.models import Commission
 
-    # the demo shopper is bound to a sharer: each of the 4 paid orders earned him level-1 commission
-    assert db.session.scalars(sa.select(Commission.level)).all() == [1, 1, 1, 1]
+    # the demo shopper is bound to a sharer: each of the 9 paid orders earned him level-1 commission,
+    # and the one refunded before shipping took it back
+    assert db.session.scalars(sa.select(Commission.level)).all() == [1] * 9
+    assert db.session.scalar(sa.select(sa.func.count(Commission.id)).where(Commission.status == "void")) == 1
+    from app.aftersales.models import AfterSale
+
+    requests = sorted(db.session.scalars(sa.select(AfterSale.status)).all())
+    # the refund-only's money goes back by a queued job (the sandbox refunds when it runs)
+    assert requests in (sorted(["pending", "awaiting_return", "returned", "disputed", "refunding"]),
+                        sorted(["pending", "awaiting_return", "returned", "disputed", "refunded"]))
 
 
 def test_create_admin(app):

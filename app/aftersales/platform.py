@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.accounts import policies as account_policies
-from app.aftersales import numbers, refunding, services
+from app.aftersales import applications, numbers, refunding
 from app.aftersales.errors import AfterSaleError
 from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine
 from app.aftersales.states import AfterSaleKind, AfterSaleStatus, Reason
@@ -68,7 +68,7 @@ def cancel_and_refund(admin, order_no: str, lines: list[tuple[int, int]] | None,
         lines=[AfterSaleLine(order_item_id=item_id, quantity=quantity) for item_id, quantity in lines])
     db.session.add(aftersale)
     db.session.flush()
-    services.hold(aftersale.id, [item_id for item_id, _q in lines])
+    applications.hold(aftersale.id, [item_id for item_id, _q in lines])
     db.session.add(AfterSaleEvent(aftersale_id=aftersale.id, actor_id=admin.id, from_status=None,
                                   to_status=AfterSaleStatus.PENDING, note=_("平台发起退款：%(reason)s", reason=reason)))
     db.session.flush()

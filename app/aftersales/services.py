@@ -1,53 +1,44 @@
-"""After-sales: the buyer's request, and the shop's answers to it.
+"""After-sales once a request exists: loading it for whoever asks, what each party may
+do now, the buyer's later steps (withdraw, ship back, confirm a replacement), the shop's
+answers, and acting for a silent party when its deadline passes. Making a request is
+`applications.py`; the money side is `refunding.py`.
 
 Guarantees:
-- One open request per order item: a request takes its items with a guarded UPDATE
-  (`order_items.open_aftersale_id IS NULL`), so of two racing applications one wins;
-  the items are let go when the request ends (refunded, completed, closed, cancelled).
-- Allowed: refund-only while the order is paid and not shipped (a cancel-and-refund);
-  any kind once shipped, until the item's window after receipt ends (the category's
-  `aftersale_window_days`, else the platform's). Never more units than are left to
-  refund; refused requests say why with `aftersale_not_allowed`.
 - Every status change is a move of AFTERSALE_LIFECYCLE (guarded UPDATE + timeline row);
   who may make it is `policies.require`. Loading is scoped: someone else's request is
   NotFound, so numbers cannot be probed.
+- A request lets its items go when it ends (refunded, completed, closed, cancelled).
 - Money, stock and commission move once, when a refund is decided (`refunding.start`).
 - Each step sets `due_at` for the party the request now waits for and schedules the
-  deadline job; `deadlines.py` acts for a silent party, and its sweep backs the job.
+  deadline job (`act_on_deadline`); `deadlines.py` has the sweep that backs it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from app.aftersales import numbers, policies, refunding
+from app.aftersales import policies, refunding
 from app.aftersales.errors import AfterSaleError
-from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Dispute
+from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine
 from app.aftersales.refunding import let_go, reload
 from app.aftersales.signals import (
     aftersale_approved,
     aftersale_closed,
     aftersale_rejected,
-    aftersale_requested,
     aftersale_returned,
     replacement_shipped,
 )
 from app.aftersales.states import (
     AFTERSALE_LIFECYCLE,
-    DESCRIPTION_MAX,
-    MAX_IMAGES,
-    REASON_TEXT_MAX,
     RECEIVE_DAYS,
     REJECTED_DAYS,
     RETURN_DAYS,
     RETURN_KINDS,
     AfterSaleKind,
     AfterSaleStatus,
-    Reason,
 )
 from app.catalog import categories
 from app.catalog.images import make_thumbnail
@@ -58,7 +49,6 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, StaleState, ValidationError
 from app.core.jobs import schedule_after_commit
 from app.core.lifecycle import move
-from app.core.money import prorate
 from app.extensions import db
 from app.inventory import services as stock
 from app.inventory.states import MovementReason
@@ -137,68 +127,7 @@ def require(aftersale: AfterSale, actor: policies.Actor, act: str) -> AfterSale:
     return policies.require(aftersale, actor, act, window_open=window_open(aftersale) if needs_window else True)
 
 
-# --- what the buyer sends -----------------------------------------------------------------------
-
-
-@dataclass
-class Application:
-    """A request as the buyer fills it in: (order item id, units) lines, the kind, the
-    reason (a preset; `other` with text), a description and evidence images (bytes)."""
-
-    lines: list[tuple[int, int]]
-    kind: str
-    reason: str
-    reason_text: str = ""
-    description: str = ""
-    images: list[bytes] = field(default_factory=list)
-
-
-def read_lines(raw) -> list[tuple[int, int]]:
-    """`[{"order_item_id", "quantity"}, ...]` (the API's shape) as checked pairs."""
-    if not isinstance(raw, list) or not 1 <= len(raw) <= 50:
-        raise ValidationError(_("请选择要售后的商品"), code=AfterSaleError.INVALID_ITEMS, fields={"items": _("请选择要售后的商品")})
-    lines, seen = [], set()
-    for entry in raw:
-        item_id = to_int(entry.get("order_item_id")) if isinstance(entry, dict) else None
-        quantity = to_int(entry.get("quantity")) if isinstance(entry, dict) else None
-        if item_id is None or item_id in seen:
-            raise ValidationError(_("请选择要售后的商品"), code=AfterSaleError.INVALID_ITEMS,
-                                  fields={"items": _("请选择要售后的商品")})
-        if quantity is None or not 1 <= quantity <= 999:
-            raise ValidationError(_("请填写正确的数量"), code=AfterSaleError.INVALID_QUANTITY,
-                                  fields={"quantity": _("请填写正确的数量")})
-        seen.add(item_id)
-        lines.append((item_id, quantity))
-    return lines
-
-
-def _check(application: Application) -> Application:
-    """The form's own rules (kind, reason, lengths, image count): ValidationError with fields."""
-    errors = {}
-    if application.kind not in set(AfterSaleKind):
-        errors["kind"] = _("请选择售后类型")
-    if application.reason not in set(Reason):
-        errors["reason"] = _("请选择售后原因")
-    application.reason_text = (application.reason_text or "").strip()
-    if application.reason == Reason.OTHER and not application.reason_text:
-        errors["reason_text"] = _("请填写具体原因")
-    elif len(application.reason_text) > REASON_TEXT_MAX:
-        errors["reason_text"] = _("原因最多 %(n)d 字", n=REASON_TEXT_MAX)
-    application.description = (application.description or "").strip()
-    if len(application.description) > DESCRIPTION_MAX:
-        errors["description"] = _("问题描述最多 %(n)d 字", n=DESCRIPTION_MAX)
-    application.images = [data for data in application.images or [] if data]
-    if len(application.images) > MAX_IMAGES:
-        errors["images"] = _("最多上传 %(n)d 张图片", n=MAX_IMAGES)
-    if errors:
-        first = next(iter(errors))
-        code = {"kind": AfterSaleError.INVALID_KIND, "reason": AfterSaleError.INVALID_REASON,
-                "reason_text": AfterSaleError.INVALID_REASON, "description": AfterSaleError.DESCRIPTION_TOO_LONG,
-                "images": AfterSaleError.TOO_MANY_IMAGES}[first]
-        raise ValidationError(errors[first], code=code, fields=errors)
-    for data in application.images:
-        storage.check_image(data)  # every image is checked before any is stored
-    return application
+# --- shared by every step ------------------------------------------------------------------
 
 
 def store_images(images: list[bytes], folder: str) -> list[dict]:
@@ -208,80 +137,6 @@ def store_images(images: list[bytes], folder: str) -> list[dict]:
         thumb = storage.save_image(make_thumbnail(data), folder)
         stored.append({"key": original.key, "thumb_key": thumb.key})
     return stored
-
-
-def _not_allowed(message: str) -> Conflict:
-    return Conflict(message, code=AfterSaleError.NOT_ALLOWED)
-
-
-def _check_eligible(order: Order, lines: list[tuple[int, int]], kind: str,
-                    holder_id: int | None = None) -> list[tuple[OrderItem, int]]:
-    """The order items and units asked about, once the rules allow them; Conflict
-    `aftersale_not_allowed` saying which rule refuses. `holder_id`: a request being
-    reapplied, which may hold its own items already."""
-    items = {item.id: item for item in order.items}
-    chosen = []
-    for item_id, quantity in lines:
-        item = items.get(item_id)
-        if item is None:
-            raise NotFound(_("订单商品不存在"), code=AfterSaleError.INVALID_ITEMS)
-        chosen.append((item, quantity))
-    if order.status == OrderStatus.PAID:
-        if kind != AfterSaleKind.REFUND_ONLY:
-            raise _not_allowed(_("商家尚未发货，只能申请仅退款"))
-    elif order.status in SHIPPED_STATUSES:
-        ends = window_ends(order, [item for item, _q in chosen])
-        if ends is not None and ends <= utcnow():
-            raise _not_allowed(_("已超过售后期限（确认收货后 %(n)d 天内）",
-                                 n=(ends - order.received_at).days))
-    else:
-        raise _not_allowed(_("该订单当前不能申请售后"))
-    for item, quantity in chosen:
-        if item.open_aftersale_id is not None and item.open_aftersale_id != holder_id:
-            raise _not_allowed(_("「%(title)s」已有进行中的售后申请", title=item.title))
-        if quantity > item.refundable_quantity:
-            raise _not_allowed(_("「%(title)s」最多可申请 %(n)d 件", title=item.title, n=item.refundable_quantity))
-    return chosen
-
-
-def may_apply_items(order: Order, holder_id: int | None = None) -> dict[int, tuple[str, ...]]:
-    """Order item id -> the kinds the buyer may ask for on that item now; an item left
-    out may not be asked about. The same rules `apply` (and, with `holder_id`, `reapply`)
-    checks in `_check_eligible` and `_refuse_after_ruling`, item by item: refund-only
-    while the order is paid and not shipped, any kind once shipped until the item's own
-    window after receipt ends; units left to refund; no other open request on it (a
-    request being reapplied, `holder_id`, may hold it); not ruled on for the shop
-    already (new requests only). Two or three queries whatever the number of items."""
-    if order.status == OrderStatus.PAID:
-        kinds: tuple[str, ...] = (str(AfterSaleKind.REFUND_ONLY),)
-    elif order.status in SHIPPED_STATUSES:
-        kinds = tuple(str(kind) for kind in AfterSaleKind)
-    else:
-        return {}
-    free = [item for item in order.items
-            if item.refundable_quantity > 0 and item.open_aftersale_id in (None, holder_id)]
-    if free and order.received_at is not None:
-        days = categories.aftersale_window_days([item.product_id for item in free])
-        now = utcnow()
-        free = [item for item in free if item.product_id in days
-                and order.received_at + timedelta(days=days[item.product_id]) > now]
-    if free and holder_id is None:
-        ruled = _ruled_item_ids([item.id for item in free])
-        free = [item for item in free if item.id not in ruled]
-    return {item.id: kinds for item in free}
-
-
-def whole_refund_lines(order: Order) -> list[tuple[int, int]] | None:
-    """取消订单并退款: every unit left of a paid, unshipped order as the lines of one
-    refund-only request, or None when the order cannot go back whole that way (not
-    paid-and-unshipped, or an item is held by a request or ruled on)."""
-    if order.status != OrderStatus.PAID:
-        return None
-    eligible = may_apply_items(order)
-    left = [item for item in order.items if item.refundable_quantity > 0]
-    if not left or any(item.id not in eligible for item in left):
-        return None
-    return [(item.id, item.refundable_quantity) for item in left]
 
 
 def evidence_key(aftersale: AfterSale, name: str) -> str | None:
@@ -296,123 +151,15 @@ def evidence_key(aftersale: AfterSale, name: str) -> str | None:
     return next((key for key in keys if key and key.rsplit("/", 1)[-1] == name), None)
 
 
-def estimate_refund(order: Order, chosen: list[tuple[OrderItem, int]]) -> tuple[int, int]:
-    """(refund_fen, shipping_fen) the request would give back if refunded now: each
-    item's paid amount pro rata (cumulative, as `orders.services.refund_items` decides
-    it), plus shipping when it takes everything left of an unshipped order."""
-    amount = sum(prorate(item.paid_fen, item.refunded_quantity + q, item.quantity)
-                 - prorate(item.paid_fen, item.refunded_quantity, item.quantity) for item, q in chosen)
-    asked = {item.id: q for item, q in chosen}
-    whole = all(item.refundable_quantity == asked.get(item.id, 0) for item in order.items)
-    shipping = order.shipping_fen if order.status == OrderStatus.PAID and whole else 0
-    return amount + shipping, shipping
-
-
-def hold(aftersale_id: int, item_ids: list[int], holder_id: int | None = None) -> None:
-    """Take the items for this request; Conflict when another request got one first."""
-    free = OrderItem.open_aftersale_id.is_(None)
-    if holder_id is not None:
-        free = sa.or_(free, OrderItem.open_aftersale_id == holder_id)
-    taken = db.session.execute(sa.update(OrderItem).where(OrderItem.id.in_(item_ids), free)
-                               .values(open_aftersale_id=aftersale_id)
-                               .execution_options(synchronize_session=False)).rowcount
-    if taken != len(item_ids):
-        raise _not_allowed(_("该商品已有进行中的售后申请"))
-
-
-def _due(days: int):
+def due_in(days: int):
     return utcnow() + timedelta(days=days)
 
 
-def _schedule_deadline(aftersale: AfterSale) -> None:
+def schedule_deadline(aftersale: AfterSale) -> None:
     """Run `act_on_deadline` when the request's current step is due (the job; the
     sweep in deadlines.py backs it)."""
     if aftersale.due_at is not None:
         schedule_after_commit(act_on_deadline, aftersale.id, at=aftersale.due_at, queue="low")
-
-
-def apply(buyer_id: int, order_no: str, application: Application) -> AfterSale:
-    """The buyer asks for after-sales on items of their own order. A refund-only before
-    shipping is refunded at once when the shop allows that (its default)."""
-    order = db.session.scalar(sa.select(Order).where(Order.order_no == str(order_no), Order.buyer_id == buyer_id)
-                              .options(selectinload(Order.items)))
-    if order is None:
-        raise NotFound(_("订单不存在"), code=AfterSaleError.AFTERSALE_NOT_FOUND)
-    application = _check(application)
-    chosen = _check_eligible(order, application.lines, application.kind)
-    _refuse_after_ruling([item.id for item, _q in chosen])
-    refund_fen, shipping_fen = estimate_refund(order, chosen)
-    aftersale = AfterSale(
-        aftersale_no=numbers.new_aftersale_no(), order_id=order.id, buyer_id=buyer_id, merchant_id=order.merchant_id,
-        kind=application.kind, status=S.PENDING, reason=application.reason, reason_text=application.reason_text,
-        description=application.description, refund_fen=refund_fen, shipping_refund_fen=shipping_fen,
-        before_shipping=order.status == OrderStatus.PAID, due_at=_due(platform_settings.get("merchant_reply_days")),
-        lines=[AfterSaleLine(order_item_id=item.id, quantity=q, refund_fen=0) for item, q in chosen])
-    db.session.add(aftersale)
-    db.session.flush()
-    hold(aftersale.id, [item.id for item, _q in chosen])
-    aftersale.images = store_images(application.images, f"aftersales/{aftersale.id}")
-    db.session.add(AfterSaleEvent(aftersale_id=aftersale.id, actor_id=buyer_id, from_status=None, to_status=S.PENDING,
-                                  note=_("买家申请售后")))
-    db.session.flush()
-    return _after_request(aftersale)
-
-
-def _ruled_item_ids(item_ids: list[int]) -> set[int]:
-    """The items among `item_ids` of a request the platform closed for the shop."""
-    return set(db.session.scalars(
-        sa.select(AfterSaleLine.order_item_id).join(AfterSale, AfterSale.id == AfterSaleLine.aftersale_id)
-        .join(Dispute, Dispute.aftersale_id == AfterSale.id)
-        .where(AfterSaleLine.order_item_id.in_(item_ids), AfterSale.status == S.CLOSED)))
-
-
-def _refuse_after_ruling(item_ids: list[int]) -> None:
-    """An item the platform already ruled on for the shop cannot be asked about again."""
-    if _ruled_item_ids(item_ids):
-        raise _not_allowed(_("平台已对该商品的售后作出处理，不能再次申请"))
-
-
-def _after_request(aftersale: AfterSale) -> AfterSale:
-    """A request (new or reapplied) waits for the shop: auto-refund an unshipped
-    refund-only when the shop allows it, else tell the shop and start the clock."""
-    merchant = db.session.get(Merchant, aftersale.merchant_id)
-    order = db.session.get(Order, aftersale.order_id)
-    if (aftersale.kind == AfterSaleKind.REFUND_ONLY and order.status == OrderStatus.PAID
-            and merchant.aftersale_auto_refund):
-        refunding.start(aftersale, None, _("商家未发货，系统自动同意退款"))
-        return reload(aftersale.id)
-    aftersale_requested.send(aftersale)
-    _schedule_deadline(aftersale)
-    return reload(aftersale.id)
-
-
-def reapply(buyer_id: int, aftersale_no: str, application: Application) -> AfterSale:
-    """Edit a rejected (or closed for not shipping back) request and send it again."""
-    aftersale = require(for_buyer(buyer_id, aftersale_no), policies.buyer(buyer_id), policies.Act.REAPPLY)
-    order = db.session.scalar(sa.select(Order).where(Order.id == aftersale.order_id)
-                              .options(selectinload(Order.items)))
-    application = _check(application)
-    chosen = _check_eligible(order, application.lines, application.kind, holder_id=aftersale.id)
-    refund_fen, shipping_fen = estimate_refund(order, chosen)
-    move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "reapply", actor_id=buyer_id, note=_("买家修改后重新申请"),
-         values={"reapplied": AfterSale.reapplied + 1, "kind": application.kind, "reason": application.reason,
-                 "reason_text": application.reason_text, "description": application.description,
-                 "refund_fen": refund_fen, "shipping_refund_fen": shipping_fen, "reject_reason": None,
-                 "return_address": None, "before_shipping": order.status == OrderStatus.PAID,
-                 "due_at": _due(platform_settings.get("merchant_reply_days"))})
-    aftersale = reload(aftersale.id)
-    let_go(aftersale.id)
-    for line in list(aftersale.lines):
-        db.session.delete(line)
-    db.session.flush()
-    for item, quantity in chosen:
-        db.session.add(AfterSaleLine(aftersale_id=aftersale.id, order_item_id=item.id, quantity=quantity))
-    db.session.flush()
-    hold(aftersale.id, [item.id for item, _q in chosen])
-    if application.images:
-        aftersale.images = store_images(application.images, f"aftersales/{aftersale.id}")
-        db.session.flush()
-    return _after_request(reload(aftersale.id))
 
 
 def cancel(buyer_id: int, aftersale_no: str) -> AfterSale:
@@ -437,10 +184,10 @@ def ship_back(buyer_id: int, aftersale_no: str, carrier_code: str, tracking_no: 
     move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "ship_back", actor_id=buyer_id,
          note=f"{carrier.name} {tracking_no}",
          values={"return_carrier": carrier.code, "return_tracking_no": tracking_no, "returned_at": utcnow(),
-                 "due_at": _due(RECEIVE_DAYS)})
+                 "due_at": due_in(RECEIVE_DAYS)})
     aftersale = reload(aftersale.id)
     aftersale_returned.send(aftersale, carrier=carrier.name, tracking_no=tracking_no)
-    _schedule_deadline(aftersale)
+    schedule_deadline(aftersale)
     return aftersale
 
 
@@ -514,13 +261,13 @@ def start_return(aftersale: AfterSale, actor_id: int | None, address: dict, note
                  kind: str | None = None) -> AfterSale:
     """Approve a return (the shop, its deadline, or a ruling): the buyer has RETURN_DAYS
     to send the goods to `address`."""
-    values = {"return_address": address, "due_at": _due(RETURN_DAYS)}
+    values = {"return_address": address, "due_at": due_in(RETURN_DAYS)}
     if kind is not None:
         values["kind"] = kind
     move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "approve", actor_id=actor_id, note=note, values=values)
     aftersale = reload(aftersale.id)
     aftersale_approved.send(aftersale, refund_started=False)
-    _schedule_deadline(aftersale)
+    schedule_deadline(aftersale)
     return aftersale
 
 
@@ -540,10 +287,10 @@ def reject(actor: policies.Actor, aftersale_no: str, reason: str) -> AfterSale:
         raise ValidationError(_("请填写拒绝理由（2–200 字）"), code=AfterSaleError.REJECT_REASON_REQUIRED,
                               fields={"reason": _("请填写拒绝理由（2–200 字）")})
     move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "reject", actor_id=actor.user_id, note=reason,
-         values={"reject_reason": reason, "due_at": _due(REJECTED_DAYS)})
+         values={"reject_reason": reason, "due_at": due_in(REJECTED_DAYS)})
     aftersale = reload(aftersale.id)
     aftersale_rejected.send(aftersale)
-    _schedule_deadline(aftersale)
+    schedule_deadline(aftersale)
     return aftersale
 
 
@@ -568,11 +315,11 @@ def receive(actor: policies.Actor, aftersale_no: str, restock) -> AfterSale:
         db.session.add(AfterSaleEvent(aftersale_id=aftersale.id, actor_id=actor.user_id, from_status=S.RETURNED,
                                       to_status=S.RETURNED, note=note))
         db.session.execute(sa.update(AfterSale).where(AfterSale.id == aftersale.id)
-                           .values(due_at=_due(platform_settings.get("merchant_reply_days")))
+                           .values(due_at=due_in(platform_settings.get("merchant_reply_days")))
                            .execution_options(synchronize_session=False))
         db.session.flush()
         aftersale = reload(aftersale.id)
-        _schedule_deadline(aftersale)
+        schedule_deadline(aftersale)
         return aftersale
     refunding.start(aftersale, actor.user_id, note)
     return reload(aftersale.id)
@@ -586,12 +333,12 @@ def ship_replacement(actor: policies.Actor, aftersale_no: str, carrier_code: str
     move(AFTERSALE_LIFECYCLE, AfterSale, aftersale.id, "ship_replacement", actor_id=actor.user_id,
          note=f"{carrier.name} {tracking_no}",
          values={"replacement_carrier": carrier.code, "replacement_tracking_no": tracking_no,
-                 "replacement_shipped_at": utcnow(), "due_at": _due(platform_settings.get("auto_confirm_days"))})
+                 "replacement_shipped_at": utcnow(), "due_at": due_in(platform_settings.get("auto_confirm_days"))})
     stock.take([(line.item.sku_id, line.quantity) for line in aftersale.lines], MovementReason.EXCHANGE_OUT,
                ref=("aftersale", aftersale.aftersale_no), actor_id=actor.user_id)
     aftersale = reload(aftersale.id)
     replacement_shipped.send(aftersale, carrier=carrier.name, tracking_no=tracking_no)
-    _schedule_deadline(aftersale)
+    schedule_deadline(aftersale)
     return aftersale
 
 

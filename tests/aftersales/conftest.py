@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.aftersales import services
+from app.aftersales import applications, services
 from app.aftersales.models import AfterSale
 from app.aftersales.policies import staff
 from app.core.clock import utcnow
@@ -63,7 +63,7 @@ def receive(order) -> Order:
 
 def apply(order, kind="return_refund", quantity=1, item=0, reason="quality", **fields) -> AfterSale:
     with transaction():
-        aftersale = services.apply(order.buyer_id, order.order_no, services.Application(
+        aftersale = applications.apply(order.buyer_id, order.order_no, applications.Application(
             lines=[(order.items[item].id, quantity)], kind=kind, reason=reason, **fields))
     return fresh(aftersale)
 

@@ -1,4 +1,4 @@
-"""`services.may_apply_items` (what the order page offers) agrees with what `apply`
+"""`applications.may_apply_items` (what the order page offers) agrees with what `apply`
 accepts, situation by situation: every kind it leaves out is refused with
 `aftersale_not_allowed`, and a kind it offers goes through. `whole_refund_lines` is the
 取消订单并退款 of a paid, unshipped order."""
@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.aftersales import disputes, services
+from app.aftersales import applications, disputes, services
 from app.aftersales.states import AfterSaleKind
 from app.catalog.models import Category, Product
 from app.core.clock import travel
@@ -31,7 +31,7 @@ def agrees(order, expected: set[str], quantity: int = 1) -> None:
     other kind is refused, then the first offered kind is accepted."""
     order = reload(order)
     item = order.items[0]
-    offered = set(services.may_apply_items(order).get(item.id, ()))
+    offered = set(applications.may_apply_items(order).get(item.id, ()))
     assert offered == expected
     for kind in KINDS:
         if kind in offered:
@@ -73,7 +73,7 @@ def test_an_item_held_by_an_open_request_is_offered_only_to_that_request(bought)
     order = receive(ship(bought(quantity=2)))
     held = apply(order, kind="refund_only", quantity=1)
     agrees(order, set())
-    assert set(services.may_apply_items(reload(order), holder_id=held.id)[order.items[0].id]) == set(KINDS)
+    assert set(applications.may_apply_items(reload(order), holder_id=held.id)[order.items[0].id]) == set(KINDS)
 
 
 def test_nothing_once_every_unit_is_refunded(bought, run_jobs):
@@ -83,7 +83,7 @@ def test_nothing_once_every_unit_is_refunded(bought, run_jobs):
         services.refund(owner_of(order), aftersale.aftersale_no)
     run_jobs()
     assert fresh(aftersale).status == "refunded"
-    assert services.may_apply_items(reload(order)) == {}
+    assert applications.may_apply_items(reload(order)) == {}
 
 
 def test_nothing_after_the_platform_ruled_for_the_shop(bought, make_user):
@@ -101,10 +101,10 @@ def test_nothing_after_the_platform_ruled_for_the_shop(bought, make_user):
 
 def test_whole_refund_lines_cover_every_unit_left_of_an_unshipped_order(bought):
     order = bought(quantity=2, products=2, auto_refund=False)
-    assert sorted(services.whole_refund_lines(reload(order))) == sorted((item.id, 2) for item in order.items)
+    assert sorted(applications.whole_refund_lines(reload(order))) == sorted((item.id, 2) for item in order.items)
     apply(order, kind="refund_only", quantity=1, item=1)
-    assert services.whole_refund_lines(reload(order)) is None  # an item is held: not the whole order any more
-    assert services.whole_refund_lines(ship(bought(quantity=1))) is None
+    assert applications.whole_refund_lines(reload(order)) is None  # an item is held: not the whole order any more
+    assert applications.whole_refund_lines(ship(bought(quantity=1))) is None
 
 
 def test_evidence_keys_are_only_the_requests_own(bought):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.aftersales import services
+from app.aftersales import applications, services
 from app.aftersales.models import AfterSaleEvent
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, StaleState, ValidationError
@@ -211,7 +211,7 @@ def test_someone_elses_order_is_not_found(bought, make_user):
     order = bought()
     stranger = make_user()
     with pytest.raises(NotFound), transaction():
-        services.apply(stranger.id, order.order_no, services.Application(
+        applications.apply(stranger.id, order.order_no, applications.Application(
             lines=[(order.items[0].id, 1)], kind="refund_only", reason="quality"))
 
 
@@ -238,15 +238,15 @@ def test_a_rejected_request_may_be_edited_and_sent_again_three_times(bought):
             services.reject(shop, aftersale.aftersale_no, "商品无质量问题")
         rejected = fresh(aftersale)
         assert rejected.status == "rejected" and rejected.reject_reason == "商品无质量问题"
-        application = services.Application(lines=[(order.items[0].id, 1)], kind="refund_only", reason="quality",
+        application = applications.Application(lines=[(order.items[0].id, 1)], kind="refund_only", reason="quality",
                                            description=f"第 {attempt + 2} 次")
         if attempt == 3:
             with pytest.raises(StaleState) as limit, transaction():
-                services.reapply(order.buyer_id, aftersale.aftersale_no, application)
+                applications.reapply(order.buyer_id, aftersale.aftersale_no, application)
             assert limit.value.code == "reapply_limit"
         else:
             with transaction():
-                services.reapply(order.buyer_id, aftersale.aftersale_no, application)
+                applications.reapply(order.buyer_id, aftersale.aftersale_no, application)
             again = fresh(aftersale)
             assert again.status == "pending" and again.kind == "refund_only" and again.reapplied == attempt + 1
 

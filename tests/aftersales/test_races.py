@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.aftersales import platform, services
+from app.aftersales import applications, platform, services
 from app.aftersales.models import AfterSale
 from app.core.db import transaction
 from app.core.errors import DomainError
@@ -84,7 +84,7 @@ def test_two_applications_for_one_item_at_once_open_one(app, bought):
 
     def act(i):
         with transaction():
-            return services.apply(order.buyer_id, order.order_no, services.Application(
+            return applications.apply(order.buyer_id, order.order_no, applications.Application(
                 lines=[(order.items[0].id, 1)], kind="return_refund", reason="quality")).aftersale_no
 
     results = at_once(4, act, app=app)
@@ -105,7 +105,7 @@ def test_the_platform_and_the_buyer_refund_the_last_units_at_once(app, bought, m
         with transaction():
             if i == 0:
                 return platform.cancel_and_refund(admin, order.order_no, None, "平台核实缺货").aftersale_no
-            return services.apply(order.buyer_id, order.order_no, services.Application(
+            return applications.apply(order.buyer_id, order.order_no, applications.Application(
                 lines=[(order.items[0].id, 2)], kind="refund_only", reason="no_longer_wanted")).aftersale_no
 
     results = at_once(2, act, app=app)

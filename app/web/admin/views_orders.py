@@ -18,9 +18,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.aftersales import applications as aftersale_applications
 from app.aftersales import platform as aftersale_platform
 from app.aftersales import queries as aftersale_queries
-from app.aftersales import services as aftersale_services
 from app.core import money
 from app.core.bounds import to_int
 from app.core.db import transaction
@@ -102,7 +102,7 @@ def _cancel_context(order: Order, errors: dict | None = None, values: dict | Non
     would give back, and a refused form's errors and typed values."""
     refundable = aftersale_platform.refundable(order)
     left = [(item, item.refundable_quantity) for item in order.items if item.refundable_quantity]
-    estimate = aftersale_services.estimate_refund(order, left) if refundable else (0, 0)
+    estimate = aftersale_applications.estimate_refund(order, left) if refundable else (0, 0)
     return {"refundable": refundable, "refund_estimate": estimate, "cancel_errors": errors or {},
             "cancel_values": values or {"scope": "all"}}
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.aftersales import disputes, labels, policies, queries, services
+from app.aftersales import applications, disputes, labels, policies, queries, services
 from app.aftersales.states import (
     DESCRIPTION_MAX,
     MAX_IMAGES,
@@ -154,14 +154,14 @@ def _images() -> list[bytes]:
     return [f.read() for f in request.files.getlist("images") if f and f.filename]
 
 
-def _read_application() -> services.Application:
+def _read_application() -> applications.Application:
     """The form as the service takes it; the lines' numbers are bounded by `read_lines`
     (a ValidationError naming the field)."""
     items, quantities = request.form.getlist("item"), request.form.getlist("quantity")
     raw = [{"order_item_id": i, "quantity": q} for i, q in zip(items, quantities, strict=False)]
     if len(items) != len(quantities):
         raw = []
-    return services.Application(lines=services.read_lines(raw), kind=request.form.get("kind") or "",
+    return applications.Application(lines=applications.read_lines(raw), kind=request.form.get("kind") or "",
                                 reason=request.form.get("reason") or "",
                                 reason_text=request.form.get("reason_text") or "",
                                 description=request.form.get("description") or "", images=_images())
@@ -185,7 +185,7 @@ def _form_values(lines: list[tuple], kinds: tuple[str, ...], aftersale=None) -> 
 
 def _estimate(order, lines) -> int:
     """The refund the lines would get back now (the page's first figure, before HTMX updates it)."""
-    return services.estimate_refund(order, lines)[0]
+    return applications.estimate_refund(order, lines)[0]
 
 
 def _form_page(order, lines, kinds, *, aftersale=None, errors=None, message=None, status=200):
@@ -217,7 +217,7 @@ def aftersale_apply(order_no: str):
     item = next((i for i in order.items if i.id == item_id), None)
     if item is None:
         abort(404)
-    kinds = services.may_apply_items(order).get(item.id)
+    kinds = applications.may_apply_items(order).get(item.id)
     if not kinds:
         flash(_("该商品当前不能申请售后"), "warning")
         return redirect(url_for("shop.order_detail", order_no=order_no))
@@ -225,7 +225,7 @@ def aftersale_apply(order_no: str):
     if request.method == "POST":
         try:
             with transaction():
-                made = services.apply(current_user.id, order_no, _read_application())
+                made = applications.apply(current_user.id, order_no, _read_application())
                 number, message = made.aftersale_no, _submitted(made)
         except DomainError as exc:
             if exc.status == 404:
@@ -246,7 +246,7 @@ def aftersale_reapply(aftersale_no: str):
         flash(_("该申请当前不能重新申请"), "warning")
         return redirect(detail)
     order = order_services.for_buyer(current_user.id, aftersale.order.order_no)
-    eligible = services.may_apply_items(order, holder_id=aftersale.id)
+    eligible = applications.may_apply_items(order, holder_id=aftersale.id)
     items = {item.id: item for item in order.items}
     lines = [(items[line.order_item_id], line.quantity) for line in aftersale.lines]
     allowed = [set(eligible.get(item.id, ())) for item, _q in lines]
@@ -257,7 +257,7 @@ def aftersale_reapply(aftersale_no: str):
     if request.method == "POST":
         try:
             with transaction():
-                again = services.reapply(current_user.id, aftersale_no, _read_application())
+                again = applications.reapply(current_user.id, aftersale_no, _read_application())
                 message = _submitted(again)
         except DomainError as exc:
             if exc.status == 404:
@@ -290,16 +290,16 @@ def order_cancel_refund(order_no: str):
     """取消订单并退款: a refund-only of everything left of a paid, unshipped order."""
     order = order_services.for_buyer(current_user.id, order_no)
     detail = url_for("shop.order_detail", order_no=order_no)
-    lines = services.whole_refund_lines(order)
+    lines = applications.whole_refund_lines(order)
     if lines is None:
         flash(_("该订单当前不能取消并退款"), "warning")
         return redirect(detail)
-    application = services.Application(lines=lines, kind=AfterSaleKind.REFUND_ONLY,
+    application = applications.Application(lines=lines, kind=AfterSaleKind.REFUND_ONLY,
                                        reason=request.form.get("reason") or "",
                                        reason_text=request.form.get("reason_text") or "")
     try:
         with transaction():
-            made = services.apply(current_user.id, order_no, application)
+            made = applications.apply(current_user.id, order_no, application)
             number, message = made.aftersale_no, _submitted(made)
     except DomainError as exc:
         if exc.status == 404:

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.aftersales import applications as aftersale_applications
 from app.aftersales import labels as aftersale_labels
 from app.aftersales import queries as aftersale_queries
-from app.aftersales import services as aftersale_services
 from app.core.clock import utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError
@@ -76,10 +76,10 @@ def order_detail(order_no: str):
     events = shipping.events_for(order) if order.shipment else []
     requests = aftersale_queries.of_order(order.id)
     items = {item.id: item for item in order.items}
-    whole = aftersale_services.whole_refund_lines(order)
-    whole_refund_fen = aftersale_services.estimate_refund(order, [(items[i], q) for i, q in whole])[0] if whole else None
+    whole = aftersale_applications.whole_refund_lines(order)
+    whole_refund_fen = aftersale_applications.estimate_refund(order, [(items[i], q) for i, q in whole])[0] if whole else None
     return render_template("shop/orders/detail.html", order=order, timeline=order_services.timeline(order.id),
-                           tracking=events, now=utcnow(), aftersale_kinds=aftersale_services.may_apply_items(order),
+                           tracking=events, now=utcnow(), aftersale_kinds=aftersale_applications.may_apply_items(order),
                            aftersale_requests=requests, open_requests={a.id: a for a in requests},
                            whole_refund_fen=whole_refund_fen,
                            refund_reasons=aftersale_labels.REASON.choices(),

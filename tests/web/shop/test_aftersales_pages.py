@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.aftersales import services
+from app.aftersales import applications, services
 from app.aftersales.models import AfterSale, AfterSaleEvent, Dispute, DisputeMessage
 from app.catalog.models import Sku
 from app.core.clock import to_local
@@ -37,7 +37,7 @@ def status_of(aftersale) -> str:
 
 def apply(order, kind="return_refund", quantity=1, reason="quality", **fields) -> AfterSale:
     with transaction():
-        made = services.apply(order.buyer_id, order.order_no, services.Application(
+        made = applications.apply(order.buyer_id, order.order_no, applications.Application(
             lines=[(order.items[0].id, quantity)], kind=kind, reason=reason, **fields))
     db.session.expire_all()
     return services.reload(made.id)

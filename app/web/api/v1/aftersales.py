@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import UnprocessableEntity
 
-from app.aftersales import disputes, labels, policies, queries, services
+from app.aftersales import applications, disputes, labels, policies, queries, services
 from app.aftersales.states import (
     DESCRIPTION_MAX,
     MAX_IMAGES,
@@ -259,8 +259,8 @@ def _detail(buyer_id: int, aftersale_no: str) -> dict:
     return detail_payload(services.for_buyer(buyer_id, aftersale_no), policies.buyer(buyer_id))
 
 
-def _application(data: dict) -> services.Application:
-    return services.Application(lines=[(line["order_item_id"], line["quantity"]) for line in data["items"]],
+def _application(data: dict) -> applications.Application:
+    return applications.Application(lines=[(line["order_item_id"], line["quantity"]) for line in data["items"]],
                                 kind=data["kind"], reason=data["reason"], reason_text=data["reason_text"],
                                 description=data["description"], images=decode_images(data["images"]))
 
@@ -292,7 +292,7 @@ def apply(data):
     application = _application(data)
     with transaction():
         order_services.for_buyer(buyer_id, data["order_no"])  # someone else's order: 404 order_not_found
-        made = services.apply(buyer_id, data["order_no"], application)
+        made = applications.apply(buyer_id, data["order_no"], application)
         out = {"aftersale_no": made.aftersale_no, "status": made.status, "refund_fen": made.refund_fen}
     return out
 
@@ -361,7 +361,7 @@ def reapply(data, aftersale_no: str):
     """Edit a rejected request (or one closed because nothing was shipped back) and send it
     again (status `pending`), at most 3 times; photos left out keep the earlier ones."""
     application = _application(data)
-    return _buyer_action(lambda buyer_id: services.reapply(buyer_id, aftersale_no, application), aftersale_no)
+    return _buyer_action(lambda buyer_id: applications.reapply(buyer_id, aftersale_no, application), aftersale_no)
 
 
 @blp.post("/<aftersale_no>/confirm-replacement")
