@@ -38,7 +38,7 @@ def test_five_order_shortcuts_fit_one_row_at_390_in_chinese_and_english(open_con
     make_user(phone="13655590001", password="shortcut123", nickname="五个入口")
     buyer_with_orders("13655590001")
     for lang, labels in (("zh_Hans_CN", ["待付款", "待发货", "待收货", "待评价", "售后"]),
-                         ("en", ["To pay", "To ship", "To receive", "To review", "Returns"])):
+                         ("en", ["To pay", "To ship", "To receive", "To review", "After-sales"])):
         page = open_context(viewport=MOBILE, cookies={"lang": lang}).new_page()
         page.goto("/login?next=/me")
         page.locator("#account").fill("13655590001")
