@@ -1,11 +1,13 @@
-"""Flask CLI commands: demo data, the first admin, the RQ worker and cron."""
+"""Flask CLI commands: demo data, the first admin, the RQ worker and cron, the sales rollups."""
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from rq.cron import CronScheduler
 
 from app.accounts.admin_setup import create_admin
+from app.analytics import rollups
 from app.core.db import transaction
 from app.core.jobs import get_redis
 from app.demo import seed_demo
@@ -38,6 +40,17 @@ def register_cli(app: Flask) -> None:
     def worker_command(burst: bool, no_scheduler: bool) -> None:
         """Run an RQ worker (with scheduler) inside the app context."""
         run_worker(burst=burst, with_scheduler=not no_scheduler)
+
+    analytics = AppGroup("analytics", help="Sales rollups and figures.")
+
+    @analytics.command("rebuild")
+    def analytics_rebuild_command() -> None:
+        """Recount the sales rollups from every paid order and confirmed refund."""
+        with transaction():
+            orders, refunds = rollups.rebuild()
+        click.echo(f"rollups rebuilt: {orders} paid orders, {refunds} refunds")
+
+    app.cli.add_command(analytics)
 
     @app.cli.command("cron")
     def cron_command() -> None:

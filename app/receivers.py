@@ -22,6 +22,7 @@ from app.aftersales.signals import (
     aftersale_returned,
     replacement_shipped,
 )
+from app.analytics import rollups
 from app.analytics.models import Event
 from app.catalog import sales_counts
 from app.core.clock import to_local
@@ -52,6 +53,14 @@ def tell_merchant_paid(order, **_kw) -> None:
 
 def credit_commissions(order, **_kw) -> None:
     commissions.on_paid(order)
+
+
+def count_paid_order(order, **_kw) -> None:
+    rollups.add_paid_order(order)
+
+
+def count_refund(refund, **_kw) -> None:
+    rollups.add_refund(refund)
 
 
 def record_pay_event(order, **_kw) -> None:
@@ -178,6 +187,7 @@ RECEIVERS = (
     (order_paid, tell_merchant_paid),
     (order_paid, credit_commissions),
     (order_paid, record_pay_event),
+    (order_paid, count_paid_order),  # the sales rollups the dashboards read
     # an unpaid order is cancelled (its reserved stock is back already)
     (order_cancelled, close_emptied_payment),
     (order_cancelled, tell_buyer_timed_out),
@@ -189,6 +199,7 @@ RECEIVERS = (
     (payment_refund_started, tell_buyer_payment_refunded),
     (item_refunded, void_refunded_commission),
     (refund_succeeded, finish_aftersale_refund),
+    (refund_succeeded, count_refund),
     # after-sales: each party told
     (aftersale_requested, tell_shop_requested),
     (aftersale_approved, tell_buyer_approved),

@@ -1,7 +1,7 @@
 """Events the shop records for analytics (DOMAIN.md, Notifications and analytics)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,3 +27,70 @@ class Event(db.Model):
     dwell_ms: Mapped[int | None] = mapped_column()
     props: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- sales rollups -----------------------------------------------------------------------------
+# Kept up to date from order, payment and refund events (app/analytics/rollups.py), so the
+# dashboards read a row per shop and day instead of scanning orders. Days are Asia/Shanghai
+# dates; the platform's figures are the sums over every shop.
+
+
+class SalesDay(db.Model):
+    """One shop's sales on one day."""
+
+    __tablename__ = "sales_days"
+
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+    paid_orders: Mapped[int] = mapped_column(default=0)
+    units: Mapped[int] = mapped_column(default=0)
+    gmv_fen: Mapped[int] = mapped_column(default=0)  # what buyers paid (goods and shipping)
+    refund_fen: Mapped[int] = mapped_column(default=0)  # refunds the gateway confirmed that day
+
+
+class BuyerDay(db.Model):
+    """A buyer paid this shop on this day (paying buyers over a period are distinct buyers)."""
+
+    __tablename__ = "sales_buyer_days"
+
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class FirstPurchase(db.Model):
+    """The day a buyer first paid a shop (scope = the shop's id) or the platform (scope 0):
+    a buyer paying in a period is new if that day is in it, else returning."""
+
+    __tablename__ = "sales_first_purchases"
+
+    scope_id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+
+
+class ProductDay(db.Model):
+    """One product's paid units and revenue on one day (rankings)."""
+
+    __tablename__ = "sales_product_days"
+    __table_args__ = (sa.Index("ix_sales_product_days_merchant_day", "merchant_id", "day"),)
+
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id", ondelete="CASCADE"))
+    units: Mapped[int] = mapped_column(default=0)
+    revenue_fen: Mapped[int] = mapped_column(default=0)  # the items' paid amount (no shipping)
+
+
+class RegionHour(db.Model):
+    """Paid orders of one shop by day, hour (Shanghai) and the order's province: the
+    province map and the purchase-time heatmap (hour x weekday, day of month)."""
+
+    __tablename__ = "sales_region_hours"
+
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+    hour: Mapped[int] = mapped_column(primary_key=True)
+    province: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    paid_orders: Mapped[int] = mapped_column(default=0)
+    gmv_fen: Mapped[int] = mapped_column(default=0)
