@@ -16,10 +16,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.analytics.models import BuyerDay, FirstPurchase, SalesDay
+from app.analytics.models import BuyerDay, FirstPurchase, ProductDay, RegionHour, SalesDay
 from app.analytics.rollups import PLATFORM
+from app.catalog.models import Product
 from app.core.money import prorate
 from app.extensions import db
+from app.merchants.models import Merchant
 
 MAX_DAYS = 366
 
@@ -83,3 +85,80 @@ def compare(first: date, last: date, merchant_id: int | None = None) -> Comparis
     length = (last - first).days + 1
     return Comparison(for_days(first, last, merchant_id),
                       for_days(first - timedelta(days=length), first - timedelta(days=1), merchant_id))
+
+
+# --- series and rankings for the charts ---------------------------------------------------------
+
+
+def _shop(column, merchant_id: int | None):
+    return column == merchant_id if merchant_id is not None else sa.true()
+
+
+def daily(first: date, last: date, merchant_id: int | None = None) -> list[dict]:
+    """One entry per day of the range (days without sales too): day, paid_orders, gmv_fen,
+    refund_fen, units — the line chart."""
+    rows = {row.day: row for row in db.session.execute(
+        sa.select(SalesDay.day, sa.func.sum(SalesDay.paid_orders).label("paid_orders"),
+                  sa.func.sum(SalesDay.gmv_fen).label("gmv_fen"), sa.func.sum(SalesDay.refund_fen).label("refund_fen"),
+                  sa.func.sum(SalesDay.units).label("units"))
+        .where(_shop(SalesDay.merchant_id, merchant_id), SalesDay.day.between(first, last)).group_by(SalesDay.day))}
+    out = []
+    for n in range((last - first).days + 1):
+        day = first + timedelta(days=n)
+        row = rows.get(day)
+        out.append({"day": day, "paid_orders": int(row.paid_orders) if row else 0,
+                    "gmv_fen": int(row.gmv_fen) if row else 0, "refund_fen": int(row.refund_fen) if row else 0,
+                    "units": int(row.units) if row else 0})
+    return out
+
+
+def top_products(first: date, last: date, merchant_id: int | None = None, *, by: str = "units",
+                 limit: int = 10) -> list[dict]:
+    """The best sellers of the range by `units` or `revenue_fen`, with their titles."""
+    order = sa.func.sum(ProductDay.units if by == "units" else ProductDay.revenue_fen).desc()
+    rows = db.session.execute(
+        sa.select(ProductDay.product_id, Product.title, sa.func.sum(ProductDay.units).label("units"),
+                  sa.func.sum(ProductDay.revenue_fen).label("revenue_fen"))
+        .join(Product, Product.id == ProductDay.product_id)
+        .where(_shop(ProductDay.merchant_id, merchant_id), ProductDay.day.between(first, last))
+        .group_by(ProductDay.product_id, Product.title).order_by(order, ProductDay.product_id).limit(limit)).all()
+    return [{"product_id": r.product_id, "title": r.title, "units": int(r.units), "revenue_fen": int(r.revenue_fen)}
+            for r in rows]
+
+
+def top_merchants(first: date, last: date, limit: int = 10) -> list[dict]:
+    """Shops by GMV over the range, with their share of the platform's (the pie)."""
+    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(SalesDay.gmv_fen), 0))
+                              .where(SalesDay.day.between(first, last))) or 0
+    rows = db.session.execute(
+        sa.select(SalesDay.merchant_id, Merchant.name, sa.func.sum(SalesDay.gmv_fen).label("gmv_fen"),
+                  sa.func.sum(SalesDay.paid_orders).label("paid_orders"))
+        .join(Merchant, Merchant.id == SalesDay.merchant_id).where(SalesDay.day.between(first, last))
+        .group_by(SalesDay.merchant_id, Merchant.name).order_by(sa.func.sum(SalesDay.gmv_fen).desc()).limit(limit)).all()
+    return [{"merchant_id": r.merchant_id, "name": r.name, "gmv_fen": int(r.gmv_fen), "paid_orders": int(r.paid_orders),
+             "share": (int(r.gmv_fen) / total) if total else 0.0} for r in rows]
+
+
+def provinces(first: date, last: date, merchant_id: int | None = None) -> list[dict]:
+    """Paid orders and GMV by the orders' province, most first (the map / ranking)."""
+    rows = db.session.execute(
+        sa.select(RegionHour.province, sa.func.sum(RegionHour.paid_orders).label("paid_orders"),
+                  sa.func.sum(RegionHour.gmv_fen).label("gmv_fen"))
+        .where(_shop(RegionHour.merchant_id, merchant_id), RegionHour.day.between(first, last))
+        .group_by(RegionHour.province).order_by(sa.func.sum(RegionHour.gmv_fen).desc())).all()
+    return [{"province": r.province, "paid_orders": int(r.paid_orders), "gmv_fen": int(r.gmv_fen)} for r in rows]
+
+
+def purchase_times(first: date, last: date, merchant_id: int | None = None) -> dict:
+    """When people buy: paid orders by weekday (0 = Monday) x hour, and by day of the month
+    (the heatmaps). Summed in Python from one grouped query per day and hour."""
+    rows = db.session.execute(
+        sa.select(RegionHour.day, RegionHour.hour, sa.func.sum(RegionHour.paid_orders))
+        .where(_shop(RegionHour.merchant_id, merchant_id), RegionHour.day.between(first, last))
+        .group_by(RegionHour.day, RegionHour.hour)).all()
+    by_week = [[0] * 24 for _ in range(7)]
+    by_month_day = [0] * 31
+    for day, hour, orders in rows:
+        by_week[day.weekday()][hour] += int(orders)
+        by_month_day[day.day - 1] += int(orders)
+    return {"weekday_hour": by_week, "month_day": by_month_day}

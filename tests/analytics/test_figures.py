@@ -164,3 +164,26 @@ def test_the_merchant_stats_api_answers_for_its_own_shop(shop_sales, client):
     other = client.get(f"/api/v1/merchant/stats?from=2026-12-05&to=2026-12-07&merchant_id={shop_sales['other'].id}",
                        headers=headers).json
     assert other == body
+
+
+def test_series_and_rankings_for_the_charts(shop_sales):
+    shop = shop_sales["shop"].id
+    days = figures.daily(date(2026, 12, 4), date(2026, 12, 7), shop)
+    assert [(d["day"].day, d["paid_orders"], d["gmv_fen"], d["refund_fen"]) for d in days] == [
+        (4, 0, 0, 0), (5, 1, 20600, 0), (6, 1, 15700, 0), (7, 0, 0, 9900)]
+    by_units = figures.top_products(date(2026, 12, 1), date(2026, 12, 7), shop)
+    assert [(p["product_id"], p["units"]) for p in by_units] == sorted(
+        [(shop_sales["mug"].id, 3), (shop_sales["cup"].id, 2)], key=lambda p: -p[1])
+    by_revenue = figures.top_products(date(2026, 12, 1), date(2026, 12, 7), shop, by="revenue_fen")
+    assert [p["revenue_fen"] for p in by_revenue] == [3 * 9900, 2 * 2500]
+    shops = figures.top_merchants(date(2026, 12, 1), date(2026, 12, 7))
+    assert [(m["merchant_id"], m["gmv_fen"]) for m in shops] == [(shop_sales["other"].id, 100000), (shop, 36300)]
+    assert sum(m["share"] for m in shops) == pytest.approx(1.0)
+    assert figures.provinces(date(2026, 11, 1), date(2026, 12, 7), shop) == [
+        {"province": "浙江省", "paid_orders": 2, "gmv_fen": 20600 + 2500 + 800},
+        {"province": "福建省", "paid_orders": 1, "gmv_fen": 15700}]
+    times = figures.purchase_times(date(2026, 11, 1), date(2026, 12, 7), shop)
+    # 5 December 2026 is a Saturday (5), 6 December a Sunday (6), 2 November a Monday (0)
+    assert times["weekday_hour"][5][23] == 1 and times["weekday_hour"][6][0] == 1 and times["weekday_hour"][0][10] == 1
+    assert sum(map(sum, times["weekday_hour"])) == 3
+    assert times["month_day"][4] == 1 and times["month_day"][5] == 1 and times["month_day"][1] == 1
