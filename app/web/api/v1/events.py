@@ -12,7 +12,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import UnprocessableEntity
+from werkzeug.exceptions import BadRequest
 
 from app.accounts import services as accounts
 from app.analytics import tracking
@@ -26,9 +26,10 @@ from app.web.errors import json_error
 blp = Blueprint("events", __name__, url_prefix="/events", description="Behaviour tracking (埋点)")
 
 
-@blp.errorhandler(UnprocessableEntity)
-def invalid_batch(exc: UnprocessableEntity):
-    """The schema's refusals as 400 `invalid_events`, with nested field names."""
+@blp.errorhandler(BadRequest)
+def invalid_batch(exc: BadRequest):
+    """The schema's refusals (and a body that is not JSON) as 400 `invalid_events`, with
+    nested field names."""
     messages = (getattr(exc, "data", None) or {}).get("messages") or {}
     flat: dict[str, str] = {}
     for location in messages.values() if isinstance(messages, dict) else []:
@@ -68,7 +69,7 @@ def request_anon_id(cookie: str | None = None) -> str | None:
 
 
 @blp.post("")
-@blp.arguments(EventBatchIn)
+@blp.arguments(EventBatchIn, error_status_code=400)
 @blp.response(202, AcceptedSchema)
 @error_responses(blp, (400, "invalid_events: not a list of 1..50 events, an unknown field, a wrong type"), 413)
 def post_events(data):
