@@ -17,7 +17,7 @@
   var SEND_AT = 20;     // send early once this many wait, to stay far below the 32 KB body limit
   var queue = [];
   var path = (location.pathname + location.search).slice(0, 300);
-  var pageProduct = productOf(document.querySelector("[data-track-product]"), "data-track-product");
+  var pageProduct = productOf(document.querySelector("[data-track-page-product]"), "data-track-page-product");
   var shownAt = Date.now();
   var visibleMs = 0;
   var visibleSince = document.visibilityState === "visible" ? performance.now() : null;
