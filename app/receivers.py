@@ -22,7 +22,7 @@ from app.aftersales.signals import (
     aftersale_returned,
     replacement_shipped,
 )
-from app.analytics import rollups
+from app.analytics import rollups, tracking
 from app.analytics.models import Event
 from app.catalog import sales_counts
 from app.core.clock import to_local
@@ -162,6 +162,11 @@ def tell_buyer_refunded(aftersale, refund, **_kw) -> None:
     _tell_shop(aftersale, _("售后已退款"), _("售后 %(no)s 已退款 ¥%(yuan)s。", no=aftersale.aftersale_no, yuan=yuan))
 
 
+def record_refund_event(aftersale, refund, **_kw) -> None:
+    tracking.record_server_event("refund", user_id=aftersale.buyer_id, merchant_id=aftersale.merchant_id,
+                                 props={"aftersale_no": aftersale.aftersale_no, "refund_fen": aftersale.refund_fen})
+
+
 def tell_both_disputed(aftersale, **_kw) -> None:
     _tell_shop(aftersale, _("买家申请平台介入"), _("售后 %(no)s 买家已申请平台介入，请提交商家说明和凭证。",
                                                no=aftersale.aftersale_no))
@@ -206,6 +211,7 @@ RECEIVERS = (
     (aftersale_rejected, tell_buyer_rejected),
     (aftersale_returned, tell_shop_returned),
     (aftersale_refunded, tell_buyer_refunded),
+    (aftersale_refunded, record_refund_event),
     (aftersale_disputed, tell_both_disputed),
     (replacement_shipped, tell_buyer_replacement),
     (aftersale_closed, tell_both_closed),

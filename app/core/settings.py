@@ -94,6 +94,13 @@ define(SettingDefinition(
     _l("商家逾期未处理的售后申请自动同意"), validate=_between(1, 15),
 ))
 
+# Analytics
+define(SettingDefinition(
+    "analytics_retention_days", _l("行为数据保留天数"), int, 400,
+    _l("超过天数的浏览、点击、曝光等行为事件每天自动删除"), validate=_between(30, 3650),
+))
+
+
 def get(key: str) -> Any:
     definition = DEFINITIONS[key]
     row = db.session.get(PlatformSetting, key)

@@ -14,6 +14,7 @@ from app.web.shop import (  # noqa: F401  (each module registers its routes on b
     views_orders,
     views_referral,
     views_shops,
+    views_tracking,
 )
 from app.web.shop.blueprint import bp
 

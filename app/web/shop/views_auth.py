@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import policies
 from app.accounts import services as accounts
+from app.analytics import tracking
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx
@@ -28,19 +29,23 @@ from app.web.shop.forms import (
 )
 from app.web.shop.views_cart import add_pending_line, take_pending_line
 from app.web.shop.views_referral import bind_remembered, take_remembered
+from app.web.shop.views_tracking import ANON_COOKIE
 
 
 def sign_in(user, method: str, remember: bool = False, is_new_user: bool | None = None):
     """Start a fresh session for `user` (nothing from the old session survives).
     A referral code remembered from a `/r/` link binds them in the same
     transaction; `is_new_user` defaults to whether this is a registration. A cart
-    line chosen while signed out is added right after."""
+    line chosen while signed out is added right after. What the browser did before
+    signing in (its `aid` cookie's events) becomes the user's."""
+    anon = request.cookies.get(ANON_COOKIE)
     referral = take_remembered()
     pending_line = take_pending_line()
     session.clear()
     with transaction():
         accounts.record_sign_in(user, method, client_ip(), request.user_agent.string)
         bind_remembered(user, referral, is_new_user=method == "register" if is_new_user is None else is_new_user)
+        tracking.merge_anonymous(anon, user.id)
     login_user(user, remember=remember)
     add_pending_line(user.id, pending_line)
 

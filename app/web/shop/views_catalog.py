@@ -3,14 +3,12 @@ product page. Only visible products (app.catalog.queries) are listed or shown; a
 off-sale product or a closed shop answers with a page that says so (404)."""
 from __future__ import annotations
 
-import uuid
-
 import sqlalchemy as sa
-from flask import make_response, render_template, request, send_file
+from flask import render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.analytics.models import Event
+from app.analytics import tracking
 from app.catalog import categories as category_service
 from app.catalog import queries
 from app.catalog.errors import CatalogError
@@ -28,8 +26,8 @@ from app.orders import reviews
 from app.orders.models import OrderItem, Review
 from app.web.shop.blueprint import bp
 from app.web.shop.views_shops import logo_name
+from app.web.shop.views_tracking import anon_id, tracked
 
-ANON_COOKIE = "anon_id"
 PER_PAGE = 20
 
 
@@ -59,25 +57,13 @@ def filters_from_args(args) -> ProductFilters:
     )
 
 
-def anon_id() -> tuple[str, bool]:
-    """The visitor's anonymous id from its cookie, or a new one (True: set the cookie)."""
-    value = request.cookies.get(ANON_COOKIE) or ""
-    if 8 <= len(value) <= 40 and value.replace("-", "").isalnum():
-        return value, False
-    return uuid.uuid4().hex, True
-
-
-def record_search(query: str) -> tuple[str, bool]:
-    anon, new = anon_id()
-    db.session.add(Event(type="search", query=query[:100], anon_id=anon, path=request.path[:300],
-                         user_id=current_user.id if current_user.is_authenticated else None))
+def record_search(query: str) -> None:
+    """The search as a server-side event, unless the visitor asks not to be tracked or is a bot."""
+    if not tracked() or tracking.is_bot(request.user_agent.string):
+        return
+    tracking.record_server_event("search", query=query, anon_id=anon_id(), path=request.path,
+                                 user_id=current_user.id if current_user.is_authenticated else None)
     db.session.commit()
-    return anon, new
-
-
-def set_anon_cookie(response, anon: str):
-    response.set_cookie(ANON_COOKIE, anon, max_age=365 * 86400, httponly=True, samesite="Lax")
-    return response
 
 
 @bp.get("/search")
@@ -86,9 +72,8 @@ def search():
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     scrolling = is_htmx() and request.args.get("page")
     # Recorded (and committed) before the products load, so the commit does not expire them.
-    anon, new_cookie = (None, False)
     if filters.q and not scrolling and str(request.args.get("page", "1")) == "1":
-        anon, new_cookie = record_search(filters.q)
+        record_search(filters.q)
     page = queries.search(filters, request.args.get("page", 1), PER_PAGE)
     if scrolling:
         return render_template("shop/catalog/_grid_page.html", page=page, next_url_args=args,
@@ -97,13 +82,10 @@ def search():
     current_category = None
     if filters.category_id:
         current_category = next((c for c in _walk(tree) if c["id"] == filters.category_id), None)
-    response = render_template(
+    return render_template(
         "shop/catalog/search.html", page=page, filters=filters, args=args, tree=tree,
         sort=request.args.get("sort") or "default", current_category=current_category,
         min_price=request.args.get("min_price", ""), max_price=request.args.get("max_price", ""))
-    if new_cookie:
-        response = set_anon_cookie(make_response(response), anon)
-    return response
 
 
 def _walk(nodes):

@@ -104,7 +104,7 @@ def test_search_is_recorded_with_an_anonymous_id(client, make_product):
     make_product(title="蓝牙耳机")
     resp = client.get("/search?q=耳机")
     cookie = resp.headers.get("Set-Cookie", "")
-    assert "anon_id=" in cookie
+    assert "aid=" in cookie  # the tracking cookie (app/web/shop/views_tracking.py)
     client.get("/search?q=耳机&sort=price_asc")
     events = db.session.scalars(sa.select(Event).where(Event.type == "search")).all()
     assert [e.query for e in events] == ["耳机", "耳机"]

@@ -1,11 +1,13 @@
 """`/api/v1/auth`: codes, registration, sign-in and sign-out for the mini-program."""
 from __future__ import annotations
 
+from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts import services as accounts
+from app.analytics import tracking
 from app.core.db import transaction
 from app.core.errors import Unauthorized
 from app.core.urls import external_url
@@ -62,8 +64,11 @@ class EmailRegisterIn(Schema):
 
 
 def token_reply(user, method: str, status: int = 200, **extra):
+    """The token answer of every API sign-in; the events sent under the `X-Anon-Id`
+    header before signing in become the user's."""
     with transaction():
         accounts.record_sign_in(user, f"api_{method}", client_ip(), None)
+        tracking.merge_anonymous(request.headers.get("X-Anon-Id"), user.id)
         token = accounts.issue_api_token(user)
     return {"token": token, "user": user_payload(user), **extra}, status
 

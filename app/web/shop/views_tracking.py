@@ -1,0 +1,78 @@
+"""Behaviour tracking on the shop's pages: the anonymous id cookie and the endpoint
+`static/js/track.js` beacons its batches to.
+
+The cookie `aid` is a random first-party id (1 year, SameSite=Lax). It is HttpOnly:
+track.js never needs to read it (its beacons are same-origin, the browser sends the
+cookie), so no script on the page can lift it. It is not set for a visitor who asks not
+to be tracked (DNT / GPC). At sign-in its events become the user's (`views_auth.sign_in`).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask import g, make_response, request
+from flask_login import current_user
+
+from app.analytics import tracking
+from app.core.db import transaction
+from app.extensions import csrf
+from app.web.shop.blueprint import bp
+
+ANON_COOKIE = "aid"
+MAX_BEACON_BYTES = 32 * 1024
+
+
+def anon_id() -> str:
+    """The visitor's anonymous id from the cookie, or a new one for this request (set on
+    the response by `give_anon_id`)."""
+    cookie = tracking.valid_anon_id(request.cookies.get(ANON_COOKIE))
+    if cookie:
+        return cookie
+    if "new_anon_id" not in g:
+        g.new_anon_id = uuid.uuid4().hex
+    return g.new_anon_id
+
+
+def tracked() -> bool:
+    """Whether this request may be tracked at all (no DNT / GPC)."""
+    return not tracking.do_not_track(request.headers)
+
+
+@bp.after_request
+def give_anon_id(response):
+    """Shop pages give a visitor without one an anonymous id (or the one made for it
+    during this request, e.g. by a search)."""
+    if "new_anon_id" in g or (request.method == "GET" and response.status_code == 200
+                              and response.mimetype == "text/html" and tracked()
+                              and not tracking.valid_anon_id(request.cookies.get(ANON_COOKIE))):
+        response.set_cookie(ANON_COOKIE, anon_id(), max_age=365 * 86400, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response
+
+
+@bp.post("/t/events")
+@csrf.exempt
+def track_events():
+    """sendBeacon target: `{"events": [...]}` (as text/plain or JSON, ≤ 32 KB) → 204.
+    A malformed batch is a bare 400; nothing of it is kept."""
+    if (request.content_length or 0) > MAX_BEACON_BYTES:
+        return make_response("", 413)
+    body = request.get_data()
+    if len(body) > MAX_BEACON_BYTES:
+        return make_response("", 413)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return make_response("", 400)
+    if not isinstance(payload, dict) or set(payload) != {"events"}:
+        return make_response("", 400)
+    try:
+        with transaction():
+            tracking.record_batch(payload["events"],
+                                  user_id=current_user.id if current_user.is_authenticated else None,
+                                  anon_id=tracking.valid_anon_id(request.cookies.get(ANON_COOKIE)),
+                                  user_agent=request.user_agent.string, dnt=not tracked())
+    except tracking.InvalidBatch:
+        return make_response("", 400)
+    return make_response("", 204)
