@@ -31,8 +31,8 @@
         { type: "value", minInterval: 1, axisLabel: AXIS_LABEL, splitLine: { show: false } }
       ],
       series: [
-        { type: "line", name: labels.gmv, data: data.gmv, smooth: true, symbolSize: 6, areaStyle: { opacity: 0.08 } },
-        { type: "line", name: labels.orders, data: data.orders, yAxisIndex: 1, smooth: true, symbolSize: 6 }
+        { type: "line", name: labels.gmv, data: data.gmv, smooth: 0.3, symbolSize: 6, areaStyle: { opacity: 0.08 } },
+        { type: "line", name: labels.orders, data: data.orders, yAxisIndex: 1, smooth: 0.3, symbolSize: 6 }
       ]
     });
   }

@@ -31,7 +31,7 @@ def test_the_platforms_figures_and_the_shops_ranking(shop_sales, client, login, 
     # the newcomer paid two shops: one new buyer on the platform, the loyal one returning
     assert tile(html, "paying_buyers") == "2" and tile(html, "buyers") == "1/1"
     ranking = html.split('id="merchant-ranking"')[1].split("</table>")[0]
-    rows = re.findall(r'data-merchant="(\d+)".*?<td class="text-end">(\d+)</td><td class="text-end">(.*?)</td>\s*'
+    rows = re.findall(r'data-merchant="(\d+)".*?<td class="text-end d-none d-sm-table-cell">(\d+)</td><td class="text-end">(.*?)</td>\s*'
                       r'<td class="text-end">(.*?)</td>', ranking, re.S)
     assert rows == [(str(shop_sales["other"].id), "1", "¥1000.00", "73.4%"),
                     (str(shop_sales["shop"].id), "2", "¥363.00", "26.6%")]
