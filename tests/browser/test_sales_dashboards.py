@@ -36,7 +36,7 @@ def month_of_sales(make_user, make_merchant, make_product, make_address, place_o
                                      ("手工粗陶茶杯 四只装", 5900), ("便携旅行茶具套装", 12800))]
     dried = make_product(merchant=other, title="淡晒鱿鱼干 500g", price_fen=8800, stocks=(200,)).skus[0].id
     buyers = []
-    for n, province in enumerate(PROVINCES):
+    for province in PROVINCES:
         buyer = make_user()
         fields = dict(zip(("province", "province_code", "city", "city_code", "district", "district_code"), province,
                           strict=True))
