@@ -29,6 +29,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "distribution.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "distribution.manage": {AdminRole.OPERATOR},
     "withdrawals.manage": {AdminRole.FINANCE},
+    "stats.view": {AdminRole.OPERATOR, AdminRole.FINANCE},  # the platform's sales figures
 }
 
 

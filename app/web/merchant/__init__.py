@@ -11,6 +11,7 @@ from app.web.merchant import (  # noqa: F401  (each module registers its routes 
     views_reviews,
     views_settings,
     views_staff,
+    views_stats,
 )
 from app.web.merchant.blueprint import bp
 
