@@ -12,13 +12,14 @@ day, whatever the number of orders.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from app.analytics.models import BuyerDay, FirstPurchase, ProductDay, RegionHour, SalesDay
+from app.analytics.models import BuyerDay, Event, FirstPurchase, ProductDay, RegionHour, SalesDay
 from app.analytics.rollups import PLATFORM
 from app.catalog.models import Product
+from app.core.clock import SHANGHAI
 from app.core.money import prorate
 from app.extensions import db
 from app.merchants.models import Merchant
@@ -162,3 +163,46 @@ def purchase_times(first: date, last: date, merchant_id: int | None = None) -> d
         by_week[day.weekday()][hour] += int(orders)
         by_month_day[day.day - 1] += int(orders)
     return {"weekday_hour": by_week, "month_day": by_month_day}
+
+
+# --- from the behaviour events -------------------------------------------------------------------
+# The funnel and the search keywords are counted from `events` (indexed by type and time),
+# not from a rollup: they cover the behaviour the retention setting keeps.
+
+FUNNEL = (("view", "page_view"), ("cart", "add_to_cart"), ("order", "order"), ("pay", "pay"))
+
+
+def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(first, time(), SHANGHAI)
+    return start, datetime.combine(last + timedelta(days=1), time(), SHANGHAI)
+
+
+def funnel(first: date, last: date, merchant_id: int | None = None) -> list[dict]:
+    """Visitors at each step, view → cart → order → paid: distinct people (signed-in user, or
+    the anonymous id) with at least one such event in the range; for a shop, product views
+    and the other steps of its own products and orders. One grouped query."""
+    start, end = _day_bounds(first, last)
+    who = sa.func.coalesce(sa.cast(Event.user_id, sa.String), Event.anon_id)
+    where = [Event.type.in_([kind for _step, kind in FUNNEL]), Event.created_at >= start, Event.created_at < end,
+             who.is_not(None), sa.or_(Event.type != "page_view", Event.product_id.is_not(None))]
+    if merchant_id is not None:
+        where.append(Event.merchant_id == merchant_id)
+    counts = dict(db.session.execute(sa.select(Event.type, sa.func.count(sa.distinct(who))).where(*where)
+                                     .group_by(Event.type)).all())
+    return [{"step": step, "visitors": int(counts.get(kind, 0))} for step, kind in FUNNEL]
+
+
+def search_keywords(first: date, last: date, limit: int = 20) -> dict:
+    """The most searched keywords of the range, and those that found nothing (searches
+    recorded with `results` 0), each with how many times."""
+    start, end = _day_bounds(first, last)
+    where = (Event.type == "search", Event.created_at >= start, Event.created_at < end, Event.query.is_not(None))
+    keyword = sa.func.lower(Event.query)
+
+    def top(*extra):
+        return [{"keyword": k, "searches": int(n)} for k, n in db.session.execute(
+            sa.select(keyword, sa.func.count()).where(*where, *extra).group_by(keyword)
+            .order_by(sa.func.count().desc(), keyword).limit(limit)).all()]
+
+    found_nothing = sa.cast(Event.props["results"].as_string(), sa.String) == "0"
+    return {"top": top(), "no_results": top(found_nothing)}

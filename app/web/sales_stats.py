@@ -74,10 +74,13 @@ def build(rng: DateRange, merchant_id: int | None = None) -> dict:
     regions = figures.provinces(rng.first, rng.last, merchant_id)
     times = figures.purchase_times(rng.first, rng.last, merchant_id)
     shops = figures.top_merchants(rng.first, rng.last, limit=TOP) if merchant_id is None else []
+    steps = figures.funnel(rng.first, rng.last, merchant_id)
+    keywords = figures.search_keywords(rng.first, rng.last, limit=TOP) if merchant_id is None else None
 
     region_total = sum(r["gmv_fen"] for r in regions)
     for region in regions:
         region["share"] = region["gmv_fen"] / region_total if region_total else 0.0
+    step_names = {"view": _("浏览商品"), "cart": _("加入购物车"), "order": _("提交订单"), "pay": _("付款")}
     cells = [[hour, weekday, n] for weekday, row in enumerate(times["weekday_hour"]) for hour, n in enumerate(row) if n]
     charts = {
         "labels": {"gmv": _("成交金额（元）"), "orders": _("付款订单"), "units": _("销售件数"),
@@ -90,6 +93,7 @@ def build(rng: DateRange, merchant_id: int | None = None) -> dict:
         "heatmap": {"weekdays": weekdays(), "cells": cells, "max": max((c[2] for c in cells), default=0)},
         "month_day": {"x": [str(n) for n in range(1, 32)], "y": times["month_day"]},
         "share": [{"name": s["name"], "value": _yuan(s["gmv_fen"])} for s in shops],
+        "funnel": [{"name": step_names[s["step"]], "value": s["visitors"]} for s in steps],
     }
     if merchant_id is None:
         others = comparison.current.gmv_fen - sum(s["gmv_fen"] for s in shops)
@@ -99,9 +103,11 @@ def build(rng: DateRange, merchant_id: int | None = None) -> dict:
         "daily": not any(d["paid_orders"] or d["gmv_fen"] for d in days),
         "units": not by_units, "revenue": not by_revenue, "heatmap": not cells,
         "month_day": not any(times["month_day"]), "share": not shops, "provinces": not regions,
+        "funnel": not any(s["visitors"] for s in steps),
     }
     return {"rng": rng, "presets": PRESET_LABELS, "comparison": comparison, "tiles": tiles(comparison),
-            "charts": charts, "empty": empty, "regions": regions, "shops": shops, "platform": merchant_id is None}
+            "charts": charts, "empty": empty, "regions": regions, "shops": shops, "platform": merchant_id is None,
+            "funnel": steps, "keywords": keywords}
 
 
 def render(template: str, endpoint: str, rng: DateRange, merchant_id: int | None = None, **context) -> str:

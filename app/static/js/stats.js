@@ -93,6 +93,16 @@
     });
   }
 
+  function funnel(data, labels, el) {
+    return base({
+      tooltip: Object.assign({ trigger: "item", formatter: "{b}：{c}" }, TOOLTIP),
+      series: [{ type: "funnel", data: data, sort: "none", left: "8%", width: "84%", top: 8, bottom: 8, gap: 2,
+                 minSize: "12%", label: { position: "inside", formatter: "{b} {c}", color: "#fff", fontSize: 12 },
+                 itemStyle: { borderColor: "#fff", borderWidth: 1 },
+                 color: [BRAND, "#FF7A45", INFO, "#52C41A"] }]
+    });
+  }
+
   function optionFor(key, charts, el) {
     var labels = charts.labels;
     switch (key) {
@@ -102,6 +112,7 @@
       case "heatmap": return heatmap(charts.heatmap, labels, el);
       case "month_day": return monthDay(charts.month_day, labels, el);
       case "share": return share(charts.share, labels, el);
+      case "funnel": return funnel(charts.funnel, labels, el);
       default: return null;
     }
   }

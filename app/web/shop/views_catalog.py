@@ -57,12 +57,14 @@ def filters_from_args(args) -> ProductFilters:
     )
 
 
-def record_search(query: str) -> None:
-    """The search as a server-side event, unless the visitor asks not to be tracked or is a bot."""
+def record_search(query: str, results: int) -> None:
+    """The search as a server-side event with how many products it found (the dashboards'
+    keywords with no results), unless the visitor asks not to be tracked or is a bot."""
     if not tracked() or tracking.is_bot(request.user_agent.string):
         return
     tracking.record_server_event("search", query=query, anon_id=anon_id(), path=request.path,
-                                 user_id=current_user.id if current_user.is_authenticated else None)
+                                 user_id=current_user.id if current_user.is_authenticated else None,
+                                 props={"results": results})
     db.session.commit()
 
 
@@ -71,9 +73,6 @@ def search():
     filters = filters_from_args(request.args)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     scrolling = is_htmx() and request.args.get("page")
-    # Recorded (and committed) before the products load, so the commit does not expire them.
-    if filters.q and not scrolling and str(request.args.get("page", "1")) == "1":
-        record_search(filters.q)
     page = queries.search(filters, request.args.get("page", 1), PER_PAGE)
     if scrolling:
         return render_template("shop/catalog/_grid_page.html", page=page, next_url_args=args,
@@ -82,10 +81,14 @@ def search():
     current_category = None
     if filters.category_id:
         current_category = next((c for c in _walk(tree) if c["id"] == filters.category_id), None)
-    return render_template(
+    html = render_template(
         "shop/catalog/search.html", page=page, filters=filters, args=args, tree=tree,
         sort=request.args.get("sort") or "default", current_category=current_category,
         min_price=request.args.get("min_price", ""), max_price=request.args.get("max_price", ""))
+    # Recorded once the page is rendered, so its commit expires nothing the page still reads.
+    if filters.q and str(request.args.get("page", "1")) == "1":
+        record_search(filters.q, page.total)
+    return html
 
 
 def _walk(nodes):

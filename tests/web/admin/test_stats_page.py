@@ -49,8 +49,9 @@ def test_without_sales_every_chart_and_table_is_an_empty_state(client, login, ma
     login(make_user(admin_role="operator"))
     html = text(get(client, "/admin/stats?range=yesterday"))
     assert 'data-stats-chart="' not in html
-    assert set(re.findall(r'data-empty="(\w+)"', html)) == {"daily", "units", "revenue", "heatmap", "month_day",
-                                                             "share", "merchants", "provinces"}
+    assert set(re.findall(r'data-empty="([\w-]+)"', html)) == {
+        "daily", "units", "revenue", "heatmap", "month_day", "funnel", "share", "merchants", "provinces",
+        "keywords-top", "keywords-no_results"}
 
 
 @pytest.mark.parametrize("role", ["super", "operator", "finance"])

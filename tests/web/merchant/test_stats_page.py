@@ -185,7 +185,7 @@ def test_every_chart_has_an_empty_state_without_sales(make_merchant, client, log
     html = text(get(client, "/merchant/stats?range=30d"))
     assert 'data-stats-chart="' not in html
     assert set(re.findall(r'data-empty="(\w+)"', html)) == {"daily", "units", "revenue", "heatmap", "month_day",
-                                                             "provinces"}
+                                                             "funnel", "provinces"}
     assert tile(html, "gmv_fen") == "¥0.00" and change(html, "gmv_fen").endswith("—")
 
 
