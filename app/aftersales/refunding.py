@@ -33,14 +33,20 @@ from app.payments import services as payments
 from app.payments.signals import item_refunded
 
 
-def reload(aftersale_id: int) -> AfterSale:
+def load(*conditions) -> AfterSale:
+    """The one request `conditions` name, fresh from the database with its lines, their
+    items and its dispute; NotFound otherwise (the scoped loaders of services.py use it)."""
     aftersale = db.session.scalar(
-        sa.select(AfterSale).where(AfterSale.id == aftersale_id)
+        sa.select(AfterSale).where(*conditions)
         .options(selectinload(AfterSale.lines).selectinload(AfterSaleLine.item), selectinload(AfterSale.dispute))
         .execution_options(populate_existing=True))
     if aftersale is None:
         raise NotFound(_("售后申请不存在"), code=AfterSaleError.AFTERSALE_NOT_FOUND)
     return aftersale
+
+
+def reload(aftersale_id: int) -> AfterSale:
+    return load(AfterSale.id == aftersale_id)
 
 
 def let_go(aftersale_id: int) -> None:

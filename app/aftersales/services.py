@@ -18,12 +18,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from app.aftersales import policies, refunding
 from app.aftersales.errors import AfterSaleError
-from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine
-from app.aftersales.refunding import let_go, reload
+from app.aftersales.models import AfterSale, AfterSaleEvent
+from app.aftersales.refunding import let_go, load, reload
 from app.aftersales.signals import (
     aftersale_approved,
     aftersale_closed,
@@ -46,7 +45,7 @@ from app.core import settings as platform_settings
 from app.core import storage
 from app.core.bounds import to_int
 from app.core.clock import utcnow
-from app.core.errors import Conflict, NotFound, StaleState, ValidationError
+from app.core.errors import Conflict, StaleState, ValidationError
 from app.core.jobs import schedule_after_commit
 from app.core.lifecycle import move
 from app.extensions import db
@@ -58,34 +57,21 @@ from app.orders.models import Order, OrderItem
 from app.orders.states import OrderStatus
 
 S = AfterSaleStatus
-# Order statuses a request may be made in: paid (refund-only, before shipping), or on
-# its way / received (inside the window).
-SHIPPED_STATUSES = (OrderStatus.SHIPPED, OrderStatus.RECEIVED)
 
 
 # --- loading ----------------------------------------------------------------------------------
 
 
-def _load(*conditions) -> AfterSale:
-    aftersale = db.session.scalar(
-        sa.select(AfterSale).where(*conditions)
-        .options(selectinload(AfterSale.lines).selectinload(AfterSaleLine.item), selectinload(AfterSale.dispute))
-        .execution_options(populate_existing=True))
-    if aftersale is None:
-        raise NotFound(_("售后申请不存在"), code=AfterSaleError.AFTERSALE_NOT_FOUND)
-    return aftersale
-
-
 def for_buyer(buyer_id: int, aftersale_no: str) -> AfterSale:
-    return _load(AfterSale.aftersale_no == str(aftersale_no), AfterSale.buyer_id == buyer_id)
+    return load(AfterSale.aftersale_no == str(aftersale_no), AfterSale.buyer_id == buyer_id)
 
 
 def for_merchant(merchant_id: int, aftersale_no: str) -> AfterSale:
-    return _load(AfterSale.aftersale_no == str(aftersale_no), AfterSale.merchant_id == merchant_id)
+    return load(AfterSale.aftersale_no == str(aftersale_no), AfterSale.merchant_id == merchant_id)
 
 
 def for_platform(aftersale_no: str) -> AfterSale:
-    return _load(AfterSale.aftersale_no == str(aftersale_no))
+    return load(AfterSale.aftersale_no == str(aftersale_no))
 
 
 def timeline(aftersale_id: int) -> list[AfterSaleEvent]:
