@@ -4,6 +4,7 @@ from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Disp
 from app.analytics.models import BuyerDay, Event, FirstPurchase, ProductDay, RegionHour, SalesDay  # noqa: F401
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting, StateChange  # noqa: F401
+from app.core.tracked_jobs import TrackedJob  # noqa: F401
 from app.distribution.models import (  # noqa: F401
     Commission,
     DistributionRules,
