@@ -14,7 +14,14 @@ from app.extensions import db
 
 class Event(db.Model):
     __tablename__ = "events"
-    __table_args__ = (sa.Index("ix_events_type_created", "type", "created_at"),)
+    # On PostgreSQL the table is partitioned by month of created_at (app/analytics/partitions.py,
+    # migration 0016), its primary key there being (id, created_at).
+    __table_args__ = (
+        sa.Index("ix_events_type_created", "type", "created_at"),
+        sa.Index("ix_events_anon_unmerged", "anon_id", postgresql_where=sa.text("user_id IS NULL"),
+                 sqlite_where=sa.text("user_id IS NULL")),  # merging an anonymous visitor at sign-in
+        sa.Index("ix_events_user_created", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(16))  # page_view | search | click | add_to_cart | order | pay ...
