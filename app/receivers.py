@@ -25,9 +25,10 @@ from app.aftersales.signals import (
 from app.analytics import rollups, tracking
 from app.analytics.models import Event
 from app.catalog import sales_counts
-from app.core.clock import to_local
+from app.core.clock import to_local, utcnow
 from app.core.money import fen_to_yuan
 from app.distribution import commissions
+from app.distribution.signals import commission_clawed_back, commission_settled
 from app.extensions import db
 from app.merchants import shops
 from app.notifications import services as notifications
@@ -57,6 +58,14 @@ def credit_commissions(order, **_kw) -> None:
 
 def count_paid_order(order, **_kw) -> None:
     rollups.add_paid_order(order)
+
+
+def count_commission_paid(commission, amount_fen, **_kw) -> None:
+    rollups.add_commission(commission.order_id, amount_fen, utcnow())
+
+
+def count_commission_taken_back(commission, amount_fen, **_kw) -> None:
+    rollups.add_commission(commission.order_id, -amount_fen, utcnow())
 
 
 def count_refund(refund, **_kw) -> None:
@@ -199,6 +208,8 @@ RECEIVERS = (
     (order_shipped, tell_buyer_shipped),
     # received: commissions settle after the rules' delay
     (order_received, start_commission_settlement),
+    (commission_settled, count_commission_paid),  # commissions paid, on the dashboards
+    (commission_clawed_back, count_commission_taken_back),
     # money going back to the buyer
     (order_refund_started, tell_buyer_order_refunded),
     (payment_refund_started, tell_buyer_payment_refunded),

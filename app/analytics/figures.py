@@ -4,6 +4,7 @@ day, whatever the number of orders.
 
 - paid orders, units, GMV (what buyers paid, shipping included), refunds (confirmed in
   the range), net sales (GMV - refunds), AOV (GMV / paid orders, rounded half up);
+- commissions paid: settled in the range less clawed back in the range;
 - paying buyers: distinct buyers who paid in the range; new buyers: those whose first
   paid order (with this shop, or anywhere for the platform) is in the range; returning:
   the others.
@@ -33,6 +34,7 @@ class Figures:
     units: int = 0
     gmv_fen: int = 0
     refund_fen: int = 0
+    commission_fen: int = 0
     paying_buyers: int = 0
     new_buyers: int = 0
 
@@ -60,6 +62,7 @@ def for_days(first: date, last: date, merchant_id: int | None = None) -> Figures
     sums = db.session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(SalesDay.paid_orders), 0), sa.func.coalesce(sa.func.sum(SalesDay.units), 0),
         sa.func.coalesce(sa.func.sum(SalesDay.gmv_fen), 0), sa.func.coalesce(sa.func.sum(SalesDay.refund_fen), 0),
+        sa.func.coalesce(sa.func.sum(SalesDay.commission_fen), 0),
     ).where(shop(SalesDay.merchant_id), SalesDay.day.between(first, last))).one()
     payers = (sa.select(BuyerDay.buyer_id).where(shop(BuyerDay.merchant_id), BuyerDay.day.between(first, last))
               .distinct().subquery())

@@ -53,6 +53,8 @@ class SalesDay(db.Model):
     units: Mapped[int] = mapped_column(default=0)
     gmv_fen: Mapped[int] = mapped_column(default=0)  # what buyers paid (goods and shipping)
     refund_fen: Mapped[int] = mapped_column(default=0)  # refunds the gateway confirmed that day
+    # commissions settled that day less those clawed back that day (its orders' distributors)
+    commission_fen: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class BuyerDay(db.Model):

@@ -7,6 +7,9 @@ Guarantees:
   the guarded pay move); each refund the gateway confirmed is counted once, on the day
   it was confirmed (`add_refund`, a receiver of `refund_succeeded`, sent once per
   refund). Both write in the transaction of the move that announced them.
+- Commissions count when they settle (positive) and when a refund after settlement takes
+  some back (negative), on those days (`add_commission`, receivers of the distribution
+  signals): what the shop's sales cost in commission, net.
 - Only money of paid orders counts: a refund of an order cancelled before its money
   arrived (or of a duplicate collection) is not a sale given back.
 - Increments are single upserts (`INSERT ... ON CONFLICT DO UPDATE SET n = n + :d`), so
@@ -25,6 +28,8 @@ from sqlalchemy.orm import selectinload
 
 from app.analytics.models import BuyerDay, FirstPurchase, ProductDay, RegionHour, SalesDay
 from app.core.clock import SHANGHAI, as_utc
+from app.distribution.models import Commission, LedgerEntry
+from app.distribution.states import LedgerKind
 from app.extensions import db
 from app.orders.models import Order
 from app.payments.models import Refund
@@ -87,6 +92,16 @@ def add_refund(refund: Refund) -> None:
     _bump(SalesDay, {"merchant_id": order.merchant_id, "day": day}, {"refund_fen": refund.amount_fen})
 
 
+def add_commission(order_id: int, amount_fen: int, moment: datetime) -> None:
+    """Count commission money that became (positive) or stopped being (negative, a
+    clawback) a distributor's, against the order's shop, on the day it happened."""
+    merchant_id = db.session.scalar(sa.select(Order.merchant_id).where(Order.id == order_id))
+    if merchant_id is None or not amount_fen:
+        return
+    day, _hour = local_day_hour(moment)
+    _bump(SalesDay, {"merchant_id": merchant_id, "day": day}, {"commission_fen": amount_fen})
+
+
 def rebuild(batch: int = 500) -> tuple[int, int]:
     """Empty the rollups and count every paid order and confirmed refund again, oldest
     first (so first purchases are the first). Returns (orders, refunds) counted."""
@@ -96,6 +111,12 @@ def rebuild(batch: int = 500) -> tuple[int, int]:
                    .order_by(Order.paid_at, Order.id), batch, add_paid_order)
     refunds = _each(sa.select(Refund).where(Refund.status == RefundStatus.SUCCEEDED).order_by(Refund.id), batch,
                     add_refund)
+    booked = (sa.select(LedgerEntry.amount_fen, LedgerEntry.created_at, Commission.order_id)
+              .join(Commission, Commission.id == LedgerEntry.commission_id)
+              .where(LedgerEntry.kind.in_((LedgerKind.COMMISSION_SETTLED, LedgerKind.COMMISSION_CLAWBACK)))
+              .order_by(LedgerEntry.id))
+    for amount_fen, created_at, order_id in db.session.execute(booked):
+        add_commission(order_id, amount_fen, created_at)  # clawback entries are negative already
     db.session.flush()
     return orders, refunds
 

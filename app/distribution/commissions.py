@@ -26,6 +26,7 @@ from app.core.money import apply_rate, fen_to_yuan, prorate
 from app.distribution import distributors
 from app.distribution import rules as distribution_rules
 from app.distribution.models import Commission, Distributor, LedgerEntry
+from app.distribution.signals import commission_clawed_back, commission_settled
 from app.distribution.states import COMMISSION_LIFECYCLE, CommissionStatus, DistributorStatus, LedgerKind
 from app.extensions import db
 from app.notifications import services as notifications
@@ -152,6 +153,7 @@ def settle(commission_id: int) -> bool:
         return False
     _ledger(commission.distributor_id, LedgerKind.COMMISSION_SETTLED, commission.payable_fen,
             commission_id=commission.id)
+    commission_settled.send(commission, amount_fen=commission.payable_fen)
     return True
 
 
@@ -189,6 +191,7 @@ def on_item_refunded(order_item_id: int, refunded_quantity: int, quantity: int) 
             continue
         if commission.status == CommissionStatus.SETTLED:
             _ledger(commission.distributor_id, LedgerKind.COMMISSION_CLAWBACK, -delta, commission_id=commission.id)
+            commission_clawed_back.send(commission, amount_fen=delta)
             notifications.notify(
                 db.session.scalar(sa.select(Distributor.user_id).where(Distributor.id == commission.distributor_id)),
                 _("佣金已扣回"), _("买家退款，已结算佣金 ¥%(yuan)s 从您的余额中扣回。", yuan=fen_to_yuan(delta)),

@@ -25,6 +25,7 @@ TILES = (
     ("net_fen", True, True),
     ("aov_fen", True, True),
     ("paying_buyers", False, True),
+    ("commission_fen", True, False),  # a cost to the shop: rising shows red
 )
 
 
@@ -44,7 +45,7 @@ def change_of(comparison: figures.Comparison, name: str, up_is_good: bool = True
 def tiles(comparison: figures.Comparison) -> list[dict]:
     labels = {"paid_orders": _("付款订单"), "units": _("销售件数"), "gmv_fen": _("成交金额"),
               "refund_fen": _("退款金额"), "net_fen": _("净销售额"), "aov_fen": _("客单价"),
-              "paying_buyers": _("付款人数")}
+              "paying_buyers": _("付款人数"), "commission_fen": _("佣金支出")}
     out = []
     for name, money, up_is_good in TILES:
         out.append({"key": name, "label": labels[name], "money": money,

@@ -16,7 +16,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.core.clock import travel
+from app.analytics import rollups
+from app.analytics.models import SalesDay
+from app.core.clock import travel, utcnow
 from app.core.db import transaction
 from app.core.jobs import get_queue
 from app.distribution import commissions, referrals, withdrawals
@@ -57,6 +59,12 @@ def assert_ledger_matches(distributor_id: int) -> None:
                                         .group_by(Commission.id, Commission.status)).all()
     for _id, status, rows in per_commission:
         assert rows >= (2 if status in ("settled", "void") else 1)
+
+
+def commission_days(merchant_id: int) -> dict:
+    rows = db.session.execute(sa.select(SalesDay.day, SalesDay.commission_fen).where(
+        SalesDay.merchant_id == merchant_id, SalesDay.commission_fen != 0))
+    return dict(rows.all())
 
 
 def kinds(commission_id: int) -> list[str]:
@@ -187,9 +195,19 @@ def test_refund_before_settlement_voids_and_is_never_settled(
     assert distribution_queries.earnings(near.id).available_fen == 667
     assert distribution_queries.earnings(top.id).available_fen == 333
 
+    # the shop's sales days count the commission paid for its orders on the day it settled
+    settled_day = rollups.local_day_hour(commissions_of(order.id)[-1].settled_at)[0]
+    assert commission_days(merchant.id) == {settled_day: 1000}
+
     # a refund arriving after settlement takes the rest back from the balance (a clawback)
-    with transaction():
+    with travel(timedelta(days=20)), transaction():
         commissions.on_item_refunded(items[partial.id].id, 3, 3)
+        clawback_day = rollups.local_day_hour(utcnow())[0]
+    # ...and the clawback counts against the day it happened: net commissions paid are 0
+    assert commission_days(merchant.id) == {settled_day: 1000, clawback_day: -1000}
+    with transaction():
+        rollups.rebuild()
+    assert commission_days(merchant.id) == {settled_day: 1000, clawback_day: -1000}
     assert [(c.status, c.void_fen) for c in commissions_of(order.id) if c.order_item_id == items[partial.id].id] == [
         ("settled", 1000), ("settled", 500)]
     assert distribution_queries.earnings(near.id).available_fen == 0
