@@ -30,6 +30,7 @@ $(VENDOR)/.installed: package.json
 	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	cp node_modules/echarts-geo/map/json/china.json $(VENDOR)/echarts/
 	touch $@
 
 translations: venv

@@ -8,10 +8,10 @@ figure is one grouped query over the rollups.
 """
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.analytics import figures
+from app.analytics import figures, rollups
 from app.core.htmx import is_htmx
 from app.web.date_ranges import PRESET_LABELS, DateRange
 
@@ -62,6 +62,18 @@ def _yuan(fen: int) -> float:
     return round(fen / 100, 2)
 
 
+# The province outlines (ECharts 4's china.json) are named without the administrative
+# suffix (广东, 内蒙古, 香港); addresses carry the full name (广东省, 内蒙古自治区).
+PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
+
+
+def map_name(province: str) -> str:
+    for suffix in PROVINCE_SUFFIXES:
+        if province.endswith(suffix) and len(province) > len(suffix):
+            return province[:-len(suffix)]
+    return province
+
+
 def weekdays() -> list[str]:
     return [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")]
 
@@ -86,7 +98,8 @@ def build(rng: DateRange, merchant_id: int | None = None) -> dict:
     charts = {
         "labels": {"gmv": _("成交金额（元）"), "orders": _("付款订单"), "units": _("销售件数"),
                    "revenue": _("销售额（元）"), "purchases": _("付款订单"), "share": _("成交金额占比"),
-                   "yuan": _("元"), "hour": _("时"), "day": _("日")},
+                   "yuan": _("元"), "hour": _("时"), "day": _("日"), "map_gmv": _("成交金额（元）"),
+                   "map_orders": _("付款订单")},
         "daily": {"x": [d["day"].strftime("%m-%d") for d in days], "gmv": [_yuan(d["gmv_fen"]) for d in days],
                   "orders": [d["paid_orders"] for d in days]},
         "units": {"names": [p["title"] for p in by_units], "values": [p["units"] for p in by_units]},
@@ -95,6 +108,10 @@ def build(rng: DateRange, merchant_id: int | None = None) -> dict:
         "month_day": {"x": [str(n) for n in range(1, 32)], "y": times["month_day"]},
         "share": [{"name": s["name"], "value": _yuan(s["gmv_fen"])} for s in shops],
         "funnel": [{"name": step_names[s["step"]], "value": s["visitors"]} for s in steps],
+        "map": {"areas": [{"name": map_name(r["province"]), "value": _yuan(r["gmv_fen"]), "orders": r["paid_orders"]}
+                          for r in regions if r["province"] and r["province"] != rollups.UNKNOWN_PROVINCE],
+                "max": _yuan(max((r["gmv_fen"] for r in regions), default=0)),
+                "geo": url_for("static", filename="vendor/echarts/china.json")},
     }
     if merchant_id is None:
         others = comparison.current.gmv_fen - sum(s["gmv_fen"] for s in shops)
@@ -104,6 +121,7 @@ def build(rng: DateRange, merchant_id: int | None = None) -> dict:
         "daily": not any(d["paid_orders"] or d["gmv_fen"] for d in days),
         "units": not by_units, "revenue": not by_revenue, "heatmap": not cells,
         "month_day": not any(times["month_day"]), "share": not shops, "provinces": not regions,
+        "map": not charts["map"]["areas"],
         "funnel": not any(s["visitors"] for s in steps),
     }
     return {"rng": rng, "presets": PRESET_LABELS, "comparison": comparison, "tiles": tiles(comparison),

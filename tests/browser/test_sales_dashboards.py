@@ -64,7 +64,8 @@ def test_the_shop_and_the_platform_see_their_sales(open_context, month_of_sales,
     expect(page.get_by_role("heading", name="数据")).to_be_visible()
     expect(page.locator('[data-tile="paid_orders"] .kpi-value')).to_have_text("12")
     charts_drawn(page)
-    expect(page.locator("[data-stats-chart]")).to_have_count(6)
+    expect(page.locator("[data-stats-chart]")).to_have_count(7)
+    expect(page.locator("[data-stats-chart=map][data-drawn]")).to_have_count(1)  # the outlines came and the map drew
     expect(page.locator("#province-ranking tbody tr")).to_have_count(3)
     # a preset swaps the body over HTMX and the address bar follows
     page.get_by_role("link", name="近 7 天").click()
@@ -89,7 +90,7 @@ def test_the_shop_and_the_platform_see_their_sales(open_context, month_of_sales,
     admin.get_by_role("link", name="近 30 天").click()
     expect(admin).to_have_url(re.compile(r"/admin/stats\?range=30d$"))
     charts_drawn(admin)
-    expect(admin.locator("[data-stats-chart]")).to_have_count(7)
+    expect(admin.locator("[data-stats-chart]")).to_have_count(8)
     expect(admin.locator("#merchant-ranking tbody tr")).to_have_count(2)
     expect(admin.locator("#merchant-ranking tbody tr").first).to_contain_text("山野茶舍")
     snap(admin, "admin-stats")

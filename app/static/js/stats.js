@@ -103,6 +103,27 @@
     });
   }
 
+  // Paid GMV by the order's province on the China map (registered once from the vendored
+  // outlines, fetched the first time a map is drawn; see drawOne).
+  function map(data, labels, el) {
+    var small = narrow(el);
+    return base({
+      tooltip: Object.assign({ trigger: "item", formatter: function (p) {
+        if (!p.data) return p.name;
+        return p.name + "\n" + labels.map_gmv + "：" + p.data.value + "\n" + labels.map_orders + "：" + p.data.orders;
+      } }, TOOLTIP),
+      visualMap: { min: 0, max: Math.max(data.max, 1), orient: "horizontal", left: "center", bottom: 0, calculable: false,
+                   itemHeight: small ? 100 : 140, itemWidth: 12, text: [labels.yuan, "0"], textStyle: { color: GREY, fontSize: 11 },
+                   inRange: { color: ["#FFF1EE", "#FFB3A5", BRAND] } },
+      series: [{ type: "map", map: "china", name: labels.map_gmv, data: data.areas, roam: false,
+                 top: 8, bottom: 40, left: "center", layoutSize: "100%", aspectScale: 0.78,
+                 label: { show: !small, fontSize: 9, color: GREY },
+                 itemStyle: { areaColor: "#F7F8FA", borderColor: "#C9CDD4", borderWidth: 0.6 },
+                 emphasis: { label: { show: true, color: INK }, itemStyle: { areaColor: "#FFD8CF" } },
+                 select: { disabled: true } }]
+    });
+  }
+
   function optionFor(key, charts, el) {
     var labels = charts.labels;
     switch (key) {
@@ -113,6 +134,7 @@
       case "month_day": return monthDay(charts.month_day, labels, el);
       case "share": return share(charts.share, labels, el);
       case "funnel": return funnel(charts.funnel, labels, el);
+      case "map": return map(charts.map, labels, el);
       default: return null;
     }
   }
@@ -136,20 +158,40 @@
     });
   }) : null;
 
+  var geoLoading = null;
+
+  // The map needs the province outlines registered first: fetched once per page, then drawn.
+  function withGeo(url, then) {
+    if (echarts.getMap("china")) { then(); return; }
+    geoLoading = geoLoading || fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("outlines " + response.status);
+      return response.json();
+    }).then(function (geo) { echarts.registerMap("china", geo); });
+    geoLoading.then(then, function () { geoLoading = null; });
+  }
+
+  function drawOne(el) {
+    if (echarts.getInstanceByDom(el) || !el.isConnected) return;
+    var option = optionFor(el.getAttribute("data-stats-chart"), charts, el);
+    if (!option) return;
+    el.setAttribute("data-narrow", narrow(el) ? "1" : "0");
+    option.animationDuration = 400;
+    var chart = echarts.init(el);
+    chart.on("finished", function () { el.setAttribute("data-drawn", "1"); });
+    chart.setOption(option);
+    if (observer) observer.observe(el);
+  }
+
   function draw() {
     var source = document.getElementById("stats-data");
     if (!source || !window.echarts) return;
     charts = JSON.parse(source.textContent);
     document.querySelectorAll("[data-stats-chart]").forEach(function (el) {
-      if (echarts.getInstanceByDom(el)) return;
-      var option = optionFor(el.getAttribute("data-stats-chart"), charts, el);
-      if (!option) return;
-      el.setAttribute("data-narrow", narrow(el) ? "1" : "0");
-      option.animationDuration = 400;
-      var chart = echarts.init(el);
-      chart.on("finished", function () { el.setAttribute("data-drawn", "1"); });
-      chart.setOption(option);
-      if (observer) observer.observe(el);
+      if (el.getAttribute("data-stats-chart") === "map") {
+        withGeo(charts.map.geo, function () { drawOne(el); });
+      } else {
+        drawOne(el);
+      }
     });
   }
 

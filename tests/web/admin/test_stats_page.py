@@ -50,7 +50,7 @@ def test_without_sales_every_chart_and_table_is_an_empty_state(client, login, ma
     html = text(get(client, "/admin/stats?range=yesterday"))
     assert 'data-stats-chart="' not in html
     assert set(re.findall(r'data-empty="([\w-]+)"', html)) == {
-        "daily", "units", "revenue", "heatmap", "month_day", "funnel", "share", "merchants", "provinces",
+        "daily", "units", "revenue", "heatmap", "month_day", "funnel", "share", "merchants", "provinces", "map",
         "keywords-top", "keywords-no_results"}
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.accounts.models import User
 from app.extensions import db
 from app.merchants.models import MerchantMember
-from app.web import date_ranges
+from app.web import date_ranges, sales_stats
 from app.web.date_ranges import DateRange
 from tests.analytics.test_figures import at, shanghai
 from tests.web.helpers import text
@@ -79,7 +79,21 @@ def test_the_page_shows_the_shops_figures_for_a_week(shop_sales, client, login):
     assert 'data-stats-chart="share"' not in html and 'id="merchant-ranking"' not in html
     provinces = re.findall(r"<td>(\S+省)</td>", html.split('id="province-ranking"')[1])
     assert provinces == ["浙江省", "福建省"]
+    # the map names provinces as its outlines do (no 省), valued in yuan
+    assert data["map"]["areas"] == [{"name": "浙江", "value": 206.0, "orders": 1},
+                                    {"name": "福建", "value": 157.0, "orders": 1}]
+    assert data["map"]["max"] == 206.0 and data["map"]["geo"].endswith("/vendor/echarts/china.json")
+    assert 'data-stats-chart="map"' in html
     assert 'href="/merchant/stats"' in html  # the sidebar entry
+
+
+@pytest.mark.parametrize(("full", "short"), [
+    ("广东省", "广东"), ("北京市", "北京"), ("内蒙古自治区", "内蒙古"), ("新疆维吾尔自治区", "新疆"),
+    ("广西壮族自治区", "广西"), ("宁夏回族自治区", "宁夏"), ("西藏自治区", "西藏"), ("香港特别行政区", "香港"),
+    ("台湾省", "台湾"), ("省", "省"),
+])
+def test_provinces_are_named_as_the_map_names_them(full, short):
+    assert sales_stats.map_name(full) == short
 
 
 def test_the_change_against_the_day_before(shop_sales, client, login):
@@ -185,7 +199,7 @@ def test_every_chart_has_an_empty_state_without_sales(make_merchant, client, log
     html = text(get(client, "/merchant/stats?range=30d"))
     assert 'data-stats-chart="' not in html
     assert set(re.findall(r'data-empty="(\w+)"', html)) == {"daily", "units", "revenue", "heatmap", "month_day",
-                                                             "funnel", "provinces"}
+                                                             "funnel", "provinces", "map"}
     assert tile(html, "gmv_fen") == "¥0.00" and change(html, "gmv_fen").endswith("—")
 
 
