@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from rq.cron import CronScheduler
 
 from app.accounts.admin_setup import create_admin
-from app.analytics import rollups
+from app.analytics import rollups, settled_days
 from app.core.db import transaction
 from app.core.jobs import get_redis
 from app.demo import seed_demo
@@ -48,7 +48,8 @@ def register_cli(app: Flask) -> None:
         """Recount the sales rollups from every paid order and confirmed refund."""
         with transaction():
             orders, refunds = rollups.rebuild()
-        click.echo(f"rollups rebuilt: {orders} paid orders, {refunds} refunds")
+        days = settled_days.settle_due(limit=None)
+        click.echo(f"rollups rebuilt: {orders} paid orders, {refunds} refunds; {days} days settled")
 
     app.cli.add_command(analytics)
 

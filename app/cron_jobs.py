@@ -7,6 +7,7 @@ from rq import cron
 
 from app.aftersales.deadlines import sweep_deadlines, sweep_return_tracking
 from app.analytics.partitions import maintain_event_partitions
+from app.analytics.settled_days import settle_due
 from app.analytics.tracking import flush_buffer, purge_old_events
 from app.core.tracked_jobs import sweep_tracked_jobs
 from app.distribution.tasks import sweep_settlement
@@ -36,4 +37,5 @@ cron.register(sweep_return_tracking, queue_name="low", interval=1800)  # return 
 cron.register(flush_buffer, queue_name="low", interval=60)  # behaviour events buffered in Redis
 cron.register(purge_old_events, queue_name="low", cron="41 3 * * *")  # events past analytics_retention_days
 cron.register(maintain_event_partitions, queue_name="low", cron="11 2 * * *")  # next months' event partitions (PostgreSQL)
+cron.register(settle_due, queue_name="low", interval=3600)  # days past settling: the platform's rows, people sets, keywords
 cron.register(sweep_tracked_jobs, queue_name="low", interval=300)  # reports and segment messages: lost or stalled

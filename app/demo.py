@@ -20,7 +20,7 @@ from app.aftersales import disputes
 from app.aftersales import policies as aftersale_policies
 from app.aftersales import services as aftersales
 from app.aftersales.models import AfterSale
-from app.analytics import rollups
+from app.analytics import rollups, settled_days
 from app.analytics.models import SalesDay
 from app.catalog import product_form, product_input, product_review
 from app.catalog import products as product_service
@@ -442,3 +442,4 @@ def _fill_rollups() -> None:
     if paid and not counted:
         with transaction():
             rollups.rebuild()
+    settled_days.settle_due(limit=None)  # the days past settling, as the hourly job would

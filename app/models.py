@@ -1,7 +1,18 @@
 """Imports every domain's models so SQLAlchemy and Alembic see all tables."""
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode  # noqa: F401
 from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Dispute, DisputeMessage  # noqa: F401
-from app.analytics.models import BuyerDay, Event, FirstPurchase, ProductDay, RegionHour, SalesDay  # noqa: F401
+from app.analytics.models import (  # noqa: F401
+    BuyerDay,
+    Event,
+    FirstPurchase,
+    HourSales,
+    KeywordDay,
+    PeopleDay,
+    ProductDay,
+    ProvinceSales,
+    SalesDay,
+    SettledDay,
+)
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting, StateChange  # noqa: F401
 from app.core.tracked_jobs import TrackedJob  # noqa: F401

@@ -57,9 +57,9 @@ def main() -> None:
             conn.execute(sa.text("CREATE SCHEMA public"))
         upgrade(directory=str(ROOT / "migrations"))
         app.extensions["redis"].client.flushdb()
-        from bench import accounts_bench, catalog_bench
+        from bench import accounts_bench, catalog_bench, dashboard_bench
 
-        results = accounts_bench.run(app, timed) + catalog_bench.run(app, timed)
+        results = accounts_bench.run(app, timed) + catalog_bench.run(app, timed) + dashboard_bench.run(app, timed)
     from bench import flash_sale
 
     *flash_row, oversold = flash_sale.run()  # its own scratch database and a gunicorn server

@@ -13,14 +13,14 @@ day, whatever the number of orders.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.analytics.models import BuyerDay, Event, FirstPurchase, ProductDay, RegionHour, SalesDay
+from app.analytics import settled_days
+from app.analytics.models import FirstPurchase, HourSales, ProductDay, ProvinceSales, SalesDay
 from app.analytics.rollups import PLATFORM
 from app.catalog.models import Product
-from app.core.clock import SHANGHAI
 from app.core.money import prorate
 from app.extensions import db
 from app.merchants.models import Merchant
@@ -64,9 +64,7 @@ def for_days(first: date, last: date, merchant_id: int | None = None) -> Figures
         sa.func.coalesce(sa.func.sum(SalesDay.gmv_fen), 0), sa.func.coalesce(sa.func.sum(SalesDay.refund_fen), 0),
         sa.func.coalesce(sa.func.sum(SalesDay.commission_fen), 0),
     ).where(shop(SalesDay.merchant_id), SalesDay.day.between(first, last))).one()
-    payers = (sa.select(BuyerDay.buyer_id).where(shop(BuyerDay.merchant_id), BuyerDay.day.between(first, last))
-              .distinct().subquery())
-    paying = db.session.scalar(sa.select(sa.func.count()).select_from(payers))
+    paying = settled_days.people_counts(first, last, merchant_id, ("payers",))["payers"]
     scope = merchant_id if merchant_id is not None else PLATFORM
     new = db.session.scalar(sa.select(sa.func.count()).select_from(FirstPurchase).where(
         FirstPurchase.scope_id == scope, FirstPurchase.day.between(first, last)))
@@ -118,14 +116,17 @@ def daily(first: date, last: date, merchant_id: int | None = None) -> list[dict]
 
 def top_products(first: date, last: date, merchant_id: int | None = None, *, by: str = "units",
                  limit: int = 10) -> list[dict]:
-    """The best sellers of the range by `units` or `revenue_fen`, with their titles."""
-    order = sa.func.sum(ProductDay.units if by == "units" else ProductDay.revenue_fen).desc()
+    """The best sellers of the range by `units` or `revenue_fen`, with their titles (the
+    ranking is made first, then only its rows are joined to their products)."""
+    units, revenue = sa.func.sum(ProductDay.units).label("units"), sa.func.sum(ProductDay.revenue_fen).label("revenue_fen")
+    ranked = (sa.select(ProductDay.product_id, units, revenue)
+              .where(_shop(ProductDay.merchant_id, merchant_id), ProductDay.day.between(first, last))
+              .group_by(ProductDay.product_id)
+              .order_by((units if by == "units" else revenue).desc(), ProductDay.product_id).limit(limit).subquery())
     rows = db.session.execute(
-        sa.select(ProductDay.product_id, Product.title, sa.func.sum(ProductDay.units).label("units"),
-                  sa.func.sum(ProductDay.revenue_fen).label("revenue_fen"))
-        .join(Product, Product.id == ProductDay.product_id)
-        .where(_shop(ProductDay.merchant_id, merchant_id), ProductDay.day.between(first, last))
-        .group_by(ProductDay.product_id, Product.title).order_by(order, ProductDay.product_id).limit(limit)).all()
+        sa.select(ranked.c.product_id, Product.title, ranked.c.units, ranked.c.revenue_fen)
+        .join(Product, Product.id == ranked.c.product_id)
+        .order_by((ranked.c.units if by == "units" else ranked.c.revenue_fen).desc(), ranked.c.product_id)).all()
     return [{"product_id": r.product_id, "title": r.title, "units": int(r.units), "revenue_fen": int(r.revenue_fen)}
             for r in rows]
 
@@ -146,10 +147,11 @@ def top_merchants(first: date, last: date, limit: int = 10) -> list[dict]:
 def provinces(first: date, last: date, merchant_id: int | None = None) -> list[dict]:
     """Paid orders and GMV by the orders' province, most first (the map / ranking)."""
     rows = db.session.execute(
-        sa.select(RegionHour.province, sa.func.sum(RegionHour.paid_orders).label("paid_orders"),
-                  sa.func.sum(RegionHour.gmv_fen).label("gmv_fen"))
-        .where(_shop(RegionHour.merchant_id, merchant_id), RegionHour.day.between(first, last))
-        .group_by(RegionHour.province).order_by(sa.func.sum(RegionHour.gmv_fen).desc())).all()
+        sa.select(ProvinceSales.province, sa.func.sum(ProvinceSales.paid_orders).label("paid_orders"),
+                  sa.func.sum(ProvinceSales.gmv_fen).label("gmv_fen"))
+        .where(settled_days.scoped_rows(ProvinceSales, first, last, merchant_id))
+        .group_by(ProvinceSales.province)
+        .order_by(sa.func.sum(ProvinceSales.gmv_fen).desc(), ProvinceSales.province)).all()
     return [{"province": r.province, "paid_orders": int(r.paid_orders), "gmv_fen": int(r.gmv_fen)} for r in rows]
 
 
@@ -157,9 +159,9 @@ def purchase_times(first: date, last: date, merchant_id: int | None = None) -> d
     """When people buy: paid orders by weekday (0 = Monday) x hour, and by day of the month
     (the heatmaps). Summed in Python from one grouped query per day and hour."""
     rows = db.session.execute(
-        sa.select(RegionHour.day, RegionHour.hour, sa.func.sum(RegionHour.paid_orders))
-        .where(_shop(RegionHour.merchant_id, merchant_id), RegionHour.day.between(first, last))
-        .group_by(RegionHour.day, RegionHour.hour)).all()
+        sa.select(HourSales.day, HourSales.hour, sa.func.sum(HourSales.paid_orders))
+        .where(settled_days.scoped_rows(HourSales, first, last, merchant_id))
+        .group_by(HourSales.day, HourSales.hour)).all()
     by_week = [[0] * 24 for _ in range(7)]
     by_month_day = [0] * 31
     for day, hour, orders in rows:
@@ -169,43 +171,27 @@ def purchase_times(first: date, last: date, merchant_id: int | None = None) -> d
 
 
 # --- from the behaviour events -------------------------------------------------------------------
-# The funnel and the search keywords are counted from `events` (indexed by type and time),
-# not from a rollup: they cover the behaviour the retention setting keeps.
+# The funnel and the search keywords come from `events`: the settled days from what
+# settled_days.py kept of them, the last days from the events themselves.
 
 FUNNEL = (("view", "page_view"), ("cart", "add_to_cart"), ("order", "order"), ("pay", "pay"))
-
-
-def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(first, time(), SHANGHAI)
-    return start, datetime.combine(last + timedelta(days=1), time(), SHANGHAI)
 
 
 def funnel(first: date, last: date, merchant_id: int | None = None) -> list[dict]:
     """Visitors at each step, view → cart → order → paid: distinct people (signed-in user, or
     the anonymous id) with at least one such event in the range; for a shop, product views
-    and the other steps of its own products and orders. One grouped query."""
-    start, end = _day_bounds(first, last)
-    who = sa.func.coalesce(sa.cast(Event.user_id, sa.String), Event.anon_id)
-    where = [Event.type.in_([kind for _step, kind in FUNNEL]), Event.created_at >= start, Event.created_at < end,
-             who.is_not(None), sa.or_(Event.type != "page_view", Event.product_id.is_not(None))]
-    if merchant_id is not None:
-        where.append(Event.merchant_id == merchant_id)
-    counts = dict(db.session.execute(sa.select(Event.type, sa.func.count(sa.distinct(who))).where(*where)
-                                     .group_by(Event.type)).all())
-    return [{"step": step, "visitors": int(counts.get(kind, 0))} for step, kind in FUNNEL]
+    and the other steps of its own products and orders."""
+    counts = settled_days.people_counts(first, last, merchant_id, [step for step, _kind in FUNNEL])
+    return [{"step": step, "visitors": counts[step]} for step, _kind in FUNNEL]
 
 
 def search_keywords(first: date, last: date, limit: int = 20) -> dict:
     """The most searched keywords of the range, and those that found nothing (searches
-    recorded with `results` 0), each with how many times."""
-    start, end = _day_bounds(first, last)
-    where = (Event.type == "search", Event.created_at >= start, Event.created_at < end, Event.query.is_not(None))
-    keyword = sa.func.lower(Event.query)
+    recorded with `results` 0), each with how many times; ties in keyword order."""
+    rows = settled_days.keyword_counts(first, last)
 
-    def top(*extra):
-        return [{"keyword": k, "searches": int(n)} for k, n in db.session.execute(
-            sa.select(keyword, sa.func.count()).where(*where, *extra).group_by(keyword)
-            .order_by(sa.func.count().desc(), keyword).limit(limit)).all()]
+    def top(index: int) -> list[dict]:
+        ranked = sorted((row for row in rows if row[index]), key=lambda row: (-row[index], row[0]))[:limit]
+        return [{"keyword": row[0], "searches": row[index]} for row in ranked]
 
-    found_nothing = sa.cast(Event.props["results"].as_string(), sa.String) == "0"
-    return {"top": top(), "no_results": top(found_nothing)}
+    return {"top": top(1), "no_results": top(2)}

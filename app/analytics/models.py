@@ -61,6 +61,8 @@ class BuyerDay(db.Model):
     """A buyer paid this shop on this day (paying buyers over a period are distinct buyers)."""
 
     __tablename__ = "sales_buyer_days"
+    # the platform's paying buyers of the live days read by day, across shops
+    __table_args__ = (sa.Index("ix_sales_buyer_days_day", "day", "buyer_id"),)
 
     merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
@@ -72,10 +74,11 @@ class FirstPurchase(db.Model):
     a buyer paying in a period is new if that day is in it, else returning."""
 
     __tablename__ = "sales_first_purchases"
+    __table_args__ = (sa.Index("ix_sales_first_purchases_scope_day", "scope_id", "day"),)  # new buyers of a range
 
     scope_id: Mapped[int] = mapped_column(primary_key=True)
     buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    day: Mapped[date] = mapped_column(sa.Date)
 
 
 class ProductDay(db.Model):
@@ -91,15 +94,70 @@ class ProductDay(db.Model):
     revenue_fen: Mapped[int] = mapped_column(default=0)  # the items' paid amount (no shipping)
 
 
-class RegionHour(db.Model):
-    """Paid orders of one shop by day, hour (Shanghai) and the order's province: the
-    province map and the purchase-time heatmap (hour x weekday, day of month)."""
+class HourSales(db.Model):
+    """Paid orders by Shanghai day and hour, for a shop (scope = its id) or the platform
+    (scope 0): the purchase-time heatmaps (hour x weekday, day of month). The platform's
+    own rows keep its heatmap a few hundred rows a month however many shops sell."""
 
-    __tablename__ = "sales_region_hours"
+    __tablename__ = "sales_hours"
+    __table_args__ = (sa.Index("ix_sales_hours_day", "day"),)
 
-    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+    scope_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     hour: Mapped[int] = mapped_column(primary_key=True)
+    paid_orders: Mapped[int] = mapped_column(default=0)
+
+
+class ProvinceSales(db.Model):
+    """Paid orders and GMV by Shanghai day and the order's province, for a shop (scope =
+    its id) or the platform (scope 0): the province map and ranking."""
+
+    __tablename__ = "sales_provinces"
+    __table_args__ = (sa.Index("ix_sales_provinces_day", "day"),)
+
+    scope_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     province: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     paid_orders: Mapped[int] = mapped_column(default=0)
     gmv_fen: Mapped[int] = mapped_column(default=0)
+
+
+# --- settled behaviour days ----------------------------------------------------------------------
+# Distinct people over a range (paying buyers, the funnel's visitors) cannot be added up
+# from daily counts, and counting them from the raw rows costs as much as the rows. Once a
+# day can no longer change (app/analytics/settled_days.py) who did what that day is kept as
+# a compressed set, and the searches as counts per keyword, so a range reads a row per day.
+
+
+class SettledDay(db.Model):
+    """This Shanghai day's sets and keyword counts are written (a day without any activity
+    has a row here and nothing else)."""
+
+    __tablename__ = "analytics_settled_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    settled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PeopleDay(db.Model):
+    """Who did `measure` (payers, view, cart, order, pay) on `day` for a shop (scope = its
+    id) or the platform (scope 0): a serialized 64-bit roaring bitmap of person keys."""
+
+    __tablename__ = "analytics_people_days"
+
+    scope_id: Mapped[int] = mapped_column(primary_key=True)
+    measure: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    people: Mapped[int] = mapped_column(default=0)
+    members: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class KeywordDay(db.Model):
+    """Searches for one keyword (lower-cased) on one day, and how many found nothing."""
+
+    __tablename__ = "analytics_keyword_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    keyword: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    searches: Mapped[int] = mapped_column(default=0)
+    empty_searches: Mapped[int] = mapped_column(default=0)

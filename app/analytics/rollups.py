@@ -26,7 +26,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from app.analytics.models import BuyerDay, FirstPurchase, ProductDay, RegionHour, SalesDay
+from app.analytics.models import (
+    BuyerDay,
+    FirstPurchase,
+    HourSales,
+    KeywordDay,
+    PeopleDay,
+    ProductDay,
+    ProvinceSales,
+    SalesDay,
+    SettledDay,
+)
 from app.core.clock import SHANGHAI, as_utc
 from app.distribution.models import Commission, LedgerEntry
 from app.distribution.states import LedgerKind
@@ -77,7 +87,10 @@ def add_paid_order(order: Order) -> None:
         _bump(ProductDay, {"product_id": item.product_id, "day": day},
               {"units": item.quantity, "revenue_fen": item.paid_fen}, fixed={"merchant_id": order.merchant_id})
     province = str((order.address or {}).get("province") or UNKNOWN_PROVINCE)[:20]
-    _bump(RegionHour, {"merchant_id": order.merchant_id, "day": day, "hour": hour, "province": province},
+    # The shop's rows only: the platform's are written once the day settles (settled_days.py),
+    # so no row is shared by every payment on the platform.
+    _bump(HourSales, {"scope_id": order.merchant_id, "day": day, "hour": hour}, {"paid_orders": 1})
+    _bump(ProvinceSales, {"scope_id": order.merchant_id, "day": day, "province": province},
           {"paid_orders": 1, "gmv_fen": order.amount_fen})
 
 
@@ -104,8 +117,10 @@ def add_commission(order_id: int, amount_fen: int, moment: datetime) -> None:
 
 def rebuild(batch: int = 500) -> tuple[int, int]:
     """Empty the rollups and count every paid order and confirmed refund again, oldest
-    first (so first purchases are the first). Returns (orders, refunds) counted."""
-    for model in (SalesDay, BuyerDay, FirstPurchase, ProductDay, RegionHour):
+    first (so first purchases are the first). Returns (orders, refunds) counted. What the
+    settled days kept goes too: run `settled_days.settle_due(limit=None)` afterwards."""
+    for model in (SalesDay, BuyerDay, FirstPurchase, ProductDay, HourSales, ProvinceSales, SettledDay, PeopleDay,
+                  KeywordDay):
         db.session.execute(sa.delete(model))
     orders = _each(sa.select(Order).where(Order.paid_at.is_not(None)).options(selectinload(Order.items))
                    .order_by(Order.paid_at, Order.id), batch, add_paid_order)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.accounts.models import User
 from app.aftersales import platform
 from app.analytics import figures, rollups
-from app.analytics.models import BuyerDay, FirstPurchase, ProductDay, RegionHour, SalesDay
+from app.analytics.models import BuyerDay, FirstPurchase, HourSales, ProductDay, ProvinceSales, SalesDay
 from app.core.clock import SHANGHAI, travel
 from app.core.db import transaction
 from app.extensions import db
@@ -107,10 +107,15 @@ def test_products_provinces_and_hours(shop_sales):
     units = dict(db.session.execute(sa.select(ProductDay.product_id, sa.func.sum(ProductDay.units))
                                     .where(ProductDay.merchant_id == shop).group_by(ProductDay.product_id)).all())
     assert units == {shop_sales["mug"].id: 3, shop_sales["cup"].id: 3}
-    cells = set(db.session.execute(sa.select(RegionHour.day, RegionHour.hour, RegionHour.province,
-                                             RegionHour.paid_orders).where(RegionHour.merchant_id == shop)).all())
-    assert cells == {(date(2026, 11, 2), 10, "浙江省", 1), (date(2026, 12, 5), 23, "浙江省", 1),
-                     (date(2026, 12, 6), 0, "福建省", 1)}
+    hours = set(db.session.execute(sa.select(HourSales.day, HourSales.hour, HourSales.paid_orders)
+                                   .where(HourSales.scope_id == shop)).all())
+    assert hours == {(date(2026, 11, 2), 10, 1), (date(2026, 12, 5), 23, 1), (date(2026, 12, 6), 0, 1)}
+    provinces = set(db.session.execute(sa.select(ProvinceSales.day, ProvinceSales.province, ProvinceSales.paid_orders,
+                                                 ProvinceSales.gmv_fen).where(ProvinceSales.scope_id == shop)).all())
+    assert provinces == {(date(2026, 11, 2), "浙江省", 1, 2500 + 800), (date(2026, 12, 5), "浙江省", 1, 2 * 9900 + 800),
+                         (date(2026, 12, 6), "福建省", 1, 9900 + 2 * 2500 + 800)}
+    # the platform's own rows wait for their day to settle: no payment shares a row with another shop's
+    assert not db.session.scalars(sa.select(HourSales).where(HourSales.scope_id == 0)).all()
     # a second order of the mug on 6 December adds to its row and leaves the row's shop alone
     mug_day = db.session.get(ProductDay, (shop_sales["mug"].id, date(2026, 12, 6)))
     with transaction():
@@ -124,7 +129,7 @@ def test_a_rebuild_gives_the_same_rows(shop_sales):
         db.session.expire_all()
         return {model.__name__: sorted(tuple(getattr(row, c.key) for c in sa.inspect(model).columns)
                                        for row in db.session.scalars(sa.select(model)))
-                for model in (SalesDay, BuyerDay, FirstPurchase, ProductDay, RegionHour)}
+                for model in (SalesDay, BuyerDay, FirstPurchase, ProductDay, HourSales, ProvinceSales)}
 
     before = snapshot()
     with transaction():
