@@ -8,6 +8,7 @@ from rq.cron import CronScheduler
 
 from app.accounts.admin_setup import create_admin
 from app.analytics import rollups
+from app.analytics.tasks import recompute_rules
 from app.core.db import transaction
 from app.core.jobs import get_redis
 from app.demo import seed_demo
@@ -49,6 +50,13 @@ def register_cli(app: Flask) -> None:
         with transaction():
             orders, refunds = rollups.rebuild()
         click.echo(f"rollups rebuilt: {orders} paid orders, {refunds} refunds")
+
+    @analytics.command("rules")
+    def analytics_rules_command() -> None:
+        """Recompute the products bought together (经常一起买) of the platform and every shop."""
+        with transaction():
+            kept = recompute_rules()
+        click.echo(f"association rules recomputed: {kept} kept")
 
     app.cli.add_command(analytics)
 

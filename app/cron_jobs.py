@@ -6,6 +6,7 @@ backstop sweep for effects scheduled elsewhere: a lost job is only late.
 from rq import cron
 
 from app.aftersales.deadlines import sweep_deadlines, sweep_return_tracking
+from app.analytics.tasks import recompute_rules
 from app.analytics.tracking import flush_buffer, purge_old_events
 from app.distribution.tasks import sweep_settlement
 from app.inventory.alerts import sweep_unnotified_alerts
@@ -33,3 +34,4 @@ cron.register(sweep_deadlines, queue_name="low", interval=600)  # after-sales pa
 cron.register(sweep_return_tracking, queue_name="low", interval=1800)  # return parcels delivered: the shop's clock starts
 cron.register(flush_buffer, queue_name="low", interval=60)  # behaviour events buffered in Redis
 cron.register(purge_old_events, queue_name="low", cron="41 3 * * *")  # events past analytics_retention_days
+cron.register(recompute_rules, queue_name="low", cron="7 19 * * *", job_timeout=1800)  # 经常一起买: 03:07 Shanghai

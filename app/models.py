@@ -1,7 +1,16 @@
 """Imports every domain's models so SQLAlchemy and Alembic see all tables."""
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode  # noqa: F401
 from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Dispute, DisputeMessage  # noqa: F401
-from app.analytics.models import BuyerDay, Event, FirstPurchase, ProductDay, RegionHour, SalesDay  # noqa: F401
+from app.analytics.models import (  # noqa: F401
+    BuyerDay,
+    Event,
+    FirstPurchase,
+    ProductDay,
+    ProductRule,
+    RegionHour,
+    RuleRun,
+    SalesDay,
+)
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting, StateChange  # noqa: F401
 from app.distribution.models import (  # noqa: F401
