@@ -20,6 +20,7 @@ from app.analytics.tasks import recompute_rules
 from app.core import settings
 from app.core.clock import travel, utcnow
 from app.core.db import transaction
+from app.core.errors import ValidationError
 from app.core.jobs import get_queue
 from app.extensions import db
 from app.orders.models import Order
@@ -168,6 +169,17 @@ def test_the_thresholds_in_the_settings_change_what_is_kept(together):
     recompute_rules()
     assert rules_of(together["shop_a"].id) == [(a2, a1, 3333, 7500, 13500, 3, 4, 5, 9),
                                                (a1, a2, 3333, 6000, 13500, 3, 5, 4, 9)]
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("rules_min_lift_pct", 99), ("rules_min_support_bp", 0), ("rules_min_confidence_bp", 10001),
+    ("rules_min_baskets", 4), ("rules_lookback_days", 731), ("rules_min_support_bp", "1%")])
+def test_thresholds_out_of_bounds_are_refused(make_user, key, value):
+    admin = make_user(admin_role="super")
+    with pytest.raises(ValidationError) as refused:
+        settings.put(key, value, admin)
+    assert key in refused.value.fields
+    assert settings.get(key) == settings.DEFINITIONS[key].default
 
 
 def test_a_shops_own_recompute_touches_only_that_shop(together):
