@@ -24,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 from mlxtend.frequent_patterns import association_rules, fpgrowth
-from mlxtend.preprocessing import TransactionEncoder
+from scipy import sparse
 
 from app.core import settings
 from app.core.money import BP_PER_UNIT, prorate
@@ -93,10 +94,7 @@ def mine(baskets: Sequence[frozenset[int]], thresholds: Thresholds) -> list[Mine
     n = len(baskets)
     if n < thresholds.min_baskets or n == 0:
         return []
-    encoder = TransactionEncoder()
-    matrix = encoder.fit(baskets).transform(baskets, sparse=True)
-    # string column names: mlxtend refuses a sparse frame with integer names not starting at 0
-    frame = pd.DataFrame.sparse.from_spmatrix(matrix, columns=[str(c) for c in encoder.columns_])
+    frame = _one_hot(baskets)
     min_count = thresholds.min_both(n)
     itemsets = fpgrowth(frame, min_support=(min_count - 0.5) / n, use_colnames=True, max_len=2)
     if itemsets.empty or not (itemsets["itemsets"].map(len) == 2).any():
@@ -115,6 +113,19 @@ def mine(baskets: Sequence[frozenset[int]], thresholds: Thresholds) -> list[Mine
             rules.append(rule)
     rules.sort(key=lambda r: (-r.lift_bp, -r.confidence_bp, -r.support_bp, r.antecedent_id, r.consequent_id))
     return rules
+
+
+def _one_hot(baskets: list[frozenset[int]]) -> pd.DataFrame:
+    """Baskets x products, sparse booleans (what mlxtend's TransactionEncoder makes; built
+    here because mlxtend.preprocessing loads scikit-learn, two seconds of start-up for every
+    process that imports the job). Columns are the product ids as strings: mlxtend refuses
+    a sparse frame with integer names that do not start at 0."""
+    products = sorted({p for basket in baskets for p in basket})
+    column = {p: n for n, p in enumerate(products)}
+    cells = [(row, column[p]) for row, basket in enumerate(baskets) for p in basket]
+    rows, cols = zip(*cells, strict=True)
+    matrix = sparse.csr_matrix((np.ones(len(cells), dtype=bool), (rows, cols)), shape=(len(baskets), len(products)))
+    return pd.DataFrame.sparse.from_spmatrix(matrix, columns=[str(p) for p in products])
 
 
 def _count(fraction: float, n: int) -> int:
