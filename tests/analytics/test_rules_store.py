@@ -227,8 +227,6 @@ def test_the_nightly_run_is_registered():
 
     cron._job_data_registry.clear()
     importlib.reload(app.cron_jobs)  # registers again, whoever imported it first
-    try:
-        registered = {d["func"].__name__: d for d in cron._job_data_registry}
-        assert registered["recompute_rules"]["cron"] == "7 19 * * *"  # 03:07 in Shanghai
-    finally:
-        cron._job_data_registry.clear()
+    # (left registered, as a first import leaves it: tests/test_app.py reads the registry too)
+    registered = {d["func"].__name__: d for d in cron._job_data_registry}
+    assert registered["recompute_rules"]["cron"] == "7 19 * * *"  # 03:07 in Shanghai
