@@ -8,6 +8,7 @@ from rq.cron import CronScheduler
 
 from app.accounts.admin_setup import create_admin
 from app.analytics import rollups, settled_days
+from app.analytics.tasks import recompute_rules
 from app.core.db import transaction
 from app.core.jobs import get_redis
 from app.demo import seed_demo
@@ -50,6 +51,13 @@ def register_cli(app: Flask) -> None:
             orders, refunds = rollups.rebuild()
         days = settled_days.settle_due(limit=None)
         click.echo(f"rollups rebuilt: {orders} paid orders, {refunds} refunds; {days} days settled")
+
+    @analytics.command("rules")
+    def analytics_rules_command() -> None:
+        """Recompute the products bought together (经常一起买) of the platform and every shop."""
+        with transaction():
+            kept = recompute_rules()
+        click.echo(f"association rules recomputed: {kept} kept")
 
     app.cli.add_command(analytics)
 

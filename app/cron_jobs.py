@@ -8,6 +8,7 @@ from rq import cron
 from app.aftersales.deadlines import sweep_deadlines, sweep_return_tracking
 from app.analytics.partitions import maintain_event_partitions
 from app.analytics.settled_days import settle_due
+from app.analytics.tasks import recompute_rules
 from app.analytics.tracking import flush_buffer, purge_old_events
 from app.core.tracked_jobs import sweep_tracked_jobs
 from app.distribution.tasks import sweep_settlement
@@ -39,3 +40,4 @@ cron.register(purge_old_events, queue_name="low", cron="41 3 * * *")  # events p
 cron.register(maintain_event_partitions, queue_name="low", cron="11 2 * * *")  # next months' event partitions (PostgreSQL)
 cron.register(settle_due, queue_name="low", interval=3600)  # days past settling: the platform's rows, people sets, keywords
 cron.register(sweep_tracked_jobs, queue_name="low", interval=300)  # reports and segment messages: lost or stalled
+cron.register(recompute_rules, queue_name="low", cron="7 19 * * *", job_timeout=1800)  # 经常一起买: 03:07 Shanghai

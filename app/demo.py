@@ -22,6 +22,7 @@ from app.aftersales import services as aftersales
 from app.aftersales.models import AfterSale
 from app.analytics import rollups, settled_days
 from app.analytics.models import SalesDay
+from app.analytics.tasks import recompute_rules
 from app.catalog import product_form, product_input, product_review
 from app.catalog import products as product_service
 from app.catalog.models import Category, Product, Sku
@@ -82,6 +83,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _seed_orders()
     _seed_aftersales()
     _fill_rollups()
+    _seed_bought_together()
     return logins
 
 
@@ -443,3 +445,64 @@ def _fill_rollups() -> None:
         with transaction():
             rollups.rebuild()
     settled_days.settle_due(limit=None)  # the days past settling, as the hourly job would
+
+
+# 经常一起买: regular customers (no demo logins) whose received orders pair products, and how
+# often each basket was bought; one basket is a checkout across two shops.
+_REGULARS = [("13900000011", "常买水果的王阿姨", ("310000", "310100", "310104")),
+             ("13900000012", "爱喝茶的李老师", ("330000", "330100", "330106")),
+             ("13900000013", "零食控小赵", ("350000", "350100", "350102"))]
+_BOUGHT_TOGETHER = [
+    ([(_FRUIT, "赣南脐橙 新鲜当季 现摘现发"), (_FRUIT, "烟台红富士苹果 脆甜多汁")], 4),
+    ([(_FRUIT, "智利车厘子 JJ级 礼盒装"), (_FRUIT, "新西兰阳光金奇异果")], 3),
+    ([(_FRUIT, "每日坚果 混合果仁 30 包"), (_FRUIT, "临安山核桃仁 手剥 椒盐味")], 3),
+    ([(_FRUIT, "手工蛋黄酥 6 枚礼盒"), (_FRUIT, "西湖龙井 明前特级 绿茶")], 2),
+    ([(_FRUIT, "西湖龙井 明前特级 绿茶"), (_FRUIT, "黄油曲奇 丹麦风味 铁盒装")], 2),
+    ([(_FRUIT, "西湖龙井 明前特级 绿茶"), (_LIFE, "日式陶瓷餐具套装 釉下彩")], 2),
+]
+
+
+def _seed_bought_together() -> None:
+    """Received orders of three regular customers whose baskets pair products (oranges
+    with apples, cherries with kiwis, tea with biscuits, and tea with tableware from
+    another shop), made through the real services, so 经常一起买 has rules to show at the
+    default thresholds; then the rules are computed (idempotent: the orders once)."""
+    regulars = []
+    with transaction():
+        for phone, nickname, (province, city, district) in _REGULARS:
+            user = find_by_phone("+86" + phone)
+            if user is None:
+                user = User(phone="+86" + phone, nickname=nickname, password_hash=hash_password(DEMO_PASSWORD))
+                db.session.add(user)
+                db.session.flush()
+                addresses.add(user.id, {"recipient": nickname[-3:], "phone": phone, "province_code": province,
+                                        "city_code": city, "district_code": district, "detail": "人民路 8 号",
+                                        "is_default": True})
+            regulars.append(user)
+    if not db.session.scalar(sa.select(sa.func.count(Order.id)).where(Order.buyer_id == regulars[0].id)):
+        shop_of, owner_of = {}, {}
+        for phone in (_FRUIT, _LIFE):
+            owner = find_by_phone("+86" + phone)
+            shop_of[phone] = db.session.scalar(sa.select(MerchantMember.merchant_id)
+                                               .where(MerchantMember.user_id == owner.id))
+            owner_of[shop_of[phone]] = owner.id
+        n = 0
+        for basket, times in _BOUGHT_TOGETHER:
+            skus = [db.session.scalar(sa.select(Sku.id).join(Product).where(
+                Product.merchant_id == shop_of[phone], Product.title == title, Sku.stock > 5).order_by(Sku.id).limit(1))
+                for phone, title in basket]
+            for _ in range(times):
+                buyer = regulars[n % len(regulars)]
+                n += 1
+                address_id = db.session.scalar(sa.select(Address.id).where(Address.user_id == buyer.id))
+                with transaction():
+                    payment = checkout.submit(buyer, [(sku, 1) for sku in skus], address_id, {}, f"demo-together-{n}")
+                    payments.apply_success(payment, "sandbox", f"SBDEMO{payment.id:06d}")
+                for order in db.session.scalars(sa.select(Order).where(Order.payment_id == payment.id)).all():
+                    with transaction():
+                        order_services.ship(owner_of[order.merchant_id], order.merchant_id, order.order_no, "shunfeng",
+                                            f"SF16{order.id:011d}")
+                        order_services.confirm_receipt(buyer.id, order.order_no)
+    with transaction():
+        recompute_rules()
+

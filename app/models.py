@@ -9,7 +9,9 @@ from app.analytics.models import (  # noqa: F401
     KeywordDay,
     PeopleDay,
     ProductDay,
+    ProductRule,
     ProvinceSales,
+    RuleRun,
     SalesDay,
     SettledDay,
 )

@@ -48,7 +48,8 @@ def test_seed_demo_is_idempotent(app):
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     assert "13800000001" in second.output and "demo1234" in second.output
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 9
+    # the nine demo logins and three regular customers (经常一起买's orders)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 12
     from app.merchants.models import Merchant, MerchantApplication
 
     assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 3
@@ -60,8 +61,9 @@ def test_seed_demo_is_idempotent(app):
     from app.orders.models import Order, Review
 
     statuses = dict(db.session.execute(sa.select(Order.status, sa.func.count()).group_by(Order.status)).all())
-    # the after-sales demo adds four received orders and one refunded before shipping (closed)
-    assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 6, "closed": 1}
+    # the after-sales demo adds four received orders and one refunded before shipping (closed);
+    # 经常一起买 eighteen received ones (sixteen checkouts, two of them across two shops)
+    assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 24, "closed": 1}
     assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 1
     from app.distribution.models import Commission
 
@@ -75,6 +77,11 @@ def test_seed_demo_is_idempotent(app):
     # the refund-only's money goes back by a queued job (the sandbox refunds when it runs)
     assert requests in (sorted(["pending", "awaiting_return", "returned", "disputed", "refunding"]),
                         sorted(["pending", "awaiting_return", "returned", "disputed", "refunded"]))
+    from app.analytics.models import ProductRule, RuleRun
+
+    # 经常一起买 computed at the default thresholds: rules for the platform and the fruit shop
+    assert db.session.scalar(sa.select(RuleRun.rules).where(RuleRun.scope_id == 0)) > 0
+    assert db.session.scalar(sa.select(sa.func.count(sa.distinct(ProductRule.scope_id)))) == 2
 
 
 def test_create_admin(app):

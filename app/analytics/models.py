@@ -161,3 +161,46 @@ class KeywordDay(db.Model):
     keyword: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     searches: Mapped[int] = mapped_column(default=0)
     empty_searches: Mapped[int] = mapped_column(default=0)
+# --- products bought together (association rules) ------------------------------------------------
+# Mined from paid baskets by `app/analytics/rules.py` (FP-growth); a recompute replaces a
+# scope's rows in one transaction, so a reader sees the old set or the new one, never half.
+
+
+class ProductRule(db.Model):
+    """"Baskets with the antecedent also hold the consequent": one product to one product,
+    in a scope (a shop's id: mined from that shop's orders; 0: the platform, mined from
+    whole checkouts). The ratios are rounded half up from the counts, which are exact:
+    support = both / baskets, confidence = both / antecedent, lift = confidence ÷
+    (consequent / baskets)."""
+
+    __tablename__ = "product_rules"
+    # The unique key also serves the product page (a scope's rules of one antecedent).
+    __table_args__ = (sa.UniqueConstraint("scope_id", "antecedent_id", "consequent_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column()  # a shop's id, or 0 for the platform
+    antecedent_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    consequent_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    support_bp: Mapped[int] = mapped_column()  # basis points: 10000 = every basket
+    confidence_bp: Mapped[int] = mapped_column()
+    lift_bp: Mapped[int] = mapped_column(sa.BigInteger)  # 10000 = 1.0 (no association)
+    baskets: Mapped[int] = mapped_column()  # baskets of the scope in the window
+    both_baskets: Mapped[int] = mapped_column()
+    antecedent_baskets: Mapped[int] = mapped_column()
+    consequent_baskets: Mapped[int] = mapped_column()
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RuleRun(db.Model):
+    """The latest computation of a scope's rules: when, over how many baskets, how many
+    rules it kept, how long it took and the thresholds it used (the pages' header)."""
+
+    __tablename__ = "product_rule_runs"
+
+    scope_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    baskets: Mapped[int] = mapped_column(default=0)
+    rules: Mapped[int] = mapped_column(default=0)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    # {"lookback_days", "min_baskets", "min_support_bp", "min_confidence_bp", "min_lift_pct"}
+    thresholds: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

@@ -99,6 +99,31 @@ define(SettingDefinition(
     "analytics_retention_days", _l("行为数据保留天数"), int, 400,
     _l("超过天数的浏览、点击、曝光等行为事件每天自动删除"), validate=_between(30, 3650),
 ))
+# 经常一起买 (association rules, app/analytics/rules.py). Ratios are whole numbers, as the
+# store keeps int/bool/str: support and confidence in basis points (万分比, 100 = 1%), the
+# lift in hundredths (100 = 1 倍, "as likely as without the first product").
+define(SettingDefinition(
+    "rules_lookback_days", _l("经常一起买：统计最近多少天的订单"), int, 180,
+    _l("每晚按这段时间内已付款的订单重新计算"), validate=_between(7, 730),
+))
+define(SettingDefinition(
+    "rules_min_baskets", _l("经常一起买：至少多少笔订单才计算"), int, 20,
+    _l("已付款的购物篮少于此数时不给出推荐（太少的订单得出的只是巧合）。店铺按自己的订单计，平台按一次结算计（可含几家店铺的订单）"),
+    validate=_between(5, 100000),
+))
+define(SettingDefinition(
+    "rules_min_support_bp", _l("经常一起买：最小支持度（万分比）"), int, 100,
+    _l("两件商品同时出现的订单占全部订单的比例至少是多少；100 即 1%"), validate=_between(1, 10000),
+))
+define(SettingDefinition(
+    "rules_min_confidence_bp", _l("经常一起买：最小置信度（万分比）"), int, 2000,
+    _l("买了前一件的订单里也买了后一件的比例至少是多少；2000 即 20%"), validate=_between(1, 10000),
+))
+define(SettingDefinition(
+    "rules_min_lift_pct", _l("经常一起买：最小提升度（百分比）"), int, 120,
+    _l("买了前一件后再买后一件的可能性是平常的多少倍；120 即 1.2 倍，不低于 100（1 倍）"),
+    validate=_between(100, 100000),
+))
 
 
 def get(key: str) -> Any:

@@ -8,7 +8,7 @@ from flask import render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.analytics import tracking
+from app.analytics import rule_queries, tracking
 from app.catalog import categories as category_service
 from app.catalog import queries
 from app.catalog.errors import CatalogError
@@ -126,7 +126,7 @@ def product_page(product_id: int):
                            chosen_sku=chosen_sku, chosen_qty=max(chosen_qty, 1),
                            share_fen=share_fen,
                            rating=reviews.summary(product.id), latest_reviews=reviews.for_product(product.id, 1, 3).items,
-                           review_name=reviews.display_name)
+                           review_name=reviews.display_name, together=rule_queries.bought_together(product.id))
 
 
 @bp.get("/products/<int:product_id>/reviews")
