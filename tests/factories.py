@@ -1,6 +1,7 @@
 """Factories as fixtures that return a callable (`make_user(...)`)."""
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pytest
@@ -13,6 +14,13 @@ PASSWORD = "secret123"
 _numbers = itertools.count(1)
 
 
+@functools.cache
+def hashed(password: str) -> str:
+    """A real scrypt hash of `password`, made once per run: scrypt is slow on purpose (about
+    0.1 s here) and the suite makes thousands of users. Signing in still checks it for real."""
+    return hash_password(password)
+
+
 @pytest.fixture
 def make_user():
     def make(phone: str | None = None, email: str | None = None, password: str | None = PASSWORD,
@@ -22,7 +30,7 @@ def make_user():
             phone = f"1370000{n:04d}"
         user = User(
             phone=("+86" + phone) if phone else None, email=email, nickname=nickname or f"用户{n}",
-            password_hash=hash_password(password) if password else None, admin_role=admin_role, **fields,
+            password_hash=hashed(password) if password else None, admin_role=admin_role, **fields,
         )
         db.session.add(user)
         db.session.commit()
