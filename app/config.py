@@ -61,6 +61,7 @@ class Config:
     REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 0.5)
     REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
     OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 120)  # months of demo orders and visits (app/demo_history.py)
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
     # 25 MP admits a 24 MP phone photo (5712 x 4284) and refuses a 6000 x 6000 bomb before decoding.
@@ -190,6 +191,7 @@ class DevConfig(Config):
 class TestConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    DEMO_HISTORY_DAYS = 0  # tests/test_demo_history.py makes a short one
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         env("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/shop_test")

@@ -11,6 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
 
+from app import demo_history
 from app.accounts import addresses
 from app.accounts.models import Address, User
 from app.accounts.services import find_by_phone, hash_password
@@ -26,7 +27,7 @@ from app.analytics.tasks import recompute_rules
 from app.catalog import product_form, product_input, product_review
 from app.catalog import products as product_service
 from app.catalog.models import Category, Product, Sku
-from app.core.clock import utcnow
+from app.core.clock import travel, utcnow
 from app.core.db import transaction
 from app.core.money import fen_to_yuan
 from app.core.storage import save_image
@@ -82,8 +83,10 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _seed_distribution()
     _seed_orders()
     _seed_aftersales()
+    demo_history.seed()
     _fill_rollups()
     _seed_bought_together()
+    settled_days.settle_due(limit=None)  # the days past settling, as the hourly job would
     return logins
 
 
@@ -444,7 +447,6 @@ def _fill_rollups() -> None:
     if paid and not counted:
         with transaction():
             rollups.rebuild()
-    settled_days.settle_due(limit=None)  # the days past settling, as the hourly job would
 
 
 # 经常一起买: regular customers (no demo logins) whose received orders pair products, and how
@@ -495,11 +497,13 @@ def _seed_bought_together() -> None:
                 buyer = regulars[n % len(regulars)]
                 n += 1
                 address_id = db.session.scalar(sa.select(Address.id).where(Address.user_id == buyer.id))
-                with transaction():
+                # spread over the last three months, at daytime and evening hours, like real shopping
+                ago = timedelta(days=3 + (n * 5) % 85, hours=(n * 7) % 12)
+                with travel(-ago), transaction():
                     payment = checkout.submit(buyer, [(sku, 1) for sku in skus], address_id, {}, f"demo-together-{n}")
                     payments.apply_success(payment, "sandbox", f"SBDEMO{payment.id:06d}")
                 for order in db.session.scalars(sa.select(Order).where(Order.payment_id == payment.id)).all():
-                    with transaction():
+                    with travel(timedelta(days=2) - ago), transaction():
                         order_services.ship(owner_of[order.merchant_id], order.merchant_id, order.order_no, "shunfeng",
                                             f"SF16{order.id:011d}")
                         order_services.confirm_receipt(buyer.id, order.order_no)
