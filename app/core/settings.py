@@ -99,6 +99,10 @@ define(SettingDefinition(
     "analytics_retention_days", _l("行为数据保留天数"), int, 400,
     _l("超过天数的浏览、点击、曝光等行为事件每天自动删除"), validate=_between(30, 3650),
 ))
+define(SettingDefinition(
+    "report_retention_days", _l("报表文件保留天数"), int, 7,
+    _l("导出的报表文件超过天数后每天自动删除，需要时重新生成"), validate=_between(1, 90),
+))
 
 
 def get(key: str) -> Any:
