@@ -111,7 +111,7 @@ def submit(template: str, endpoints: Endpoints, merchant_id: int | None):
         return _refused(template, endpoints, merchant_id, values, errors, _("请检查标红的内容"), "danger", 422)
     message = _("报表已开始生成，完成后可在下方下载")
     if is_htmx():  # the body again: a fresh form, and the history's first page with the new report on top
-        return with_toast(render_template("backoffice/reports/_body.html",
+        return with_toast(render_template("backoffice/reports/_body.html", created=True,
                                           **_context(endpoints, merchant_id, default_values(), {})), message)
     flash(message, "success")
     return redirect(url_for(endpoints.page), 303)

@@ -1,5 +1,8 @@
-// 数据报表 (templates/backoffice/reports/_body.html): typing a date picks 自定义, so the
-// dates typed are the ones used. Delegated from the document: the form is swapped over HTMX.
+// 数据报表 (templates/backoffice/reports/_body.html). Delegated from the document, as the
+// form and the history are swapped over HTMX:
+// - typing a date picks 自定义, so the dates typed are the ones used;
+// - after a report is asked for, the history (with the new report on top) is brought into
+//   view when it is below the screen (phones, where it sits under the form).
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -7,5 +10,13 @@
     if (!input.matches || !input.matches("[data-report-date]")) { return; }
     var custom = input.form && input.form.querySelector('input[name="range"][value="custom"]');
     if (custom) { custom.checked = true; }
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var body = event.target;
+    if (!body.matches || !body.matches("[data-report-created]")) { return; }
+    var history = document.getElementById("report-history");
+    if (history && history.getBoundingClientRect().top > window.innerHeight * 0.6) {
+      history.scrollIntoView({ block: "start", behavior: "smooth" });
+    }
   });
 })();
