@@ -15,6 +15,7 @@ from urllib.parse import quote
 from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.analytics.reports import registry, services, writers
@@ -26,7 +27,7 @@ from app.web import date_ranges
 from app.web.date_ranges import CUSTOM, PRESET_LABELS, DateRange, Problem
 
 HISTORY_PER_PAGE = 10
-FORMAT_LABELS = {writers.XLSX: "Excel（XLSX）", writers.CSV: "CSV"}
+FORMAT_LABELS = {writers.XLSX: _l("Excel（XLSX）"), writers.CSV: "CSV"}
 
 
 @dataclass(frozen=True)
