@@ -73,7 +73,8 @@ def read_range(values: dict[str, str]) -> DateRange | Problem:
 
 def _context(endpoints: Endpoints, merchant_id: int | None, values: dict, errors: dict, history_page=1) -> dict:
     return {"endpoints": endpoints, "types": registry.allowed(merchant_id), "values": values, "errors": errors,
-            "presets": PRESET_LABELS, "formats": FORMAT_LABELS, "custom": CUSTOM,
+            "presets": PRESET_LABELS, "preset_days": {key: date_ranges.preset(key) for key in PRESET_LABELS},
+            "formats": FORMAT_LABELS, "custom": CUSTOM,
             "history": services.history(merchant_id, history_page, HISTORY_PER_PAGE),
             "limit": services.RUNNING_LIMIT, "max_days": date_ranges.MAX_DAYS, "size_text": size_text,
             "keep_days": settings.get("report_retention_days")}

@@ -37,6 +37,7 @@ def test_a_shop_and_the_platform_export_reports(open_context, month_of_sales, li
     expect(page.get_by_text("还没有生成过报表")).to_be_visible()
     page.locator("label[for=report-orders]").click()
     page.locator("label[for=range-30d]").click()
+    expect(page.locator("#report-from")).to_have_value((today() - timedelta(days=29)).isoformat())  # shown
     page.locator("label[for=format-xlsx]").click()
     # sent from the top of the page (Enter in a field does that): the history is then off screen
     page.evaluate("window.scrollTo({top: 0, behavior: \"instant\"})")
