@@ -63,6 +63,8 @@ class Config:
     OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
     DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 120)  # months of demo orders and visits (app/demo_history.py)
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Report files (数据报表) written by the report jobs, downloaded by their shop or the platform.
+    REPORT_DIR = env("REPORT_DIR", str(INSTANCE_DIR / "reports"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
     # 25 MP admits a 24 MP phone photo (5712 x 4284) and refuses a 6000 x 6000 bomb before decoding.
     UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 25_000_000)

@@ -40,7 +40,8 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     base = tmp_path_factory.mktemp("instance")
-    app = create_app(TestConfig, OUTBOX_DIR=str(base / "outbox"), UPLOAD_DIR=str(base / "uploads"))
+    app = create_app(TestConfig, OUTBOX_DIR=str(base / "outbox"), UPLOAD_DIR=str(base / "uploads"),
+                     REPORT_DIR=str(base / "reports"))
     with app.app_context():
         engine = db.engine
         with engine.begin() as conn:
@@ -123,6 +124,7 @@ def outbox(app, tmp_path, monkeypatch):
     """A fresh console outbox per test, with readers for what was sent."""
     monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setitem(app.config, "REPORT_DIR", str(tmp_path / "reports"))
     return Outbox(tmp_path / "outbox")
 
 
@@ -196,7 +198,7 @@ def server(app, tmp_path):
     from werkzeug.serving import make_server
 
     live = create_app(TestConfig, RATELIMIT_ENABLED=False, OUTBOX_DIR=str(tmp_path / "outbox"),
-                      UPLOAD_DIR=str(tmp_path / "uploads"))
+                      UPLOAD_DIR=str(tmp_path / "uploads"), REPORT_DIR=str(tmp_path / "reports"))
     httpd = make_server("127.0.0.1", 0, live, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="race-server", daemon=True)
     thread.start()

@@ -30,6 +30,9 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "distribution.manage": {AdminRole.OPERATOR},
     "withdrawals.manage": {AdminRole.FINANCE},
     "stats.view": {AdminRole.OPERATOR, AdminRole.FINANCE},  # the platform's sales figures
+    # 数据报表: files of every shop's orders, after-sales and commissions (buyers masked) leave
+    # the platform with them, so only finance (and super admins) export; operators see the dashboards.
+    "reports.export": {AdminRole.FINANCE},
 }
 
 

@@ -124,6 +124,10 @@ define(SettingDefinition(
     _l("买了前一件后再买后一件的可能性是平常的多少倍；120 即 1.2 倍，不低于 100（1 倍）"),
     validate=_between(100, 100000),
 ))
+define(SettingDefinition(
+    "report_retention_days", _l("报表文件保留天数"), int, 7,
+    _l("导出的报表文件超过天数后每天自动删除，需要时重新生成"), validate=_between(1, 90),
+))
 
 
 def get(key: str) -> Any:

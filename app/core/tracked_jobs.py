@@ -38,7 +38,7 @@ from app.core.db import TimestampMixin, UTCDateTime
 from app.core.errors import DomainError, NotFound
 from app.core.jobs import enqueue_after_commit
 from app.core.labels import StatusLabels, Tone
-from app.core.lifecycle import Lifecycle, act, move, try_move
+from app.core.lifecycle import Lifecycle, act, try_move
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -193,8 +193,10 @@ def run_tracked(job_id: int) -> None:
         shown = exc.message if isinstance(exc, DomainError) and exc.message else str(_l("任务失败，请稍后重试"))
         _fail(job_id, shown)
         return
-    move(TRACKED_JOB_LIFECYCLE, TrackedJob, job_id, "finish",
-         values={"result": result, "finished_at": utcnow(), "moved_at": utcnow()})
+    if not try_move(TRACKED_JOB_LIFECYCLE, TrackedJob, job_id, "finish",
+                    values={"result": result, "finished_at": utcnow(), "moved_at": utcnow()}):
+        # The sweep gave up on it during a long silent step; the person already sees it failed.
+        log.warning("tracked job %s finished after it was given up; its result is dropped", job_id)
 
 
 def _fail(job_id: int, reason: str) -> None:

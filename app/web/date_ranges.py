@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -71,23 +72,51 @@ def _day(raw: str) -> date | None:
         return None
 
 
-def parse(args, on: date | None = None) -> DateRange:
-    """The range asked for by the query string `args` (a preset, or from/to), else the default
-    with a notice saying why."""
+class Problem(StrEnum):
+    """Why a range asked for cannot be used (each page words it its own way)."""
+
+    MALFORMED = "malformed"
+    REVERSED = "reversed"
+    FUTURE = "future"
+    TOO_LONG = "too_long"
+    UNKNOWN_PRESET = "unknown_preset"
+
+
+def read(args, on: date | None = None) -> DateRange | Problem:
+    """The range asked for by `args` (a preset, or from/to; no range at all is the default),
+    or the problem with it. The dashboards fall back on a problem (`parse`); a form that
+    starts something (a report) refuses it instead."""
     day = on or today()
     raw_from, raw_to = (args.get("from") or "").strip(), (args.get("to") or "").strip()
     if raw_from or raw_to:
         first, last = _day(raw_from), _day(raw_to)
         if first is None or last is None:
-            return preset(DEFAULT, day, _("日期格式应为 年-月-日，已显示近 7 天的数据"))
+            return Problem.MALFORMED
         if first > last:
-            return preset(DEFAULT, day, _("结束日期不能早于开始日期，已显示近 7 天的数据"))
+            return Problem.REVERSED
         if last > day:
-            return preset(DEFAULT, day, _("不能选择今天以后的日期，已显示近 7 天的数据"))
+            return Problem.FUTURE
         if (last - first).days + 1 > MAX_DAYS:
-            return preset(DEFAULT, day, _("最多可查询 %(n)d 天，已显示近 7 天的数据", n=MAX_DAYS))
+            return Problem.TOO_LONG
         return DateRange(CUSTOM, first, last)
     key = args.get("range") or DEFAULT
     if key not in PRESETS:
-        return preset(DEFAULT, day, _("没有这个时间范围，已显示近 7 天的数据"))
+        return Problem.UNKNOWN_PRESET
     return preset(key, day)
+
+
+def parse(args, on: date | None = None) -> DateRange:
+    """The range asked for by the query string `args` (a preset, or from/to), else the default
+    with a notice saying why."""
+    day = on or today()
+    found = read(args, day)
+    if isinstance(found, DateRange):
+        return found
+    notices = {
+        Problem.MALFORMED: _("日期格式应为 年-月-日，已显示近 7 天的数据"),
+        Problem.REVERSED: _("结束日期不能早于开始日期，已显示近 7 天的数据"),
+        Problem.FUTURE: _("不能选择今天以后的日期，已显示近 7 天的数据"),
+        Problem.TOO_LONG: _("最多可查询 %(n)d 天，已显示近 7 天的数据", n=MAX_DAYS),
+        Problem.UNKNOWN_PRESET: _("没有这个时间范围，已显示近 7 天的数据"),
+    }
+    return preset(DEFAULT, day, notices[found])

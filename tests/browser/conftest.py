@@ -77,6 +77,7 @@ def live_server(app, tmp_path_factory) -> Iterator[LiveServer]:
         WTF_CSRF_ENABLED=True,
         OUTBOX_DIR=str(base / "outbox"),
         UPLOAD_DIR=str(base / "uploads"),
+        REPORT_DIR=str(base / "reports"),
     ), base / "outbox")
     server.start()
     try:

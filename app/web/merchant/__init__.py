@@ -8,6 +8,7 @@ from app.web.merchant import (  # noqa: F401  (each module registers its routes 
     views_orders,
     views_products,
     views_products_form,
+    views_reports,
     views_reviews,
     views_rules,
     views_settings,

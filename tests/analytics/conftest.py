@@ -1,0 +1,4 @@
+"""Fixtures for the analytics tests: the hand-made sales of test_figures, and distribution
+rules saved through the real service (for commissions)."""
+from tests.analytics.test_figures import shop_sales  # noqa: F401  (a fixture)
+from tests.distribution.conftest import set_rules  # noqa: F401  (a fixture)
