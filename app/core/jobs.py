@@ -30,6 +30,8 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "after_commit_jobs"
+# Keyword arguments that are RQ's (how to run the job), not the function's: dropped inline.
+RQ_OPTIONS = frozenset({"job_timeout"})
 QUEUE_NAMES = ("high", "default", "low")
 
 
@@ -105,6 +107,7 @@ def _send(func: Callable, args: tuple, kwargs: dict, queue: str, retry: bool, ru
             get_queue(queue).enqueue_at(func.at, func.func, *args, **kwargs)
         return
     if current_app.config.get("JOBS_INLINE") or get_redis() is None:
+        kwargs = {name: value for name, value in kwargs.items() if name not in RQ_OPTIONS}
         try:
             run_inline(func, *args, **kwargs)
         except Exception:  # inline jobs must not break the request that caused them

@@ -12,7 +12,8 @@ Guarantees:
   job sent twice (the original and the sweep's) runs once.
 - `Progress.set_total` / `Progress.advance` write the counts and COMMIT the session: what
   the handler wrote so far is kept together with its progress, so a handler that works
-  in batches (messages sent to 500 people) commits each batch with its count. They stop
+  in batches (messages sent to 500 people) commits each batch with its count, and the jobs
+  it queued so far are sent then. They stop
   the handler (`JobAbandoned`) when the row is no longer running (the sweep gave up on it).
 - The handler's return value (a small JSON-able dict) becomes `result` and the row
   `done`; an exception makes it `failed` with a short reason for the person (the
@@ -34,9 +35,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.core.db import TimestampMixin, UTCDateTime
+from app.core.db import TimestampMixin, UTCDateTime, run_in_unit_of_work
 from app.core.errors import DomainError, NotFound
-from app.core.jobs import enqueue_after_commit
+from app.core.jobs import enqueue_after_commit, send_committed_jobs
 from app.core.labels import StatusLabels, Tone
 from app.core.lifecycle import Lifecycle, act, try_move
 from app.extensions import db
@@ -44,7 +45,8 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 RESEND_AFTER = timedelta(minutes=2)
-STALLED_AFTER = timedelta(minutes=30)
+STALLED_AFTER = timedelta(minutes=30)  # without progress
+RUN_LIMIT_SECONDS = 3600  # RQ stops a tracked job after an hour however it progresses (its default is 3 minutes)
 ERROR_MAX = 200
 
 
@@ -160,6 +162,8 @@ class Progress:
             db.session.rollback()
             raise JobAbandoned(self.job_id)
         db.session.commit()
+        # Jobs the handler queued before this commit (a batch's SMS) go now, not when it ends.
+        send_committed_jobs(run_in_unit_of_work)
 
 
 def create(kind: str, title: str, *, merchant_id: int | None, requested_by_id: int | None,
@@ -171,7 +175,7 @@ def create(kind: str, title: str, *, merchant_id: int | None, requested_by_id: i
                      params=params or {})
     db.session.add(job)
     db.session.flush()
-    enqueue_after_commit(run_tracked, job.id, queue="low", retry=False)
+    enqueue_after_commit(run_tracked, job.id, queue="low", retry=False, job_timeout=RUN_LIMIT_SECONDS)
     return job
 
 
@@ -215,7 +219,7 @@ def sweep_tracked_jobs() -> dict:
     waiting = db.session.scalars(sa.select(TrackedJob.id).where(
         TrackedJob.status == JobStatus.QUEUED, TrackedJob.created_at < now - RESEND_AFTER)).all()
     for job_id in waiting:
-        enqueue_after_commit(run_tracked, job_id, queue="low", retry=False)
+        enqueue_after_commit(run_tracked, job_id, queue="low", retry=False, job_timeout=RUN_LIMIT_SECONDS)
     return {"failed": len(stalled), "resent": len(waiting)}
 
 

@@ -10,8 +10,10 @@ from flask import render_template_string
 from app.core.clock import utcnow
 from app.core.db import transaction
 from app.core.errors import NotFound, ValidationError
+from app.core.jobs import enqueue_after_commit, get_queue
 from app.core.models import StateChange
 from app.core.tracked_jobs import (
+    RUN_LIMIT_SECONDS,
     JobStatus,
     TrackedJob,
     create,
@@ -172,3 +174,25 @@ def test_the_progress_block_polls_while_running_and_stops_when_finished(app):
     assert 'hx-trigger' in html[2] and "value=" not in html[2]  # indeterminate until the total is known
     assert 'hx-trigger' not in html[3] and "下载" in html[3] and "<progress" not in html[3]
     assert 'hx-trigger' not in html[4] and "日期范围不对" in html[4] and "下载" not in html[4]
+
+
+def _noop(n):
+    return n
+
+
+@handler("test_queues")
+def _queues(job, progress):
+    """Queues a job, reports progress, and notes how many jobs were waiting just after."""
+    enqueue_after_commit(_noop, 1, queue="high")
+    progress.advance(1)
+    handled.append(get_queue("high").count)
+    return {}
+
+
+def test_jobs_a_handler_queues_go_out_with_its_progress_and_it_may_run_an_hour(run_jobs):
+    job_id = _start("test_queues")
+    [queued] = get_queue("low").jobs
+    assert queued.timeout == RUN_LIMIT_SECONDS  # RQ's default 180 s would cut a big report short
+    run_jobs()
+    assert handled[0] == 1  # sent at the progress commit, while the handler still ran
+    assert db.session.get(TrackedJob, job_id).status == JobStatus.DONE
