@@ -6,6 +6,7 @@ backstop sweep for effects scheduled elsewhere: a lost job is only late.
 from rq import cron
 
 from app.aftersales.deadlines import sweep_deadlines, sweep_return_tracking
+from app.analytics.segments.runs import refresh_all as refresh_segments
 from app.analytics.tracking import flush_buffer, purge_old_events
 from app.core.tracked_jobs import sweep_tracked_jobs
 from app.distribution.tasks import sweep_settlement
@@ -35,3 +36,4 @@ cron.register(sweep_return_tracking, queue_name="low", interval=1800)  # return 
 cron.register(flush_buffer, queue_name="low", interval=60)  # behaviour events buffered in Redis
 cron.register(purge_old_events, queue_name="low", cron="41 3 * * *")  # events past analytics_retention_days
 cron.register(sweep_tracked_jobs, queue_name="low", interval=300)  # reports and segment messages: lost or stalled
+cron.register(refresh_segments, queue_name="low", cron="7 19 * * *", job_timeout=3600)  # customer segments, 03:07 Shanghai

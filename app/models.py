@@ -2,6 +2,7 @@
 from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, VerificationCode  # noqa: F401
 from app.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Dispute, DisputeMessage  # noqa: F401
 from app.analytics.models import BuyerDay, Event, FirstPurchase, ProductDay, RegionHour, SalesDay  # noqa: F401
+from app.analytics.segments.models import MarketingDelivery, Segment, SegmentMember, SegmentRun  # noqa: F401
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting, StateChange  # noqa: F401
 from app.core.tracked_jobs import TrackedJob  # noqa: F401
