@@ -30,6 +30,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "distribution.manage": {AdminRole.OPERATOR},
     "withdrawals.manage": {AdminRole.FINANCE},
     "stats.view": {AdminRole.OPERATOR, AdminRole.FINANCE},  # the platform's sales figures
+    "segments.message": {AdminRole.OPERATOR},  # marketing messages to a customer segment
 }
 
 
