@@ -11,6 +11,7 @@ from app.web.admin import (  # noqa: F401  (each module registers its routes on 
     views_orders,
     views_product_review,
     views_reviews,
+    views_segments,
     views_stats,
     views_system,
     views_users,

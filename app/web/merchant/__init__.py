@@ -9,6 +9,7 @@ from app.web.merchant import (  # noqa: F401  (each module registers its routes 
     views_products,
     views_products_form,
     views_reviews,
+    views_segments,
     views_settings,
     views_staff,
     views_stats,
