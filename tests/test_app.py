@@ -48,7 +48,7 @@ def test_seed_demo_is_idempotent(app):
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     assert "13800000001" in second.output and "demo1234" in second.output
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 9
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 9 + 16  # and the segments' demo customers
     from app.merchants.models import Merchant, MerchantApplication
 
     assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 3
@@ -60,8 +60,9 @@ def test_seed_demo_is_idempotent(app):
     from app.orders.models import Order, Review
 
     statuses = dict(db.session.execute(sa.select(Order.status, sa.func.count()).group_by(Order.status)).all())
-    # the after-sales demo adds four received orders and one refunded before shipping (closed)
-    assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 6, "closed": 1}
+    # the after-sales demo adds four received orders and one refunded before shipping (closed); the
+    # segments' customers 32 more, received unless paid in the last five days
+    assert statuses == {"pending_payment": 2, "paid": 1 + 6, "shipped": 1, "received": 6 + 26, "closed": 1}
     assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 1
     from app.distribution.models import Commission
 
@@ -75,6 +76,14 @@ def test_seed_demo_is_idempotent(app):
     # the refund-only's money goes back by a queued job (the sandbox refunds when it runs)
     assert requests in (sorted(["pending", "awaiting_return", "returned", "disputed", "refunding"]),
                         sorted(["pending", "awaiting_return", "returned", "disputed", "refunded"]))
+    from app.analytics.segments.models import Segment, SegmentRun
+
+    # customer segments for the platform and 鲜果铺: the four kinds of demo customers, and the demo shopper
+    runs = {run.scope_id: run for run in db.session.scalars(sa.select(SegmentRun))}
+    fruit = db.session.scalar(sa.select(Merchant.id).where(Merchant.name == "鲜果铺"))
+    assert runs[0].state == runs[fruit].state == "clustered" and runs[0].customers == runs[fruit].customers == 17
+    names = set(db.session.scalars(sa.select(Segment.name).where(Segment.run_id == runs[fruit].id)))
+    assert {"高价值活跃", "沉睡老客", "只逛不买", "新客"} <= names
 
 
 def test_create_admin(app):

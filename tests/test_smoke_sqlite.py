@@ -37,7 +37,7 @@ login_page = client.get("/login").get_data(as_text=True)
 resp = client.post("/login", data={"mode": "password", "account": "13800000001", "password": "demo1234",
                                    "csrf_token": token(login_page)})
 out["POST /login"] = {"status": resp.status_code, "text": resp.headers.get("Location", "")}
-for path in ["/me", "/me/addresses", "/admin/", "/admin/orders", "/admin/payments"]:
+for path in ["/me", "/me/addresses", "/admin/", "/admin/orders", "/admin/payments", "/admin/stats/segments"]:
     resp = client.get(path)
     out["signed in " + path] = {"status": resp.status_code, "text": resp.get_data(as_text=True)[:200000]}
 shopper = app.test_client()
@@ -107,8 +107,9 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     assert second.stdout == first.stdout
     # 40 approvals, 12 low-stock alerts, 4 paid orders for the shops, 3 shipping notices for the
     # shopper, 4 commission notices for the sharer the shopper is bound to; then the after-sales
-    # demo: 5 more orders with their notices, and each request's news to its shop and shopper
-    assert after_first == {"users": 9, "addresses": 1, "messages": 99}
+    # demo: 5 more orders with their notices, and each request's news to its shop and shopper; the
+    # segments' 16 demo customers, their 32 orders and the notices of those
+    assert after_first == {"users": 9 + 16, "addresses": 1 + 16, "messages": 157}
     assert counts(tmp_path / "shop.db") == after_first  # the second run changed nothing
 
     pages = json.loads(run(dev_env, "-c", BROWSE).stdout)
@@ -117,7 +118,7 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
         "/": 200, "/login": 200, "/register": 200, "/categories": 200, "/cart": 200, "/healthz": 200,
         "/api/v1/openapi.json": 200, "/api/v1/docs": 200,
         "POST /login": 302, "signed in /me": 200, "signed in /me/addresses": 200, "signed in /admin/": 200,
-        "signed in /admin/orders": 200, "signed in /admin/payments": 200,
+        "signed in /admin/orders": 200, "signed in /admin/payments": 200, "signed in /admin/stats/segments": 200,
         "shopper /orders": 200, "shopper /orders?tab=to_review": 200, "shopper /cart": 200,
         "shopper /aftersales": 200, "shopper aftersale pages": [200] * 5,
     }
@@ -128,6 +129,7 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     assert "平台管理员" in pages["signed in /me"]["text"]
     assert "新增收货地址" in pages["signed in /me/addresses"]["text"]
     assert "工作台" in pages["signed in /admin/"]["text"]
+    assert all(name in pages["signed in /admin/stats/segments"]["text"] for name in ("沉睡老客", "只逛不买", "新客"))
     # the demo orders, made on SQLite by the same checkout, payment and shipping code
     assert pages["shopper /orders"]["text"].count('order-card"') == 10  # one page of the 11
     assert pages["shopper /orders?tab=to_review"]["text"].count('order-card"') == 5
