@@ -91,9 +91,13 @@ def recompute(surface: Surface, user_id: int):
     with transaction():
         job, started = runs.request_recompute(user_id, surface.merchant_id)
     message = _("已开始重新计算客户分群") if started else _("客户分群正在计算中，请稍候")
+    db.session.refresh(job)  # jobs run inline (the embedded default): it may have finished already
     if is_htmx():
-        html = render_template("backoffice/segments/_recompute.html", surface=surface, job=job)
-        return with_toast(html, message, "success" if started else "info")
+        response = with_toast(render_template("backoffice/segments/_recompute.html", surface=surface, job=job),
+                              message, "success" if started else "info")
+        if job.succeeded:
+            response.headers["HX-Refresh"] = "true"
+        return response
     flash(message, "success" if started else "info")
     return redirect(surface.url())
 

@@ -53,9 +53,14 @@ def look(user_id, product, moment: datetime, *, views=1, dwell_s=30, carts=0) ->
 
 @pytest.fixture
 def planted(make_user, make_merchant, make_category, make_product, make_address):
-    """Three groups of customers of one shop (see the module docstring); returns the shop,
-    its products and the groups' user ids."""
-    shop = make_merchant(name="分群测试店")
+    """Three groups of customers of one shop (see the module docstring) as of NOW; returns
+    the shop, its products and the groups' user ids."""
+    return plant(make_user, make_merchant, make_category, make_product, make_address, NOW)
+
+
+def plant(make_user, make_merchant, make_category, make_product, make_address, now: datetime, owner=None) -> dict:
+    """The planted groups as of `now` (the factories are the test's fixtures)."""
+    shop = make_merchant(name="分群测试店", owner=owner)
     gadgets, fruit = make_category(name="数码配件"), make_category(name="水果")
     dear = make_product(merchant=shop, category=gadgets, title="降噪耳机", price_fen=35000, stocks=(500,))
     cheap = make_product(merchant=shop, category=fruit, title="脐橙 5 斤", price_fen=6900, stocks=(500,))
@@ -64,19 +69,19 @@ def planted(make_user, make_merchant, make_category, make_product, make_address)
         user = make_user(nickname=f"常客{i}", password=None)
         home = make_address(user)
         for n in range(3 + i % 3):
-            buy(user, home, [(dear.skus[0].id, 1)], NOW - timedelta(days=1 + i % 5 + n * 6))
-        look(user.id, dear, NOW - timedelta(days=2), views=15 + i % 6, dwell_s=50, carts=3)
+            buy(user, home, [(dear.skus[0].id, 1)], now - timedelta(days=1 + i % 5 + n * 6))
+        look(user.id, dear, now - timedelta(days=2), views=15 + i % 6, dwell_s=50, carts=3)
         groups["loyal"].append(user.id)
     for i in range(8):
         user = make_user(nickname=f"老客{i}", password=None)
         home = make_address(user)
         for n in range(2):
-            buy(user, home, [(cheap.skus[0].id, 1)], NOW - timedelta(days=100 + i * 5 + n * 7))
-        look(user.id, cheap, NOW - timedelta(days=110 + i), views=1 + i % 3, dwell_s=20)
+            buy(user, home, [(cheap.skus[0].id, 1)], now - timedelta(days=100 + i * 5 + n * 7))
+        look(user.id, cheap, now - timedelta(days=110 + i), views=1 + i % 3, dwell_s=20)
         groups["sleeping"].append(user.id)
     for i in range(8):
         user = make_user(nickname=f"逛客{i}", password=None)
-        look(user.id, dear, NOW - timedelta(days=1 + i * 2), views=50 + i * 3, dwell_s=25, carts=1 + i % 2)
+        look(user.id, dear, now - timedelta(days=1 + i * 2), views=50 + i * 3, dwell_s=25, carts=1 + i % 2)
         groups["browsing"].append(user.id)
     db.session.commit()
     return {"shop": shop, "dear": dear, "cheap": cheap, "groups": groups}
