@@ -8,6 +8,7 @@ from rq import cron
 from app.aftersales.deadlines import sweep_deadlines, sweep_return_tracking
 from app.analytics.partitions import maintain_event_partitions
 from app.analytics.reports.services import expire_old_reports
+from app.analytics.segments.runs import refresh_all as refresh_segments
 from app.analytics.settled_days import settle_due
 from app.analytics.tasks import recompute_rules
 from app.analytics.tracking import flush_buffer, purge_old_events
@@ -43,3 +44,4 @@ cron.register(settle_due, queue_name="low", interval=3600)  # days past settling
 cron.register(sweep_tracked_jobs, queue_name="low", interval=300)  # reports and segment messages: lost or stalled
 cron.register(recompute_rules, queue_name="low", cron="7 19 * * *", job_timeout=1800)  # 经常一起买: 03:07 Shanghai
 cron.register(expire_old_reports, queue_name="low", cron="53 3 * * *")  # report files past report_retention_days
+cron.register(refresh_segments, queue_name="low", cron="37 19 * * *", job_timeout=3600)  # customer segments, 03:37 Shanghai

@@ -22,7 +22,8 @@ from app.aftersales import policies as aftersale_policies
 from app.aftersales import services as aftersales
 from app.aftersales.models import AfterSale
 from app.analytics import rollups, settled_days
-from app.analytics.models import SalesDay
+from app.analytics.models import Event, SalesDay
+from app.analytics.segments import runs as segment_runs
 from app.analytics.tasks import recompute_rules
 from app.catalog import product_form, product_input, product_review
 from app.catalog import products as product_service
@@ -86,6 +87,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     demo_history.seed()
     _fill_rollups()
     _seed_bought_together()
+    _seed_segments()
     settled_days.settle_due(limit=None)  # the days past settling, as the hourly job would
     return logins
 
@@ -510,3 +512,69 @@ def _seed_bought_together() -> None:
     with transaction():
         recompute_rules()
 
+# Demo customers of 鲜果铺 for the customer segments: (nickname, phone, kind, region codes).
+SEGMENT_CUSTOMERS = [
+    *[(name, f"136000000{n:02d}", "loyal", region) for n, (name, region) in enumerate(
+        (("果粉阿May", "310104"), ("家庭采购王姐", "330106"), ("吃货小林", "440106"), ("公司行政刘", "310104")), 1)],
+    *[(name, f"136000000{n:02d}", "sleeping", region) for n, (name, region) in enumerate(
+        (("老主顾陈伯", "330106"), ("去年囤年货", "310104"), ("偶尔来买", "440106"), ("换季才来", "330106")), 5)],
+    *[(name, f"136000000{n:02d}", "browsing", region) for n, (name, region) in enumerate(
+        (("只看不买的猫", "310104"), ("比价达人", "440106"), ("学生党小周", "330106"), ("收藏夹吃灰", "310104")), 9)],
+    *[(name, f"136000000{n:02d}", "new", region) for n, (name, region) in enumerate(
+        (("新来的阿杰", "440106"), ("刚注册的Lily", "310104"), ("朋友推荐来", "330106"), ("第一次网购", "440106")), 13)],
+]
+
+
+def _seed_segments() -> None:
+    """Sixteen customers of 鲜果铺 with five months of their own history (made once, through
+    the real checkout and payment at past moments, with product views and cart adds), so the
+    customer segments have groups to find: regulars buying dear fruit and tea often, buyers
+    of months ago gone quiet, browsers who never buy, newcomers with one recent order. Then
+    the segments of the platform and of every shop, computed now."""
+    shop_id = db.session.scalar(sa.select(MerchantMember.merchant_id).join(User, User.id == MerchantMember.user_id)
+                                .where(User.phone == "+86" + _FRUIT))
+    owner = find_by_phone("+86" + _FRUIT)
+    skus = db.session.execute(sa.select(Sku.id, Sku.product_id, Sku.price_fen).join(Product).where(
+        Product.merchant_id == shop_id, Product.status == "on_sale", Sku.stock >= 20).order_by(Sku.price_fen)).all()
+    dear, cheap = skus[-3:], skus[:3]
+    now = utcnow()
+    for index, (nickname, phone, kind, district) in enumerate(SEGMENT_CUSTOMERS):
+        if find_by_phone("+86" + phone) is not None:
+            continue
+        with transaction():
+            user = User(phone="+86" + phone, nickname=nickname,  # no password: they sign in with an SMS code
+                        created_at=now - timedelta(days={"sleeping": 180, "new": 14}.get(kind, 40)))
+            db.session.add(user)
+            db.session.flush()
+            address = addresses.add(user.id, {"recipient": nickname[:2] + "先生", "phone": phone,
+                                              "province_code": district[:2] + "0000", "city_code": district[:4] + "00",
+                                              "district_code": district, "detail": "文化路 18 号", "is_default": True})
+        plan = {"loyal": [(2 + index + 7 * n, dear[n % 3], 1 + n % 2) for n in range(5)],
+                "sleeping": [(95 + 9 * index + 12 * n, cheap[n % 3], 1) for n in range(2)],
+                "browsing": [], "new": [(2 + index % 4 * 3, cheap[index % 3], 1)]}[kind]
+        for days_ago, (sku_id, _product_id, _price), quantity in sorted(plan, key=lambda step: -step[0]):
+            with travel(timedelta(days=-days_ago, hours=-(index % 9))), transaction():
+                payment = checkout.submit(user, [(sku_id, quantity)], address.id, {}, f"demo-segment-{phone}-{days_ago}")
+                payments.apply_success(payment, "sandbox", f"SBSEG{payment.id:06d}")
+            order = db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+            if days_ago > 5:  # delivered long ago: shipped and received a few days after
+                with travel(timedelta(days=3 - days_ago)), transaction():
+                    order_services.ship(owner.id, shop_id, order.order_no, "shunfeng", f"SF16{order.id:011d}")
+                    order_services.confirm_receipt(user.id, order.order_no)
+        looks = {"loyal": (24, 40, 3, 30), "sleeping": (2, 15, 0, 120), "browsing": (45 + index * 3, 35, 2, 15),
+                 "new": (6, 20, 1, 10)}[kind]
+        views, dwell_s, carts, first_day = looks
+        with transaction():
+            for n in range(views):
+                _sku, product_id, _price = skus[(index + n) % len(skus)]
+                db.session.add(Event(type="page_view", user_id=user.id, product_id=product_id, merchant_id=shop_id,
+                                     path=f"/products/{product_id}", dwell_ms=(dwell_s + n % 7 * 5) * 1000,
+                                     created_at=now - timedelta(days=first_day - n * first_day // (2 * views),
+                                                                hours=n % 11)))
+            for n in range(carts):
+                _sku, product_id, _price = skus[(index + n) % len(skus)]
+                db.session.add(Event(type="add_to_cart", user_id=user.id, product_id=product_id, merchant_id=shop_id,
+                                     created_at=now - timedelta(days=1 + n)))
+    for merchant_id in (None, *db.session.scalars(sa.select(Merchant.id).order_by(Merchant.id))):
+        with transaction():
+            segment_runs.recompute(merchant_id)

@@ -15,6 +15,7 @@ from app.analytics.models import (  # noqa: F401
     SalesDay,
     SettledDay,
 )
+from app.analytics.segments.models import MarketingDelivery, Segment, SegmentMember, SegmentRun  # noqa: F401
 from app.catalog.models import Category, Product, ProductEvent, ProductImage, Sku  # noqa: F401
 from app.core.models import AuditLog, PlatformSetting, StateChange  # noqa: F401
 from app.core.tracked_jobs import TrackedJob  # noqa: F401

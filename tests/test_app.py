@@ -48,8 +48,8 @@ def test_seed_demo_is_idempotent(app):
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     assert "13800000001" in second.output and "demo1234" in second.output
-    # the nine demo logins and three regular customers (经常一起买's orders)
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 12
+    # the nine demo logins, three regular customers (经常一起买's orders) and the segments' demo customers
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 9 + 3 + 16
     from app.merchants.models import Merchant, MerchantApplication
 
     assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 3
@@ -62,8 +62,9 @@ def test_seed_demo_is_idempotent(app):
 
     statuses = dict(db.session.execute(sa.select(Order.status, sa.func.count()).group_by(Order.status)).all())
     # the after-sales demo adds four received orders and one refunded before shipping (closed);
-    # 经常一起买 eighteen received ones (sixteen checkouts, two of them across two shops)
-    assert statuses == {"pending_payment": 2, "paid": 1, "shipped": 1, "received": 24, "closed": 1}
+    # 经常一起买 eighteen received ones (sixteen checkouts, two of them across two shops); the
+    # segments' customers 32 more, received unless paid in the last five days
+    assert statuses == {"pending_payment": 2, "paid": 1 + 6, "shipped": 1, "received": 6 + 18 + 26, "closed": 1}
     assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 1
     from app.distribution.models import Commission
 
@@ -82,6 +83,17 @@ def test_seed_demo_is_idempotent(app):
     # 经常一起买 computed at the default thresholds: rules for the platform and the fruit shop
     assert db.session.scalar(sa.select(RuleRun.rules).where(RuleRun.scope_id == 0)) > 0
     assert db.session.scalar(sa.select(sa.func.count(sa.distinct(ProductRule.scope_id)))) == 2
+
+    from app.analytics.segments.models import Segment, SegmentRun
+
+    # customer segments for the platform and 鲜果铺: the four kinds of demo customers, and the demo shopper
+    runs = {run.scope_id: run for run in db.session.scalars(sa.select(SegmentRun))}
+    fruit = db.session.scalar(sa.select(Merchant.id).where(Merchant.name == "鲜果铺"))
+    # (and 经常一起买's three regular customers, who bought from 鲜果铺 too)
+    assert runs[0].state == runs[fruit].state == "clustered" and runs[0].customers == runs[fruit].customers == 17 + 3
+    names = set(db.session.scalars(sa.select(Segment.name).where(Segment.run_id == runs[fruit].id)))
+    # (two segments of one kind are told apart by a note after the name, 高价值活跃（消费较高）)
+    assert all(any(name.startswith(kind) for name in names) for kind in ("高价值活跃", "沉睡老客", "只逛不买", "新客"))
 
 
 def test_create_admin(app):

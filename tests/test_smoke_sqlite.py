@@ -37,7 +37,7 @@ login_page = client.get("/login").get_data(as_text=True)
 resp = client.post("/login", data={"mode": "password", "account": "13800000001", "password": "demo1234",
                                    "csrf_token": token(login_page)})
 out["POST /login"] = {"status": resp.status_code, "text": resp.headers.get("Location", "")}
-for path in ["/me", "/me/addresses", "/admin/", "/admin/orders", "/admin/payments", "/admin/stats/rules"]:
+for path in ["/me", "/me/addresses", "/admin/", "/admin/orders", "/admin/payments", "/admin/stats/rules", "/admin/stats/segments"]:
     resp = client.get(path)
     out["signed in " + path] = {"status": resp.status_code, "text": resp.get_data(as_text=True)[:200000]}
 shopper = app.test_client()
@@ -109,10 +109,10 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     # 40 approvals, 12 low-stock alerts, 4 paid orders for the shops, 3 shipping notices for the
     # shopper, 4 commission notices for the sharer the shopper is bound to; then the after-sales
     # demo: 5 more orders with their notices, and each request's news to its shop and shopper;
-    # 经常一起买's 3 regular customers: 18 received orders, each paid (to the shop) and shipped (to the buyer)
-    # the history: 30 customers with an address each and 8 browsers, their orders' notices
-    assert (after_first["users"], after_first["addresses"]) == (12 + 38, 4 + 30)
-    assert after_first["messages"] > 135
+    # 经常一起买's 3 regular customers and the segments' 16, with their orders' notices; the
+    # history: 30 customers with an address each and 8 browsers, their orders' notices
+    assert (after_first["users"], after_first["addresses"]) == (9 + 3 + 16 + 38, 1 + 3 + 16 + 30)
+    assert after_first["messages"] > 157
     assert counts(tmp_path / "shop.db") == after_first  # the second run changed nothing
 
     pages = json.loads(run(dev_env, "-c", BROWSE).stdout)
@@ -122,6 +122,7 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
         "/api/v1/openapi.json": 200, "/api/v1/docs": 200,
         "POST /login": 302, "signed in /me": 200, "signed in /me/addresses": 200, "signed in /admin/": 200,
         "signed in /admin/orders": 200, "signed in /admin/payments": 200, "signed in /admin/stats/rules": 200,
+        "signed in /admin/stats/segments": 200,
         "shopper /orders": 200, "shopper /orders?tab=to_review": 200, "shopper /cart": 200,
         "shopper /aftersales": 200, "shopper aftersale pages": [200] * 5,
     }
@@ -135,6 +136,9 @@ def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, 
     # 经常一起买 on SQLite: the demo's pairs and what the history adds
     rules_page = pages["signed in /admin/stats/rules"]["text"]
     assert rules_page.count('class="rule-row"') >= 12  # a page of them: the pairs, and the history's
+    # segments computed on SQLite: named from their centroids (which kinds depends on the demo's history)
+    segments_page = pages["signed in /admin/stats/segments"]["text"]
+    assert sum(kind in segments_page for kind in ("高价值活跃", "沉睡老客", "只逛不买", "新客", "潜力客户", "普通客户")) >= 2
     # the demo orders, made on SQLite by the same checkout, payment and shipping code
     assert pages["shopper /orders"]["text"].count('order-card"') == 10  # one page of the 11
     assert pages["shopper /orders?tab=to_review"]["text"].count('order-card"') == 5

@@ -33,6 +33,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     # 数据报表: files of every shop's orders, after-sales and commissions (buyers masked) leave
     # the platform with them, so only finance (and super admins) export; operators see the dashboards.
     "reports.export": {AdminRole.FINANCE},
+    "segments.message": {AdminRole.OPERATOR},  # marketing messages to a customer segment
 }
 
 

@@ -4,6 +4,7 @@ Times are stored in UTC (timezone-aware) and shown in Asia/Shanghai.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,16 +21,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC) + _offset
 
 
+_offset_lock = threading.Lock()
+
+
 @contextmanager
 def travel(delta: timedelta) -> Iterator[None]:
-    """Tests: the app's clock runs `delta` ahead inside the block."""
+    """Tests and the demo's history: the app's clock runs `delta` ahead inside the block.
+
+    The offset is one for the whole process: travel in the main thread around threads, not
+    inside them. Leaving takes back exactly this block's `delta` (rather than restoring the
+    value found on entry), so blocks left in another order than entered, as threads would,
+    still leave the clock as it was."""
     global _offset
-    before = _offset
-    _offset = before + delta
+    with _offset_lock:
+        _offset += delta
     try:
         yield
     finally:
-        _offset = before
+        with _offset_lock:
+            _offset -= delta
 
 
 def as_utc(value: datetime) -> datetime:

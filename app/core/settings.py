@@ -128,6 +128,17 @@ define(SettingDefinition(
     "report_retention_days", _l("报表文件保留天数"), int, 7,
     _l("导出的报表文件超过天数后每天自动删除，需要时重新生成"), validate=_between(1, 90),
 ))
+define(SettingDefinition(
+    "segments_lookback_days", _l("客户分群统计近多少天"), int, 180,
+    _l("客户分群按这段时间内的付款订单、浏览和加购计算，每晚重新计算"), validate=_between(30, 365),
+))
+define(SettingDefinition(
+    "marketing_cap_count", _l("每位用户营销消息上限（条）"), int, 1,
+    _l("平台和所有店铺发给同一用户的营销消息合计，在下面的天数内最多这么多条"), validate=_between(1, 10),
+))
+define(SettingDefinition(
+    "marketing_cap_days", _l("营销消息频次控制周期（天）"), int, 7, validate=_between(1, 90),
+))
 
 
 def get(key: str) -> Any:

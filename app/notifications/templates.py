@@ -8,6 +8,8 @@ SMS_TEMPLATES: dict[str, str] = {
     "notice": "{text}",
     "aftersale_approved": "您的售后申请{no}已同意，{next}",
     "aftersale_refunded": "您的售后申请{no}已退款{yuan}元，将原路退回支付账户。",
+    # Marketing (segment messages): carriers require the opt-out words in every marketing text.
+    "marketing": "{text} 拒收请回复R",
 }
 
 # Templates whose text is useless after a while, and the param that says how many

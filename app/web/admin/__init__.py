@@ -13,6 +13,7 @@ from app.web.admin import (  # noqa: F401  (each module registers its routes on 
     views_reports,
     views_reviews,
     views_rules,
+    views_segments,
     views_stats,
     views_system,
     views_users,

@@ -11,6 +11,7 @@ from app.web.merchant import (  # noqa: F401  (each module registers its routes 
     views_reports,
     views_reviews,
     views_rules,
+    views_segments,
     views_settings,
     views_staff,
     views_stats,
