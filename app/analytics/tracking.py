@@ -25,13 +25,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
 from app.analytics import partitions
 from app.analytics.errors import AnalyticsError
 from app.analytics.models import Event
 from app.catalog.models import Product
-from app.core import settings
+from app.core import ratelimit, settings
 from app.core.bounds import MAX_INT, to_int
 from app.core.clock import utcnow
 from app.core.db import transaction
@@ -212,6 +213,16 @@ def record_batch(events: list[dict], *, user_id: int | None, anon_id: str | None
     return len(rows)
 
 
+# A page sends a batch when it is hidden and every few seconds of impressions; 240 batches a
+# minute from one address is far beyond a person and cheap to refuse.
+BATCHES_PER_IP = "240/minute"
+
+
+def limit_batches(ip: str | None) -> None:
+    """Count one batch from `ip`; RateLimited (429) past BATCHES_PER_IP."""
+    ratelimit.hit("event-batches-ip", BATCHES_PER_IP, ip or "unknown", _("请求过于频繁，请稍后再试"))
+
+
 def record_server_event(kind: str, *, user_id: int | None = None, anon_id: str | None = None,
                         product_id: int | None = None, merchant_id: int | None = None, query: str | None = None,
                         path: str | None = None, props: dict | None = None) -> Event:
@@ -282,7 +293,7 @@ def flush_buffer() -> int:
         return 0
     claim = redis.register_script(_CLAIM)
     written = 0
-    for _ in range(FLUSH_MAX_BATCHES):
+    for _batch in range(FLUSH_MAX_BATCHES):
         items = claim(keys=[BUFFER_KEY], args=[FLUSH_BATCH])
         if not items:
             break

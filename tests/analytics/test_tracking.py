@@ -120,6 +120,18 @@ def test_fifty_events_are_the_most_one_batch_holds(client, redis_client):
     assert redis_client.llen(tracking.BUFFER_KEY) == 50
 
 
+def test_one_address_sending_too_many_batches_gets_429_and_nothing_more_is_kept(client, redis_client, monkeypatch):
+    monkeypatch.setattr(tracking, "BATCHES_PER_IP", "3/minute")
+    for _ in range(3):
+        assert post(client, {"events": [view()]}).status_code == 202
+    refused = post(client, {"events": [view()]})
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    beacon = client.post("/t/events", data='{"events": [{"type": "page_view", "path": "/"}]}',
+                         headers={"User-Agent": BROWSER, "Content-Type": "text/plain"})
+    assert beacon.status_code == 429  # the page's beacon counts against the same address
+    assert redis_client.llen(tracking.BUFFER_KEY) == 3
+
+
 def test_the_endpoint_is_in_the_openapi_document_with_its_400(client):
     operation = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/events"]["post"]
     assert {"202", "400"} <= set(operation["responses"]) and "422" not in operation["responses"]

@@ -16,7 +16,9 @@ from flask_login import current_user
 
 from app.analytics import tracking
 from app.core.db import transaction
+from app.core.errors import RateLimited
 from app.extensions import csrf
+from app.web.forms import client_ip
 from app.web.shop.blueprint import bp
 
 ANON_COOKIE = "aid"
@@ -55,7 +57,11 @@ def give_anon_id(response):
 @csrf.exempt
 def track_events():
     """sendBeacon target: `{"events": [...]}` (as text/plain or JSON, ≤ 32 KB) → 204.
-    A malformed batch is a bare 400; nothing of it is kept."""
+    A malformed batch is a bare 400; nothing of it is kept; too many from one address, a 429."""
+    try:
+        tracking.limit_batches(client_ip())
+    except RateLimited:
+        return make_response("", 429)  # a beacon reads no page: a bare status, as for the others
     if (request.content_length or 0) > MAX_BEACON_BYTES:
         return make_response("", 413)
     body = request.get_data()

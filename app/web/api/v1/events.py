@@ -22,6 +22,7 @@ from app.web.api.security import bearer_token
 from app.web.api.v1.errors import error_responses, flatten
 from app.web.api.v1.schemas import StrictSchema, id_field, int_field
 from app.web.errors import json_error
+from app.web.forms import client_ip
 
 blp = Blueprint("events", __name__, url_prefix="/events", description="Behaviour tracking (埋点)")
 
@@ -71,10 +72,12 @@ def request_anon_id(cookie: str | None = None) -> str | None:
 @blp.post("")
 @blp.arguments(EventBatchIn, error_status_code=400)
 @blp.response(202, AcceptedSchema)
-@error_responses(blp, (400, "invalid_events: not a list of 1..50 events, an unknown field, a wrong type"), 413)
+@error_responses(blp, (400, "invalid_events: not a list of 1..50 events, an unknown field, a wrong type"), 413,
+                 (429, "rate_limited: more than 240 batches a minute from one address"))
 def post_events(data):
     """Record 1..50 events (`page_view`, `click`, `impression`). Headers: `X-Anon-Id` (the
     mini-program's anonymous id), optionally `Authorization: Bearer <token>`."""
+    tracking.limit_batches(client_ip())
     token = bearer_token()
     user = accounts.user_for_api_token(token) if token else None
     with transaction():
