@@ -24,10 +24,11 @@ from app.distribution.models import (  # noqa: F401
     DistributionRules,
     Distributor,
     DistributorEvent,
-    LedgerEntry,
+    DistributorLedgerEntry,
     ReferralBinding,
     Withdrawal,
 )
+from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction  # noqa: F401
 from app.inventory.models import LowStockAlert, StockMovement  # noqa: F401
 from app.merchants.models import (  # noqa: F401
     ApplicationEvent,

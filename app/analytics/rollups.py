@@ -38,7 +38,7 @@ from app.analytics.models import (
     SettledDay,
 )
 from app.core.clock import SHANGHAI, as_utc
-from app.distribution.models import Commission, LedgerEntry
+from app.distribution.models import Commission, DistributorLedgerEntry
 from app.distribution.states import LedgerKind
 from app.extensions import db
 from app.orders.models import Order
@@ -126,10 +126,10 @@ def rebuild(batch: int = 500) -> tuple[int, int]:
                    .order_by(Order.paid_at, Order.id), batch, add_paid_order)
     refunds = _each(sa.select(Refund).where(Refund.status == RefundStatus.SUCCEEDED).order_by(Refund.id), batch,
                     add_refund)
-    booked = (sa.select(LedgerEntry.amount_fen, LedgerEntry.created_at, Commission.order_id)
-              .join(Commission, Commission.id == LedgerEntry.commission_id)
-              .where(LedgerEntry.kind.in_((LedgerKind.COMMISSION_SETTLED, LedgerKind.COMMISSION_CLAWBACK)))
-              .order_by(LedgerEntry.id))
+    booked = (sa.select(DistributorLedgerEntry.amount_fen, DistributorLedgerEntry.created_at, Commission.order_id)
+              .join(Commission, Commission.id == DistributorLedgerEntry.commission_id)
+              .where(DistributorLedgerEntry.kind.in_((LedgerKind.COMMISSION_SETTLED, LedgerKind.COMMISSION_CLAWBACK)))
+              .order_by(DistributorLedgerEntry.id))
     for amount_fen, created_at, order_id in db.session.execute(booked):
         add_commission(order_id, amount_fen, created_at)  # clawback entries are negative already
     db.session.flush()

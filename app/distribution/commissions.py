@@ -25,7 +25,7 @@ from app.core.lifecycle import move, try_move
 from app.core.money import apply_rate, fen_to_yuan, prorate
 from app.distribution import distributors
 from app.distribution import rules as distribution_rules
-from app.distribution.models import Commission, Distributor, LedgerEntry
+from app.distribution.models import Commission, Distributor, DistributorLedgerEntry
 from app.distribution.signals import commission_clawed_back, commission_settled
 from app.distribution.states import COMMISSION_LIFECYCLE, CommissionStatus, DistributorStatus, LedgerKind
 from app.extensions import db
@@ -122,7 +122,7 @@ def create_for_order(order: Order) -> list[Commission]:
 
 def _ledger(distributor_id: int, kind: LedgerKind, amount_fen: int, commission_id: int | None = None,
             withdrawal_id: int | None = None, note: str | None = None) -> None:
-    db.session.add(LedgerEntry(distributor_id=distributor_id, kind=kind, amount_fen=amount_fen,
+    db.session.add(DistributorLedgerEntry(distributor_id=distributor_id, kind=kind, amount_fen=amount_fen,
                                commission_id=commission_id, withdrawal_id=withdrawal_id, note=note))
 
 

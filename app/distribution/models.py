@@ -171,7 +171,7 @@ class Commission(TimestampMixin, db.Model):
         return self.amount_fen - self.void_fen
 
 
-class LedgerEntry(db.Model):
+class DistributorLedgerEntry(db.Model):
     """Append-only: every commission and every change to it or to a withdrawal."""
 
     __tablename__ = "distribution_ledger"

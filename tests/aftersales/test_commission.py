@@ -14,7 +14,7 @@ from app.core.db import transaction
 from app.core.jobs import get_queue
 from app.distribution import queries as distribution_queries
 from app.distribution import referrals, withdrawals
-from app.distribution.models import Commission, Distributor, LedgerEntry
+from app.distribution.models import Commission, Distributor, DistributorLedgerEntry
 from app.distribution.tasks import sweep_settlement
 from app.extensions import db
 from tests.aftersales.conftest import apply, owner_of, receive, ship
@@ -103,8 +103,8 @@ def test_a_refund_after_settlement_and_withdrawal_becomes_a_debt_paid_first(
         assert (summary["available_fen"], summary["debt_fen"]) == (0, 1000)
         [clawed] = commissions_of(first.id)
         assert (clawed.status, clawed.void_fen) == ("settled", 1000)
-        assert db.session.scalar(sa.select(LedgerEntry.amount_fen).where(
-            LedgerEntry.kind == "commission_clawback")) == -1000
+        assert db.session.scalar(sa.select(DistributorLedgerEntry.amount_fen).where(
+            DistributorLedgerEntry.kind == "commission_clawback")) == -1000
 
     # the next commission pays the debt first, the one after is the distributor's
     for expected_available in (0, 1000):

@@ -23,7 +23,7 @@ from app.core.db import transaction
 from app.core.jobs import get_queue
 from app.distribution import commissions, referrals, withdrawals
 from app.distribution import queries as distribution_queries
-from app.distribution.models import Commission, LedgerEntry
+from app.distribution.models import Commission, DistributorLedgerEntry
 from app.distribution.tasks import sweep_settlement
 from app.extensions import db
 from app.orders import services as order_services
@@ -48,13 +48,13 @@ def commissions_of(order_id: int) -> list[Commission]:
 
 def assert_ledger_matches(distributor_id: int) -> None:
     earned = distribution_queries.earnings(distributor_id)
-    entries = db.session.execute(sa.select(LedgerEntry.kind, LedgerEntry.amount_fen).where(
-        LedgerEntry.distributor_id == distributor_id)).all()
+    entries = db.session.execute(sa.select(DistributorLedgerEntry.kind, DistributorLedgerEntry.amount_fen).where(
+        DistributorLedgerEntry.distributor_id == distributor_id)).all()
     assert sum(a for k, a in entries if k != "commission_settled") == earned.pending_fen + earned.balance_fen
     # what settled, less what refunds took back after settlement, is what stays settled
     assert sum(a for k, a in entries if k in ("commission_settled", "commission_clawback")) == earned.settled_fen
-    per_commission = db.session.execute(sa.select(Commission.id, Commission.status, sa.func.count(LedgerEntry.id))
-                                        .join(LedgerEntry, LedgerEntry.commission_id == Commission.id)
+    per_commission = db.session.execute(sa.select(Commission.id, Commission.status, sa.func.count(DistributorLedgerEntry.id))
+                                        .join(DistributorLedgerEntry, DistributorLedgerEntry.commission_id == Commission.id)
                                         .where(Commission.distributor_id == distributor_id)
                                         .group_by(Commission.id, Commission.status)).all()
     for _id, status, rows in per_commission:
@@ -68,8 +68,8 @@ def commission_days(merchant_id: int) -> dict:
 
 
 def kinds(commission_id: int) -> list[str]:
-    return list(db.session.scalars(sa.select(LedgerEntry.kind).where(LedgerEntry.commission_id == commission_id)
-                                   .order_by(LedgerEntry.id)))
+    return list(db.session.scalars(sa.select(DistributorLedgerEntry.kind).where(DistributorLedgerEntry.commission_id == commission_id)
+                                   .order_by(DistributorLedgerEntry.id)))
 
 
 def setup_chain(set_rules, make_distributor, make_user):
@@ -159,7 +159,7 @@ def test_unpaid_and_cancelled_orders_never_create_commissions(
     assert pay_sandbox(cancelled).status_code == 200
     run_jobs()
     assert db.session.scalar(sa.select(sa.func.count(Commission.id))) == 0
-    assert db.session.scalar(sa.select(sa.func.count(LedgerEntry.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(DistributorLedgerEntry.id))) == 0
     assert distribution_queries.earnings(near.id).total_fen == 0
 
 

@@ -16,7 +16,7 @@ from app.core.db import transaction
 from app.core.errors import DomainError
 from app.distribution import commissions, distributors, referrals, withdrawals
 from app.distribution import queries as distribution_queries
-from app.distribution.models import Commission, LedgerEntry, Withdrawal
+from app.distribution.models import Commission, DistributorLedgerEntry, Withdrawal
 from app.extensions import db
 from app.orders import checkout
 from app.orders import services as order_services
@@ -90,8 +90,8 @@ def test_ten_concurrent_requests_of_30_yuan_against_100_yuan(app, earner):
     assert amounts == [3000, 3000, 3000]
     earned = distribution_queries.earnings(distributor_id)
     assert (earned.available_fen, earned.in_progress_fen, earned.settled_fen) == (1000, 9000, 10_000)
-    reserved = db.session.scalar(sa.select(sa.func.count(LedgerEntry.id)).where(
-        LedgerEntry.distributor_id == distributor_id, LedgerEntry.kind == "withdrawal_requested"))
+    reserved = db.session.scalar(sa.select(sa.func.count(DistributorLedgerEntry.id)).where(
+        DistributorLedgerEntry.distributor_id == distributor_id, DistributorLedgerEntry.kind == "withdrawal_requested"))
     assert reserved == 3
 
 

@@ -1,0 +1,1 @@
+"""Finance: the double-entry ledger, merchant settlement, payouts and reconciliation."""

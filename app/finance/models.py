@@ -1,0 +1,78 @@
+"""The platform's books: an append-only double-entry ledger (DOMAIN.md, Finance).
+
+A `LedgerTransaction` is one money event (a payment collected, a refund, a settlement...)
+with an idempotency key; its `LedgerEntry` rows move signed fen between `LedgerAccount`s
+and sum to zero. Debits are positive, credits negative. An account's `balance_fen` is the
+sum of its entries (kept by `app/finance/ledger.py` under the account's row lock); what it
+shows people is that sum turned by its normal side (`LedgerAccount.shown_fen`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import utcnow
+from app.core.db import UTCDateTime
+from app.extensions import db
+from app.finance.states import NORMAL_DEBIT
+
+
+class LedgerAccount(db.Model):
+    """One account: a kind (`AccountKind`), and whose it is (a shop, a distributor) or which
+    gateway (`provider`) where the kind says so. `code` names it uniquely
+    (`merchant_pending:12`, `clearing:wechat`, `platform_fees`)."""
+
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    owner_id: Mapped[int | None] = mapped_column()  # the shop or distributor, by kind
+    provider: Mapped[str | None] = mapped_column(sa.String(20))
+    balance_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # sum of the entries (debit +)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def shown_fen(self) -> int:
+        """The balance as people read it: what a debit-normal account holds, what a
+        credit-normal one owes or has earned."""
+        return self.balance_fen if self.kind in NORMAL_DEBIT else -self.balance_fen
+
+
+class LedgerTransaction(db.Model):
+    """One money event. `idempotency_key` makes posting it twice post it once; `source`
+    and `source_id` name the business row it belongs to (`order`, 42)."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (sa.Index("ix_ledger_transactions_source", "source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    source: Mapped[str | None] = mapped_column(sa.String(30))
+    source_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    memo: Mapped[str | None] = mapped_column(sa.String(200))
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")
+
+
+class LedgerEntry(db.Model):
+    """One line: `amount_fen` into (debit, +) or out of (credit, -) an account."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        sa.CheckConstraint("amount_fen <> 0", name="not_zero"),
+        sa.Index("ix_ledger_entries_account", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_accounts.id"))
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+    account: Mapped[LedgerAccount] = relationship()
