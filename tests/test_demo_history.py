@@ -16,7 +16,7 @@ from app.extensions import db
 from app.orders.models import Order
 from app.payments.models import Refund
 
-DAYS = 21
+DAYS = 12
 
 
 def test_a_short_history_fills_the_dashboards_once(app, monkeypatch, run_jobs):
@@ -33,7 +33,7 @@ def test_a_short_history_fills_the_dashboards_once(app, monkeypatch, run_jobs):
     today = settled_days.today()
     paid_days = {o.paid_at.astimezone(SHANGHAI).date() for o in orders if o.paid_at}
     # many past days, none in the future, none older than the span
-    assert len(paid_days) >= 10
+    assert len(paid_days) >= 6
     assert min(paid_days) >= today - timedelta(days=DAYS) and max(paid_days) < today
     statuses = {o.status for o in orders}
     assert "received" in statuses
@@ -52,7 +52,7 @@ def test_a_short_history_fills_the_dashboards_once(app, monkeypatch, run_jobs):
     # the dashboards have something to draw, and the days before yesterday settled
     first = today - timedelta(days=DAYS)
     platform = figures.for_days(first, today)
-    assert platform.paid_orders > 20 and platform.paying_buyers > 10 and platform.gmv_fen > 0
+    assert platform.paid_orders > 10 and platform.paying_buyers > 5 and platform.gmv_fen > 0
     steps = {s["step"]: s["visitors"] for s in figures.funnel(first, today)}
     assert steps["view"] > steps["cart"] > 0 and steps["pay"] > 0
     assert figures.search_keywords(first, today)["no_results"]

@@ -80,7 +80,7 @@ def dev_env(tmp_path):
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "PYTHONPATH": str(ROOT),
-        "DEMO_HISTORY_DAYS": "10",  # a short history: the months make `make run` a little slower, not different
+        "DEMO_HISTORY_DAYS": "4",  # a short history: the months make `make run` a little slower, not different
     })
     return env
 

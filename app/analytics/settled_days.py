@@ -18,7 +18,8 @@ Guarantees:
   rows (the sums of the shops'), for the platform and each shop the sets of paying buyers
   and of the visitors at each funnel step, and the keyword counts, then marks the day.
   Running it again rewrites the same rows (its rows for the day are deleted first).
-- `settle_due()` (hourly job) settles the unsettled days of the retention window up to the
+- `settle_due()` (hourly job) settles the unsettled days of the retention window (from the
+  first day anything sold) up to the
   last settled-able day, newest first, at most MAX_PER_RUN a run (a backfill of a year
   takes a few hours), each in a transaction of its own.
 - The readers give the same figures before and after a day settles: settled days from
@@ -37,7 +38,16 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from pyroaring import BitMap64
 
-from app.analytics.models import BuyerDay, Event, HourSales, KeywordDay, PeopleDay, ProvinceSales, SettledDay
+from app.analytics.models import (
+    BuyerDay,
+    Event,
+    HourSales,
+    KeywordDay,
+    PeopleDay,
+    ProvinceSales,
+    SalesDay,
+    SettledDay,
+)
 from app.core import settings
 from app.core.clock import SHANGHAI, utcnow
 from app.core.db import transaction
@@ -181,6 +191,10 @@ def due_days(limit: int | None = MAX_PER_RUN) -> list[date]:
     dashboards' usual ranges are recent: after a deployment they are fast first)."""
     last = last_settleable()
     first = today() - timedelta(days=settings.get("analytics_retention_days"))
+    # Nothing before the first sale is worth keeping: days before it are read live (a few
+    # days of browsing at most), and a new shop does not settle a year of empty days.
+    first_sale = db.session.scalar(sa.select(sa.func.min(SalesDay.day)))
+    first = max(first, first_sale or last + timedelta(days=1))
     done = settled_in(first, last)
     days = [day for day in reversed(_days(first, last)) if day not in done]
     return days if limit is None else days[:limit]
