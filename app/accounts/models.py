@@ -35,6 +35,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     terms_version: Mapped[str | None] = mapped_column(sa.String(20))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when the owner deleted the account
+    # The user turned marketing off (活动与优惠消息): no segment message reaches them, from anyone.
+    marketing_opt_out: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", lazy="selectin")
 

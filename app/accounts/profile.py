@@ -7,6 +7,14 @@ from app.core import storage
 from app.extensions import db
 
 
+def set_marketing(user: User, accepts: bool) -> User:
+    """Whether marketing messages (from the platform and from shops) may reach the user;
+    they stop at once, for sends already running too. Flushes only."""
+    user.marketing_opt_out = not accepts
+    db.session.flush()
+    return user
+
+
 def update_profile(user: User, nickname: str, avatar_bytes: bytes | None = None) -> User:
     """Validate everything first, so a bad avatar leaves the nickname unchanged too."""
     nickname = check_nickname(nickname)

@@ -3,11 +3,14 @@ members in batches with progress, SMS only from the platform and only to phones,
 frequency cap across every sender, nothing twice, and a segment recomputed meanwhile."""
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from app.accounts import profile
 from app.accounts.models import User
 from app.analytics.segments import messaging, runs
 from app.analytics.segments.models import MarketingDelivery
@@ -185,3 +188,17 @@ def test_the_user_rows_are_locked_for_the_batch(people, count_queries):
     [lock] = [s for s in statements if "FOR NO KEY UPDATE" in s]
     assert "FROM users" in lock and "ORDER BY users.id" in lock
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 7
+
+
+def test_someone_who_turned_marketing_off_gets_nothing_from_anyone(people, make_merchant, run_jobs, outbox):
+    quiet = people["phones"][1]
+    with transaction():
+        profile.set_marketing(quiet, accepts=False)
+    run = make_run(None, {"high_value": [u.id for u in people["all"]]})
+    assert messaging.audience(run.segments[0]).receivers == 4  # 5 reachable before, less the one who said no
+    job = start(PLATFORM, run, dataclasses.replace(HELLO, sms=True))
+    run_jobs()
+    assert fresh(job).result["sent"] == 4 and fresh(job).result["inactive"] == 3
+    texts = json.dumps(outbox.sms(), ensure_ascii=False)
+    assert inbox(quiet.id) == [] and quiet.phone[-8:] not in texts and people["phones"][0].phone[-8:] in texts
+    assert inbox(people["phones"][0].id)  # the others did get it

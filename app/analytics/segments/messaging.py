@@ -14,7 +14,7 @@ Guarantees:
   Replaced after that, the job goes on with the members it read.
 - Each batch of `BATCH` members is one transaction, committed with its progress: the
   members' user rows are locked (in id order, so two jobs never deadlock), then each
-  member is skipped when deleted or banned (`inactive`), already reached by this job
+  member is skipped when deleted, banned or opted out of marketing (`inactive`), already reached by this job
   (`already`), or reached by `marketing_cap_count` marketing messages in the last
   `marketing_cap_days` days, whoever sent them (`capped`); the others get the message and
   a `MarketingDelivery` row. Two jobs reaching one user at once wait for each other on
@@ -101,9 +101,11 @@ def load_segment(segment_id: int, merchant_id: int | None) -> Segment:
 
 
 def _reachable(now) -> sa.ColumnElement[bool]:
-    """Accounts that may receive marketing: not deleted, not under a ban (a lapsed ban is over)."""
-    return sa.or_(User.status == UserStatus.ACTIVE,
-                  sa.and_(User.status == UserStatus.BANNED, User.banned_until.is_not(None), User.banned_until <= now))
+    """Accounts that may receive marketing: not deleted, not under a ban (a lapsed ban is
+    over), and not turned off by their owner (`marketing_opt_out`)."""
+    return sa.and_(User.marketing_opt_out.is_(False), sa.or_(
+        User.status == UserStatus.ACTIVE,
+        sa.and_(User.status == UserStatus.BANNED, User.banned_until.is_not(None), User.banned_until <= now)))
 
 
 @dataclass

@@ -61,6 +61,7 @@ class SmsResetForm(FlaskForm):
 class ProfileForm(FlaskForm):
     nickname = StringField(_l("昵称"), validators=[DataRequired(REQUIRED), Length(max=20)])
     avatar = FileField(_l("头像"))
+    accepts_marketing = BooleanField(_l("接收平台和店铺的活动、优惠消息"))
 
 
 class ChangePasswordForm(FlaskForm):

@@ -43,13 +43,14 @@ def me():
 @bp.route("/me/profile", methods=["GET", "POST"])
 @login_required
 def profile_edit():
-    form = ProfileForm(prefix="", nickname=current_user.nickname)
+    form = ProfileForm(prefix="", nickname=current_user.nickname, accepts_marketing=not current_user.marketing_opt_out)
     if form.validate_on_submit():
         upload = request.files.get("avatar")
         data = upload.read() if upload and upload.filename else None
         try:
             with transaction():
                 profile.update_profile(me_user(), form.nickname.data, data)
+                profile.set_marketing(me_user(), form.accepts_marketing.data)
             flash(_("资料已保存"), "success")
             return redirect(url_for("shop.profile_edit"))
         except DomainError as exc:

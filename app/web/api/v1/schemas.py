@@ -57,6 +57,8 @@ class UserSchema(Schema):
     email = fields.Str(allow_none=True)
     avatar_url = fields.Str(allow_none=True)
     roles = fields.List(fields.Str())
+    accepts_marketing = fields.Bool(metadata={"description": "marketing messages from the platform and shops may "
+                                                             "reach the user (PUT /me/marketing)"})
 
 
 class TokenSchema(Schema):

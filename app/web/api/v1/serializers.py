@@ -29,6 +29,7 @@ def user_payload(user: User) -> dict:
         "email": user.email,
         "avatar_url": avatar_url,
         "roles": user_roles(user),
+        "accepts_marketing": not user.marketing_opt_out,
     }
 
 
