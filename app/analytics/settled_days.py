@@ -96,26 +96,32 @@ def _days(first: date, last: date) -> list[date]:
 # --- the source rows --------------------------------------------------------------------------
 
 
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Days as runs of consecutive days (first, last): each run is read with two bounds."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
 def _funnel_events(days: Iterable[date], merchant_id: int | None = None):
     """(merchant_id, measure, person) of the funnel events of `days`, as the funnel counts them:
-    product views only, and only events of someone."""
-    days = sorted(days)
-    if not days:
-        return []
-    start, end = bounds(days[0], days[-1])
-    wanted = set(days)
-    every_day = len(wanted) == (days[-1] - days[0]).days + 1  # then the bounds alone pick them
-    where = [Event.type.in_(FUNNEL_EVENTS.values()), Event.created_at >= start, Event.created_at < end,
-             sa.or_(Event.user_id.is_not(None), Event.anon_id.is_not(None)),
-             sa.or_(Event.type != "page_view", Event.product_id.is_not(None))]
-    if merchant_id is not None:
-        where.append(Event.merchant_id == merchant_id)
+    product views only, and only events of someone; each distinct once per run of days."""
     measure_of = {event_type: measure for measure, event_type in FUNNEL_EVENTS.items()}
     out = []
-    for shop, kind, user_id, anon_id, at in db.session.execute(
-            sa.select(Event.merchant_id, Event.type, Event.user_id, Event.anon_id, Event.created_at).where(*where)):
-        if every_day or at.astimezone(SHANGHAI).date() in wanted:
-            out.append((shop, measure_of[kind], person(user_id, anon_id)))
+    for first, last in _runs(days):
+        start, end = bounds(first, last)
+        where = [Event.type.in_(FUNNEL_EVENTS.values()), Event.created_at >= start, Event.created_at < end,
+                 sa.or_(Event.user_id.is_not(None), Event.anon_id.is_not(None)),
+                 sa.or_(Event.type != "page_view", Event.product_id.is_not(None))]
+        if merchant_id is not None:
+            where.append(Event.merchant_id == merchant_id)
+        rows = db.session.execute(sa.select(Event.merchant_id, Event.type, Event.user_id, Event.anon_id)
+                                  .where(*where).distinct())
+        out += [(shop, measure_of[kind], person(user_id, anon_id)) for shop, kind, user_id, anon_id in rows]
     return out
 
 
@@ -131,17 +137,18 @@ def _payers(days: Iterable[date], merchant_id: int | None = None):
 
 
 def _searches(days: Iterable[date]) -> Counter:
-    """(keyword, found nothing?) -> searches, for `days`."""
-    days = sorted(days)
+    """(keyword, found nothing?) -> searches, for `days` (grouped by the database)."""
     counts: Counter = Counter()
-    if not days:
-        return counts
-    start, end = bounds(days[0], days[-1])
-    wanted = set(days)
-    for query, props, at in db.session.execute(sa.select(Event.query, Event.props, Event.created_at).where(
-            Event.type == "search", Event.created_at >= start, Event.created_at < end, Event.query.is_not(None))):
-        if at.astimezone(SHANGHAI).date() in wanted:
-            counts[(query.lower(), str((props or {}).get("results")) == "0")] += 1
+    keyword = sa.func.lower(Event.query)
+    found_nothing = Event.props["results"].as_string() == "0"
+    for first, last in _runs(days):
+        start, end = bounds(first, last)
+        for query, empty, n in db.session.execute(
+                sa.select(keyword, found_nothing, sa.func.count())
+                .where(Event.type == "search", Event.created_at >= start, Event.created_at < end,
+                       Event.query.is_not(None))
+                .group_by(keyword, found_nothing)):
+            counts[(query, bool(empty))] += int(n)
     return counts
 
 
