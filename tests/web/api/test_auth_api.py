@@ -27,7 +27,7 @@ def test_register_by_phone_then_me_and_logout(client, run_jobs, outbox):
     headers = {"Authorization": f"Bearer {body['token']}"}
     me = client.get("/api/v1/me", headers=headers)
     assert me.status_code == 200
-    assert set(me.json) == {"id", "nickname", "phone", "email", "avatar_url", "roles"}
+    assert set(me.json) == {"id", "nickname", "phone", "email", "avatar_url", "roles", "accepts_marketing"}
     token_row = db.session.scalar(sa.select(ApiToken))
     assert body["token"] not in token_row.token_hash  # stored hashed
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
