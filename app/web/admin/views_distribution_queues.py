@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
 from app.accounts.models import User
+from app.analytics.reports.writers import csv_text
 from app.core.clock import SHANGHAI, to_local, utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError
@@ -168,7 +169,9 @@ def distribution_commissions_csv():
     words = labels_for("commission")
     for commission, order_no, title, _spec, code, real_name, nickname in rows[:CSV_LIMIT]:
         writer.writerow([
-            order_no, title, commission.level, code, real_name or nickname, fen_to_yuan(commission.base_fen),
+            # Product titles and names are typed by shops and users: never a formula in Excel.
+            order_no, csv_text(title), commission.level, code, csv_text(real_name or nickname),
+            fen_to_yuan(commission.base_fen),
             f"{commission.rate_bp / 100:g}", fen_to_yuan(commission.amount_fen), fen_to_yuan(commission.void_fen),
             words.label(commission.status), _local(commission.created_at),
             _local(commission.settle_after), _local(commission.settled_at)])

@@ -396,6 +396,16 @@ def test_commission_csv(app, make_user, login, set_rules, make_distributor, paid
     assert other.order_no not in body.decode("utf-8-sig")
 
 
+def test_commission_csv_never_carries_a_formula(app, make_user, login, set_rules, make_distributor, paid_commission):
+    set_rules()
+    sharer = make_distributor(nickname="@SUM(1+1)")
+    order = paid_commission(sharer, title='=HYPERLINK("http://evil.example","点我")')
+    c, _admin = admin_client(app, make_user, login)
+    body = c.get("/admin/distribution/commissions.csv", query_string={"order_no": order.order_no}).get_data()
+    [row] = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
+    assert row[1] == '\'=HYPERLINK("http://evil.example","点我")' and row[4] == "'@SUM(1+1)"
+
+
 def test_commission_list_runs_a_fixed_number_of_queries(app, make_user, login, set_rules, make_distributor,
                                                        paid_commission, count_queries):
     set_rules(levels=1)
