@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.analytics import baskets as basket_source
 from app.analytics.models import ProductRule, RuleRun
 from app.analytics.rules import MinedRule, Thresholds, mine
 from app.core.clock import utcnow
+from app.core.db import upsert
 from app.extensions import db
 
 PLATFORM = 0  # the scope of rules mined from whole checkouts
@@ -66,7 +66,7 @@ def store_scope(result: ScopeResult, thresholds: Thresholds) -> RuleRun:
     now = utcnow()
     run = {"computed_at": now, "baskets": result.baskets, "rules": len(result.rules),
            "duration_ms": result.duration_ms, "thresholds": thresholds.as_dict()}
-    stmt = _insert(RuleRun).values(scope_id=result.scope_id, **run)
+    stmt = upsert(RuleRun).values(scope_id=result.scope_id, **run)
     db.session.execute(stmt.on_conflict_do_update(index_elements=["scope_id"], set_=run))
     db.session.execute(sa.delete(ProductRule).where(ProductRule.scope_id == result.scope_id))
     if result.rules:
@@ -80,7 +80,3 @@ def store_scope(result: ScopeResult, thresholds: Thresholds) -> RuleRun:
     # the run was written past the ORM: read it afresh
     return db.session.get(RuleRun, result.scope_id, populate_existing=True)
 
-
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

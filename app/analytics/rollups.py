@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from app.analytics.models import (
@@ -38,6 +37,7 @@ from app.analytics.models import (
     SettledDay,
 )
 from app.core.clock import SHANGHAI, as_utc
+from app.core.db import upsert
 from app.distribution.models import Commission, DistributorLedgerEntry
 from app.distribution.states import LedgerKind
 from app.extensions import db
@@ -54,14 +54,10 @@ def local_day_hour(moment: datetime) -> tuple[date, int]:
     return local.date(), local.hour
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
 
 def _bump(model, keys: dict, deltas: dict, fixed: dict | None = None) -> None:
     """Add `deltas` to the row `keys` names, making it (with `fixed` values) when absent."""
-    stmt = _insert(model).values(**keys, **deltas, **(fixed or {}))
+    stmt = upsert(model).values(**keys, **deltas, **(fixed or {}))
     stmt = stmt.on_conflict_do_update(index_elements=list(keys),
                                       set_={name: getattr(model, name) + stmt.excluded[name] for name in deltas})
     db.session.execute(stmt)
@@ -69,7 +65,7 @@ def _bump(model, keys: dict, deltas: dict, fixed: dict | None = None) -> None:
 
 def _once(model, **values) -> None:
     """Insert the row unless it exists (the first one stays)."""
-    db.session.execute(_insert(model).values(**values).on_conflict_do_nothing())
+    db.session.execute(upsert(model).values(**values).on_conflict_do_nothing())
 
 
 def add_paid_order(order: Order) -> None:

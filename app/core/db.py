@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -40,6 +41,13 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return as_utc(value)
+
+
+def upsert(model):
+    """An INSERT into `model` with `on_conflict_do_nothing` / `on_conflict_do_update` for the
+    database in use (PostgreSQL, or the embedded SQLite): same statement, both dialects."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 class TimestampMixin:

@@ -27,10 +27,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.bounds import MAX_INT
 from app.core.clock import utcnow
+from app.core.db import upsert
 from app.extensions import db
 from app.finance.errors import InsufficientBalance
 from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -49,10 +49,6 @@ def code_of(kind: AccountKind, owner_id: int | None = None, provider: str | None
     return str(kind)
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
 
 def account(kind: AccountKind, owner_id: int | None = None, provider: str | None = None) -> LedgerAccount:
     """The account, opened on first use (two first uses at once open it once)."""
@@ -60,7 +56,7 @@ def account(kind: AccountKind, owner_id: int | None = None, provider: str | None
     found = db.session.scalar(sa.select(LedgerAccount).where(LedgerAccount.code == code))
     if found is not None:
         return found
-    db.session.execute(_insert(LedgerAccount).values(
+    db.session.execute(upsert(LedgerAccount).values(
         code=code, kind=str(kind), owner_id=owner_id if kind in OWNED else None,
         provider=provider if kind in BY_PROVIDER else None, balance_fen=0, created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["code"]))
@@ -79,7 +75,7 @@ def post(kind: str, key: str, lines: Iterable[tuple[LedgerAccount, int]], *, sou
     if sum(amount for _acct, amount in lines) != 0:
         raise ValueError(f"unbalanced posting {kind} {key}: {[(a.code, n) for a, n in lines]}")
     now = utcnow()
-    inserted = db.session.execute(_insert(LedgerTransaction).values(
+    inserted = db.session.execute(upsert(LedgerTransaction).values(
         kind=str(kind), idempotency_key=key[:120], source=source, source_id=source_id,
         memo=(memo or None) and memo[:200], effective_at=effective_at or now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(LedgerTransaction.id)).scalar()
