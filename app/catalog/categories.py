@@ -81,22 +81,36 @@ def leaf_ids_under(category_id: int) -> list[int]:
     return out
 
 
-def aftersale_window_days(product_ids: list[int]) -> dict[int, int]:
-    """product id -> days after receipt its buyer may ask for after-sales: the nearest
-    category up its tree that sets a window, else the platform's setting. Two queries
-    whatever the number of products."""
+def _inherited(product_ids: list[int], attribute: str, default: int) -> dict[int, int]:
+    """product id -> `attribute` of the nearest category up its tree that sets it, else
+    `default`. Two queries whatever the number of products."""
     from_products = dict(db.session.execute(sa.select(Product.id, Product.category_id)
                                             .where(Product.id.in_(product_ids))).all())
     nodes = {c.id: c for c in all_categories()}
-    default = platform_settings.get("aftersale_window_days")
     result = {}
     for product_id, category_id in from_products.items():
-        node, days = nodes.get(category_id), None
-        while node is not None and days is None:
-            days = node.aftersale_window_days
+        node, value = nodes.get(category_id), None
+        while node is not None and value is None:
+            value = getattr(node, attribute)
             node = nodes.get(node.parent_id)
-        result[product_id] = default if days is None else days
+        result[product_id] = default if value is None else value
     return result
+
+
+def aftersale_window_days(product_ids: list[int]) -> dict[int, int]:
+    """product id -> days after receipt its buyer may ask for after-sales: the nearest
+    category up its tree that sets a window, else the platform's setting."""
+    return _inherited(product_ids, "aftersale_window_days", platform_settings.get("aftersale_window_days"))
+
+
+def platform_fee_bp(product_ids: list[int], shop_rate_bp: int | None = None) -> dict[int, int]:
+    """product id -> the platform's fee on its sales in basis points: the shop's own rate
+    when the platform set one (`shop_rate_bp`), else the nearest category up the tree
+    that sets one, else the `platform_fee_bp` setting. Checkout keeps it on each order
+    item, so a later change never touches an order already placed."""
+    if shop_rate_bp is not None:
+        return {product_id: int(shop_rate_bp) for product_id in product_ids}
+    return _inherited(product_ids, "platform_fee_bp", platform_settings.get("platform_fee_bp"))
 
 
 def is_leaf(category_id: int) -> bool:

@@ -28,6 +28,9 @@ class Category(TimestampMixin, db.Model):
     # Days after receipt its products may be taken to after-sales; NULL: the parent's,
     # else the platform's `aftersale_window_days`.
     aftersale_window_days: Mapped[int | None] = mapped_column()
+    # The platform's fee on sales here (basis points); NULL inherits the parent's, then the
+    # platform's `platform_fee_bp` setting.
+    platform_fee_bp: Mapped[int | None] = mapped_column()
 
     parent: Mapped[Category | None] = relationship(remote_side=[id])
 

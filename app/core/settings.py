@@ -94,6 +94,13 @@ define(SettingDefinition(
     _l("商家逾期未处理的售后申请自动同意"), validate=_between(1, 15),
 ))
 
+# Finance
+define(SettingDefinition(
+    "platform_fee_bp", _l("平台服务费率（万分比）"), int, 500,
+    _l("类目和店铺未单独设置时，按商品实付金额收取的平台服务费；500 即 5%。下单时记入订单，之后修改不影响已下的订单"),
+    validate=_between(0, 3000),
+))
+
 # Analytics
 define(SettingDefinition(
     "analytics_retention_days", _l("行为数据保留天数"), int, 400,

@@ -64,7 +64,7 @@ def account(kind: AccountKind, owner_id: int | None = None, provider: str | None
 
 
 def post(kind: str, key: str, lines: Iterable[tuple[LedgerAccount, int]], *, source: str | None = None,
-         source_id: int | None = None, memo: str | None = None,
+         source_id: int | None = None, order_id: int | None = None, memo: str | None = None,
          effective_at: datetime | None = None) -> LedgerTransaction:
     """Write one balanced transaction (see the module's guarantees). Flushes only."""
     lines = [(acct, int(amount)) for acct, amount in lines if int(amount) != 0]
@@ -76,7 +76,7 @@ def post(kind: str, key: str, lines: Iterable[tuple[LedgerAccount, int]], *, sou
         raise ValueError(f"unbalanced posting {kind} {key}: {[(a.code, n) for a, n in lines]}")
     now = utcnow()
     inserted = db.session.execute(upsert(LedgerTransaction).values(
-        kind=str(kind), idempotency_key=key[:120], source=source, source_id=source_id,
+        kind=str(kind), idempotency_key=key[:120], source=source, source_id=source_id, order_id=order_id,
         memo=(memo or None) and memo[:200], effective_at=effective_at or now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(LedgerTransaction.id)).scalar()
     if inserted is None:  # posted before (or by a racing request that has now committed)

@@ -53,6 +53,10 @@ class LedgerTransaction(db.Model):
     idempotency_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
     source: Mapped[str | None] = mapped_column(sa.String(30))
     source_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The order the money belongs to, when one does: what a shop's order still holds in
+    # pending is the sum of its transactions' lines there (settlement reads it), and the
+    # shop's statement shows the order's number.
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"), index=True)
     memo: Mapped[str | None] = mapped_column(sa.String(200))
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -147,7 +147,9 @@ class Merchant(TimestampMixin, db.Model):
     shipping_flat_fen: Mapped[int] = mapped_column(default=0)
     free_shipping_threshold_fen: Mapped[int | None] = mapped_column()
     stock_alert_channels: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["insite"])
-    platform_fee_bp: Mapped[int] = mapped_column(default=500)
+    # The platform's fee on this shop's sales (basis points) when the platform set one for
+    # it; NULL takes each product's category rate (app/catalog/categories.platform_fee_bp).
+    platform_fee_bp: Mapped[int | None] = mapped_column()
     default_low_stock_threshold: Mapped[int] = mapped_column(default=5)
     # A refund-only request made before the order was shipped is approved at once.
     aftersale_auto_refund: Mapped[bool] = mapped_column(default=True, server_default=sa.true())

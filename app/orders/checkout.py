@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from app.accounts import addresses
 from app.accounts.models import Address, User
 from app.analytics.models import Event
+from app.catalog import categories
 from app.core import settings as platform_settings
 from app.core.bounds import bounded_int
 from app.core.clock import utcnow
@@ -202,12 +203,14 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
             pay_expires_at=now + timeout,
         )
         db.session.add(order)
+        fees = categories.platform_fee_bp([line.product.id for line in shop.lines], shop.merchant.platform_fee_bp)
         for line in shop.lines:
             image = line.product.main_image
             order.items.append(OrderItem(
                 product_id=line.product.id, sku_id=line.sku.id, title=line.product.title,
                 spec_text=line.sku.spec_text, image_key=image.thumb_key if image else None,
-                unit_price_fen=line.unit_price_fen, quantity=line.quantity, paid_fen=line.subtotal_fen))
+                unit_price_fen=line.unit_price_fen, quantity=line.quantity, paid_fen=line.subtotal_fen,
+                platform_fee_bp=fees[line.product.id]))
         db.session.flush()
         db.session.add(OrderEvent(order_id=order.id, actor_id=buyer.id, from_status=None,
                                   to_status=OrderStatus.PENDING_PAYMENT))

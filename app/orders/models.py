@@ -76,6 +76,9 @@ class Order(TimestampMixin, db.Model):
     # longest window of its items' categories). The order completes after it, once no
     # request is open.
     aftersale_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When finance moved what the order left the shop from pending to available (at
+    # completion); a refund after it is taken from the shop's available money.
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     items: Mapped[list[OrderItem]] = relationship(back_populates="order", order_by="OrderItem.id")
     merchant = relationship("Merchant")
@@ -123,6 +126,9 @@ class OrderItem(db.Model):
     quantity: Mapped[int]
     paid_fen: Mapped[int]  # this item's share of what the buyer paid (no discounts yet: price x quantity)
     refunded_quantity: Mapped[int] = mapped_column(default=0)
+    # The platform's fee on this item (basis points) as it was when the order was placed:
+    # the shop's own rate, else its category's (app/catalog/categories.platform_fee_bp).
+    platform_fee_bp: Mapped[int] = mapped_column(default=0)
     reviewed: Mapped[bool] = mapped_column(default=False)
     # The after-sale request holding this item now (one at a time), set and cleared by
     # after-sales with guarded UPDATEs; NULL when none is open.

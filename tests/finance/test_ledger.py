@@ -22,7 +22,7 @@ def counts() -> tuple[int, int]:
 
 def collect(order_id: int, amount: int, merchant_id: int = 7, provider: str = "wechat"):
     """A payment collected for a shop: the gateway holds it, the shop is owed it."""
-    return ledger.post(TransactionKind.PAYMENT, f"payment:{order_id}", [
+    return ledger.post(TransactionKind.COLLECTION, f"payment:{order_id}", [
         (ledger.account(AccountKind.CLEARING, provider=provider), amount),
         (ledger.account(AccountKind.MERCHANT_PENDING, merchant_id), -amount),
     ], source="order", source_id=order_id)
@@ -73,8 +73,8 @@ def test_no_account_but_debts_goes_below_zero_and_a_refused_posting_leaves_nothi
     # a clawback beyond a distributor's balance is a debt: the debts account may read below zero
     with transaction():
         ledger.post(TransactionKind.COMMISSION_CLAWBACK, "clawback:1", [
-            (ledger.account(AccountKind.DEBTS, 5), -800), (ledger.account(AccountKind.MERCHANT_PENDING, 7), 800)])
-    assert ledger.shown_balance(AccountKind.DEBTS, 5) == -800
+            (ledger.account(AccountKind.DISTRIBUTOR_DEBTS, 5), -800), (ledger.account(AccountKind.MERCHANT_PENDING, 7), 800)])
+    assert ledger.shown_balance(AccountKind.DISTRIBUTOR_DEBTS, 5) == -800
     assert ledger.shown_balance(AccountKind.MERCHANT_PENDING, 7) == 2_200
 
 
