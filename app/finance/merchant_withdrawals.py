@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from app.core import audit
 from app.core import settings as platform_settings
+from app.core.bounds import to_int
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, StaleState, ValidationError
 from app.core.lifecycle import move
@@ -151,10 +152,8 @@ def request(user, merchant_id: int, data: dict) -> MerchantWithdrawal:
 
 
 def get(withdrawal_id) -> MerchantWithdrawal:
-    try:
-        withdrawal = db.session.get(MerchantWithdrawal, int(withdrawal_id))
-    except (TypeError, ValueError, OverflowError):
-        withdrawal = None
+    row_id = to_int(withdrawal_id, 1)
+    withdrawal = db.session.get(MerchantWithdrawal, row_id) if row_id is not None else None
     if withdrawal is None:
         raise NotFound(_("提现申请不存在"), code=FinanceError.WITHDRAWAL_NOT_FOUND)
     return withdrawal
