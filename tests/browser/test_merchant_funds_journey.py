@@ -69,6 +69,7 @@ def test_a_shop_withdraws_and_finance_pays_it(open_context, make_user, make_merc
     expect(row).to_contain_text("xianguopu@example.com")
     row.get_by_role("button", name="审核通过").click()
     confirm(admin, "通过")
+    expect(admin.locator("#confirm-modal")).to_be_hidden()  # it fades out over the row
     expect(row.locator("select[name=paid_from]")).to_be_visible()
     expect(row.locator("select[name=paid_from]")).to_contain_text("沙箱 · 余额 ¥811.00")
     snap(admin, "admin-merchant-withdrawals")
