@@ -11,7 +11,7 @@ from app.distribution.models import Distributor, Withdrawal
 from app.distribution.states import IN_PROGRESS, WithdrawalStatus
 from app.extensions import db
 from app.finance import ledger
-from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction, MerchantWithdrawal
 from app.finance.states import MAY_GO_NEGATIVE, AccountKind, TransactionKind
 from app.payments.models import Payment, Refund
 from app.payments.states import PaymentStatus, RefundStatus
@@ -55,7 +55,10 @@ def assert_books_hold() -> None:
     refunding = int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_fen), 0))
                                       .where(Refund.status != RefundStatus.SUCCEEDED)))
     assert shown(AccountKind.REFUNDS) == refunding
-    withdrawals = db.session.execute(sa.select(Withdrawal.status, Withdrawal.amount_fen, Withdrawal.fee_fen)).all()
+    withdrawals = [*db.session.execute(sa.select(Withdrawal.status, Withdrawal.amount_fen, Withdrawal.fee_fen)),
+                   *db.session.execute(sa.select(MerchantWithdrawal.status, MerchantWithdrawal.amount_fen,
+                                                 MerchantWithdrawal.fee_fen))]
+    # (the two kinds of withdrawal name their states alike)
     paid_out = sum(w.amount_fen - w.fee_fen for w in withdrawals if w.status == WithdrawalStatus.PAID)
     assert shown(AccountKind.PAYOUTS) == sum(w.amount_fen for w in withdrawals if w.status in IN_PROGRESS)
     held = (shown(AccountKind.MERCHANT_PENDING) + shown(AccountKind.MERCHANT_AVAILABLE)

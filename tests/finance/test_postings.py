@@ -17,7 +17,7 @@ from app.core.db import transaction
 from app.distribution import commissions, referrals, withdrawals
 from app.distribution.models import Distributor
 from app.extensions import db
-from app.finance import ledger, postings
+from app.finance import ledger, merchant_withdrawals, postings
 from app.finance.errors import FinanceError
 from app.finance.models import LedgerTransaction
 from app.finance.states import AccountKind as K
@@ -206,3 +206,31 @@ def test_a_refund_racing_the_settlement_of_its_order_is_taken_from_one_side_once
     assert shop(order, K.MERCHANT_AVAILABLE) - ledger.shown_balance(K.MERCHANT_DEBTS, order.merchant_id) == 0
     assert ledger.shown_balance(K.PLATFORM_FEES) == 0
     assert_books_hold()
+
+
+def test_a_refund_beyond_what_the_shop_still_holds_is_its_debt_paid_first_from_its_next_order(
+        bought, make_user, make_product, place_order, pay_sandbox):
+    admin = make_user(admin_role="super")
+    order = complete(receive(ship(bought(quantity=1, price_fen=20000))))
+    assert shop(order, K.MERCHANT_AVAILABLE) == 19000
+    owner = db.session.get(User, owner_of(order).user_id)
+    with transaction():
+        withdrawal = merchant_withdrawals.request(owner, order.merchant_id, {
+            "amount": "190", "method": "alipay", "account_name": "张三", "account_no": "shop@example.com"})
+    with transaction():
+        merchant_withdrawals.approve(admin, withdrawal.id)
+        merchant_withdrawals.mark_paid(admin, withdrawal.id, "TR20261206009")
+    assert shop(order, K.MERCHANT_AVAILABLE) == 0
+    with travel(timedelta(days=9)), transaction():
+        platform.cancel_and_refund(admin, order.order_no, None, "平台判定退款")
+    # 20000 went back, the 1000 fee with it: the shop owes the 19000 it withdrew
+    assert ledger.shown_balance(K.MERCHANT_DEBTS, order.merchant_id) == 19000
+    assert ledger.shown_balance(K.PLATFORM_FEES) == 0
+
+    sku = make_product(merchant=db.session.get(Order, order.id).merchant, price_fen=30000).skus[0]
+    payment = place_order(make_user(), [(sku.id, 1)])
+    assert pay_sandbox(payment).status_code == 200
+    db.session.expire_all()
+    second = complete(receive(ship(db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id)))))
+    assert ledger.shown_balance(K.MERCHANT_DEBTS, order.merchant_id) == 0
+    assert shop(second, K.MERCHANT_AVAILABLE) == 30000 - 1500 - 19000
