@@ -209,22 +209,6 @@ def reject(admin, withdrawal_id, reason: str) -> MerchantWithdrawal:
     return withdrawal
 
 
-def paying_choice(paid_from: str | None) -> str:
-    """The gateway to pay from: the one chosen when it is one of `payouts.paying_accounts()`,
-    the first (the fullest) when none was chosen."""
-    accounts = [provider for provider, _balance in payouts.paying_accounts()]
-    chosen = (paid_from or "").strip()
-    if not accounts:
-        raise ValidationError(_("还没有可用于打款的收款账户"), code=FinanceError.INVALID_PAYING_ACCOUNT,
-                              fields={"paid_from": _("还没有可用于打款的收款账户")})
-    if not chosen:
-        return accounts[0]
-    if chosen not in accounts:
-        raise ValidationError(_("请选择打款账户"), code=FinanceError.INVALID_PAYING_ACCOUNT,
-                              fields={"paid_from": _("请选择打款账户")})
-    return chosen
-
-
 def mark_paid(admin, withdrawal_id, transfer_ref: str, paid_from: str | None = None) -> MerchantWithdrawal:
     _reviewer(admin)
     transfer_ref = (transfer_ref or "").strip()
@@ -233,7 +217,7 @@ def mark_paid(admin, withdrawal_id, transfer_ref: str, paid_from: str | None = N
                               fields={"transfer_ref": _("请填写转账流水号（4–64 位）")})
     withdrawal = get(withdrawal_id)
     _reviewer(admin)
-    gateway = paying_choice(paid_from)
+    gateway = payouts.choose_paying_account(paid_from)
     withdrawal = _move(admin, withdrawal, "mark_paid", transfer_ref, paid_at=utcnow(), transfer_ref=transfer_ref,
                        paid_from=gateway)
     try:

@@ -172,7 +172,7 @@ def test_paying_a_withdrawal_from_a_gateway_that_does_not_hold_it_is_refused_and
             ledger.account(K.CLEARING, provider="wechat")  # opened, holding nothing
         with pytest.raises(Exception) as refused, transaction():
             withdrawals.mark_paid(admin, withdrawal.id, "TR20261206002", paid_from="wechat")
-        assert refused.value.code == FinanceError.INSUFFICIENT_BALANCE
+        assert refused.value.code == FinanceError.PAYING_ACCOUNT_SHORT
         db.session.expire_all()
         assert db.session.get(type(withdrawal), withdrawal.id).status == "approved"
         assert ledger.shown_balance(K.PAYOUTS) == 1000
