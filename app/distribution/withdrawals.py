@@ -56,24 +56,7 @@ def fee_for(amount_fen: int) -> int:
 
 
 def _clean_account(method: str, data: dict) -> dict:
-    errors: dict[str, str] = {}
-    name = (data.get("account_name") or "").strip()
-    account = (data.get("account_no") or "").strip()
-    if not 2 <= len(name) <= 20:
-        errors["account_name"] = _("请填写收款人真实姓名")
-    if not 4 <= len(account) <= 40:
-        errors["account_no"] = _("请填写收款账号")
-    result = {"name": name, "account": account}
-    if method == WithdrawalMethod.BANK:
-        bank = (data.get("bank_name") or "").strip()
-        if not 2 <= len(bank) <= 40:
-            errors["bank_name"] = _("请填写开户银行")
-        if not account.isdigit() or not 12 <= len(account) <= 19:
-            errors["account_no"] = _("请填写 12–19 位银行卡号")
-        result["bank"] = bank
-    if errors:
-        raise ValidationError(_("请检查收款信息"), code=DistributionError.INVALID_ACCOUNT, fields=errors)
-    return result
+    return payouts.clean_payee(data, bank=method == WithdrawalMethod.BANK, code=DistributionError.INVALID_ACCOUNT)
 
 
 def request(user, data: dict) -> Withdrawal:

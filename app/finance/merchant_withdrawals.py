@@ -76,26 +76,8 @@ def parse_amount(raw) -> int:
 
 
 def _clean_account(method: str, data: dict) -> dict:
-    """The payee's details, as the distributors' withdrawals check them
-    (app/distribution/withdrawals.py `_clean_account`), with finance's error code."""
-    errors: dict[str, str] = {}
-    name = (data.get("account_name") or "").strip()
-    account = (data.get("account_no") or "").strip()
-    if not 2 <= len(name) <= 40:
-        errors["account_name"] = _("请填写收款户名（与账户实名一致）")
-    if not 4 <= len(account) <= 40:
-        errors["account_no"] = _("请填写收款账号")
-    result = {"name": name, "account": account}
-    if method == MerchantWithdrawalMethod.BANK:
-        bank = (data.get("bank_name") or "").strip()
-        if not 2 <= len(bank) <= 40:
-            errors["bank_name"] = _("请填写开户银行")
-        if not account.isdigit() or not 12 <= len(account) <= 19:
-            errors["account_no"] = _("请填写 12–19 位银行卡号")
-        result["bank"] = bank
-    if errors:
-        raise ValidationError(_("请检查收款信息"), code=FinanceError.INVALID_ACCOUNT, fields=errors)
-    return result
+    return payouts.clean_payee(data, bank=method == MerchantWithdrawalMethod.BANK, code=FinanceError.INVALID_ACCOUNT,
+                               name_max=40, name_message=_("请填写收款户名（与账户实名一致）"))
 
 
 def _members(merchant_id: int) -> list[int]:

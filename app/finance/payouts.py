@@ -78,3 +78,28 @@ def choose_paying_account(paid_from: str | None) -> str:
         message = _("请选择打款账户")
         raise ValidationError(message, code=FinanceError.INVALID_PAYING_ACCOUNT, fields={"paid_from": message})
     return chosen
+
+
+def clean_payee(data: dict, *, bank: bool, code: str, name_max: int = 20, name_message: str | None = None) -> dict:
+    """The payee of a withdrawal as typed: {"name", "account"} and, for a bank card,
+    "bank". ValidationError (`code`, a field each) when a part is missing or malformed:
+    names 2..`name_max` characters (a company's is longer than a person's), accounts 4..40,
+    bank cards 12..19 digits."""
+    errors: dict[str, str] = {}
+    name = (data.get("account_name") or "").strip()
+    account = (data.get("account_no") or "").strip()
+    if not 2 <= len(name) <= name_max:
+        errors["account_name"] = name_message or _("请填写收款人真实姓名")
+    if not 4 <= len(account) <= 40:
+        errors["account_no"] = _("请填写收款账号")
+    result = {"name": name, "account": account}
+    if bank:
+        bank_name = (data.get("bank_name") or "").strip()
+        if not 2 <= len(bank_name) <= 40:
+            errors["bank_name"] = _("请填写开户银行")
+        if not account.isdigit() or not 12 <= len(account) <= 19:
+            errors["account_no"] = _("请填写 12–19 位银行卡号")
+        result["bank"] = bank_name
+    if errors:
+        raise ValidationError(_("请检查收款信息"), code=code, fields=errors)
+    return result
