@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ MAX_BILL_BYTES = 20 * 1024 * 1024
 MAX_BILL_ROWS = 200_000
 MAX_CELL_CHARS = 256
 HEAD_AND_FOOT_LINES = 20  # the header, Alipay's '#' lines, WeChat's summary
+PLAIN_AMOUNT = re.compile(r"\d{1,12}(\.\d{1,5})?")  # "12.34"; WeChat writes fees with five decimals
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M")
 
 
@@ -106,8 +108,11 @@ def _normalise_header(cell: str) -> str:
 def _amount(text: str, line: int, column: str, *, signed: bool = False) -> int:
     raw = text.replace(",", "").replace("¥", "").replace("￥", "").strip()
     negative = signed and raw.startswith("-")
+    digits = raw[1:] if negative else raw
     try:
-        fen = yuan_to_fen(raw[1:] if negative else raw)
+        if not PLAIN_AMOUNT.fullmatch(digits):
+            raise InvalidAmount(digits)
+        fen = yuan_to_fen(digits)
     except InvalidAmount:
         raise bill_error(_("第 %(line)d 行“%(column)s”不是有效金额：%(value)s",
                            line=line, column=column, value=text[:40])) from None
@@ -155,10 +160,12 @@ def parse_wechat(data: bytes) -> list[BillRow]:
 
     rows: list[BillRow] = []
     summary: list[str] | None = None
+    details = 0
     for line, cells in lines:
         if cells[0] == WECHAT_SUMMARY:
             summary = next(lines, (line, []))[1]
             break
+        details += 1
         if len(cells) < len(at):
             raise bill_error(_("第 %(line)d 行的列数与表头不符", line=line))
         state = cell(cells, "交易状态").upper()
@@ -185,8 +192,9 @@ def parse_wechat(data: bytes) -> list[BillRow]:
             raise bill_error(_("第 %(line)d 行的交易状态无法识别：%(value)s", line=line, value=state[:20]))
         if rows[-1].amount_fen <= 0:
             raise bill_error(_("第 %(line)d 行的金额应大于 0", line=line))
-    if summary is not None and summary and summary[0].isdigit() and int(summary[0]) != len(rows):
-        raise bill_error(_("账单不完整：汇总写 %(n)s 笔，明细有 %(m)d 行", n=summary[0], m=len(rows)))
+    # The summary counts every detail line (revoked ones too): a cut-off download disagrees.
+    if summary and summary[0].isdigit() and int(summary[0]) != details:
+        raise bill_error(_("账单不完整：汇总写 %(n)s 笔，明细有 %(m)d 行", n=summary[0], m=details))
     return rows
 
 

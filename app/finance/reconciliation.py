@@ -171,7 +171,7 @@ def collected_by_payment(payment_ids: list[int]) -> dict[int, int]:
     those made for one of its refunds (money that went straight back) included."""
     out: dict[int, int] = defaultdict(int)
     clearing_debit = sa.and_(LedgerAccount.kind == AccountKind.CLEARING, LedgerEntry.amount_fen > 0)
-    base = (sa.select(sa.func.sum(LedgerEntry.amount_fen))
+    base = (sa.select(sa.func.sum(LedgerEntry.amount_fen)).select_from(LedgerTransaction)
             .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
             .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
             .where(LedgerTransaction.kind.in_([str(k) for k in COLLECTION_KINDS]), clearing_debit))
