@@ -28,15 +28,22 @@ from app.catalog import sales_counts
 from app.core.clock import to_local, utcnow
 from app.core.money import fen_to_yuan
 from app.distribution import commissions
-from app.distribution.signals import commission_clawed_back, commission_settled
+from app.distribution.signals import commission_clawed_back, commission_made, commission_settled, commission_voided
 from app.extensions import db
+from app.finance import postings
 from app.merchants import shops
 from app.notifications import services as notifications
 from app.orders import carriers
-from app.orders.signals import order_cancelled, order_paid, order_received, order_shipped
+from app.orders.signals import order_cancelled, order_completed, order_paid, order_received, order_shipped
 from app.orders.states import CancelReason
 from app.payments import services as payments
-from app.payments.signals import item_refunded, order_refund_started, payment_refund_started, refund_succeeded
+from app.payments.signals import (
+    item_refunded,
+    order_refund_started,
+    payment_refund_started,
+    refund_started,
+    refund_succeeded,
+)
 
 # --- adapters -----------------------------------------------------------------------------------
 
@@ -196,7 +203,9 @@ def tell_both_closed(aftersale, **_kw) -> None:
 
 # (signal, receiver), run in this order for each signal.
 RECEIVERS = (
-    # an order is paid: sales counts, the merchant told, commissions made, analytics
+    # an order is paid: its money in the books (before commissions take their share of it),
+    # sales counts, the merchant told, commissions made, analytics
+    (order_paid, postings.order_paid),
     (order_paid, count_sales),
     (order_paid, tell_merchant_paid),
     (order_paid, credit_commissions),
@@ -208,9 +217,18 @@ RECEIVERS = (
     (order_shipped, tell_buyer_shipped),
     # received: commissions settle after the rules' delay
     (order_received, start_commission_settlement),
-    (commission_settled, count_commission_paid),  # commissions paid, on the dashboards
+    # completed (after-sales window over, nothing open): the shop's money becomes available
+    (order_completed, postings.settle_order),
+    # commission money in the books, and paid commissions on the dashboards
+    (commission_made, postings.commission_made),
+    (commission_voided, postings.commission_voided),
+    (commission_settled, postings.commission_settled),
+    (commission_settled, count_commission_paid),
+    (commission_clawed_back, postings.commission_clawed_back),
     (commission_clawed_back, count_commission_taken_back),
-    # money going back to the buyer
+    # money going back to the buyer (in the books when it starts and when it is done)
+    (refund_started, postings.refund_started),
+    (refund_succeeded, postings.refund_done),
     (order_refund_started, tell_buyer_order_refunded),
     (payment_refund_started, tell_buyer_payment_refunded),
     (item_refunded, void_refunded_commission),

@@ -71,18 +71,20 @@ def start(aftersale: AfterSale, actor_id: int | None, note: str) -> AfterSale:
         refund_fen=decided.amount_fen, shipping_refund_fen=decided.shipping_fen,
         before_shipping=decided.before_shipping).execution_options(synchronize_session=False))
     db.session.flush()
-    order = db.session.get(Order, aftersale.order_id)
-    refund = None
-    if decided.amount_fen > 0:
-        refund = payments.refund_for_aftersale(order, aftersale.id, decided.amount_fen,
-                                               _("售后退款 %(no)s", no=aftersale.aftersale_no),
-                                               numbers.refund_no(aftersale.aftersale_no))
+    # Commissions first: their share goes back to the shop's money before the refund takes
+    # the whole of it out (the books never read the shop's account short in between).
     items = {item.id: item for item in db.session.scalars(
         sa.select(OrderItem).where(OrderItem.id.in_([line.order_item_id for line in aftersale.lines]))
         .execution_options(populate_existing=True))}
     for line in aftersale.lines:
         item = items[line.order_item_id]
         item_refunded.send(item.id, refunded_quantity=item.refunded_quantity, quantity=item.quantity)
+    order = db.session.get(Order, aftersale.order_id)
+    refund = None
+    if decided.amount_fen > 0:
+        refund = payments.refund_for_aftersale(order, aftersale.id, decided.amount_fen,
+                                               _("售后退款 %(no)s", no=aftersale.aftersale_no),
+                                               numbers.refund_no(aftersale.aftersale_no))
     aftersale = reload(aftersale.id)
     aftersale_approved.send(aftersale, refund_started=True)
     if refund is None:  # nothing to pay back (a free item): done at once

@@ -26,7 +26,7 @@ from app.core.money import apply_rate, fen_to_yuan, prorate
 from app.distribution import distributors
 from app.distribution import rules as distribution_rules
 from app.distribution.models import Commission, Distributor, DistributorLedgerEntry
-from app.distribution.signals import commission_clawed_back, commission_settled
+from app.distribution.signals import commission_clawed_back, commission_made, commission_settled, commission_voided
 from app.distribution.states import COMMISSION_LIFECYCLE, CommissionStatus, DistributorStatus, LedgerKind
 from app.extensions import db
 from app.notifications import services as notifications
@@ -111,6 +111,7 @@ def create_for_order(order: Order) -> list[Commission]:
             db.session.flush()
             _ledger(earner.id, LedgerKind.COMMISSION_PENDING, amount, commission_id=commission.id,
                     note=order.order_no)
+            commission_made.send(commission, amount_fen=amount)
             made.append(commission)
     for earner_id in {c.distributor_id for c in made}:
         total = sum(c.amount_fen for c in made if c.distributor_id == earner_id)
@@ -191,7 +192,7 @@ def on_item_refunded(order_item_id: int, refunded_quantity: int, quantity: int) 
             continue
         if commission.status == CommissionStatus.SETTLED:
             _ledger(commission.distributor_id, LedgerKind.COMMISSION_CLAWBACK, -delta, commission_id=commission.id)
-            commission_clawed_back.send(commission, amount_fen=delta)
+            commission_clawed_back.send(commission, amount_fen=delta, void_fen=target)
             notifications.notify(
                 db.session.scalar(sa.select(Distributor.user_id).where(Distributor.id == commission.distributor_id)),
                 _("佣金已扣回"), _("买家退款，已结算佣金 ¥%(yuan)s 从您的余额中扣回。", yuan=fen_to_yuan(delta)),
@@ -200,6 +201,7 @@ def on_item_refunded(order_item_id: int, refunded_quantity: int, quantity: int) 
         if target >= commission.amount_fen:  # all of it went back: the commission is void
             move(COMMISSION_LIFECYCLE, Commission, commission.id, "void")
         _ledger(commission.distributor_id, LedgerKind.COMMISSION_VOID, -delta, commission_id=commission.id)
+        commission_voided.send(commission, amount_fen=delta, void_fen=target)
     db.session.expire_all()
 
 

@@ -36,7 +36,12 @@ from app.distribution.states import (
     WithdrawalMethod,
 )
 from app.extensions import db
+from app.finance import ledger, payouts
+from app.finance.errors import FinanceError, InsufficientBalance
+from app.finance.states import AccountKind
 from app.notifications import services as notifications
+
+PAYOUT_PREFIX = "distributor-withdrawal"  # the books' key and source for these withdrawals
 
 
 def in_progress_count(user_id: int) -> int:
@@ -108,6 +113,12 @@ def request(user, data: dict) -> Withdrawal:
     db.session.add(withdrawal)
     db.session.flush()
     _ledger(distributor.id, LedgerKind.WITHDRAWAL_REQUESTED, -amount, withdrawal_id=withdrawal.id)
+    try:
+        payouts.hold(PAYOUT_PREFIX, withdrawal.id, AccountKind.DISTRIBUTOR_AVAILABLE, distributor.id, amount)
+    except InsufficientBalance:
+        # The books hold less than the records say: refuse rather than pay out money not held.
+        raise Conflict(_("可提现余额不足（可提现 %(yuan)s）", yuan=format_yuan(ledger.shown_balance(
+            AccountKind.DISTRIBUTOR_AVAILABLE, distributor.id))), code=DistributionError.INSUFFICIENT_BALANCE) from None
     notifications.notify(user.id, _("提现申请已提交"),
                          _("提现 %(yuan)s（手续费 %(fee)s）已提交，平台审核后打款。", yuan=format_yuan(amount),
                            fee=format_yuan(withdrawal.fee_fen)), link="/distributor/withdrawals", kind="distribution")
@@ -147,13 +158,26 @@ def approve(admin, withdrawal_id) -> Withdrawal:
     return withdrawal
 
 
-def mark_paid(admin, withdrawal_id, transfer_ref: str) -> Withdrawal:
+def mark_paid(admin, withdrawal_id, transfer_ref: str, paid_from: str | None = None) -> Withdrawal:
+    """Finance transferred the money (`transfer_ref`) from the gateway `paid_from` (default:
+    the clearing account holding most, `finance.payouts.paying_accounts`)."""
     transfer_ref = (transfer_ref or "").strip()
     if not 4 <= len(transfer_ref) <= 64:
         raise ValidationError(_("请填写转账流水号"), code=DistributionError.TRANSFER_REF_REQUIRED,
                               fields={"transfer_ref": _("请填写转账流水号")})
+    accounts = dict(payouts.paying_accounts())
+    paid_from = paid_from or next(iter(accounts), None)
+    if paid_from not in accounts:
+        raise ValidationError(_("请选择付款账户"), code=DistributionError.TRANSFER_REF_REQUIRED,
+                              fields={"paid_from": _("请选择付款账户")})
     withdrawal = _move(admin, _get(withdrawal_id), "mark_paid", transfer_ref, paid_at=utcnow(),
                        transfer_ref=transfer_ref)
+    try:
+        payouts.pay(PAYOUT_PREFIX, withdrawal.id, withdrawal.amount_fen, withdrawal.fee_fen, paid_from,
+                    memo=transfer_ref)
+    except InsufficientBalance:
+        message = _("付款账户余额不足，请选择其他账户")
+        raise Conflict(message, code=FinanceError.INSUFFICIENT_BALANCE, fields={"paid_from": message}) from None
     _ledger(withdrawal.distributor_id, LedgerKind.WITHDRAWAL_PAID, 0, withdrawal_id=withdrawal.id, note=transfer_ref)
     audit.record(admin, "withdrawal.paid", withdrawal, {"status": ["approved", "paid"]}, note=transfer_ref)
     notifications.notify(_user_of(withdrawal), _("提现已到账"),
@@ -172,6 +196,8 @@ def reject(admin, withdrawal_id, reason: str) -> Withdrawal:
     withdrawal = _move(admin, before, "reject", reason, reviewed_at=utcnow(), reject_reason=reason[:200])
     _ledger(withdrawal.distributor_id, LedgerKind.WITHDRAWAL_RELEASED, withdrawal.amount_fen,
             withdrawal_id=withdrawal.id, note=reason[:200])
+    payouts.release(PAYOUT_PREFIX, withdrawal.id, AccountKind.DISTRIBUTOR_AVAILABLE, withdrawal.distributor_id,
+                    withdrawal.amount_fen, memo=reason[:200])
     audit.record(admin, "withdrawal.reject", withdrawal, {"status": [was, "rejected"]}, note=reason)
     notifications.notify(_user_of(withdrawal), _("提现申请被驳回"),
                          _("提现 %(yuan)s 被驳回：%(reason)s。金额已退回可提现余额。", yuan=format_yuan(withdrawal.amount_fen),

@@ -43,7 +43,13 @@ from app.payments import providers
 from app.payments.errors import PaymentError
 from app.payments.models import Payment, PaymentNotification, Refund
 from app.payments.providers.base import GatewayError, NotificationRejected, PayRequest, VerifiedNotification
-from app.payments.signals import order_refund_started, payment_refund_started, payment_succeeded, refund_succeeded
+from app.payments.signals import (
+    order_refund_started,
+    payment_refund_started,
+    payment_succeeded,
+    refund_started,
+    refund_succeeded,
+)
 from app.payments.states import PAYMENT_LIFECYCLE, REFUND_LIFECYCLE, NotificationOutcome, PaymentStatus, RefundStatus
 
 log = logging.getLogger(__name__)
@@ -332,6 +338,7 @@ def _refund(payment: Payment, order: Order | None, amount_fen: int, reason: str,
                     out_trade_no=payment.out_trade_no, aftersale_id=aftersale_id)
     db.session.add(refund)
     db.session.flush()
+    refund_started.send(refund, counted=counted)
     enqueue_after_commit(submit_refund, refund.id)
     return refund
 

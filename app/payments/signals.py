@@ -18,6 +18,9 @@ order_refund_started = _payments.signal("order-refund-started")
 # Money a payment took beyond its orders goes back (it was closed or re-grouped
 # meanwhile) (sender: Payment, `refund`: Refund).
 payment_refund_started = _payments.signal("payment-refund-started")
+# A refund was made (any kind, once per refund; sender: Refund, `counted`: False for a
+# second collection of a paid trade going back, which is not the trade's own money).
+refund_started = _payments.signal("refund-started")
 # The gateway confirmed a refund (sender: Refund).
 refund_succeeded = _payments.signal("refund-succeeded")
 # Part or all of an order item was refunded (sender: OrderItem id, `refunded_quantity`,
