@@ -1,8 +1,9 @@
 """Reconciliation (app/finance/reconciliation.py): a day's payments, refunds, commissions,
 completed orders and withdrawals against the books, the books against themselves, and the
 gateways' bills against our payments and refunds. Payments are real checkouts paid through
-the sandbox or the fake WeChat Pay server; `book` makes the postings docs/finance.md gives
-for them (keyed as the postings are, so where those are made already it posts nothing)."""
+the sandbox or the fake WeChat Pay server, refunded, completed and settled through the
+real services, which make their postings (app/finance/postings.py); the differences are
+made by writing business rows or ledger rows past those services."""
 # ruff: noqa: F811  (the fixtures imported below are named as test arguments)
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from app.aftersales import platform as aftersale_platform
 from app.core.clock import SHANGHAI, travel, utcnow
 from app.core.db import transaction
 from app.core.errors import Conflict, Forbidden, ValidationError
@@ -26,6 +28,7 @@ from app.finance.reconciliation_models import ReconciliationDifference, Reconcil
 from app.finance.reconciliation_states import DifferenceKind as K
 from app.finance.states import AccountKind, TransactionKind
 from app.notifications.models import Message
+from app.orders import services as order_services
 from app.orders.models import Order
 from app.orders.states import OrderStatus
 from app.payments.models import Payment, Refund
@@ -45,30 +48,6 @@ WECHAT_HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备�
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-def book(payment_id: int) -> None:
-    """The postings of a payment and its refunds as docs/finance.md gives them."""
-    payment = db.session.get(Payment, payment_id)
-    clearing = ledger.account(AccountKind.CLEARING, provider=payment.provider)
-    refunds_account = ledger.account(AccountKind.REFUNDS)
-    with transaction():
-        for order in db.session.scalars(sa.select(Order).where(Order.payment_id == payment.id,
-                                                               Order.paid_at.is_not(None))):
-            ledger.post(TransactionKind.COLLECTION, f"order-paid:{order.id}", [
-                (clearing, order.amount_fen), (ledger.account(AccountKind.MERCHANT_PENDING, order.merchant_id),
-                                               -order.amount_fen)], source="payment", source_id=payment.id,
-                order_id=order.id)
-        for refund in refunds_of(payment.id):
-            if refund.out_refund_no.startswith("RD"):  # a second collection, going back whole
-                ledger.post(TransactionKind.DUPLICATE_COLLECTION, f"refund:{refund.id}:started", [
-                    (ledger.account(AccountKind.CLEARING, provider=refund.provider), refund.amount_fen),
-                    (refunds_account, -refund.amount_fen)], source="refund", source_id=refund.id)
-            if refund.status == "succeeded":
-                ledger.post(TransactionKind.REFUND_DONE, f"refund:{refund.id}:done", [
-                    (refunds_account, refund.amount_fen),
-                    (ledger.account(AccountKind.CLEARING, provider=refund.provider), -refund.amount_fen)],
-                    source="refund", source_id=refund.id)
-
 
 def day_of(payment_id: int) -> date:
     return db.session.get(Payment, payment_id).paid_at.astimezone(SHANGHAI).date()
@@ -105,7 +84,6 @@ def wechat_bill(*rows: tuple) -> bytes:
 def paid_sandbox(sold, make_user):
     """A sandbox order paid through the real services, and its postings."""
     order = sold(make_user())
-    book(order.payment_id)
     return order
 
 
@@ -117,7 +95,6 @@ def wechat_paid(gateway_for, checkout, client):
     gateway.start(buyer, payment)
     tid = gateway.pay(payment.out_trade_no, payment.amount_fen)
     assert gateway.is_success(gateway.post(client, *gateway.notification(payment.out_trade_no, payment.amount_fen, tid)))
-    book(payment.id)
     return gateway, payment.id, tid
 
 
@@ -128,6 +105,22 @@ def test_a_day_whose_books_agree_has_no_difference_and_says_what_it_looked_at(pa
     assert run.differences == [] and run.difference_count == 0 and run.finished_at is not None
     assert run.checked["payments"] == 1 and run.checked["accounts"] >= 2 and run.checked["transactions"] >= 1
     assert run.trigger == "admin" and run.bills == [] and run.job_day is None
+
+
+def test_a_day_of_refunds_and_a_settlement_through_the_services_reconciles(sold, make_user, run_jobs):
+    refunded, completed = sold(make_user()), sold(make_user(), status="received")
+    with transaction():
+        aftersale_platform.cancel_and_refund(make_user(admin_role="super"), refunded.order_no, None, "缺货，平台退款")
+    run_until(run_jobs, lambda: refunds_of(refunded.payment_id) and refunds_of(refunded.payment_id)[0].status
+              == "succeeded")
+    run = run_of(day_of(refunded.payment_id))
+    assert run.differences == [] and run.checked["refunds_created"] == run.checked["refunds_succeeded"] == 1
+    with travel(timedelta(days=40)):  # past the after-sales window: the order completes and settles
+        with transaction():
+            assert order_services.complete(completed.id)
+        later = run_of(reconciliation.today())
+    assert later.differences == [] and later.checked["orders_completed"] == 1
+    assert db.session.get(Order, completed.id).settled_at is not None
 
 
 def test_a_collection_that_does_not_add_up_is_a_difference(paid_sandbox):
@@ -273,7 +266,6 @@ def test_a_second_collection_matches_our_refund_of_it_once_it_succeeded(wechat_p
                                                                          second)))
     [refund] = refunds_of(payment_id)
     assert refund.out_refund_no == reconciliation.duplicate_refund_no(second, payment.out_trade_no)
-    book(payment_id)
     bill = wechat_bill(("SUCCESS", payment.out_trade_no, tid, payment.amount_fen),
                        ("SUCCESS", payment.out_trade_no, second, payment.amount_fen),
                        ("REFUND", payment.out_trade_no, second, payment.amount_fen, refund.out_refund_no))
@@ -281,7 +273,6 @@ def test_a_second_collection_matches_our_refund_of_it_once_it_succeeded(wechat_p
     # the gateway has not confirmed our refund yet: the bill says it has
     assert found(run_of(day_of(payment_id), [("wechatpay", rows)])) == [(K.BILL_REFUND_MISMATCH, refund.out_refund_no)]
     run_until(run_jobs, lambda: refunds_of(payment_id)[0].status == "succeeded")
-    book(payment_id)
     assert run_of(day_of(payment_id), [("wechatpay", rows)]).differences == []
     # a third collection nobody sent back
     third = bills.parse("wechatpay", wechat_bill(("SUCCESS", payment.out_trade_no, "4200000888", payment.amount_fen)))
