@@ -31,6 +31,10 @@ from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
 BILL_FIELDS = (("wechatpay", "wechat_bill"), ("alipay", "alipay_bill"))
+# Each bill uploaded here: both fit in one request under the app's MAX_CONTENT_LENGTH (20 MB),
+# whose 413 page is what a bigger request gets. A bigger bill goes through
+# `flask finance reconcile` (bills.MAX_BILL_BYTES).
+MAX_UPLOAD_BYTES = 9 * 1024 * 1024
 
 
 def finance_helpers() -> dict:
@@ -61,7 +65,7 @@ def _reconcile_form(errors: dict | None = None, values: dict | None = None, stat
     yesterday = (reconciliation.today() - timedelta(days=1)).isoformat()
     return render_template("admin/finance/reconciliation.html", page=page,
                            open_counts=overview.open_counts([r.id for r in page.items]), errors=errors or {},
-                           values=values or {"day": yesterday}, max_mb=bill_files.MAX_BILL_BYTES // (1024 * 1024),
+                           values=values or {"day": yesterday}, max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
                            today=reconciliation.today().isoformat(), **finance_helpers()), status
 
 
@@ -78,7 +82,10 @@ def _read_uploads() -> tuple[list, dict[str, str], dict[str, str]]:
         upload = request.files.get(name)
         if not upload or not upload.filename:
             continue
-        data = upload.read(bill_files.MAX_BILL_BYTES + 1)
+        data = upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            errors[name] = _("账单文件不能超过 %(n)d MB，更大的账单请用命令行对账", n=MAX_UPLOAD_BYTES // (1024 * 1024))
+            continue
         try:
             bills.append((provider, bill_files.parse(provider, data)))
             filenames[provider] = upload.filename[:100]
