@@ -33,6 +33,8 @@ from app.core.clock import SHANGHAI, travel, utcnow
 from app.core.db import transaction
 from app.distribution import commissions, distributors, referrals
 from app.extensions import db
+from app.finance import ledger, merchant_withdrawals
+from app.finance.states import AccountKind
 from app.inventory import services as inventory
 from app.merchants.models import MerchantMember
 from app.orders import checkout
@@ -71,6 +73,7 @@ def seed() -> int:
     for moment, customer in plan:
         made += _order(rng, moment, customer, skus, owners, admin)
     _browsing(rng, browsers, today)
+    _withdrawals(admin, owners)
     return made
 
 
@@ -163,7 +166,34 @@ def _order(rng: random.Random, moment: datetime, customer: dict, skus: list[tupl
         with travel(received - utcnow()), transaction():
             order_services.confirm_receipt(user.id, order.order_no)
         _settle_commissions(received + timedelta(days=8))
+        _complete(order.id, received + timedelta(days=8))
     return len(orders)
+
+
+def _complete(order_id: int, at: datetime) -> None:
+    """The hourly sweep, run at `at` when that is in the past: the order completes and its
+    money is the shop's to withdraw (less the platform's fee)."""
+    if at >= utcnow():
+        return
+    with travel(at - utcnow()), transaction():
+        order_services.complete(order_id)
+
+
+def _withdrawals(admin: User, owners: dict) -> None:
+    """The shops asked for some of their money: the first was paid, the others wait for
+    finance (the 商家提现 queue has work)."""
+    for n, (merchant_id, owner_id) in enumerate(sorted(owners.items())):
+        available = ledger.shown_balance(AccountKind.MERCHANT_AVAILABLE, merchant_id)
+        if available < 2 * merchant_withdrawals.minimum_fen():
+            continue
+        with travel(timedelta(days=-2)), transaction():
+            withdrawal = merchant_withdrawals.request(db.session.get(User, owner_id), merchant_id, {
+                "amount": f"{available // 200:.2f}", "method": "bank", "account_name": "示例商贸有限公司",
+                "account_no": f"62220210{merchant_id:011d}", "bank_name": "中国工商银行杭州分行"})
+        if n == 0:
+            with travel(timedelta(days=-1)), transaction():
+                merchant_withdrawals.approve(admin, withdrawal.id)
+                merchant_withdrawals.mark_paid(admin, withdrawal.id, f"ICBC2026{withdrawal.id:08d}")
 
 
 def _settle_commissions(at: datetime) -> None:

@@ -19,6 +19,7 @@ from flask_sqlalchemy.session import Session as FSASession
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from tests.finance.books import assert_books_hold
 
 pytest_plugins = ["tests.factories", "tests.redis_server"]
 
@@ -35,6 +36,8 @@ class BoundSession(FSASession):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "live_db: the test commits for real (threads, live server); tables are emptied after it")
+    config.addinivalue_line("markers", "books_unchecked(reason): the test makes money rows by hand, not through the "
+                                       "services, so the books are not expected to agree with them")
 
 
 @pytest.fixture(scope="session")
@@ -243,3 +246,13 @@ def count_queries():
 def pytest_report_header(config):
     return [f"database: {TestConfig.SQLALCHEMY_DATABASE_URI}", f"redis: {TestConfig.REDIS_URL}",
             f"CI: {os.environ.get('CI', 'no')}"]
+
+
+@pytest.fixture
+def books_hold(request):
+    """After the test: the books agree with the business tables (tests/finance/books.py).
+    The money-moving directories use it for every test (their conftest.py)."""
+    yield
+    if request.node.get_closest_marker("live_db") or request.node.get_closest_marker("books_unchecked"):
+        return
+    assert_books_hold()

@@ -17,6 +17,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "merchants.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "merchants.review": {AdminRole.OPERATOR},
     "merchants.penalise": {AdminRole.OPERATOR},
+    "catalog.view": {AdminRole.OPERATOR, AdminRole.FINANCE},  # the category tree (finance sets its fees)
     "catalog.manage": {AdminRole.OPERATOR},
     "products.review": {AdminRole.OPERATOR},
     "orders.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
@@ -29,6 +30,9 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     "distribution.view": {AdminRole.OPERATOR, AdminRole.FINANCE},
     "distribution.manage": {AdminRole.OPERATOR},
     "withdrawals.manage": {AdminRole.FINANCE},
+    # The platform's fee rates (categories', a shop's own) are money: finance only, not the
+    # operators who edit the category tree.
+    "fees.edit": {AdminRole.FINANCE},
     "stats.view": {AdminRole.OPERATOR, AdminRole.FINANCE},  # the platform's sales figures
     # 数据报表: files of every shop's orders, after-sales and commissions (buyers masked) leave
     # the platform with them, so only finance (and super admins) export; operators see the dashboards.

@@ -26,11 +26,37 @@ from app.extensions import db
 ICON_NAME = re.compile(r"^[a-z0-9-]{1,40}$")
 # A category's own after-sales window (days after receipt), as the platform setting allows.
 AFTERSALE_WINDOW_MIN, AFTERSALE_WINDOW_MAX = 0, 60
+# A platform fee rate (a category's, a shop's own) in basis points, as the `platform_fee_bp`
+# setting allows: 0–30%.
+PLATFORM_FEE_MIN_BP, PLATFORM_FEE_MAX_BP = 0, 3000
+# A percentage as people type it: "5", "0.6", "12.5", "12.50%"; ASCII digits only (a
+# full-width or other script's digit is refused, not read), at most two decimals.
+PERCENT = re.compile(r"(\d{1,4})(?:\.(\d{1,2}))?%?", re.ASCII)
 
 
 def _require(actor) -> None:
     if not policies.can(actor, "catalog.manage"):
         raise Forbidden(_("你没有管理类目的权限"), code=CatalogError.FORBIDDEN)
+
+
+def percent_to_bp(raw) -> int | None:
+    """A fee rate typed as a percentage -> basis points ("5" -> 500, "0.6" -> 60,
+    "12.5" -> 1250), or None when it is not one within PLATFORM_FEE_MIN_BP..MAX_BP with
+    at most two decimals. Never raises; blank is the caller's to read (it means inherit)."""
+    match = PERCENT.fullmatch(str(raw if raw is not None else "").strip())
+    if match is None:
+        return None
+    whole, decimals = match.groups()
+    bp = int(whole) * 100 + int((decimals or "").ljust(2, "0"))
+    return bp if PLATFORM_FEE_MIN_BP <= bp <= PLATFORM_FEE_MAX_BP else None
+
+
+def bp_to_percent(bp: int | None) -> str:
+    """500 -> "5", 60 -> "0.6", 1250 -> "12.5" (what `percent_to_bp` reads back); None -> ""."""
+    if bp is None:
+        return ""
+    whole, rest = divmod(int(bp), 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".")
 
 
 def get(category_id: int) -> Category:
@@ -45,13 +71,14 @@ def all_categories() -> list[Category]:
 
 
 def tree(active_only: bool = False) -> list[dict]:
-    """[{"id", "name", "icon", "active", "aftersale_window_days", "children": [...]}] in
-    display order (one query)."""
+    """[{"id", "name", "icon", "active", "aftersale_window_days", "platform_fee_bp",
+    "children": [...]}] in display order (one query)."""
     nodes: dict[int | None, list[dict]] = {}
     for c in all_categories():
         nodes.setdefault(c.parent_id, []).append(
             {"id": c.id, "name": c.name, "icon": c.icon, "active": c.active, "depth": c.depth, "sort": c.sort,
-             "aftersale_window_days": c.aftersale_window_days, "children": []})
+             "aftersale_window_days": c.aftersale_window_days, "platform_fee_bp": c.platform_fee_bp,
+             "children": []})
 
     def attach(parent_id):
         out = []
@@ -192,6 +219,29 @@ def set_aftersale_window(actor, category_id: int, raw) -> Category:
         audit.record(actor, "category.aftersale_window", category,
                      {"aftersale_window_days": [category.aftersale_window_days, days]})
         category.aftersale_window_days = days
+        db.session.flush()
+    return category
+
+
+def set_platform_fee(actor, category_id: int, raw) -> Category:
+    """Give the category (and the categories below it that set none) its own platform fee:
+    `raw` is a percentage as typed ("5", "0.6", "12.5"), 0–30 with at most two decimals,
+    kept in basis points; blank (or None) inherits the parent's, else the platform's
+    `platform_fee_bp`. Fees are money: finance (`fees.edit`) sets them, not the operators
+    who edit the tree. Orders already placed keep the rate checkout wrote on their items.
+    Audited when it changes."""
+    if not policies.can(actor, "fees.edit"):
+        raise Forbidden(_("只有财务管理员可以设置平台服务费率"), code=CatalogError.FORBIDDEN)
+    category = get(category_id)
+    text = "" if raw is None else str(raw).strip()
+    bp = percent_to_bp(text) if text else None
+    if text and bp is None:
+        message = _("服务费率请填 %(low)s 到 %(high)s 之间的百分比（如 5 或 0.6），最多两位小数，留空则沿用上级设置",
+                    low=bp_to_percent(PLATFORM_FEE_MIN_BP), high=bp_to_percent(PLATFORM_FEE_MAX_BP))
+        raise ValidationError(message, code=CatalogError.INVALID_PLATFORM_FEE, fields={"platform_fee": message})
+    if category.platform_fee_bp != bp:
+        audit.record(actor, "category.platform_fee", category, {"platform_fee_bp": [category.platform_fee_bp, bp]})
+        category.platform_fee_bp = bp
         db.session.flush()
     return category
 

@@ -26,3 +26,4 @@ class CatalogError(StrEnum):
     DUPLICATE_NAME = "duplicate_name"
     TOO_DEEP = "too_deep"
     INVALID_AFTERSALE_WINDOW = "invalid_aftersale_window"
+    INVALID_PLATFORM_FEE = "invalid_platform_fee"

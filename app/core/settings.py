@@ -100,6 +100,14 @@ define(SettingDefinition(
     _l("类目和店铺未单独设置时，按商品实付金额收取的平台服务费；500 即 5%。下单时记入订单，之后修改不影响已下的订单"),
     validate=_between(0, 3000),
 ))
+define(SettingDefinition(
+    "merchant_withdrawal_min_fen", _l("商家单次最低提现（分）"), int, 10000,
+    _l("店铺每次申请提现的最低金额，以分计；10000 即 ¥100"), validate=_between(100, 100_000_000),
+))
+define(SettingDefinition(
+    "merchant_withdrawal_fee_bp", _l("商家提现手续费率（万分比）"), int, 0,
+    _l("从店铺提现金额中扣除的手续费，四舍五入到分；0 即免费，10 即 0.1%"), validate=_between(0, 1000),
+))
 
 # Analytics
 define(SettingDefinition(

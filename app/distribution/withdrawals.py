@@ -165,19 +165,15 @@ def mark_paid(admin, withdrawal_id, transfer_ref: str, paid_from: str | None = N
     if not 4 <= len(transfer_ref) <= 64:
         raise ValidationError(_("请填写转账流水号"), code=DistributionError.TRANSFER_REF_REQUIRED,
                               fields={"transfer_ref": _("请填写转账流水号")})
-    accounts = dict(payouts.paying_accounts())
-    paid_from = paid_from or next(iter(accounts), None)
-    if paid_from not in accounts:
-        raise ValidationError(_("请选择付款账户"), code=DistributionError.TRANSFER_REF_REQUIRED,
-                              fields={"paid_from": _("请选择付款账户")})
+    paid_from = payouts.choose_paying_account(paid_from)
     withdrawal = _move(admin, _get(withdrawal_id), "mark_paid", transfer_ref, paid_at=utcnow(),
                        transfer_ref=transfer_ref)
     try:
         payouts.pay(PAYOUT_PREFIX, withdrawal.id, withdrawal.amount_fen, withdrawal.fee_fen, paid_from,
                     memo=transfer_ref)
     except InsufficientBalance:
-        message = _("付款账户余额不足，请选择其他账户")
-        raise Conflict(message, code=FinanceError.INSUFFICIENT_BALANCE, fields={"paid_from": message}) from None
+        message = _("该打款账户余额不足，请选择其他账户")
+        raise Conflict(message, code=FinanceError.PAYING_ACCOUNT_SHORT, fields={"paid_from": message}) from None
     _ledger(withdrawal.distributor_id, LedgerKind.WITHDRAWAL_PAID, 0, withdrawal_id=withdrawal.id, note=transfer_ref)
     audit.record(admin, "withdrawal.paid", withdrawal, {"status": ["approved", "paid"]}, note=transfer_ref)
     notifications.notify(_user_of(withdrawal), _("提现已到账"),

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.db import UTCDateTime
+from app.core.db import TimestampMixin, UTCDateTime
 from app.extensions import db
 from app.finance.states import NORMAL_DEBIT
+from app.finance.withdrawal_states import MerchantWithdrawalStatus
 
 
 class LedgerAccount(db.Model):
@@ -80,3 +81,36 @@ class LedgerEntry(db.Model):
 
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
     account: Mapped[LedgerAccount] = relationship()
+
+
+class MerchantWithdrawal(TimestampMixin, db.Model):
+    """A shop's request to be paid (part of) its available money
+    (app/finance/merchant_withdrawals.py). The amount leaves the shop's available account
+    when asked for; the transfer is `amount_fen - fee_fen`."""
+
+    __tablename__ = "merchant_withdrawals"
+    __table_args__ = (
+        sa.Index("ix_merchant_withdrawals_status", "status", "created_at"),
+        sa.CheckConstraint("amount_fen > 0 AND fee_fen >= 0 AND fee_fen <= amount_fen", name="amounts_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    amount_fen: Mapped[int]  # taken from the shop's available balance
+    fee_fen: Mapped[int]  # kept by the platform
+    method: Mapped[str] = mapped_column(sa.String(8))
+    account: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # {"name", "account", "bank"?}
+    status: Mapped[str] = mapped_column(sa.String(10), default=MerchantWithdrawalStatus.REQUESTED)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_from: Mapped[str | None] = mapped_column(sa.String(20))  # the gateway whose clearing account paid it
+    transfer_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    reject_reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+    merchant = relationship("Merchant")
+
+    @property
+    def net_fen(self) -> int:
+        return self.amount_fen - self.fee_fen

@@ -18,9 +18,12 @@ posts nothing. Flushes only, in the caller's transaction with the withdrawal's o
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from app.core.errors import ValidationError
 from app.extensions import db
 from app.finance import ledger
+from app.finance.errors import FinanceError
 from app.finance.models import LedgerAccount, LedgerTransaction
 from app.finance.states import AccountKind, TransactionKind
 
@@ -59,3 +62,19 @@ def paying_accounts() -> list[tuple[str, int]]:
                               .where(LedgerAccount.kind == AccountKind.CLEARING)
                               .order_by(LedgerAccount.balance_fen.desc(), LedgerAccount.provider)).all()
     return [(row.provider, row.balance_fen) for row in rows]
+
+
+def choose_paying_account(paid_from: str | None) -> str:
+    """The gateway finance chose to pay from, when it is one of `paying_accounts()`; the
+    first (the fullest) when none was chosen. ValidationError on `paid_from` otherwise."""
+    accounts = [provider for provider, _balance in paying_accounts()]
+    chosen = (paid_from or "").strip()
+    if not accounts:
+        message = _("还没有可用于打款的收款账户")
+        raise ValidationError(message, code=FinanceError.INVALID_PAYING_ACCOUNT, fields={"paid_from": message})
+    if not chosen:
+        return accounts[0]
+    if chosen not in accounts:
+        message = _("请选择打款账户")
+        raise ValidationError(message, code=FinanceError.INVALID_PAYING_ACCOUNT, fields={"paid_from": message})
+    return chosen

@@ -44,7 +44,9 @@ log = logging.getLogger(__name__)
 def _locked_order(order_id: int) -> Order:
     """The order, its row locked to the end of the transaction (PostgreSQL; SQLite has one
     writer at a time anyway): settlement and every change to the order's money queue here."""
-    return db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update()
+    # FOR NO KEY UPDATE: rows that merely point at the order (its events, an after-sale
+    # being opened) hold a key-share lock on it, which this must not wait for.
+    return db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update(key_share=True)
                              .execution_options(populate_existing=True))
 
 
@@ -53,7 +55,7 @@ def _held(kind: AccountKind, owner_id: int) -> int:
     then takes or pays at most that, and no one else can meanwhile)."""
     acct = ledger.account(kind, owner_id)
     balance = db.session.scalar(sa.select(LedgerAccount.balance_fen).where(LedgerAccount.id == acct.id)
-                                .with_for_update())
+                                .with_for_update(key_share=True))
     return balance if kind in NORMAL_DEBIT else -balance
 
 
@@ -118,8 +120,13 @@ def refund_started(refund, counted: bool = True, **_kw) -> None:
         if order.settled_at is None:
             lines = [(ledger.account(AccountKind.MERCHANT_PENDING, order.merchant_id), refund.amount_fen)]
         else:
+            # After settlement the fee on what went back goes back too: the shop pays the
+            # refund less it, so the order ends the same whichever came first.
+            fee_back = max(0, _fee_charged(order.id) - fee_of(order.id))
             lines = _take(AccountKind.MERCHANT_AVAILABLE, AccountKind.MERCHANT_DEBTS, order.merchant_id,
-                          refund.amount_fen)
+                          refund.amount_fen - fee_back)
+            if fee_back:
+                lines.append((ledger.account(AccountKind.PLATFORM_FEES), fee_back))
         ledger.post(TransactionKind.REFUND_STARTED, key, [*lines, (owed_back, -refund.amount_fen)],
                     source="refund", source_id=refund.id, order_id=order.id, memo=refund.reason)
         return
@@ -196,6 +203,16 @@ def pending_of(order_id: int, merchant_id: int) -> int:
         .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
         .where(LedgerTransaction.order_id == order_id,
                LedgerAccount.code == ledger.code_of(AccountKind.MERCHANT_PENDING, merchant_id)))
+    return -int(total)
+
+
+def _fee_charged(order_id: int) -> int:
+    """The fee the platform holds for the order now (charged at settlement, less what went back)."""
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerTransaction.order_id == order_id, LedgerAccount.kind == AccountKind.PLATFORM_FEES))
     return -int(total)
 
 

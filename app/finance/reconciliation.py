@@ -43,11 +43,13 @@ from app.core.lifecycle import NOTE_MAX
 from app.distribution.models import Commission, Withdrawal
 from app.distribution.states import WithdrawalStatus
 from app.extensions import db
+from app.finance import merchant_withdrawals
 from app.finance.bills import BillRow, BillRowKind
-from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction, MerchantWithdrawal
 from app.finance.reconciliation_models import ReconciliationDifference, ReconciliationRun
 from app.finance.reconciliation_states import DifferenceKind, ReconciliationError, RunTrigger
 from app.finance.states import AccountKind, TransactionKind
+from app.finance.withdrawal_states import MerchantWithdrawalStatus
 from app.orders.models import Order
 from app.orders.states import OrderStatus
 from app.payments.models import Payment, Refund
@@ -57,11 +59,9 @@ RECONCILE = "finance.reconcile"
 HANDLE_AUDIT_ACTION = "reconciliation.handle"
 CHUNK = 500
 COLLECTION_KINDS = (TransactionKind.COLLECTION, TransactionKind.DUPLICATE_COLLECTION)
-# Withdrawals whose paid step must be in the books: (posting prefix, table). The shops' own
-# table (another slice of issue 14) joins this list when it exists.
+# The posting prefixes of the withdrawals whose paid step must be in the books.
 WITHDRAWAL_PREFIX = "distributor-withdrawal"
-MERCHANT_WITHDRAWAL_PREFIX = "merchant-withdrawal"
-MERCHANT_WITHDRAWALS_TABLE = "merchant_withdrawals"
+MERCHANT_WITHDRAWAL_PREFIX = merchant_withdrawals.PREFIX
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -279,11 +279,10 @@ def _paid_withdrawals(start: datetime, end: datetime) -> list[tuple[str, int, in
         sa.select(Withdrawal.id, Withdrawal.amount_fen).where(
             Withdrawal.status == WithdrawalStatus.PAID, Withdrawal.paid_at >= start, Withdrawal.paid_at < end)
         .order_by(Withdrawal.id))]
-    table = db.metadata.tables.get(MERCHANT_WITHDRAWALS_TABLE)
-    if table is not None and {"id", "amount_fen", "status", "paid_at"} <= set(table.c.keys()):
-        out += [(MERCHANT_WITHDRAWAL_PREFIX, row.id, row.amount_fen) for row in db.session.execute(
-            sa.select(table.c.id, table.c.amount_fen).where(
-                table.c.status == "paid", table.c.paid_at >= start, table.c.paid_at < end).order_by(table.c.id))]
+    out += [(MERCHANT_WITHDRAWAL_PREFIX, w.id, w.amount_fen) for w in db.session.execute(
+        sa.select(MerchantWithdrawal.id, MerchantWithdrawal.amount_fen).where(
+            MerchantWithdrawal.status == MerchantWithdrawalStatus.PAID, MerchantWithdrawal.paid_at >= start,
+            MerchantWithdrawal.paid_at < end).order_by(MerchantWithdrawal.id))]
     return out
 
 

@@ -29,3 +29,4 @@ class MerchantError(StrEnum):
     # platform actions
     REASON_REQUIRED = "reason_required"
     FORBIDDEN = "forbidden"
+    INVALID_PLATFORM_FEE = "invalid_platform_fee"

@@ -59,6 +59,11 @@ def may_penalise(actor) -> bool:
     return account_policies.can(actor, "merchants.penalise")
 
 
+def may_set_fee(actor) -> bool:
+    """A shop's own platform fee rate is money: finance (and super) admins only."""
+    return account_policies.can(actor, "fees.edit")
+
+
 def _is_applicant(application: MerchantApplication, actor) -> bool:
     return actor is not None and getattr(actor, "id", None) == application.applicant_id
 

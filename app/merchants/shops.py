@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import User
 from app.accounts.services import find_by_phone
 from app.accounts.validation import normalise_phone
+from app.catalog.categories import PLATFORM_FEE_MAX_BP, PLATFORM_FEE_MIN_BP, bp_to_percent, percent_to_bp
 from app.core import audit, storage
 from app.core.db import add_unique
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -151,6 +152,28 @@ def set_aftersale_auto_refund(user: User, merchant_id: int, enabled: bool) -> Me
         audit.record(user, "merchant.settings", merchant,
                      {"aftersale_auto_refund": [merchant.aftersale_auto_refund, enabled]})
         merchant.aftersale_auto_refund = enabled
+        db.session.flush()
+    return merchant
+
+
+def set_platform_fee(actor, merchant_id: int, raw) -> Merchant:
+    """The platform's own fee rate for this shop, overriding its products' category rates:
+    `raw` is a percentage as typed ("5", "0.6", "12.5"), 0–30 with at most two decimals,
+    kept in basis points; blank (or None) goes back to each product's category rate.
+    Finance (`fees.edit`) only; audited when it changes. Orders already placed keep the
+    rate checkout wrote on their items."""
+    if not policies.may_set_fee(actor):
+        raise Forbidden(_("只有财务管理员可以设置平台服务费率"), code=MerchantError.FORBIDDEN)
+    merchant = get_merchant(merchant_id)
+    text = "" if raw is None else str(raw).strip()
+    bp = percent_to_bp(text) if text else None
+    if text and bp is None:
+        message = _("服务费率请填 %(low)s 到 %(high)s 之间的百分比（如 5 或 0.6），最多两位小数，留空则按商品类目费率",
+                    low=bp_to_percent(PLATFORM_FEE_MIN_BP), high=bp_to_percent(PLATFORM_FEE_MAX_BP))
+        raise ValidationError(message, code=MerchantError.INVALID_PLATFORM_FEE, fields={"platform_fee": message})
+    if merchant.platform_fee_bp != bp:
+        audit.record(actor, "merchant.platform_fee", merchant, {"platform_fee_bp": [merchant.platform_fee_bp, bp]})
+        merchant.platform_fee_bp = bp
         db.session.flush()
     return merchant
 

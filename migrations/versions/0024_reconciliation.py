@@ -2,7 +2,7 @@
 and the differences each found, which finance marks handled with a note.
 
 Revision ID: 0024
-Revises: 0022 (to be chained to 0023, the merchant withdrawals, on merge)
+Revises: 0023
 Create Date: 2026-12-08
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

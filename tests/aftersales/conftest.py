@@ -82,3 +82,8 @@ def age(aftersale, days: float) -> None:
     db.session.execute(sa.update(AfterSale).where(AfterSale.id == aftersale.id)
                        .values(due_at=utcnow() - timedelta(days=days)))
     db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _books_hold(books_hold):
+    """Every test here ends with the books agreeing with what happened (docs/finance.md)."""

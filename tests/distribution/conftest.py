@@ -26,3 +26,8 @@ def set_rules(make_user):
     return save
 
 
+
+
+@pytest.fixture(autouse=True)
+def _books_hold(books_hold):
+    """Every test here ends with the books agreeing with what happened (docs/finance.md)."""

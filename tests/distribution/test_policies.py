@@ -45,6 +45,7 @@ def test_operators_review_and_freeze_distributors_who_withdraw_and_share_while_a
         assert acts(status, "finance") == () and acts(status, "shopper") == ()
 
 
+@pytest.mark.books_unchecked("a withdrawal row made by hand")
 def test_services_refuse_who_may_not(people, set_rules, make_distributor):
     set_rules()
     distributor = make_distributor()

@@ -23,7 +23,7 @@ from app.distribution.models import Commission, Distributor, Withdrawal
 from app.extensions import db
 from app.finance import bills, ledger, reconciliation
 from app.finance import tasks as finance_tasks
-from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction, MerchantWithdrawal
 from app.finance.reconciliation_models import ReconciliationDifference, ReconciliationRun
 from app.finance.reconciliation_states import DifferenceKind as K
 from app.finance.states import AccountKind, TransactionKind
@@ -154,7 +154,9 @@ def test_business_rows_without_their_postings_are_differences(paid_sandbox, make
                                 base_fen=order.items_fen, rate_bp=1000, amount_fen=1980)
         withdrawal = Withdrawal(distributor_id=distributor.id, amount_fen=3000, fee_fen=0, method="alipay",
                                 account={"name": "张三", "account": "x@example.com"}, status="paid", paid_at=now)
-        db.session.add_all([started, done, commission, withdrawal])
+        shop_withdrawal = MerchantWithdrawal(merchant_id=order.merchant_id, requested_by_id=order.buyer_id,
+                                             amount_fen=2000, fee_fen=0, method="bank", status="paid", paid_at=now)
+        db.session.add_all([started, done, commission, withdrawal, shop_withdrawal])
         # as the refunds' service counts them on the payment (else they would read as second collections)
         db.session.execute(sa.update(Payment).where(Payment.id == order.payment_id).values(refunded_fen=1200))
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(
@@ -164,6 +166,7 @@ def test_business_rows_without_their_postings_are_differences(paid_sandbox, make
         (K.REFUND_START_MISSING, "RFTEST1"), (K.REFUND_START_MISSING, "RFTEST2"), (K.REFUND_DONE_MISSING, "RFTEST2"),
         (K.COMMISSION_MISSING, f"commission:{commission.id}"), (K.ORDER_NOT_SETTLED, order.order_no),
         (K.WITHDRAWAL_PAID_MISSING, f"distributor-withdrawal:{withdrawal.id}"),
+        (K.WITHDRAWAL_PAID_MISSING, f"merchant-withdrawal:{shop_withdrawal.id}"),
     ])
     by_ref = {(d.kind, d.reference): d for d in run.differences}
     assert by_ref[(K.REFUND_START_MISSING, "RFTEST1")].expected_fen == 500

@@ -27,3 +27,8 @@ def alipay_fake(app, monkeypatch, payment_keys):
     fake.configure(app, monkeypatch)
     yield fake
     fake.close()
+
+
+@pytest.fixture(autouse=True)
+def _books_hold(books_hold):
+    """Every test here ends with the books agreeing with what happened (docs/finance.md)."""

@@ -2,6 +2,7 @@
 through the refund lifecycle, so a late run never overwrites what another recorded."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from app.core.db import transaction
@@ -12,6 +13,8 @@ from app.payments.models import Refund
 from app.payments.providers.base import RefundResult
 from app.payments.providers.sandbox import SandboxProvider
 from app.payments.signals import refund_succeeded
+
+pytestmark = pytest.mark.books_unchecked("refunds made by hand for an unpaid payment")
 
 
 def _pending_refund(make_user, make_product, place_order) -> int:

@@ -3,7 +3,11 @@ window (售后期, blank: the parent's or the platform's) inline,
 move up / down, activate / deactivate and add child; a form for a new top-level
 category. Every action swaps the whole tree and answers with a toast, and still
 works as a plain form post (redirect + flash). A refused change re-renders the
-tree with the error under the form that caused it and the typed values kept."""
+tree with the error under the form that caused it and the typed values kept.
+
+The platform fee (服务费率, blank: the parent's or the platform's) sits beside the window
+in a form of its own: fees are money, so finance edits them (`fees.edit`) and sees the
+tree read-only otherwise (`catalog.view`); operators edit the tree and see the fee."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -11,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.accounts import policies
 from app.catalog import categories
 from app.catalog.models import Product
 from app.catalog.states import MAX_CATEGORY_DEPTH
@@ -37,6 +42,11 @@ def _context(errors: dict | None = None, values: dict | None = None, form_key: s
     return {"tree": categories.tree(), "product_counts": _product_counts(), "max_depth": MAX_CATEGORY_DEPTH,
             "platform_window_days": platform_settings.get("aftersale_window_days"),
             "window_range": (categories.AFTERSALE_WINDOW_MIN, categories.AFTERSALE_WINDOW_MAX),
+            "platform_fee_bp": platform_settings.get("platform_fee_bp"), "percent": categories.bp_to_percent,
+            "fee_range": (categories.bp_to_percent(categories.PLATFORM_FEE_MIN_BP),
+                          categories.bp_to_percent(categories.PLATFORM_FEE_MAX_BP)),
+            "may_manage": policies.can(current_user, "catalog.manage"),
+            "may_edit_fees": policies.can(current_user, "fees.edit"),
             "errors": errors or {}, "values": values or {}, "form_key": form_key}
 
 
@@ -45,7 +55,7 @@ def _page(status: int = 200, **context):
 
 
 @bp.get("/categories")
-@admin_required("catalog.manage")
+@admin_required("catalog.view")
 def categories_index():
     if is_htmx() and not request.headers.get("HX-Boosted"):
         return render_template("admin/categories/_tree.html", **_context())
@@ -110,6 +120,16 @@ def categories_update(category_id: int):
         return category
 
     return _run(save, f"edit-{category_id}", values, lambda c: _("已保存类目「%(name)s」", name=c.name))
+
+
+@bp.post("/categories/<int:category_id>/fee")
+@admin_required("fees.edit")
+def categories_set_fee(category_id: int):
+    categories.get(category_id)
+    raw = request.form.get("platform_fee") or ""
+    values = {"platform_fee": raw.strip()[:12]}  # shown back as typed; the service reads all of it
+    return _run(lambda: categories.set_platform_fee(_actor(), category_id, raw), f"fee-{category_id}", values,
+                lambda c: _("已保存「%(name)s」的服务费率", name=c.name))
 
 
 @bp.post("/categories/<int:category_id>/move")

@@ -35,6 +35,8 @@ from app.distribution.states import (
     WithdrawalStatus,
 )
 from app.extensions import db
+from app.finance import payouts
+from app.finance.labels import gateway_label
 from app.web.admin.blueprint import bp
 from app.web.auth import admin_required
 
@@ -63,6 +65,8 @@ def distribution_helpers() -> dict:
         # Buttons are drawn from what this admin may do now (app.distribution.policies).
         "distributor_actions": lambda d: policies.actions_for(d, actor()),
         "withdrawal_actions": lambda w: policies.actions_for(w, actor()),
+        # where a withdrawal may be paid from (read when a row offers 确认已打款)
+        "paying_accounts": payouts.paying_accounts, "gateway_label": gateway_label,
         "may_settle": lambda c: COMMISSION_LIFECYCLE.allows("settle", c.status),
         "event_title": event_title, "event_look": event_look,
     }

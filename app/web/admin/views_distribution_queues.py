@@ -237,6 +237,7 @@ def _handle_withdrawal(withdrawal_id: int, action, message: str):
         abort(404)
     values = {withdrawal_id: {"reason": (request.form.get("reason") or "")[:200],
                               "transfer_ref": (request.form.get("transfer_ref") or "")[:64],
+                              "paid_from": (request.form.get("paid_from") or "")[:20],
                               "action": request.endpoint}}
     try:
         with transaction():
@@ -266,8 +267,8 @@ def distribution_withdrawals_approve(withdrawal_id: int):
 @bp.post("/distribution/withdrawals/<int:withdrawal_id>/paid")
 @admin_required("withdrawals.manage")
 def distribution_withdrawals_paid(withdrawal_id: int):
-    ref = request.form.get("transfer_ref") or ""
-    return _handle_withdrawal(withdrawal_id, lambda: withdrawals.mark_paid(actor(), withdrawal_id, ref),
+    ref, paid_from = request.form.get("transfer_ref") or "", request.form.get("paid_from") or ""
+    return _handle_withdrawal(withdrawal_id, lambda: withdrawals.mark_paid(actor(), withdrawal_id, ref, paid_from),
                               _("已登记打款，分销商会收到到账通知"))
 
 

@@ -1,6 +1,7 @@
 """Admin shop management (HTMX): the merchant list, a shop's facts and penalty
 history, and the platform's actions on it (warning, suspension, closure,
-reopening). Every action also works as a plain form post."""
+reopening), and finance's own fee rate for the shop (blank: its products' category
+rates). Every action also works as a plain form post."""
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -13,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.catalog.categories import PLATFORM_FEE_MAX_BP, PLATFORM_FEE_MIN_BP, bp_to_percent
 from app.core.clock import SHANGHAI, to_local, utcnow
 from app.core.db import transaction
 from app.core.errors import DomainError, StaleState
@@ -74,13 +76,23 @@ def _panel_context(merchant, forms: dict | None = None, active: str | None = Non
     }
 
 
-def _detail(merchant, forms: dict | None = None, active: str | None = None, status: int = 200):
+def _fee_context(merchant, typed: str | None = None, error: str | None = None) -> dict:
+    """The shop's fee rate row: what is set, and the form for those who may change it
+    (what was typed and why it was refused, when it was)."""
+    return {"percent": bp_to_percent, "may_set_fee": policies.may_set_fee(actor()),
+            "fee_value": bp_to_percent(merchant.platform_fee_bp) if typed is None else typed, "fee_error": error,
+            "fee_range": (bp_to_percent(PLATFORM_FEE_MIN_BP), bp_to_percent(PLATFORM_FEE_MAX_BP))}
+
+
+def _detail(merchant, forms: dict | None = None, active: str | None = None, status: int = 200,
+            fee: dict | None = None):
     members = shops.staff_of(merchant.id)
     owner = next((m.user for m in members if m.role == MemberRole.OWNER), None)
     staff_count = sum(1 for m in members if m.role == MemberRole.STAFF)
     return render_template(
         "admin/merchants/detail.html", owner=owner, staff_count=staff_count,
         business_type_labels=BUSINESS_TYPE_LABELS, **_panel_context(merchant, forms, active),
+        **(fee or _fee_context(merchant)),
     ), status
 
 
@@ -172,3 +184,34 @@ def merchants_close(merchant_id: int):
 @admin_required("merchants.penalise")
 def merchants_reopen(merchant_id: int):
     return _act(merchant_id, "reopen")
+
+
+@bp.post("/merchants/<int:merchant_id>/fee")
+@admin_required("fees.edit")
+def merchants_set_fee(merchant_id: int):
+    """平台服务费率 for this shop: a percentage, or blank for its products' category rates."""
+    shops.get_merchant(merchant_id)
+    raw = request.form.get("platform_fee") or ""
+    try:
+        with transaction():
+            merchant = shops.set_platform_fee(actor(), merchant_id, raw)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        error = (exc.fields or {}).get("platform_fee", exc.message)
+        merchant = shops.get_merchant(merchant_id)
+        fee = _fee_context(merchant, raw.strip()[:12], error)
+        if is_htmx():
+            return with_toast(render_template("admin/merchants/_fee.html", merchant=merchant, **fee), exc.message,
+                              "danger")
+        return _detail(merchant, status=422, fee=fee)
+    if merchant.platform_fee_bp is None:
+        message = _("「%(name)s」的平台服务费率改为按商品类目费率", name=merchant.name)
+    else:
+        message = _("「%(name)s」的平台服务费率已设为 %(p)s%%", name=merchant.name,
+                    p=bp_to_percent(merchant.platform_fee_bp))
+    if is_htmx():
+        return with_toast(render_template("admin/merchants/_fee.html", merchant=merchant, **_fee_context(merchant)),
+                          message)
+    flash(message, "success")
+    return redirect(url_for("admin.merchants_detail", merchant_id=merchant_id))

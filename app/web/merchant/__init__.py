@@ -4,6 +4,8 @@ from app.web.merchant import (  # noqa: F401  (each module registers its routes 
     views_api_keys,
     views_apply,
     views_console,
+    views_funds,
+    views_funds_withdrawals,
     views_inventory,
     views_orders,
     views_products,

@@ -18,6 +18,8 @@ from app.distribution import commissions, referrals, withdrawals
 from app.distribution import queries as distribution_queries
 from app.distribution.models import Distributor, Withdrawal
 from app.extensions import db
+from app.finance import ledger
+from app.finance.states import AccountKind
 from app.orders import services as order_services
 from app.orders.models import Order
 from tests.distribution.conftest import set_rules  # noqa: F401
@@ -162,3 +164,21 @@ def test_a_row_action_redraws_the_tab_counts_out_of_band(app, make_user, login, 
     counts = dict(re.findall(r'status=(\w+)"[^>]*>[^<]+<span class="tab-count">(\d+)</span>', tabs))
     assert counts["requested"] == "0" and counts["approved"] == "1"
     assert 'aria-current="page" href="/admin/distribution/withdrawals?status=requested"' in tabs
+
+
+def test_finance_chooses_the_paying_account_and_an_unknown_or_short_one_is_a_form_error(
+        app, make_user, login, requested):
+    w, _distributor = requested()
+    c, _admin = admin_client(app, make_user, login)
+    assert c.post(f"{QUEUE}/{w.id}/approve", headers=HX).status_code == 200
+    with transaction():
+        ledger.account(AccountKind.CLEARING, provider="alipay")  # a gateway holding nothing yet
+    row = text(c.get(QUEUE, query_string={"status": "approved"}))
+    assert "打款账户" in row and "余额 ¥" in row  # each paying account with what it holds
+    resp = c.post(f"{QUEUE}/{w.id}/paid", data={"transfer_ref": "ALI20260101002", "paid_from": "nowhere"}, headers=HX)
+    assert "请选择打款账户" in text(resp) and fresh(w.id).status == "approved"
+    resp = c.post(f"{QUEUE}/{w.id}/paid", data={"transfer_ref": "ALI20260101002", "paid_from": "alipay"}, headers=HX)
+    assert "余额不足" in toast(resp)["message"] and fresh(w.id).status == "approved"
+    resp = c.post(f"{QUEUE}/{w.id}/paid", data={"transfer_ref": "ALI20260101002", "paid_from": "sandbox"}, headers=HX)
+    assert toast(resp)["level"] == "success" and fresh(w.id).status == "paid"
+    assert ledger.shown_balance(AccountKind.PAYOUTS) == 0
