@@ -18,7 +18,7 @@ from app.finance import reconciliation
 from app.finance.reconciliation_models import ReconciliationDifference, ReconciliationRun
 from app.finance.reconciliation_states import RunTrigger
 from app.payments.models import Payment
-from app.web.admin import views_finance
+from app.web.admin import views_reconciliation
 from tests.web.helpers import text, toast
 from tests.web.merchant.test_stats_page import owner_of
 
@@ -94,7 +94,7 @@ def test_finance_reconciles_a_day_with_a_bill_and_handles_the_difference(finance
 @pytest.mark.parametrize(("upload", "words"), [
     ((FIXTURES / "not_a_bill.csv").read_bytes(), "不是微信支付交易账单"),
     (b"\x00" * 100, "不是 CSV"),
-    (b"x" * (views_finance.MAX_UPLOAD_BYTES + 1), "不能超过 9 MB"),
+    (b"x" * (views_reconciliation.MAX_UPLOAD_BYTES + 1), "不能超过 9 MB"),
 ])
 def test_a_bad_bill_is_a_form_error_and_runs_nothing(finance, upload, words):
     resp = finance.post(RUNS, data={"day": reconciliation.today().isoformat(),
