@@ -12,6 +12,7 @@ from app.analytics.tasks import recompute_rules
 from app.core.db import transaction
 from app.core.jobs import get_redis
 from app.demo import seed_demo
+from app.finance.cli import finance_cli
 from app.worker import run_worker
 
 
@@ -60,6 +61,7 @@ def register_cli(app: Flask) -> None:
         click.echo(f"association rules recomputed: {kept} kept")
 
     app.cli.add_command(analytics)
+    app.cli.add_command(finance_cli)
 
     @app.cli.command("cron")
     def cron_command() -> None:

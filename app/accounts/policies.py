@@ -38,6 +38,9 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     # the platform with them, so only finance (and super admins) export; operators see the dashboards.
     "reports.export": {AdminRole.FINANCE},
     "segments.message": {AdminRole.OPERATOR},  # marketing messages to a customer segment
+    # 财务: the money figures and reconciliation (对账) are finance's (and super admins'), not operators'.
+    "finance.view": {AdminRole.FINANCE},
+    "finance.reconcile": {AdminRole.FINANCE},  # run a reconciliation, mark a difference handled
 }
 
 

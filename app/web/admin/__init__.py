@@ -11,6 +11,7 @@ from app.web.admin import (  # noqa: F401  (each module registers its routes on 
     views_merchants,
     views_orders,
     views_product_review,
+    views_reconciliation,
     views_reports,
     views_reviews,
     views_rules,
