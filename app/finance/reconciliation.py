@@ -51,6 +51,7 @@ from app.finance.reconciliation_states import DifferenceKind, ReconciliationErro
 from app.finance.states import AccountKind, TransactionKind
 from app.finance.withdrawal_states import MerchantWithdrawalStatus
 from app.orders.models import Order
+from app.orders.numbers import duplicate_refund_no
 from app.orders.states import OrderStatus
 from app.payments.models import Payment, Refund
 from app.payments.states import PaymentStatus, RefundStatus
@@ -72,12 +73,6 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def today() -> date:
     return utcnow().astimezone(SHANGHAI).date()
-
-
-def duplicate_refund_no(transaction_id: str | None, out_trade_no: str) -> str:
-    """The `out_refund_no` payments gives the refund of a second collection of a trade
-    (`app.payments.services._collected_twice`): fixed by the gateway's transaction id."""
-    return f"RD{(transaction_id or out_trade_no)[-30:]}"
 
 
 def _chunks(values: Iterable, size: int = CHUNK):

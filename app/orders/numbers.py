@@ -29,3 +29,10 @@ def refund_no_for_order(order_no: str) -> str:
     """The refund number of an order cancelled after payment: one per order, so a
     retry reuses it and the gateway refunds once."""
     return f"RF{order_no}"
+
+
+def duplicate_refund_no(transaction_id: str | None, out_trade_no: str) -> str:
+    """The refund number of a second collection of a paid trade: fixed by the gateway's
+    transaction id, so the same second collection reported twice is refunded once
+    (payments makes it; reconciliation matches a bill's second row to it)."""
+    return f"RD{(transaction_id or out_trade_no)[-30:]}"

@@ -310,7 +310,7 @@ def _collected_twice(payment: Payment, provider_name: str,
         return NotificationOutcome.DUPLICATE, 200, None
     # Paid twice (two tabs, two gateways): the second collection goes back whole.
     _refund(payment, None, payment.amount_fen, _("重复支付退款"), provider_name,
-            f"RD{(transaction_id or payment.out_trade_no)[-30:]}", counted=False)
+            numbers.duplicate_refund_no(transaction_id, payment.out_trade_no), counted=False)
     return NotificationOutcome.REFUNDED, 200, "paid twice"
 
 

@@ -28,7 +28,7 @@ from app.distribution import withdrawals as distributor_withdrawals
 from app.distribution.models import Distributor
 from app.distribution.tasks import sweep_settlement
 from app.extensions import db
-from app.finance import ledger, merchant_withdrawals
+from app.finance import ledger, merchant_withdrawals, reconciliation
 from app.finance.states import AccountKind
 from app.merchants.models import MerchantMember
 from app.orders import checkout
@@ -139,6 +139,7 @@ def _step(world: World, op: str, a: int, b: int, client, run_jobs) -> None:
         with travel(timedelta(days=8 + b)):
             sweep_complete()
             sweep_settlement()
+            _reconciled(reconciliation.today())
     elif op == "shop_withdraws":
         shop = world.shops[a % 2]
         available = ledger.shown_balance(AccountKind.MERCHANT_AVAILABLE, shop.id)
@@ -171,6 +172,13 @@ def _step(world: World, op: str, a: int, b: int, client, run_jobs) -> None:
     run_jobs()  # the sandbox confirms refunds started by the step
 
 
+def _reconciled(day) -> None:
+    """The day's reconciliation (the internal checks) finds nothing to report."""
+    with transaction():
+        run = reconciliation.reconcile(day)
+    assert run.difference_count == 0, [(d.kind, d.reference, d.detail) for d in run.differences]
+
+
 def _owner_of_shop(merchant_id: int) -> int:
     return db.session.scalar(sa.select(MerchantMember.user_id).where(MerchantMember.merchant_id == merchant_id,
                                                                      MerchantMember.role == "owner"))
@@ -194,4 +202,5 @@ def test_the_books_hold_after_every_step_of_any_life(steps, set_rules, make_user
             db.session.rollback()
         db.session.expire_all()
         assert_books_hold()
+        _reconciled(reconciliation.today())
     assert world.payments  # every life starts with a checkout (below)

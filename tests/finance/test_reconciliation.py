@@ -28,6 +28,7 @@ from app.finance.reconciliation_models import ReconciliationDifference, Reconcil
 from app.finance.reconciliation_states import DifferenceKind as K
 from app.finance.states import AccountKind, TransactionKind
 from app.notifications.models import Message
+from app.orders import numbers
 from app.orders import services as order_services
 from app.orders.models import Order
 from app.orders.states import OrderStatus
@@ -268,7 +269,7 @@ def test_a_second_collection_matches_our_refund_of_it_once_it_succeeded(wechat_p
     assert gateway.is_success(gateway.post(client, *gateway.notification(payment.out_trade_no, payment.amount_fen,
                                                                          second)))
     [refund] = refunds_of(payment_id)
-    assert refund.out_refund_no == reconciliation.duplicate_refund_no(second, payment.out_trade_no)
+    assert refund.out_refund_no == numbers.duplicate_refund_no(second, payment.out_trade_no)
     bill = wechat_bill(("SUCCESS", payment.out_trade_no, tid, payment.amount_fen),
                        ("SUCCESS", payment.out_trade_no, second, payment.amount_fen),
                        ("REFUND", payment.out_trade_no, second, payment.amount_fen, refund.out_refund_no))
