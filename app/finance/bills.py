@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from app.core.clock import SHANGHAI
 from app.core.errors import ValidationError
 from app.core.money import InvalidAmount, yuan_to_fen
+from app.core.text import decode_upload
 from app.finance.reconciliation_states import ReconciliationError
 
 MAX_BILL_BYTES = 20 * 1024 * 1024
@@ -73,14 +74,10 @@ def decode(data: bytes) -> str:
         raise bill_error(_("账单文件是空的"))
     if b"\x00" in data[:4096]:
         raise bill_error(_("这不是 CSV 文本文件，请上传从支付平台下载的对账单 CSV"))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise bill_error(_("无法识别账单的文字编码（应为 UTF-8 或 GBK）")) from None
+    text = decode_upload(data)
+    if text is None:
+        raise bill_error(_("无法识别账单的文字编码（应为 UTF-8 或 GBK）"))
+    return text
 
 
 def _rows(text: str):

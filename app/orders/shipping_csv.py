@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from app.core.errors import ValidationError
+from app.core.text import decode_upload
 from app.orders import carriers
 from app.orders.errors import OrderError
 
@@ -97,17 +98,11 @@ def template_csv() -> bytes:
 
 
 def decode(data: bytes) -> str:
-    """The sheet's text. UTF-8 is tried first: GBK bytes are almost never
-    valid UTF-8, while UTF-8 Chinese would decode as GBK garbage."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # GB18030 is a superset of GBK, so it also reads the rarer characters in names.
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise file_error(_("无法识别文件编码，请另存为 CSV（UTF-8 或 GBK）后重新上传")) from None
+    """The sheet's text (UTF-8 or GBK, `app.core.text.decode_upload`)."""
+    text = decode_upload(data)
+    if text is None:
+        raise file_error(_("无法识别文件编码，请另存为 CSV（UTF-8 或 GBK）后重新上传"))
+    return text
 
 
 def read_header(reader) -> dict[str, int]:
