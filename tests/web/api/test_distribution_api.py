@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.core.clock import travel
+from app.core.clock import travel, utcnow
 from app.core.db import transaction
-from app.distribution import distributors, referrals
+from app.distribution import commissions, distributors, referrals
 from app.distribution.models import Commission, Distributor, ReferralBinding, Withdrawal
 from app.extensions import db
 from app.orders.models import Order
@@ -35,10 +35,13 @@ def paid_order(place_order, pay_sandbox):
 
 
 def _settle_all(distributor_id: int) -> None:
-    """Make a distributor's commissions available (the settlement itself is tested with the worker)."""
+    """Make a distributor's commissions available now, through the settlement service (so the
+    books move too; the delay itself is tested with the worker)."""
     with transaction():
         db.session.execute(sa.update(Commission).where(Commission.distributor_id == distributor_id)
-                           .values(status="settled"))
+                           .values(settle_after=utcnow() - timedelta(seconds=1)))
+        for commission_id in commissions.due_ids():
+            commissions.settle(commission_id)
 
 
 # --- status and opening ------------------------------------------------------------------------
