@@ -14,6 +14,7 @@ from app.analytics.tasks import recompute_rules
 from app.analytics.tracking import flush_buffer, purge_old_events
 from app.core.tracked_jobs import sweep_tracked_jobs
 from app.distribution.tasks import sweep_settlement
+from app.flashsales.tasks import sweep as sweep_flash_sales
 from app.inventory.alerts import sweep_unnotified_alerts
 from app.maintenance.tasks import purge_expired_codes, purge_expired_tokens
 from app.merchants.penalties import lift_expired_suspensions
@@ -45,3 +46,4 @@ cron.register(sweep_tracked_jobs, queue_name="low", interval=300)  # reports and
 cron.register(recompute_rules, queue_name="low", cron="7 19 * * *", job_timeout=1800)  # 经常一起买: 03:07 Shanghai
 cron.register(expire_old_reports, queue_name="low", cron="53 3 * * *")  # report files past report_retention_days
 cron.register(refresh_segments, queue_name="low", cron="37 19 * * *", job_timeout=3600)  # customer segments, 03:37 Shanghai
+cron.register(sweep_flash_sales, queue_name="high", interval=60)  # 秒杀: end due events, Redis rebuilt from PostgreSQL

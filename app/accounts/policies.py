@@ -38,6 +38,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     # the platform with them, so only finance (and super admins) export; operators see the dashboards.
     "reports.export": {AdminRole.FINANCE},
     "segments.message": {AdminRole.OPERATOR},  # marketing messages to a customer segment
+    "flashsales.manage": {AdminRole.OPERATOR},  # 秒杀: platform events, merchants' requests reviewed
 }
 
 
