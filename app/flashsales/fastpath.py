@@ -138,6 +138,7 @@ class Snapshot:
     per_buyer_limit: int
     left: int
     buyers: dict[int, int]
+    returned_orders: tuple[int, ...] = ()  # orders whose units PostgreSQL has back already
 
 
 def rebuild(client: Redis, snap: Snapshot) -> None:
@@ -155,6 +156,10 @@ def rebuild(client: Redis, snap: Snapshot) -> None:
                                  "limit": snap.per_buyer_limit})
         for key in (left, buyers, meta):
             pipe.expireat(key, expire_at)
+        # `left` counts these orders' units already: a give-back job still on its way
+        # must find its marker and do nothing.
+        for order_id in snap.returned_orders:
+            pipe.set(_key(snap.item_id, f"back:{int(order_id)}"), "1", ex=BACK_TTL_SECONDS)
         pipe.execute()
 
 

@@ -4,7 +4,9 @@
   stock_total - stock_sold while the event holds stock, else 0 with the window closed;
   per-buyer units from flash_sale_buyers). Idempotent; run after approval, cancel and
   end, at the start (a scheduled job) and every minute by the sweep (tasks.py).
-- `give_back`: a cancelled order's units back in Redis, once per order (a marker key).
+- `give_back`: a cancelled order's units back in Redis, once per order (a marker key;
+  a rebuild sets the markers of the orders PostgreSQL has taken back already, so a
+  give-back arriving after the rebuild that counted it does nothing).
 
 A rebuild racing a winner whose transaction has not committed yet counts that unit as
 still left for a moment: Redis then lets one more buyer through to PostgreSQL, whose
@@ -14,6 +16,7 @@ cost a database round trip, never an oversold unit; the next sweep puts it right
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -22,18 +25,19 @@ from app.core.clock import utcnow
 from app.core.jobs import get_redis
 from app.extensions import db
 from app.flashsales import fastpath
-from app.flashsales.models import FlashSale, FlashSaleBuyer, FlashSaleItem
+from app.flashsales.models import FlashSale, FlashSaleBuyer, FlashSaleItem, FlashSaleOrder
 from app.flashsales.states import FlashSaleStatus
 
 log = logging.getLogger(__name__)
 
 
-def snapshot(item: FlashSaleItem, sale: FlashSale, buyers: dict[int, int]) -> fastpath.Snapshot:
+def snapshot(item: FlashSaleItem, sale: FlashSale, buyers: dict[int, int],
+             returned: tuple[int, ...] = ()) -> fastpath.Snapshot:
     selling = sale.status == FlashSaleStatus.SCHEDULED and item.held and item.released_units is None
     return fastpath.Snapshot(
         item_id=item.id, starts_at=sale.starts_at, ends_at=sale.ends_at if selling else sale.starts_at,
         per_buyer_limit=item.per_buyer_limit, left=item.stock_total - item.stock_sold if selling else 0,
-        buyers=buyers)
+        buyers=buyers, returned_orders=returned)
 
 
 def _rebuild(sales: list[FlashSale]) -> int:
@@ -48,9 +52,15 @@ def _rebuild(sales: list[FlashSale]) -> int:
     buyers: dict[int, dict[int, int]] = {}
     for item_id, buyer_id, quantity in rows:
         buyers.setdefault(item_id, {})[buyer_id] = quantity
+    returned: dict[int, list[int]] = {}
+    for item_id, order_id in db.session.execute(
+            sa.select(FlashSaleOrder.item_id, FlashSaleOrder.order_id).where(
+                FlashSaleOrder.item_id.in_([i.id for i in items]), FlashSaleOrder.returned_at.is_not(None),
+                FlashSaleOrder.returned_at > utcnow() - timedelta(seconds=fastpath.BACK_TTL_SECONDS))):
+        returned.setdefault(item_id, []).append(order_id)
     for sale in sales:
         for item in sale.items:
-            fastpath.rebuild(client, snapshot(item, sale, buyers.get(item.id, {})))
+            fastpath.rebuild(client, snapshot(item, sale, buyers.get(item.id, {}), tuple(returned.get(item.id, ()))))
     return len(items)
 
 

@@ -2,7 +2,7 @@
 (app/flashsales/models.py).
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-10
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0025'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
