@@ -19,8 +19,11 @@ Services flush only; the caller commits (`with transaction():`).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
@@ -91,15 +94,17 @@ def buy(buyer: User, item_id, quantity, address_id, idempotency_key: str) -> Pay
     Returns the Payment (the same one again for a repeated idempotency key)."""
     item_id, quantity, key = _clean(item_id, quantity, idempotency_key)
     buyer_id = buyer.id
-    client = get_redis()
+    gate = _gate()
+    client = gate.client()
     outcome = None
     if client is not None:
         try:
             outcome = fastpath.take(client, item_id, buyer_id, quantity, key, utcnow())
         except RedisError as exc:  # Redis down or hung: PostgreSQL decides alone
-            log.warning("flash sale %s: Redis unavailable (%s), buying through PostgreSQL", item_id,
-                        type(exc).__name__)
+            gate.down(exc)
             client = None
+        else:
+            gate.up()
     if outcome in LOSERS:
         raise LOSERS[outcome]()
     if outcome == fastpath.Take.REPLAY:
@@ -119,6 +124,48 @@ def buy(buyer: User, item_id, quantity, address_id, idempotency_key: str) -> Pay
     if not created:  # the key's payment existed already (its marker had expired): nothing was taken
         _undo(client, item_id, buyer_id, quantity, key)
     return payment
+
+
+class _Gate:
+    """Whether this process asks Redis first. After a failure it stops asking for
+    FLASH_REDIS_RECHECK_SECONDS (a hung Redis would cost each buyer a socket timeout),
+    then tries again; the outage and the recovery are logged once each."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down_since: float | None = None
+        self.next_try = 0.0
+
+    def client(self):
+        client = get_redis()
+        if client is None or self.down_since is None:
+            return client
+        return client if time.monotonic() >= self.next_try else None
+
+    def down(self, exc: BaseException) -> None:
+        recheck = float(current_app.config.get("FLASH_REDIS_RECHECK_SECONDS", 5))
+        with self.lock:
+            if self.down_since is None:
+                self.down_since = time.time()
+                log.error("flash-sale Redis unreachable (%s: %s): buying through PostgreSQL alone until it "
+                          "answers", type(exc).__name__, exc)
+            self.next_try = time.monotonic() + recheck
+
+    def up(self) -> None:
+        if self.down_since is None:
+            return
+        with self.lock:
+            if self.down_since is not None:
+                log.warning("flash-sale Redis answers again after %d s", time.time() - self.down_since)
+                self.down_since = None
+
+
+GATE_KEY = "flash_sale_redis_gate"
+
+
+def _gate() -> _Gate:
+    """This app's gate (two apps in one process, as in tests, keep their own)."""
+    return current_app.extensions.setdefault(GATE_KEY, _Gate())
 
 
 def _undo(client, item_id: int, buyer_id: int, quantity: int, key: str) -> None:

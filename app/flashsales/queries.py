@@ -51,7 +51,7 @@ def running(limit: int = 10, now: datetime | None = None) -> list[ShopItem]:
         sa.select(FlashSaleItem, FlashSale).join(FlashSale)
         .join(Product, Product.id == FlashSaleItem.product_id)
         .where(FlashSale.status == FlashSaleStatus.SCHEDULED, FlashSale.starts_at <= now, FlashSale.ends_at > now)
-        .options(selectinload(FlashSaleItem.product).selectinload(Product.images))
+        .options(selectinload(FlashSaleItem.product).selectinload(Product.images), selectinload(FlashSaleItem.sku))
         .order_by(FlashSale.ends_at, FlashSaleItem.id).limit(limit)).all()
     return [ShopItem(item, sale, True) for item, sale in rows]
 
