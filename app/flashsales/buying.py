@@ -84,7 +84,7 @@ def _clean(item_id, quantity, idempotency_key) -> tuple[int, int, str]:
                               fields={"quantity": _("购买数量为 1 到 %(n)d 件", n=MAX_LIMIT)})
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.match(key):
-        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=FlashSaleError.INVALID,
+        raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=FlashSaleError.INVALID_IDEMPOTENCY_KEY,
                               fields={"idempotency_key": _("提交标识无效，请刷新页面后重试")})
     return item, q, key
 

@@ -15,6 +15,7 @@ class FlashSaleError(StrEnum):
     ITEM_NOT_FOUND = "flash_sale_item_not_found"
     INVALID = "invalid_flash_sale"
     INVALID_QUANTITY = "invalid_quantity"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"  # the same code as checkout's
     SKU_TAKEN = "sku_in_other_flash_sale"
     NOT_EDITABLE = "flash_sale_not_editable"
     FORBIDDEN = "flash_sale_forbidden"
