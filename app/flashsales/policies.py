@@ -3,7 +3,7 @@
 - The platform (an admin whose role grants `flashsales.manage`: operators and super
   admins) makes platform events (no merchant) and publishes them, approves or rejects
   merchants' requests, and may cancel any event that is not over.
-- A shop's owner or manager makes events of the shop's own SKUs, edits them while
+- A shop's owner makes events of the shop's own SKUs, edits them while
   draft or rejected, submits them for review and cancels them while not over.
 - Nobody else. Loading is scoped (`queries.for_merchant`): another shop's event is
   NotFound, never Forbidden, so ids cannot be probed.
