@@ -27,18 +27,14 @@ def flash_buy(item_id: int):
         return redirect(url_for("shop.address_new"))
     try:
         with transaction():
-            payment = buying_buy(item_id, own[0].id)
+            payment = buying.buy(current_user._get_current_object(), item_id, request.form.get("quantity") or 1,
+                                 own[0].id, request.form.get("key") or "")
             order_no = payment.orders[0].order_no
     except DomainError as exc:
         flash(exc.message, "warning" if exc.status in (409, 422) else "danger")
         return redirect(back)
     flash(_("抢到了！请在规定时间内完成付款"), "success")
     return redirect(url_for("shop.order_pay", order_no=order_no))
-
-
-def buying_buy(item_id: int, address_id: int):
-    return buying.buy(current_user._get_current_object(), item_id, request.form.get("quantity") or 1, address_id,
-                      request.form.get("key") or "")
 
 
 def _product_url(item_id: int) -> str:
