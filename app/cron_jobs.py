@@ -15,6 +15,7 @@ from app.analytics.tracking import flush_buffer, purge_old_events
 from app.core.tracked_jobs import sweep_tracked_jobs
 from app.distribution.tasks import sweep_settlement
 from app.finance.tasks import reconcile_yesterday
+from app.flashsales.tasks import sweep as sweep_flash_sales
 from app.inventory.alerts import sweep_unnotified_alerts
 from app.maintenance.tasks import purge_expired_codes, purge_expired_tokens
 from app.merchants.penalties import lift_expired_suspensions
@@ -47,3 +48,4 @@ cron.register(recompute_rules, queue_name="low", cron="7 19 * * *", job_timeout=
 cron.register(expire_old_reports, queue_name="low", cron="53 3 * * *")  # report files past report_retention_days
 cron.register(refresh_segments, queue_name="low", cron="37 19 * * *", job_timeout=3600)  # customer segments, 03:37 Shanghai
 cron.register(reconcile_yesterday, queue_name="low", cron="30 19 * * *", job_timeout=1800)  # 对账 of yesterday: 03:30 Shanghai
+cron.register(sweep_flash_sales, queue_name="high", interval=60)  # 秒杀: end due events, Redis rebuilt from PostgreSQL

@@ -35,6 +35,9 @@ from app.core.storage import save_image
 from app.distribution import distributors, referrals
 from app.distribution import rules as distribution_rules
 from app.extensions import db
+from app.flashsales import policies
+from app.flashsales import services as flash_sale_services
+from app.flashsales.models import FlashSale
 from app.merchants.models import ApplicationEvent, Merchant, MerchantAddress, MerchantApplication, MerchantMember
 from app.merchants.states import ApplicationStatus
 from app.notifications import services as notifications
@@ -89,6 +92,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _seed_bought_together()
     _seed_segments()
     settled_days.settle_due(limit=None)  # the days past settling, as the hourly job would
+    _seed_flash_sales()
     return logins
 
 
@@ -374,6 +378,52 @@ def _seed_orders() -> None:
     ship(on_the_way, _LIFE, "SF1400000000003")
     buy([(sku_of(_FRUIT, 1), 2)], "demo-order-paid", pay=True)
     buy([(sku_of(_FRUIT, 2), 1), (sku_of(_DIGI, 1), 1)], "demo-order-unpaid", pay=False)
+
+
+FLASH_RUNNING = "整点秒杀 · 演示"
+FLASH_UPCOMING = "鲜果铺店庆秒杀 · 演示"
+
+
+def _seed_flash_sales() -> None:
+    """A running platform 秒杀 (two SKUs of two shops, six hours from now) and an
+    upcoming one that 鲜果铺 requested and the platform approved (tomorrow), made through
+    the real services, so their stock is carved out. Idempotent: a demo event still
+    scheduled and not over is left alone; once over, the next seed makes a new one."""
+    operator = policies.platform(find_by_phone("+8613800000002"))
+    now = utcnow()
+
+    def live(title: str) -> bool:
+        return bool(db.session.scalar(sa.select(sa.func.count(FlashSale.id)).where(
+            FlashSale.title == title, FlashSale.status == "scheduled", FlashSale.ends_at > now)))
+
+    def items_of(merchant_id: int, count: int) -> list[dict]:
+        skus = db.session.scalars(sa.select(Sku).join(Product).where(
+            Product.merchant_id == merchant_id, Product.status == "on_sale", Sku.active, Sku.stock >= 20,
+            Sku.price_fen >= 200).order_by(Product.id.desc(), Sku.id)).all()
+        return [{"sku_id": s.id, "price_fen": s.price_fen // 2, "stock": min(30, s.stock // 2), "per_buyer_limit": 2}
+                for s in skus[:count]]
+
+    shops = {phone: db.session.scalar(sa.select(MerchantMember.merchant_id).join(User, User.id == MerchantMember.user_id)
+                                      .where(User.phone == "+86" + phone)) for phone in (_FRUIT, _DIGI, _LIFE)}
+    if not live(FLASH_RUNNING):
+        items = items_of(shops[_DIGI], 1) + items_of(shops[_LIFE], 1)
+        if items:
+            with transaction():
+                sale = flash_sale_services.create(operator, {
+                    "title": FLASH_RUNNING, "starts_at": now - timedelta(minutes=10),
+                    "ends_at": now + timedelta(hours=6), "items": items})
+                flash_sale_services.publish(operator, sale.id)
+    if not live(FLASH_UPCOMING):
+        owner = find_by_phone("+86" + _FRUIT)
+        shop = policies.shop(owner.id, shops[_FRUIT])
+        items = items_of(shops[_FRUIT], 1)
+        if items:
+            with transaction():
+                sale = flash_sale_services.create(shop, {
+                    "title": FLASH_UPCOMING, "starts_at": now + timedelta(days=1),
+                    "ends_at": now + timedelta(days=1, hours=2), "items": items})
+                flash_sale_services.submit(shop, sale.id)
+                flash_sale_services.approve(operator, sale.id)
 
 
 def _seed_aftersales() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-DOMAINS = ("accounts", "aftersales", "catalog", "distribution", "finance", "inventory", "merchants", "notifications",
-           "orders", "payments")
+DOMAINS = ("accounts", "aftersales", "catalog", "distribution", "finance", "flashsales", "inventory", "merchants",
+           "notifications", "orders", "payments")
 
 for _domain in DOMAINS:
     if importlib.util.find_spec(f"app.{_domain}.labels") is not None:

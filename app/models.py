@@ -30,6 +30,7 @@ from app.distribution.models import (  # noqa: F401
 )
 from app.finance.models import LedgerAccount, LedgerEntry, LedgerTransaction, MerchantWithdrawal  # noqa: F401
 from app.finance.reconciliation_models import ReconciliationDifference, ReconciliationRun  # noqa: F401
+from app.flashsales.models import FlashSale, FlashSaleBuyer, FlashSaleItem, FlashSaleOrder  # noqa: F401
 from app.inventory.models import LowStockAlert, StockMovement  # noqa: F401
 from app.merchants.models import (  # noqa: F401
     ApplicationEvent,

@@ -31,6 +31,7 @@ from app.distribution import commissions
 from app.distribution.signals import commission_clawed_back, commission_made, commission_settled, commission_voided
 from app.extensions import db
 from app.finance import postings
+from app.flashsales import services as flash_sales
 from app.merchants import shops
 from app.notifications import services as notifications
 from app.orders import carriers
@@ -244,6 +245,8 @@ RECEIVERS = (
     (aftersale_disputed, tell_both_disputed),
     (replacement_shipped, tell_buyer_replacement),
     (aftersale_closed, tell_both_closed),
+    # flash sales: a cancelled unpaid order's units go back to its event (once)
+    (order_cancelled, flash_sales.on_order_cancelled),
 )
 
 

@@ -41,6 +41,7 @@ ADMIN_PERMISSIONS: dict[str, set[str]] = {
     # 财务: the money figures and reconciliation (对账) are finance's (and super admins'), not operators'.
     "finance.view": {AdminRole.FINANCE},
     "finance.reconcile": {AdminRole.FINANCE},  # run a reconciliation, mark a difference handled
+    "flashsales.manage": {AdminRole.OPERATOR},  # 秒杀: platform events, merchants' requests reviewed
 }
 
 

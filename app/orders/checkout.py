@@ -11,6 +11,9 @@ Guarantees:
   creates nothing twice, even when the two submits race.
 - Prices, titles, specs, images, the address and the referral chain are
   snapshotted on the order; later edits to the catalogue change nothing.
+- One narrow exception to "price and stock come from the catalogue": a `HeldLine`
+  (a flash sale's unit) brings its own unit price and stock already held for the
+  buyer; everything else (order, payment, timeout, fees, commissions) is the same.
 """
 from __future__ import annotations
 
@@ -97,6 +100,20 @@ class Quote:
         return [line for s in self.shops for line in s.lines if not line.buyable]
 
 
+@dataclass(frozen=True)
+class HeldLine:
+    """The only item of a checkout whose unit price and stock another domain decided:
+    a flash sale's unit (app/flashsales/buying.py). Checkout charges `unit_price_fen`
+    instead of the catalogue's price and reserves nothing for it, because the units are
+    already held for the buyer (taken from the event's own reservation); the order is
+    written in on_order mode with stock_state `held`, so payment deducts as for any
+    reservation and a cancel leaves the units to the holder's `order_cancelled` receiver."""
+
+    sku_id: int
+    quantity: int
+    unit_price_fen: int
+
+
 def clean_items(raw_items: Iterable) -> list[tuple[int, int]]:
     """[(sku_id, quantity)] from API/form input, merged per SKU; ValidationError otherwise."""
     merged: dict[int, int] = {}
@@ -149,8 +166,10 @@ def _unique(make, column) -> str:
 
 
 def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | None, idempotency_key: str,
-           from_cart: bool = False, expected_total_fen: int | None = None) -> Payment:
+           from_cart: bool = False, expected_total_fen: int | None = None, held: HeldLine | None = None) -> Payment:
     """Create the Payment and its Orders (status pending_payment) for `items`.
+
+    With `held` (see HeldLine), `items` must be exactly that line.
 
     Returns the existing Payment when this key was used before by this buyer.
     With `expected_total_fen` (the total the buyer was shown), a total that differs
@@ -172,14 +191,20 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     except (TypeError, ValueError):
         raise ValidationError(_("请选择收货地址"), code=OrderError.ADDRESS_REQUIRED,
                               fields={"address_id": _("请选择收货地址")}) from None
+    if held is not None and items != [(held.sku_id, held.quantity)]:
+        raise ValidationError(_("商品信息不完整"), code=OrderError.INVALID_ITEMS)
     q = quote(items)
+    if held is not None:
+        q.shops[0].lines[0].unit_price_fen = held.unit_price_fen
     if expected_total_fen is not None and expected_total_fen != q.amount_fen:
         raise Conflict(_("商品价格或运费有变化，请确认新的金额后再提交"), code=OrderError.TOTAL_CHANGED,
                        fields={"expected_total_fen": _("当前应付 %(amount)s", amount=fen_to_yuan(q.amount_fen))})
     _refuse_unbuyable(q)
 
     now = utcnow()
-    mode = platform_settings.get("stock_deduction")
+    mode = StockDeduction.ON_ORDER if held is not None else platform_settings.get("stock_deduction")
+    stock_state = StockState.HELD if held is not None else \
+        StockState.RESERVED if mode == StockDeduction.ON_ORDER else StockState.NONE
     timeout = timedelta(minutes=platform_settings.get("order_payment_timeout_minutes"))
     payment, created = payments.open_payment(_unique(numbers.new_out_trade_no, Payment.out_trade_no), buyer.id,
                                              q.amount_fen, key)
@@ -198,8 +223,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
             merchant_id=shop.merchant.id, payment=payment, status=OrderStatus.PENDING_PAYMENT,
             address=_address_snapshot(address), items_fen=shop.items_fen, shipping_fen=shop.shipping_fen,
             amount_fen=shop.amount_fen, note=notes.get(str(shop.merchant.id), ""), referral_snapshot=chain,
-            stock_mode=mode,
-            stock_state=StockState.RESERVED if mode == StockDeduction.ON_ORDER else StockState.NONE,
+            stock_mode=mode, stock_state=stock_state,
             pay_expires_at=now + timeout,
         )
         db.session.add(order)
@@ -218,7 +242,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
                              props={"order_no": order.order_no, "amount_fen": order.amount_fen}))
     if from_cart:
         cart.remove_skus(buyer.id, [sku_id for sku_id, _q in items])
-    if mode == StockDeduction.ON_ORDER:
+    if mode == StockDeduction.ON_ORDER and held is None:
         # Last write before the commit: the SKU rows stay locked from here to the
         # commit, so a flash sale's buyers queue on them as briefly as possible.
         stock.reserve(items, ref=("payment", payment.out_trade_no))

@@ -34,7 +34,7 @@ from app.orders import carriers, policies
 from app.orders.errors import OrderError
 from app.orders.models import Order, OrderEvent, OrderItem, Shipment, TrackingEvent
 from app.orders.signals import order_cancelled, order_completed, order_paid, order_received, order_shipped
-from app.orders.states import ORDER_LIFECYCLE, STOCK_LIFECYCLE, CancelReason, OrderStatus, StockDeduction
+from app.orders.states import ORDER_LIFECYCLE, STOCK_LIFECYCLE, CancelReason, OrderStatus, StockDeduction, StockState
 from app.payments.models import Payment
 
 # --- loading ------------------------------------------------------------------------------
@@ -76,8 +76,12 @@ def transition(order: Order, act: str, actor_id: int | None, note: str | None = 
 
 
 def _release_stock(order: Order) -> None:
-    """Give reserved stock back, once: only the caller that moves reserved->released does it."""
-    if try_move(STOCK_LIFECYCLE, Order, order.id, "release"):
+    """Give reserved stock back, once: only the caller that moves reserved->released does it.
+    Stock a flash sale held for the order is not the shelf's: the move is bookkeeping here,
+    and the flash sale takes its units back on `order_cancelled` (app/receivers.py)."""
+    if order.stock_state == StockState.HELD:
+        try_move(STOCK_LIFECYCLE, Order, order.id, "release_held")
+    elif try_move(STOCK_LIFECYCLE, Order, order.id, "release"):
         stock.release([(item.sku_id, item.quantity) for item in order.items], ref=("order", order.order_no))
 
 

@@ -43,15 +43,22 @@ class StockState(StrEnum):
     RESERVED = "reserved"  # taken at submit (on_order mode)
     DEDUCTED = "deducted"  # taken for good (paid)
     RELEASED = "released"  # given back (cancelled)
+    # taken from another domain's reservation (a flash sale's event stock) at submit: payment
+    # makes it the order's like a reservation, but a cancel gives it back to that holder
+    # (its `order_cancelled` receiver), not to the shelf
+    HELD = "held"
 
 
 # Stock is taken at submit (reserved, on_order mode) or not at all (none, on_payment
 # mode: it is taken when the money arrives); payment makes it the order's for good,
 # a cancel gives a reservation back. Moving reserved->released is what makes the
-# release happen exactly once however many paths try.
+# release happen exactly once however many paths try. Stock held for the order by a
+# flash sale (held) goes back to the flash sale on cancel (held->released is bookkeeping;
+# the flash sale's receiver gives the units back, guarded by its own row).
 STOCK_LIFECYCLE = Lifecycle("order_stock", StockState, (
-    act("deduct", (StockState.NONE, StockState.RESERVED), StockState.DEDUCTED),
+    act("deduct", (StockState.NONE, StockState.RESERVED, StockState.HELD), StockState.DEDUCTED),
     act("release", StockState.RESERVED, StockState.RELEASED),
+    act("release_held", StockState.HELD, StockState.RELEASED),
 ), column="stock_state")
 
 

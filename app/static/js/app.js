@@ -371,3 +371,11 @@ document.addEventListener("click", function (event) {
   // listeners of the box (the after-sales refund estimate) hear a stepper press as a change
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
+
+// Rows that can be taken out of a form's table: <button data-remove-row> inside a <tr> (秒杀 form).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("[data-remove-row]") : null;
+  if (!button) return;
+  var row = button.closest("tr");
+  if (row) row.remove();
+});

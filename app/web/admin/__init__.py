@@ -6,6 +6,7 @@ from app.web.admin import (  # noqa: F401  (each module registers its routes on 
     views_distribution,
     views_distribution_queues,
     views_finance,
+    views_flash_sales,
     views_jobs,
     views_merchant_review,
     views_merchants,

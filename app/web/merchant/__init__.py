@@ -4,6 +4,7 @@ from app.web.merchant import (  # noqa: F401  (each module registers its routes 
     views_api_keys,
     views_apply,
     views_console,
+    views_flash_sales,
     views_funds,
     views_funds_withdrawals,
     views_inventory,

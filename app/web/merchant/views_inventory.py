@@ -27,7 +27,8 @@ REASON_LABELS = {
     MovementReason.INITIAL: "初始库存", MovementReason.MANUAL: "手动调整", MovementReason.ORDER_RESERVE: "下单占用",
     MovementReason.ORDER_RELEASE: "订单取消释放", MovementReason.PAYMENT_DEDUCT: "付款扣减",
     MovementReason.RETURN_RESTOCK: "退货入库", MovementReason.EXCHANGE_OUT: "换货出库",
-    MovementReason.API_SYNC: "API 同步",
+    MovementReason.API_SYNC: "API 同步", MovementReason.FLASH_SALE_HOLD: "秒杀活动锁定",
+    MovementReason.FLASH_SALE_RELEASE: "秒杀活动释放",
 }
 
 

@@ -6,6 +6,7 @@ from app.web.shop import (  # noqa: F401  (each module registers its routes on b
     views_cart,
     views_catalog,
     views_checkout,
+    views_flash,
     views_home,
     views_legal,
     views_media,

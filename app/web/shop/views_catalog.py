@@ -3,6 +3,8 @@ product page. Only visible products (app.catalog.queries) are listed or shown; a
 off-sale product or a closed shop answers with a page that says so (404)."""
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from flask import render_template, request, send_file
 from flask_babel import gettext as _
@@ -21,6 +23,7 @@ from app.core.htmx import is_htmx
 from app.core.money import InvalidAmount, yuan_to_fen
 from app.distribution import commissions
 from app.extensions import db
+from app.flashsales import queries as flash_queries
 from app.merchants.models import Merchant
 from app.orders import reviews
 from app.orders.models import OrderItem, Review
@@ -126,7 +129,8 @@ def product_page(product_id: int):
                            chosen_sku=chosen_sku, chosen_qty=max(chosen_qty, 1),
                            share_fen=share_fen,
                            rating=reviews.summary(product.id), latest_reviews=reviews.for_product(product.id, 1, 3).items,
-                           review_name=reviews.display_name, together=rule_queries.bought_together(product.id))
+                           review_name=reviews.display_name, together=rule_queries.bought_together(product.id),
+                           flash_items=flash_queries.for_product(product.id), flash_key=uuid.uuid4().hex)
 
 
 @bp.get("/products/<int:product_id>/reviews")

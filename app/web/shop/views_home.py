@@ -6,6 +6,7 @@ from flask import render_template, request, send_file
 from app.catalog import categories as category_service
 from app.catalog import queries as catalog
 from app.core import storage
+from app.flashsales import queries as flash_queries
 from app.merchants import queries
 from app.web.shop.blueprint import bp
 from app.web.shop.views_shops import logo_name
@@ -18,7 +19,7 @@ def home():
     new_arrivals = catalog.search(catalog.ProductFilters(sort="newest"), 1, 6).items
     best_sellers = catalog.search(catalog.ProductFilters(sort="sales"), 1, 20)
     ends = [p.promotion_ends_at for p in promotions if p.promotion_ends_at]
-    return render_template("shop/home.html", shops=shops, top_categories=category_service.tree(active_only=True)[:10],
+    return render_template("shop/home.html", flash_items=flash_queries.running(10), shops=shops, top_categories=category_service.tree(active_only=True)[:10],
                            promotions=promotions, promotion_ends_at=min(ends) if ends else None,
                            new_arrivals=new_arrivals, best_sellers=best_sellers)
 
