@@ -71,7 +71,16 @@
     if (event.target.id !== "confirm-modal-ok" || !pendingForm) return;
     var form = pendingForm;
     pendingForm = null;
-    bootstrap.Modal.getOrCreateInstance(document.getElementById("confirm-modal")).hide();
+    // Bootstrap ignores hide() while the dialog is still fading in (a quick click, a
+    // slow machine): ask again once it is shown.
+    var modalEl = document.getElementById("confirm-modal");
+    var modal = bootstrap.Modal.getOrCreateInstance(modalEl);
+    var hideWhenShown = function () { modal.hide(); };
+    modalEl.addEventListener("shown.bs.modal", hideWhenShown, { once: true });
+    modalEl.addEventListener("hidden.bs.modal", function () {
+      modalEl.removeEventListener("shown.bs.modal", hideWhenShown);
+    }, { once: true });
+    modal.hide();
     form.dataset.confirmed = "1";
     if (form.hasAttribute("hx-post") && window.htmx) {
       htmx.trigger(form, "submit");
