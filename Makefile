@@ -12,7 +12,7 @@ run: setup db seed  ## the shop on http://127.0.0.1:5000 (SQLite, inline jobs, c
 	APP_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup services chromium  ## the whole suite on PostgreSQL + Redis, browser tests in Chromium
-	APP_ENV=testing $(BIN)/python -m pytest -n 2 --dist loadfile
+	APP_ENV=testing $(BIN)/python -m pytest -n 2 --dist worksteal
 
 setup: venv vendor translations
 
