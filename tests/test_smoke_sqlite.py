@@ -86,7 +86,7 @@ def dev_env(tmp_path):
 
 
 def run(env: dict, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -97,6 +97,7 @@ def counts(db_file: Path) -> dict[str, int]:
                 for table in ("users", "addresses", "messages")}
 
 
+@pytest.mark.timeout(480)  # four subprocesses; the demo seed alone is 30-60 s on a loaded machine
 def test_the_embedded_default_migrates_seeds_and_serves_the_main_pages(dev_env, tmp_path):
     flask = ("-m", "flask", "--app", "wsgi")
     run(dev_env, *flask, "db", "upgrade")

@@ -25,6 +25,8 @@ def _own_database(url: str, worker: str) -> str:
         name = parts.path.lstrip("/")
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        # A throwaway database: a commit need not wait for the disk (1-2 ms each here).
+        conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
     return mine
 
 

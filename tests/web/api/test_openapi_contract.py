@@ -26,7 +26,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # A few examples per operation keep the run short (tests/web/test_hostile_input.py sends
 # the worst values to every route besides); deadline None because the first request of an
 # operation pays for imports and query compilation.
-FEW_EXAMPLES = settings(max_examples=15, deadline=None, database=None, derandomize=True,
+FEW_EXAMPLES = settings(max_examples=10, deadline=None, database=None, derandomize=True,
                         suppress_health_check=list(HealthCheck))
 
 
