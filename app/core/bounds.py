@@ -7,6 +7,11 @@ out-of-range error.
 """
 from __future__ import annotations
 
+import re
+
+# ASCII digits only: int() also reads other scripts' digits ("٥", "１０") and underscores
+# ("1_0"), which no form field of ours means.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 MAX_INT = 2**31 - 1
 
 
@@ -20,12 +25,9 @@ def to_int(raw, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int | None:
         value = raw
     else:
         text = str(raw if raw is not None else "").strip()
-        if not text or len(text) > len(str(MAX_INT)) + 1:
+        if len(text) > len(str(MAX_INT)) + 1 or not WHOLE_NUMBER.fullmatch(text):
             return None
-        try:
-            value = int(text)
-        except ValueError:
-            return None
+        value = int(text)
     return value if minimum <= value <= maximum else None
 
 

@@ -111,12 +111,13 @@ def categories_update(category_id: int):
     categories.get(category_id)
     values = {"name": request.form.get("name", ""), "icon": request.form.get("icon", "")}
     window_sent = "aftersale_window_days" in request.form  # a form without the field keeps the window
-    values["aftersale_window_days"] = (request.form.get("aftersale_window_days") or "").strip()[:12]
+    window = (request.form.get("aftersale_window_days") or "").strip()
+    values["aftersale_window_days"] = window[:12]  # shown back as typed; the service reads all of it
 
     def save():
         category = categories.update(_actor(), category_id, values["name"], values["icon"] or None)
         if window_sent:
-            category = categories.set_aftersale_window(_actor(), category_id, values["aftersale_window_days"])
+            category = categories.set_aftersale_window(_actor(), category_id, window)
         return category
 
     return _run(save, f"edit-{category_id}", values, lambda c: _("已保存类目「%(name)s」", name=c.name))

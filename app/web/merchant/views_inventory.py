@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.catalog import product_access as products
 from app.catalog.models import Product, Sku
-from app.core.bounds import MAX_INT
+from app.core.bounds import MAX_INT, WHOLE_NUMBER, to_int
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.htmx import is_htmx, with_toast
@@ -73,12 +73,9 @@ def inventory_stock(sku_id: int):
     note = (request.form.get("note") or "").strip()
     expected = request.form.get("expected_stock", type=int)  # only compared, never stored
     error = None
-    try:
-        quantity = int(raw)
-    except ValueError:
-        quantity, error = None, _("请输入整数")
-    if error is None and abs(quantity) > MAX_INT:
-        error = _("库存不能超过 %(n)d", n=MAX_INT)
+    quantity = to_int(raw)
+    if quantity is None:
+        error = _("库存不能超过 %(n)d", n=MAX_INT) if WHOLE_NUMBER.fullmatch(raw) else _("请输入整数")
     if error is None and mode == "set" and quantity < 0:
         error = _("库存不能小于 0")
     if error is None and mode == "adjust" and not note:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts import addresses, regions
-from app.core.bounds import bounded_int
+from app.core.bounds import bounded_int, to_int
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, ValidationError
 from app.core.urls import external_url
@@ -190,10 +190,7 @@ def checkout_submit():
 
     if provider not in providers.available():
         return again(422, errors={"provider": _("请选择支付方式")})
-    try:
-        shown = int(form.get("amount_fen") or "")  # the total the page showed; checkout refuses another
-    except ValueError:
-        shown = None
+    shown = to_int(form.get("amount_fen"), 0)  # the total the page showed; checkout refuses another
     try:
         with transaction():
             payment = checkout.submit(current_user._get_current_object(), items, form.get("address_id"), notes, key,

@@ -73,7 +73,8 @@ def test_a_bad_window_says_why_and_changes_nothing(app, make_user, login, make_c
     leaf = make_category(name="家电")
     c, _ = admin_client(app, make_user, login)
     save(c, leaf, "30")
-    for bad in ("61", "-1", "abc", "1.5", "99999999999999999999"):
+    # "0000000000007x": only its first 12 characters would have read as 0; "１０", "1_0": int() reads them
+    for bad in ("61", "-1", "abc", "1.5", "99999999999999999999", "0000000000007x", "１０", "1_0"):
         resp = save(c, leaf, bad, name="新名字")
         html = text(resp)
         assert resp.status_code == 422 and "售后期请填 0 到 60 之间的整数天" in html, bad

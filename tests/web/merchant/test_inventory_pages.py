@@ -51,6 +51,10 @@ def test_set_and_adjust_inline_with_history(shop):
     html = client.post(f"/merchant/inventory/{sku.id}/stock", headers={"HX-Request": "true"},
                        data={"mode": "set", "quantity": "abc"}).get_data(as_text=True)
     assert "请输入整数" in html and stock_of(sku.id) == 20
+    for typed in ("１０", "1_0"):  # other scripts' digits and underscores, which int() would read as 10
+        html = client.post(f"/merchant/inventory/{sku.id}/stock", headers={"HX-Request": "true"},
+                           data={"mode": "set", "quantity": typed}).get_data(as_text=True)
+        assert "请输入整数" in html and stock_of(sku.id) == 20
     html = client.get(f"/merchant/inventory/{sku.id}/history", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "损坏" in html and "盘点" in html and "-5" in html and "+15" in html
     assert client.get(f"/merchant/inventory/{sku.id}/history").status_code == 200
