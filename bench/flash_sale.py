@@ -222,9 +222,8 @@ def start_gunicorn(url: str, workers: int, threads: int, log_path: str) -> tuple
            "RATELIMIT_ENABLED": "0", "LOG_JSON": "0"}
     command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers), "--threads", str(threads),
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--graceful-timeout", "5", "wsgi:app"]
-    log = open(log_path, "w")  # the app's request log (stderr): one line per request, with its ms
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    log.close()
+    with open(log_path, "w") as log:  # the app's request log (stderr): one line per request, with its ms
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     return process, port
 
 
@@ -405,6 +404,29 @@ def api_run(port: int, seeded: Seeded, server_pids: list[int], timeout: float = 
     return asyncio.run(main())
 
 
+def paced_run(port: int, seeded: Seeded, count: int, rate: float, timeout: float = 30.0) -> Run:
+    """After the sell-out: `count` of the buyers try again, one every 1/rate s (below what
+    the server can answer, so nobody queues): what a refusal costs when it is not
+    waiting behind 2,000 others."""
+    buyers = seeded.buyers[-count:]
+    requests = [_request(port, seeded.api_item_id, token,
+                         json.dumps({"quantity": 1, "address_id": address_id,
+                                     "idempotency_key": uuid.uuid4().hex}).encode())
+                for _user, token, address_id in buyers]
+
+    async def main() -> Run:
+        go = asyncio.Event()
+        go.set()
+        released = time.perf_counter()
+        tasks = []
+        for n, request in enumerate(requests):
+            await asyncio.sleep(max(0.0, released + n / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(_buy(port, request, go, timeout)))
+        return Run(list(await asyncio.gather(*tasks)), released)
+
+    return asyncio.run(main())
+
+
 # --- the raw-SQL baseline -----------------------------------------------------------------
 
 BASELINE_SQL = {
@@ -564,12 +586,13 @@ def check(name: str, run: Run, seeded: Seeded, state: dict, left: int | None = N
     return problems
 
 
-def server_times(log_path: str) -> dict[int, list[float]]:
-    """The app's request log: ms inside Flask per status, for the buy requests."""
+def server_times(log_path: str, start: int, end: int) -> dict[int, list[float]]:
+    """The app's request log (bytes start..end): ms inside Flask per status, for the buys."""
     times: dict[int, list[float]] = {}
     pattern = re.compile(r"path=/api/v1/flash-sales/\d+/buy status=(\d+) ms=([\d.]+)")
-    with open(log_path, errors="replace") as log:
-        for line in log:
+    with open(log_path, "rb") as log:
+        log.seek(start)
+        for line in log.read(end - start).decode(errors="replace").splitlines():
             if match := pattern.search(line):
                 times.setdefault(int(match.group(1)), []).append(float(match.group(2)))
     return times
@@ -587,7 +610,12 @@ def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, thread
     process, port = start_gunicorn(url, workers, threads, log_path)
     try:
         pids = warm_up(process, port, workers, threads, seeded.api_item_id)
+        time.sleep(0.5)  # the workers flush their warm-up log lines (nothing to wait on: a short grace)
+        warm_log_bytes = os.path.getsize(log_path)
         api = api_run(port, seeded, pids)
+        time.sleep(0.5)  # the workers flush their last log lines (nothing to wait on: a short grace)
+        burst_log_bytes = os.path.getsize(log_path)
+        paced = paced_run(port, seeded, min(200, buyers), 100.0)
     finally:
         process.terminate()
         try:
@@ -603,11 +631,17 @@ def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, thread
     print(f"    load generator: {api.client_cpu_s:.2f} s CPU over {api.drain_s:.2f} s "
           f"({api.client_cpu_s / api.drain_s:.0%} of one core, {api.client_cpu_s / buyers * 1e6:.0f} us a buyer); "
           f"gunicorn workers {api.server_cpu_s:.2f} s CPU ({api.server_cpu_s / buyers * 1000:.2f} ms a request)")
-    inside = server_times(log_path)
+    inside = server_times(log_path, warm_log_bytes, burst_log_bytes)
     os.unlink(log_path)
     for status, values in sorted(inside.items()):
         print(f"    inside Flask, status {status}: p50 {pct(values, 0.5):.2f} ms p99 {pct(values, 0.99):.2f} ms "
               f"mean {statistics.fmean(values):.2f} ms ({len(values)} requests)")
+    paced_ms = [a.ms for a in paced.refused]
+    print(f"    then {len(paced.answers)} losers again, paced at 100/s (nobody queues): "
+          f"{', '.join(f'{k} {v}' for k, v in sorted(paced.outcomes.items()))}; p50 {pct(paced_ms, 0.5):.1f} ms "
+          f"p99 {pct(paced_ms, 0.99):.1f} ms")
+    if paced.server_errors or paced.unanswered:
+        problems.append(f"paced refusals: {paced.server_errors} 5xx, {paced.unanswered} unanswered")
     problems += check("SQL  baseline (same reservation + rows, psycopg)", baseline, seeded,
                       final_state(url, seeded.baseline_item_id, seeded.baseline_sku_id))
     ratio = api.orders_per_s / baseline.orders_per_s if baseline.orders_per_s else 0.0

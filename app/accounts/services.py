@@ -17,6 +17,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import codes, consent, token_cache
@@ -281,10 +282,16 @@ def user_for_api_token(raw: str, *, remember: bool = False) -> User | None:
     a live token is mirrored in the token cache (app/accounts/token_cache.py)."""
     if not raw:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(raw)))
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+    # One statement: the token with its user (whose identities load only if asked for).
+    found = db.session.execute(
+        sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_digest(raw)).options(lazyload(User.identities))
+    ).first()
+    if found is None:
         return None
-    user = token.user
+    token, user = found
+    if token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
     if user.session_version != token.session_version or user.is_banned or user.is_deleted:
         return None
     if remember:
