@@ -74,6 +74,7 @@ SKU_PRICE_FEN = 9900
 EVENT_PRICE_FEN = 990
 REFUSED_P99_TARGET_MS = 50.0
 ORDERS_RATIO_TARGET = 0.5
+SPECS = ("API", "SQL1", "SQL2")  # one SKU, and one event item, for the API and for each baseline run
 
 
 def scratch_url() -> str:
@@ -100,9 +101,9 @@ class Seeded:
     stock: int  # each item's stock_total
     sku_stock: int  # each SKU's stock before the event carved its units
     api_item_id: int
-    baseline_item_id: int
+    baseline_item_ids: tuple[int, int]  # one before the API run, one after
     api_sku_id: int
-    baseline_sku_id: int
+    baseline_sku_ids: tuple[int, int]
     product_id: int
     merchant_id: int
     buyers: list[tuple[int, str, int]] = field(default_factory=list)  # (user id, token, address id)
@@ -152,11 +153,11 @@ def migrate_and_seed(url: str, stock: int, buyers: int) -> Seeded:
         db.session.flush()
         product = Product(merchant_id=merchant.id, category_id=leaf.id, title="秒杀商品", status="on_sale",
                           price_fen=SKU_PRICE_FEN, search_text="秒杀商品",
-                          specs=[{"name": "规格", "values": ["API", "SQL"]}])
+                          specs=[{"name": "规格", "values": list(SPECS)}])
         db.session.add(product)
         db.session.flush()
         skus = [Sku(product_id=product.id, spec_values={"规格": v}, spec_key=f"规格:{v}", price_fen=SKU_PRICE_FEN,
-                    stock=sku_stock, low_stock_threshold=0) for v in ("API", "SQL")]
+                    stock=sku_stock, low_stock_threshold=0) for v in SPECS]
         db.session.add_all(skus)
         users = [User(phone=f"+86139{n:08d}", nickname=f"买家{n}") for n in range(buyers)]
         db.session.add_all(users)
@@ -190,8 +191,8 @@ def migrate_and_seed(url: str, stock: int, buyers: int) -> Seeded:
         # The queued jobs (start, rebuild) have no worker here: Redis is loaded as they would.
         redis_sync.rebuild_sale(sale_id)
         items = {i.sku_id: i.id for i in db.session.get(FlashSale, sale_id).items}
-        seeded = Seeded(stock, sku_stock, items[sku_ids[0]], items[sku_ids[1]], sku_ids[0], sku_ids[1],
-                        product_id, merchant_id, buyer_rows)
+        seeded = Seeded(stock, sku_stock, items[sku_ids[0]], (items[sku_ids[1]], items[sku_ids[2]]), sku_ids[0],
+                        (sku_ids[1], sku_ids[2]), product_id, merchant_id, buyer_rows)
         db.session.remove()
         db.engine.dispose()
     return seeded
@@ -453,7 +454,7 @@ BASELINE_SQL = {
 }
 
 
-def baseline_run(url: str, seeded: Seeded, slots: int) -> Run:
+def baseline_run(url: str, seeded: Seeded, slots: int, item_id: int, sku_id: int) -> Run:
     """The same reservation and rows in raw SQL at the API's concurrency: every buyer is
     a thread, sharing `slots` connections (opened beforehand), as many as gunicorn has
     request threads (workers x threads), so at most that many are in flight."""
@@ -462,7 +463,6 @@ def baseline_run(url: str, seeded: Seeded, slots: int) -> Run:
     for conn in connections:
         free.put(conn)
     address = json.dumps({"recipient": "买家", "phone": "13900001111", "detail": "五四路 100 号"}, ensure_ascii=False)
-    item_id = seeded.baseline_item_id
 
     def attempt(user_id: int) -> str:
         conn = free.get()
@@ -479,7 +479,7 @@ def baseline_run(url: str, seeded: Seeded, slots: int) -> Run:
                 order_no = "B" + uuid.uuid4().hex[:17]
                 order_id = conn.execute(BASELINE_SQL["order"], (order_no, user_id, seeded.merchant_id, payment_id,
                                                                 address, EVENT_PRICE_FEN, EVENT_PRICE_FEN)).fetchone()[0]
-                conn.execute(BASELINE_SQL["order_item"], (order_id, seeded.product_id, seeded.baseline_sku_id,
+                conn.execute(BASELINE_SQL["order_item"], (order_id, seeded.product_id, sku_id,
                                                           EVENT_PRICE_FEN, EVENT_PRICE_FEN))
                 conn.execute(BASELINE_SQL["order_event"], (order_id, user_id))
                 conn.execute(BASELINE_SQL["event"], (user_id, seeded.merchant_id,
@@ -606,6 +606,9 @@ def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, thread
     started = time.perf_counter()
     create_database(url)
     seeded = migrate_and_seed(url, stock, buyers)
+    # The ceiling is measured twice, before and after the API run (the machine's other work
+    # moves it), and the higher one counts.
+    before = baseline_run(url, seeded, workers * threads, seeded.baseline_item_ids[0], seeded.baseline_sku_ids[0])
     log_path = tempfile.mktemp(prefix="flash-sale-", suffix=".log")
     process, port = start_gunicorn(url, workers, threads, log_path)
     try:
@@ -622,7 +625,7 @@ def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, thread
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-    baseline = baseline_run(url, seeded, workers * threads)
+    after = baseline_run(url, seeded, workers * threads, seeded.baseline_item_ids[1], seeded.baseline_sku_ids[1])
     print(f"flash sale: {buyers} buyers at once for one item of {stock} units (limit 1 each), "
           f"POST /api/v1/flash-sales/<item>/buy; gunicorn {workers} workers x {threads} threads on PostgreSQL + "
           f"Redis, {os.cpu_count()} cpus ({urlparse(plain(url)).path.lstrip('/')})")
@@ -642,9 +645,14 @@ def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, thread
           f"p99 {pct(paced_ms, 0.99):.1f} ms")
     if paced.server_errors or paced.unanswered:
         problems.append(f"paced refusals: {paced.server_errors} 5xx, {paced.unanswered} unanswered")
-    problems += check("SQL  baseline (same reservation + rows, psycopg)", baseline, seeded,
-                      final_state(url, seeded.baseline_item_id, seeded.baseline_sku_id))
+    for name, run_, n in (("before", before, 0), ("after", after, 1)):
+        problems += check(f"SQL  baseline {name} the API run (same reservation + rows, psycopg)", run_, seeded,
+                          final_state(url, seeded.baseline_item_ids[n], seeded.baseline_sku_ids[n]))
+    baseline = max(before, after, key=lambda r: r.orders_per_s)
     ratio = api.orders_per_s / baseline.orders_per_s if baseline.orders_per_s else 0.0
+    whole = (len(api.accepted) / api.drain_s) / (len(baseline.accepted) / baseline.drain_s)
+    print(f"  over the whole run instead (accepted / time until all {buyers} were answered, the previous "
+          f"bench's measure): API / baseline = {whole:.3f}")
     refused_p99 = pct([a.ms for a in api.refused], 0.99)
     print(f"  API accepted orders/s / baseline = {ratio:.3f} (target >= {ORDERS_RATIO_TARGET}); refused p99 "
           f"{refused_p99:.1f} ms (target <= {REFUSED_P99_TARGET_MS:.0f}); total run {time.perf_counter() - started:.1f} s")
