@@ -609,7 +609,8 @@ def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, thread
     # The ceiling is measured twice, before and after the API run (the machine's other work
     # moves it), and the higher one counts.
     before = baseline_run(url, seeded, workers * threads, seeded.baseline_item_ids[0], seeded.baseline_sku_ids[0])
-    log_path = tempfile.mktemp(prefix="flash-sale-", suffix=".log")
+    with tempfile.NamedTemporaryFile(prefix="flash-sale-", suffix=".log", delete=False) as log_file:
+        log_path = log_file.name
     process, port = start_gunicorn(url, workers, threads, log_path)
     try:
         pids = warm_up(process, port, workers, threads, seeded.api_item_id)
