@@ -169,6 +169,11 @@ class Config:
     # A message still queued this long after its last attempt lost its job: the sweep sends it again.
     OUTBOUND_RESEND_AFTER_SECONDS = env_int("OUTBOUND_RESEND_AFTER_SECONDS", 60)
     API_TOKEN_DAYS = 30
+    # The Redis mirror of tokens' owners that the flash-sale buy endpoint reads
+    # (app/accounts/token_cache.py): how long an entry lives at most, and how long a process
+    # leaves it alone after a Redis error.
+    API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 86400)
+    TOKEN_CACHE_RECHECK_SECONDS = env_float("TOKEN_CACHE_RECHECK_SECONDS", 5.0)
     LOG_JSON = env_bool("LOG_JSON", True)
 
     @classmethod

@@ -11,16 +11,16 @@ Guarantees:
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts import codes, consent
+from app.accounts import codes, consent, token_cache
 from app.accounts.errors import AccountError
 from app.accounts.models import ApiToken, SignInEvent, User
 from app.accounts.states import CodePurpose
@@ -249,15 +249,16 @@ def bump_session_version(user: User) -> None:
     db.session.execute(
         sa.update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
     )
-    db.session.execute(
+    revoked = db.session.scalars(
         sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+        .values(revoked_at=utcnow()).returning(ApiToken.token_hash)
+    ).all()
+    token_cache.forget(revoked)
     db.session.refresh(user)
 
 
 def _token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return token_cache.digest(raw)
 
 
 def issue_api_token(user: User) -> str:
@@ -265,30 +266,54 @@ def issue_api_token(user: User) -> str:
     _ensure_can_sign_in(user)
     raw = secrets.token_urlsafe(32)
     days = current_app.config.get("API_TOKEN_DAYS", 30)
-    db.session.add(ApiToken(
-        user_id=user.id, token_hash=_token_digest(raw), session_version=user.session_version,
-        expires_at=utcnow() + timedelta(days=days),
-    ))
+    token = ApiToken(user_id=user.id, token_hash=_token_digest(raw), session_version=user.session_version,
+                     expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
     db.session.flush()
+    # Mirrored for the flash-sale endpoint (app/accounts/token_cache.py). Written before the
+    # commit: if it rolls back, nobody ever holds this token.
+    token_cache.remember(token.token_hash, user.id, token.expires_at)
     return raw
 
 
-def user_for_api_token(raw: str) -> User | None:
+def user_for_api_token(raw: str, *, remember: bool = False) -> User | None:
     """The user a live token belongs to, or None (unknown, expired, revoked,
-    older than the user's session version, or the user is banned)."""
+    older than the user's session version, or the user is banned). With `remember`,
+    a live token is mirrored in the token cache (app/accounts/token_cache.py)."""
     if not raw:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(raw)))
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+    # One statement: the token with its user (whose identities load only if asked for).
+    found = db.session.execute(
+        sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_digest(raw)).options(lazyload(User.identities))
+    ).first()
+    if found is None:
         return None
-    user = token.user
+    token, user = found
+    if token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
     if user.session_version != token.session_version or user.is_banned or user.is_deleted:
         return None
+    if remember:
+        token_cache.remember(token.token_hash, user.id, token.expires_at)
     return user
 
 
+def cached_user_id_for_api_token(raw: str) -> int | None:
+    """The user id the token cache vouches for, or None (ask `user_for_api_token`).
+    Only good enough to refuse: see token_cache's guarantees."""
+    return token_cache.user_id(_token_digest(raw)) if raw else None
+
+
+def forget_api_token(raw: str) -> None:
+    """The token cache stops vouching for this token (PostgreSQL found it dead)."""
+    token_cache.forget([_token_digest(raw)])
+
+
 def revoke_api_token(raw: str) -> None:
+    digest = _token_digest(raw)
     db.session.execute(
-        sa.update(ApiToken).where(ApiToken.token_hash == _token_digest(raw), ApiToken.revoked_at.is_(None))
+        sa.update(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    token_cache.forget([digest])

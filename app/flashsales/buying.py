@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -89,9 +90,27 @@ def _clean(item_id, quantity, idempotency_key) -> tuple[int, int, str]:
     return item, q, key
 
 
-def buy(buyer: User, item_id, quantity, address_id, idempotency_key: str) -> Payment:
+class Buyer(Protocol):
+    """Who buys, as the caller knows them before PostgreSQL is asked: `id`, and `user()`,
+    the User checked in PostgreSQL (raising when the caller may not buy: a revoked token).
+    See app/web/api/security.py (BearerIdentity)."""
+
+    id: int
+
+    def user(self) -> User: ...
+
+
+def _user_of(buyer: User | Buyer) -> User:
+    return buyer if isinstance(buyer, User) else buyer.user()
+
+
+def buy(buyer: User | Buyer, item_id, quantity, address_id, idempotency_key: str) -> Payment:
     """Take `quantity` units of flash-sale item `item_id` for `buyer` and make the order.
-    Returns the Payment (the same one again for a repeated idempotency key)."""
+    Returns the Payment (the same one again for a repeated idempotency key).
+
+    `buyer` is a User or a `Buyer` whose `user()` is asked only when the answer is not a
+    refusal decided in Redis: every payment made or shown is for a User checked in
+    PostgreSQL; a refusal needs nothing but the id."""
     item_id, quantity, key = _clean(item_id, quantity, idempotency_key)
     buyer_id = buyer.id
     gate = _gate()
@@ -108,6 +127,7 @@ def buy(buyer: User, item_id, quantity, address_id, idempotency_key: str) -> Pay
     if outcome in LOSERS:
         raise LOSERS[outcome]()
     if outcome == fastpath.Take.REPLAY:
+        _user_of(buyer)  # the payment is shown only to a live token's user
         existing = payments.by_idempotency_key(buyer_id, key)
         if existing is None:
             raise busy()
@@ -115,9 +135,9 @@ def buy(buyer: User, item_id, quantity, address_id, idempotency_key: str) -> Pay
     if outcome == fastpath.Take.NOT_LOADED:
         enqueue_after_commit(redis_sync.rebuild_sale, _sale_id_of(item_id), queue="high")
     if outcome != fastpath.Take.TAKEN:
-        return _buy_in_db(buyer, item_id, quantity, address_id, key)[0]
+        return _buy_in_db(_user_of(buyer), item_id, quantity, address_id, key)[0]
     try:
-        payment, created = _buy_in_db(buyer, item_id, quantity, address_id, key)
+        payment, created = _buy_in_db(_user_of(buyer), item_id, quantity, address_id, key)
     except BaseException:
         _undo(client, item_id, buyer_id, quantity, key)
         raise

@@ -10,7 +10,7 @@ takes them).
 from __future__ import annotations
 
 from app.web.api.merchant_security import SECURITY, api_key_required
-from app.web.api.security import BEARER, token_required
+from app.web.api.security import BEARER, cached_token_required, token_required
 from app.web.api.v1.errors import error_responses
 
 
@@ -22,9 +22,11 @@ def _secured(check, security, blp, statuses):
     return decorator
 
 
-def bearer_operation(blp, *statuses: int | tuple[int, str]):
-    """The bearer token's user (`api_user()`), or 401 `unauthorized`."""
-    return _secured(token_required, BEARER, blp, statuses)
+def bearer_operation(blp, *statuses: int | tuple[int, str], cached: bool = False):
+    """The bearer token's user (`api_user()`), or 401 `unauthorized`. With `cached`, the
+    caller's identity (`api_identity()`) may come from the token cache in Redis and the
+    User is loaded only when the view asks for it (see `cached_token_required`)."""
+    return _secured(cached_token_required if cached else token_required, BEARER, blp, statuses)
 
 
 def api_key_operation(blp, *statuses: int | tuple[int, str]):
