@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from cachelib.redis import RedisCache
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask_babel import get_locale
 from flask_caching import Cache
 from redis.exceptions import RedisError
@@ -53,7 +53,7 @@ ALL = "gen:all"
 LISTING = "gen:listing"
 RETRY_AFTER_SECONDS = 10
 PENDING_KEY = "page_cache_pending"
-_down_until = 0.0  # per process: Redis failed, render without it until then
+DOWN_UNTIL = "page_cache_down_until"  # in app.extensions: Redis failed, render without it until then
 
 
 def redis_backend(app: Flask, config: dict, args: list, kwargs: dict) -> RedisCache:
@@ -76,12 +76,12 @@ def init_app(app: Flask) -> None:
 
 
 def _enabled() -> bool:
-    return current_app.config.get("PAGE_CACHE_ENABLED", True) and time.monotonic() >= _down_until
+    return (current_app.config.get("PAGE_CACHE_ENABLED", True)
+            and time.monotonic() >= current_app.extensions.get(DOWN_UNTIL, 0.0))
 
 
 def _failed(exc: BaseException) -> None:
-    global _down_until
-    _down_until = time.monotonic() + RETRY_AFTER_SECONDS
+    current_app.extensions[DOWN_UNTIL] = time.monotonic() + RETRY_AFTER_SECONDS
     log.warning("page cache unavailable, rendering without it: %s", exc)
 
 
@@ -110,7 +110,8 @@ def fragment(name: str, render: Callable[[], tuple[Any, datetime | None]], *, ti
     gens = [ALL, product_key(product_id) if product_id is not None else LISTING]
     try:
         all_gen, own_gen = (int(g or 0) for g in cache.get_many(*gens))
-        key = f"f:{name}:{_locale()}:{all_gen}.{own_gen}:{_digest(vary)}"
+        scope = f"p{int(product_id)}" if product_id is not None else "l"
+        key = f"f:{name}:{_locale()}:{scope}.{all_gen}.{own_gen}:{_digest(vary)}"
         hit = cache.get(key)
     except RedisError as exc:
         _failed(exc)
@@ -151,7 +152,12 @@ def everything_changed() -> None:
 
 
 def bump(keys: Iterable[str]) -> None:
-    """Move the generations on now (what the after-commit hook does)."""
+    """Move the generations on now (what the after-commit hook does). While Redis is
+    known to be down the bump is skipped rather than waited for: the entries it would
+    have retired are kept at most their timeout."""
+    if time.monotonic() < current_app.extensions.get(DOWN_UNTIL, 0.0):
+        log.error("page cache down: generations %s not bumped", ", ".join(keys))
+        return
     for key in keys:
         try:
             cache.cache.inc(key)
@@ -163,7 +169,7 @@ def bump(keys: Iterable[str]) -> None:
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
     keys = session.info.pop(PENDING_KEY, None)
-    if keys:
+    if keys and has_app_context():
         bump(sorted(keys))
 
 
