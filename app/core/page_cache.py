@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from cachelib.redis import RedisCache
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_caching import Cache
 from redis.exceptions import RedisError
@@ -109,24 +109,64 @@ def fragment(name: str, render: Callable[[], tuple[Any, datetime | None]], *, ti
         return render()[0]
     gens = [ALL, product_key(product_id) if product_id is not None else LISTING]
     try:
-        all_gen, own_gen = (int(g or 0) for g in cache.get_many(*gens))
+        all_gen, own_gen = (int(v or 0) for v in cache.get_many(*gens))
         scope = f"p{int(product_id)}" if product_id is not None else "l"
         key = f"f:{name}:{_locale()}:{scope}.{all_gen}.{own_gen}:{_digest(vary)}"
         hit = cache.get(key)
     except RedisError as exc:
         _failed(exc)
         return render()[0]
-    if hit is not None:
-        return hit
+    if hit is not None:  # (value, when it is dropped): a page made with it is kept no longer
+        _page_keeps(int(hit[1] - time.time()))
+        return hit[0]
     value, expires_at = render()
     if expires_at is not None:
         timeout = min(timeout, int((expires_at - utcnow()).total_seconds()))
+    _page_keeps(timeout)
     if timeout > 0:
         try:
-            cache.set(key, value, timeout=timeout)
+            cache.set(key, (value, time.time() + timeout), timeout=timeout)
         except RedisError as exc:
             _failed(exc)
     return value
+
+
+# --- whole pages: what a page made of fragments may be kept for ---------------------------
+
+PAGE_TTL = "page_cache_ttl"  # in flask.g: the shortest timeout of the fragments a page used
+
+
+def _page_keeps(seconds: int | None) -> None:
+    if has_request_context() and seconds is not None:
+        g.setdefault(PAGE_TTL, seconds)
+        g.page_cache_ttl = min(g.page_cache_ttl, seconds)
+
+
+def page_lookup(name: str, vary: Iterable[Any], product_id: int | None = None) -> tuple[str, Any] | None:
+    """(key, stored page or None) for a whole page, or None when the cache is off or down.
+    The key holds every generation a page may depend on (all, listing, the product's),
+    read before the page is rendered, like `fragment`'s."""
+    if not _enabled():
+        return None
+    gens = [ALL, LISTING] + ([product_key(product_id)] if product_id is not None else [])
+    try:
+        values = ".".join(str(int(v or 0)) for v in cache.get_many(*gens))
+        key = f"page:{name}:{_locale()}:{product_id or ''}.{values}:{_digest(vary)}"
+        return key, cache.get(key)
+    except RedisError as exc:
+        _failed(exc)
+        return None
+
+
+def page_store(key: str, value: Any) -> None:
+    """Keep a whole page as long as the shortest-lived fragment it was made of."""
+    timeout = g.get(PAGE_TTL)
+    if not timeout or timeout <= 0:
+        return
+    try:
+        cache.set(key, value, timeout=timeout)
+    except RedisError as exc:
+        _failed(exc)
 
 
 # --- invalidation: services call these; the bumps go out after the commit -----------------

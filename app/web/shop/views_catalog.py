@@ -8,11 +8,11 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import render_template, request, send_file
+from flask import g, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.analytics import rule_queries, tracking
+from app.analytics import rule_queries
 from app.catalog import queries
 from app.catalog.errors import CatalogError
 from app.catalog.models import Product
@@ -29,10 +29,11 @@ from app.flashsales import queries as flash_queries
 from app.merchants.models import Merchant
 from app.orders import reviews
 from app.orders.models import OrderItem, Review
+from app.web.shop import full_pages
 from app.web.shop.blueprint import bp
 from app.web.shop.views_home import category_tree
 from app.web.shop.views_shops import logo_name
-from app.web.shop.views_tracking import anon_id, tracked
+from app.web.shop.views_tracking import record_search
 
 PER_PAGE = 20
 
@@ -61,17 +62,6 @@ def filters_from_args(args) -> ProductFilters:
         promotion=args.get("promotion") in ("1", "true", "on"),
         sort=sort if sort in SORTS else "sales",
     )
-
-
-def record_search(query: str, results: int) -> None:
-    """The search as a server-side event with how many products it found (the dashboards'
-    keywords with no results), unless the visitor asks not to be tracked or is a bot."""
-    if not tracked() or tracking.is_bot(request.user_agent.string):
-        return
-    tracking.record_server_event("search", query=query, anon_id=anon_id(), path=request.path,
-                                 user_id=current_user.id if current_user.is_authenticated else None,
-                                 props={"results": results})
-    db.session.commit()
 
 
 # Search result pages are the same for everyone with the same arguments; changes made
@@ -109,8 +99,10 @@ def search():
     if scrolling:
         return result["html"]
     html = render_template("shop/catalog/search.html", results_html=result["html"], title=result["title"])
-    # Recorded once the page is rendered, so its commit expires nothing the page still reads.
+    # Recorded once the page is rendered, so its commit expires nothing the page still reads;
+    # a stored copy of the page records it too (app/web/shop/full_pages.py).
     if filters.q and str(request.args.get("page", "1")) == "1":
+        g.full_page_search = (filters.q, result["total"])
         record_search(filters.q, result["total"])
     return html
 
@@ -175,6 +167,9 @@ def product_page(product_id: int):
     if current_user.is_authenticated:  # per visitor: never part of the shared body
         lowest = min((r["promotion_price_fen"] or r["price_fen"] for r in sku_rows), default=0)
         share_fen = commissions.share_earning_fen(current_user.id, db.session.get(Product, product_id), lowest)
+    flash_items = flash_queries.for_product(product_id)
+    if flash_items:  # live numbers and a one-off key in its buy form
+        full_pages.not_shared()
     together_html = page_cache.fragment("product.together", lambda: _render_together(product_id),
                                         timeout=PRODUCT_TIMEOUT_SECONDS, vary=(product_id,))
     return render_template("shop/catalog/product.html", parts=body["parts"],
@@ -182,7 +177,7 @@ def product_page(product_id: int):
                            merchant=SimpleNamespace(id=body["merchant_id"]), skus=sku_rows,
                            total_stock=body["total_stock"], chosen_sku=chosen_sku, chosen_qty=max(chosen_qty, 1),
                            share_fen=share_fen, together_html=together_html,
-                           flash_items=flash_queries.for_product(product_id), flash_key=uuid.uuid4().hex)
+                           flash_items=flash_items, flash_key=uuid.uuid4().hex)
 
 
 @bp.get("/products/<int:product_id>/reviews")

@@ -1,13 +1,14 @@
 """Home and category entry, plus serving uploaded images."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import render_template, request, send_file
 
 from app.catalog import categories as category_service
 from app.catalog import queries as catalog
 from app.core import page_cache, storage
+from app.core.clock import utcnow
 from app.flashsales import queries as flash_queries
 from app.merchants import queries
 from app.web.shop.blueprint import bp
@@ -35,15 +36,20 @@ def _home_blocks() -> tuple[dict, datetime | None]:
 
 
 def _flash_strip() -> tuple[str, datetime | None]:
+    """The strip, kept until an event starts or ends, and only a few seconds while one runs."""
     items = flash_queries.running(10)
-    return (render_template("shop/flash/_home.html", flash_items=items) if items else ""), flash_queries.next_change()
+    expires_at = flash_queries.next_change()
+    if items:
+        soon = utcnow() + timedelta(seconds=FLASH_STRIP_TIMEOUT_SECONDS)
+        expires_at = min(expires_at, soon) if expires_at else soon
+    return (render_template("shop/flash/_home.html", flash_items=items) if items else ""), expires_at
 
 
 @bp.get("/")
 def home():
     """Everything below the top bar is the same for every visitor: cached fragments."""
     blocks = page_cache.fragment("home", _home_blocks, timeout=BLOCKS_TIMEOUT_SECONDS)
-    flash_html = page_cache.fragment("home.flash", _flash_strip, timeout=FLASH_STRIP_TIMEOUT_SECONDS)
+    flash_html = page_cache.fragment("home.flash", _flash_strip, timeout=BLOCKS_TIMEOUT_SECONDS)
     return render_template("shop/home.html", top_html=blocks["top"], flash_html=flash_html,
                            blocks_html=blocks["blocks"])
 
