@@ -46,10 +46,10 @@ def record_search(query: str, results: int) -> None:
     keywords with no results), unless the visitor asks not to be tracked or is a bot."""
     if not tracked() or tracking.is_bot(request.user_agent.string):
         return
-    tracking.record_server_event("search", query=query, anon_id=anon_id(), path=request.path,
-                                 user_id=current_user.id if current_user.is_authenticated else None,
-                                 props={"results": results})
-    db.session.commit()
+    buffered = tracking.buffer_search(query, results, anon_id=anon_id(), path=request.path,
+                                      user_id=current_user.id if current_user.is_authenticated else None)
+    if not buffered:
+        db.session.commit()
 
 
 @bp.after_request
