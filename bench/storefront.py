@@ -12,7 +12,7 @@ queries and time per page for a small and a large catalogue.
    database with the page cache on Redis. req/s, p50 and p99 per page, and req/s as a
    ratio to hello world (the target is >= 0.5).
 
-    python -m bench.storefront [--seconds 8] [--connections 100] [--workers 2] [--threads 4] [--no-cache]
+    python -m bench.storefront [--seconds 6] [--connections 100] [--workers 2] [--threads 4] [--no-cache]
 
 `--no-cache` runs the shop with the page cache off (the numbers before it). wrk is
 installed from Debian's packages when missing (scripts/ensure_wrk.sh).
@@ -66,11 +66,14 @@ def migrate(app) -> None:
 
     from app.extensions import db
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     with db.engine.begin() as conn:
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
-    upgrade(directory=str(ROOT / "migrations"))
+    logging.disable(logging.INFO)  # the migrations' own logging would drown the tables
+    try:
+        upgrade(directory=str(ROOT / "migrations"))
+    finally:
+        logging.disable(logging.NOTSET)
     app.extensions["redis"].client.flushdb()
 
 
@@ -139,7 +142,7 @@ def seed_products(count: int, start: int, merchants: list[int], leaves: list[int
     db.session.commit()
 
 
-def size_check(app, paths: dict[str, str], repeat: int = 15) -> dict[str, tuple[int, float]]:
+def size_check(app, paths: dict[str, str], repeat: int = 7) -> dict[str, tuple[int, float]]:
     """{page: (queries, median ms)} with the page cache off (every request a miss)."""
     from app.extensions import db
 
@@ -198,7 +201,7 @@ def load(base: str, paths: list[str], seconds: int, connections: int) -> dict:
             "errors": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
-def run(seconds: int = 8, connections: int = 100, workers: int = 2, threads: int = 4, cache: bool = True) -> list:
+def run(seconds: int = 6, connections: int = 100, workers: int = 2, threads: int = 4, cache: bool = True) -> list:
     started = time.monotonic()
     ensure_wrk()
     url = scratch_url()
@@ -262,7 +265,7 @@ def run(seconds: int = 8, connections: int = 100, workers: int = 2, threads: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)

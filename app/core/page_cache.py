@@ -149,13 +149,28 @@ def page_lookup(name: str, vary: Iterable[Any], product_id: int | None = None) -
     if not _enabled():
         return None
     gens = [ALL, LISTING] + ([product_key(product_id)] if product_id is not None else [])
+    head, tail = f"page:{name}:{_locale()}:{product_id or ''}.", f":{_digest(vary)}"
     try:
+        if isinstance(cache.cache, RedisCache):
+            # One round trip for the generations and the page they name: on a hit this is
+            # all a page costs (the same key as below, built inside Redis).
+            key, raw = current_app.extensions["redis"].client.eval(
+                _LOOKUP, len(gens), *(PREFIX + k for k in gens), PREFIX + head, tail)
+            return key.decode()[len(PREFIX):], cache.cache.serializer.loads(raw)
         values = ".".join(str(int(v or 0)) for v in cache.get_many(*gens))
-        key = f"page:{name}:{_locale()}:{product_id or ''}.{values}:{_digest(vary)}"
+        key = f"{head}{values}{tail}"
         return key, cache.get(key)
     except RedisError as exc:
         _failed(exc)
         return None
+
+
+_LOOKUP = """
+local parts = {}
+for i, v in ipairs(redis.call('MGET', unpack(KEYS))) do parts[i] = tostring(v and tonumber(v) or 0) end
+local key = ARGV[1] .. table.concat(parts, '.') .. ARGV[2]
+return {key, redis.call('GET', key)}
+"""
 
 
 def page_store(key: str, value: Any) -> None:
