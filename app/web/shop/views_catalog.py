@@ -140,7 +140,9 @@ def _render_product_body(product_id: int) -> tuple[dict, datetime | None]:
     # A promotion starting or ending changes the price shown: the body is kept no longer.
     boundaries = [t for t in (product.promotion_starts_at, product.promotion_ends_at)
                   if product.on_promotion and t and t > now]
-    return {"parts": html.split(LIVE), "skus": sku_rows, "total_stock": total_stock, "title": product.title,
+    parts = html.split(LIVE)
+    assert len(parts) == 6, "the product body marks five places for the per-visitor parts"
+    return {"parts": parts, "skus": sku_rows, "total_stock": total_stock, "title": product.title,
             "merchant_id": merchant.id}, min(boundaries, default=None)
 
 

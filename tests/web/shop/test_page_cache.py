@@ -73,6 +73,15 @@ def test_a_warm_cache_serves_the_pages_without_catalogue_queries(client, listed,
     assert "绕过服务的标题" not in page(client, f"/products/{product.id}")
 
 
+def test_the_product_page_puts_the_per_visitor_parts_in_their_places(client, listed):
+    html = page(client, f"/products/{listed[0].id}")
+    assert "live--" not in html
+    order = [html.index(marker) for marker in ('class="price-block', 'class="product-page-title"', 'id="spec-sheet"',
+                                               'shop-card', 'id="reviews"', "product-description",
+                                               "product-action-bar")]
+    assert order == sorted(order)
+
+
 def test_a_price_change_shows_at_once(client, listed):
     product, owner, merchant, category = listed
     for path in ("/", f"/products/{product.id}", "/search?q=缓存测试"):
