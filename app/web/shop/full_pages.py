@@ -20,7 +20,11 @@ from app.core.htmx import is_htmx
 from app.web.shop.blueprint import bp
 from app.web.shop.views_tracking import record_search
 
-CACHED_ENDPOINTS = ("shop.home", "shop.categories", "shop.search", "shop.product_page")
+# The pages kept whole and the arguments each reads: a URL with any other argument is
+# rendered from the fragments instead, so made-up query strings cannot multiply the copies.
+CACHED_ENDPOINTS = {"shop.home": (), "shop.categories": ("id",),
+                    "shop.search": ("q", "category_id", "min_price", "max_price", "promotion", "sort", "page"),
+                    "shop.product_page": ("sku", "qty")}
 TOKEN_PLACEHOLDER = "\x00csrf-token\x00"
 KEY = "full_page_key"
 
@@ -32,6 +36,7 @@ def not_shared() -> None:
 
 def _shareable_request() -> bool:
     return (request.method == "GET" and request.endpoint in CACHED_ENDPOINTS and not is_htmx()
+            and all(name in CACHED_ENDPOINTS[request.endpoint] for name in request.args)
             and "_flashes" not in session and not current_user.is_authenticated)
 
 

@@ -67,6 +67,7 @@ def filters_from_args(args) -> ProductFilters:
 # Search result pages are the same for everyone with the same arguments; changes made
 # through the services invalidate them at once, the timeout bounds sales counts.
 SEARCH_TIMEOUT_SECONDS = 60
+SEARCH_ARGS = ("q", "category_id", "min_price", "max_price", "promotion", "sort")
 
 
 def _render_search(filters: ProductFilters, args: dict, scrolling: bool) -> tuple[dict, datetime | None]:
@@ -91,7 +92,9 @@ def _render_search(filters: ProductFilters, args: dict, scrolling: bool) -> tupl
 @bp.get("/search")
 def search():
     filters = filters_from_args(request.args)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Only the arguments the page reads are carried in its links and its cache key, so
+    # made-up ones (?utm_x=...) neither multiply the cached copies nor travel on.
+    args = {k: v for k, v in request.args.items() if k in SEARCH_ARGS and v}
     scrolling = bool(is_htmx() and request.args.get("page"))
     result = page_cache.fragment("search", lambda: _render_search(filters, args, scrolling),
                                  timeout=SEARCH_TIMEOUT_SECONDS,

@@ -58,7 +58,7 @@ def catalogue_queries(statements: list[str]) -> list[str]:
     return [s for s in statements if re.search(r"\b(product|sku|category|merchant|flash_sale\w*)\b", s)]
 
 
-def test_a_warm_cache_serves_the_pages_without_catalogue_queries(client, listed, count_queries):
+def test_a_warm_cache_serves_the_pages_without_catalogue_queries(client, listed, count_queries, redis_client):
     product = listed[0]
     paths = ("/", "/categories", "/search?sort=newest", f"/products/{product.id}")
     for path in paths:
@@ -67,6 +67,11 @@ def test_a_warm_cache_serves_the_pages_without_catalogue_queries(client, listed,
         with count_queries() as statements:
             page(client, path)
         assert catalogue_queries(statements) == [], path
+    # Made-up arguments are not kept as pages of their own: rendered from the fragments.
+    stored = len(redis_client.keys("pc:page:*"))
+    with count_queries() as statements:
+        page(client, "/?utm_source=x")
+    assert catalogue_queries(statements) == [] and len(redis_client.keys("pc:page:*")) == stored
     # A row written behind the services' back is not seen: the page did come from the cache.
     db.session.execute(sa.update(Product).where(Product.id == product.id).values(title="绕过服务的标题"))
     db.session.commit()
