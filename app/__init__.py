@@ -6,6 +6,7 @@ from flask import Flask
 from app import models  # noqa: F401  (every table registered before migrate/metadata use)
 from app.cli import register_cli
 from app.config import Config, config_from_env, trusted_hosts
+from app.core import page_cache
 from app.extensions import babel, csrf, db, init_limiter, login_manager, migrate, redis_holder
 from app.receivers import connect_all
 from app.web import errors, i18n, input_limits, logging_setup, security_headers, templating
@@ -29,6 +30,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     init_limiter(app)
     redis_holder.init_app(app)
+    page_cache.init_app(app)  # after redis_holder: the cache uses its client
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
     init_login(app)

@@ -60,6 +60,10 @@ class Config:
     # timeout of its own connection above its blocking dequeue by itself.
     REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 0.5)
     REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
+    # The storefront's shared page cache (app/core/page_cache.py): Redis when REDIS_URL is
+    # set, else in process. Off in tests unless a test turns it on (most tests write rows
+    # directly, not through the services that invalidate it).
+    PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
     OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
     DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 120)  # months of demo orders and visits (app/demo_history.py)
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
@@ -206,6 +210,7 @@ class TestConfig(Config):
     REDIS_URL = env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     RATELIMIT_STORAGE_URI = REDIS_URL
     JOBS_INLINE = False
+    PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", False)
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False

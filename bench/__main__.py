@@ -64,6 +64,9 @@ def main() -> None:
 
     flash_rows, flash_problems = flash_sale.run()  # its own scratch database and a gunicorn server
     results += flash_rows
+    from bench import storefront
+
+    results += storefront.run()  # its own scratch database, a hello world and the shop under gunicorn
     print(f"{'benchmark':<58} {'a':>10} {'b':>10} {'b/a':>8}")
     for name, a, b, unit in results:
         print(f"{name:<58} {a:>9.2f}{unit} {b:>9.2f}{unit} {b / a:>8.2f}")

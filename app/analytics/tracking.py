@@ -237,6 +237,18 @@ def record_server_event(kind: str, *, user_id: int | None = None, anon_id: str |
     return event
 
 
+def buffer_search(query: str, results: int, *, user_id: int | None, anon_id: str | None, path: str | None) -> bool:
+    """A storefront search, kept like the client's events (the Redis buffer that
+    `flush_buffer` writes), so a search costs no transaction of its own. False when it was
+    added to the caller's transaction instead (jobs inline, Redis unreachable): commit it."""
+    row = {"type": "search", "created_at": utcnow(), "path": path[:MAX_PATH] if path else None,
+           "query": query[:100], "props": {"results": results}, "user_id": user_id, "anon_id": valid_anon_id(anon_id)}
+    if _buffer([row]):
+        return True
+    _write([row])
+    return False
+
+
 def _buffer(rows: list[dict]) -> bool:
     """Push to the Redis buffer; False when the events must be written now instead."""
     redis = get_redis()
@@ -261,7 +273,7 @@ def _write(rows: list[dict]) -> None:
     values = [{"type": row["type"], "created_at": row["created_at"], "path": row.get("path"),
                "product_id": row.get("product_id"), "merchant_id": row.get("merchant_id") or shops.get(row.get("product_id")),
                "dwell_ms": row.get("dwell_ms"), "props": row.get("props") or {}, "user_id": row.get("user_id"),
-               "anon_id": row.get("anon_id")} for row in rows]
+               "anon_id": row.get("anon_id"), "query": row.get("query")} for row in rows]
     db.session.execute(sa.insert(Event), values)
 
 

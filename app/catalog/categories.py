@@ -17,7 +17,7 @@ from app.accounts import policies
 from app.catalog.errors import CatalogError
 from app.catalog.models import Category, Product
 from app.catalog.states import MAX_CATEGORY_DEPTH
-from app.core import audit
+from app.core import audit, page_cache
 from app.core import settings as platform_settings
 from app.core.bounds import to_int
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -187,6 +187,7 @@ def create(actor, name: str, parent_id: int | None, icon: str | None = None) -> 
     db.session.add(category)
     _flush_unique()
     audit.record(actor, "category.create", category, {"name": [None, name]})
+    page_cache.everything_changed()  # the tree on every page; a product's visibility follows its categories
     return category
 
 
@@ -199,6 +200,7 @@ def update(actor, category_id: int, name: str, icon: str | None) -> Category:
     changes = audit.diff(before, {"name": category.name, "icon": category.icon})
     if changes:
         audit.record(actor, "category.update", category, changes)
+        page_cache.everything_changed()
     return category
 
 
@@ -254,6 +256,7 @@ def set_active(actor, category_id: int, active: bool) -> Category:
                      {"active": [category.active, bool(active)]})
         category.active = bool(active)
         db.session.flush()
+        page_cache.everything_changed()
     return category
 
 
@@ -272,6 +275,7 @@ def move(actor, category_id: int, direction: str) -> Category:
         for position, node in enumerate(siblings, start=1):
             node.sort = position
         db.session.flush()
+        page_cache.everything_changed()
     return category
 
 

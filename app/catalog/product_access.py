@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from app.catalog.errors import CatalogError
 from app.catalog.models import Product, Sku
 from app.catalog.states import PRODUCT_LIFECYCLE
+from app.core import page_cache
 from app.core.errors import Conflict, NotFound
 from app.core.lifecycle import move
 from app.extensions import db
@@ -57,4 +58,5 @@ def move_product(actor, product_id: int, act_name: str, note: str | None = None,
     longer in a state the act starts from. Returns the product as stored now."""
     move(PRODUCT_LIFECYCLE, Product, product_id, act_name, actor_id=getattr(actor, "id", None), note=note,
          values=values)
+    page_cache.product_changed(product_id)  # on or off the storefront, in review or not
     return db.session.get(Product, product_id)

@@ -10,7 +10,7 @@ from app.catalog.errors import CatalogError
 from app.catalog.models import ProductImage
 from app.catalog.product_access import get_for_merchant, require_member
 from app.catalog.states import MAX_IMAGES
-from app.core import storage
+from app.core import page_cache, storage
 from app.core.bounds import to_int
 from app.core.errors import NotFound, ValidationError
 from app.extensions import db
@@ -35,6 +35,7 @@ def add_images(user, merchant_id: int, product_id: int, contents: list[bytes]) -
         position += 1
     product.changed_since_review = True
     db.session.flush()
+    page_cache.product_changed(product.id)
     return added
 
 
@@ -49,6 +50,7 @@ def reorder_images(user, merchant_id: int, product_id: int, image_ids: list[int]
         own[int(image_id)].position = position
     product.changed_since_review = True
     db.session.flush()
+    page_cache.product_changed(product.id)
 
 
 def remove_image(user, merchant_id: int, product_id: int, image_id: int) -> None:
@@ -63,5 +65,6 @@ def remove_image(user, merchant_id: int, product_id: int, image_id: int) -> None
         img.position = position
     product.changed_since_review = True
     db.session.flush()
+    page_cache.product_changed(product.id)
     for key in keys:
         storage.delete_stored(key)

@@ -18,7 +18,7 @@ from app.catalog.product_access import (
 )
 from app.catalog.product_review import check_complete, notify_shop, reason_given, review_required
 from app.catalog.states import PRODUCT_LIFECYCLE
-from app.core import audit
+from app.core import audit, page_cache
 from app.core.clock import utcnow
 from app.core.lifecycle import try_move
 from app.extensions import db
@@ -63,5 +63,6 @@ def close_shop_products(merchant_id: int) -> int:
     closing = PRODUCT_LIFECYCLE.transition("close_shop").sources
     ids = db.session.scalars(sa.select(Product.id).where(Product.merchant_id == merchant_id,
                                                          Product.status.in_(closing)).order_by(Product.id)).all()
+    page_cache.product_changed(*ids)
     return sum(try_move(PRODUCT_LIFECYCLE, Product, product_id, "close_shop", note=_("店铺已关闭"))
                for product_id in ids)

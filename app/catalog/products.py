@@ -22,8 +22,8 @@ from app.catalog.models import Product, Sku
 from app.catalog.product_access import get_for_merchant, move_product, require_member, require_open_shop
 from app.catalog.product_input import ProductInput, check
 from app.catalog.states import ProductStatus
+from app.core import page_cache, storage
 from app.core import settings as platform_settings
-from app.core import storage
 from app.extensions import db
 from app.inventory import services as stock_service
 from app.merchants.models import Merchant
@@ -79,6 +79,7 @@ def save(user, merchant_id: int, data: ProductInput, product_id: int | None = No
     if before_content is None:
         db.session.add(Product.timeline_row(product.id, None, ProductStatus.DRAFT, user.id, None))
     db.session.flush()
+    page_cache.product_changed(product.id)  # title, prices, SKUs, description, promotion
     return product
 
 

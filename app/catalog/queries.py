@@ -4,6 +4,7 @@ number of queries whatever the page size."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from app.catalog import categories
 from app.catalog.errors import CatalogError
 from app.catalog.models import Category, Product, Sku
 from app.catalog.states import ProductStatus
-from app.core.clock import utcnow
+from app.core.clock import as_utc, utcnow
 from app.core.errors import NotFound
 from app.core.pagination import Page, paginate
 from app.extensions import db
@@ -82,6 +83,17 @@ def search(filters: ProductFilters, page, per_page=20) -> Page:
         "newest": (Product.listed_at.desc().nulls_last(), Product.id.desc()),
     }[filters.sort if filters.sort in SORTS else "sales"]
     return paginate(stmt.order_by(*order), page, per_page)
+
+
+def next_promotion_change(now: datetime | None = None) -> datetime | None:
+    """When a promotion of an on-sale product next starts or ends (one query): until
+    then, what list pages show of promotions is true by the clock alone."""
+    now = now or utcnow()
+    promo = sa.and_(Product.status == ProductStatus.ON_SALE, Product.on_promotion)
+    starts = sa.select(sa.func.min(Product.promotion_starts_at)).where(promo, Product.promotion_starts_at > now)
+    ends = sa.select(sa.func.min(Product.promotion_ends_at)).where(promo, Product.promotion_ends_at > now)
+    times = [t for t in db.session.execute(sa.select(starts.scalar_subquery(), ends.scalar_subquery())).one() if t]
+    return as_utc(min(times)) if times else None
 
 
 def visible_product(product_id: int) -> Product:

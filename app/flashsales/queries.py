@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product
-from app.core.clock import utcnow
+from app.core.clock import as_utc, utcnow
 from app.extensions import db
 from app.flashsales.models import FlashSale, FlashSaleItem
 from app.flashsales.states import FlashSaleStatus
@@ -54,6 +54,17 @@ def running(limit: int = 10, now: datetime | None = None) -> list[ShopItem]:
         .options(selectinload(FlashSaleItem.product).selectinload(Product.images), selectinload(FlashSaleItem.sku))
         .order_by(FlashSale.ends_at, FlashSaleItem.id).limit(limit)).all()
     return [ShopItem(item, sale, True) for item, sale in rows]
+
+
+def next_change(now: datetime | None = None) -> datetime | None:
+    """When a scheduled event next starts or ends (one query): until then, which events
+    are running is fixed by the clock (the storefront's cached 限时秒杀 blocks)."""
+    now = now or utcnow()
+    scheduled = FlashSale.status == FlashSaleStatus.SCHEDULED
+    starts = sa.select(sa.func.min(FlashSale.starts_at)).where(scheduled, FlashSale.starts_at > now)
+    ends = sa.select(sa.func.min(FlashSale.ends_at)).where(scheduled, FlashSale.ends_at > now)
+    times = [t for t in db.session.execute(sa.select(starts.scalar_subquery(), ends.scalar_subquery())).one() if t]
+    return as_utc(min(times)) if times else None
 
 
 def list_stmt(merchant_id: int | None = None, status: str | None = None, platform_view: bool = False) -> sa.Select:

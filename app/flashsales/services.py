@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Sku
 from app.catalog.states import ProductStatus
+from app.core import page_cache
 from app.core.bounds import MAX_INT, to_int
 from app.core.clock import as_utc, utcnow
 from app.core.errors import Conflict, NotFound, ValidationError
@@ -322,6 +323,9 @@ def _after_change(sale: FlashSale) -> None:
     """After the commit: Redis rewritten from these rows; a scheduled event also gets its
     start (rebuild at the start) and its end."""
     enqueue_after_commit(redis_sync.rebuild_sale, sale.id, queue="high")
+    # Scheduled, cancelled or ended: the home strip and the items' product pages change
+    # (starting and ending on time need no call: the cached blocks expire then).
+    page_cache.product_changed(*(item.product_id for item in sale.items))
     if sale.status == FlashSaleStatus.SCHEDULED:
         if sale.starts_at > utcnow():
             schedule_after_commit(redis_sync.rebuild_sale, sale.id, at=sale.starts_at, queue="high")

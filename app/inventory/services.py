@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.catalog.models import Sku
+from app.core import page_cache
 from app.core.bounds import MAX_INT
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
@@ -85,6 +86,16 @@ def _give(sku_id: int, quantity: int) -> int:
     return stock
 
 
+def _sold_out_changed(sku_ids: Iterable[int]) -> None:
+    """SKUs that just ran out or came back: their products' pages and the lists showing
+    them change (已售罄, the buy buttons). Other stock changes do not invalidate the
+    storefront's cache, so a sale does not empty it; the counts shown there may lag by
+    the cache's timeout, and every order takes stock by the guarded UPDATE above anyway."""
+    ids = sorted(set(sku_ids))
+    if ids:
+        page_cache.product_changed(*db.session.scalars(sa.select(Sku.product_id).where(Sku.id.in_(ids))))
+
+
 def _too_much_stock(field: str) -> ValidationError:
     message = _("库存不能超过 %(n)d", n=MAX_INT)
     return ValidationError(message, code=StockError.INVALID_STOCK, fields={field: message})
@@ -108,6 +119,7 @@ def take(items: Iterable[tuple[int, int]], reason: str, ref: tuple[str, str] | N
         raise OutOfStock(short)
     for sku_id, quantity in merged:
         _record(sku_id, -quantity, after[sku_id], reason, ref, actor_id, None)
+    _sold_out_changed(sku_id for sku_id, stock in after.items() if stock == 0)
     _check_thresholds(after)
     db.session.flush()
     return after
@@ -125,9 +137,13 @@ def give_back(items: Iterable[tuple[int, int]], reason: str, ref: tuple[str, str
               actor_id: int | None = None) -> dict[int, int]:
     """Put stock back (release a reservation, restock a return)."""
     after: dict[int, int] = {}
+    back_in_stock = []
     for sku_id, quantity in _merge(items):
         after[sku_id] = _give(sku_id, quantity)
+        if after[sku_id] == quantity:
+            back_in_stock.append(sku_id)
         _record(sku_id, quantity, after[sku_id], reason, ref, actor_id, None)
+    _sold_out_changed(back_in_stock)
     _check_thresholds(after)
     db.session.flush()
     return after
@@ -158,6 +174,8 @@ def adjust(sku_id: int, delta: int, actor_id: int | None, note: str | None,
             available = db.session.scalar(sa.select(Sku.stock).where(Sku.id == sku_id)) or 0
             raise OutOfStock([Shortfall(sku_id, -delta, available)])
     _record(sku_id, delta, stock, reason, None, actor_id, (note or "").strip()[:200] or None)
+    if stock == 0 or stock == delta:  # ran out, or was out
+        _sold_out_changed([sku_id])
     _check_thresholds({sku_id: stock})
     db.session.flush()
     return stock
@@ -185,6 +203,8 @@ def set_stock(sku_id: int, target: int, actor_id: int | None, note: str | None,
         return current
     db.session.execute(sa.update(Sku).where(Sku.id == sku_id).values(stock=target))
     _record(sku_id, target - current, target, reason, None, actor_id, (note or "").strip()[:200] or None)
+    if 0 in (current, target):
+        _sold_out_changed([sku_id])
     _check_thresholds({sku_id: target})
     db.session.flush()
     return target

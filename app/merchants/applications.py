@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.accounts.validation import normalise_phone
-from app.core import audit, storage
+from app.core import audit, page_cache, storage
 from app.core.clock import utcnow
 from app.core.db import add_unique
 from app.core.errors import Conflict, NotFound, ValidationError
@@ -204,6 +204,7 @@ def approve(actor, application_id: int, note: str | None = None) -> Merchant:
     application.merchant_id = merchant.id
     audit.record(actor, "merchant_application.approve", application, {"status": ["submitted", "approved"]}, note)
     db.session.flush()
+    page_cache.listing_changed()  # the home page's 入驻店铺
     _notify_applicant(application, _("入驻申请已通过"),
                       _("恭喜，店铺「%(name)s」已开通，现在就可以进入商家中心。", name=application.shop_name),
                       "/merchant/")

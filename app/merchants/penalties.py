@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.catalog.product_sale import close_shop_products
-from app.core import audit
+from app.core import audit, page_cache
 from app.core.clock import utcnow
 from app.core.db import each
 from app.core.errors import ValidationError
@@ -80,6 +80,7 @@ def _change_status(actor, merchant_id: int, act_name: str, reason: str, title: s
     before = move(MERCHANT_LIFECYCLE, Merchant, merchant.id, act_name, actor_id=actor.id, note=reason,
                   values={"status_reason": reason if keeps_reason else None, "suspended_until": until})
     audit.record(actor, f"merchant.{act_name}", merchant, {"status": [before, target]}, reason)
+    page_cache.everything_changed()  # open or not: every page listing its products, and their own pages
     _notify_owner(merchant, title, reason)
     return merchant
 
@@ -122,6 +123,7 @@ def lift_suspension(merchant_id: int) -> bool:
     if due is None or not try_move(MERCHANT_LIFECYCLE, Merchant, merchant_id, "lift", note=reason,
                                    values={"status_reason": None, "suspended_until": None}):
         return False
+    page_cache.everything_changed()
     _notify_owner(db.session.get(Merchant, merchant_id), _("店铺已恢复营业"), reason)
     return True
 

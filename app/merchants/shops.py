@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.accounts.services import find_by_phone
 from app.accounts.validation import normalise_phone
 from app.catalog.categories import PLATFORM_FEE_MAX_BP, PLATFORM_FEE_MIN_BP, bp_to_percent, percent_to_bp
-from app.core import audit, storage
+from app.core import audit, page_cache, storage
 from app.core.db import add_unique
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.core.money import InvalidAmount, yuan_to_fen
@@ -138,6 +138,7 @@ def update_settings(user: User, merchant_id: int, data: dict, logo: bytes | None
     changes = audit.diff(before, _snapshot(merchant))
     if changes:
         audit.record(user, "merchant.settings", merchant, changes)
+        page_cache.everything_changed()  # the shop's name and logo: home strip, product pages' shop card
     return merchant
 
 

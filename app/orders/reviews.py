@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.catalog.images import make_thumbnail
-from app.core import audit, storage
+from app.core import audit, page_cache, storage
 from app.core.bounds import bounded_int, to_int
 from app.core.clock import utcnow
 from app.core.db import add_unique
@@ -98,6 +98,7 @@ def create(buyer_id: int, order_item_id, rating, text: str = "", images: list[by
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(to_review=False)
                            .execution_options(synchronize_session=False))
     db.session.flush()
+    page_cache.product_changed(review.product_id)  # its rating and latest reviews
     return review
 
 
@@ -144,6 +145,7 @@ def set_visible(admin, review_id: int, visible: bool, reason: str = "") -> Revie
     audit.record(admin, "review.hide" if not visible else "review.show", review,
                  {"visible": [before, visible]}, note=reason or None)
     db.session.flush()
+    page_cache.product_changed(review.product_id)
     return review
 
 

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from app.analytics import figures
+from app.analytics import figures, tracking
 from app.analytics.models import Event
 from app.core.clock import SHANGHAI
+from app.core.db import transaction
 from app.extensions import db
 
 
@@ -63,6 +64,8 @@ def test_a_shop_search_records_how_many_products_it_found(client, make_product):
     make_product(title="赣南脐橙 5斤装")
     assert client.get("/search?q=脐橙").status_code == 200
     assert client.get("/search?q=火星土豆").status_code == 200
+    with transaction():
+        assert tracking.flush_buffer() == 2  # searches are buffered like the client's events
     db.session.expire_all()
     found = {e.query: e.props.get("results") for e in db.session.scalars(sa.select(Event).where(Event.type == "search"))}
     assert found == {"脐橙": 1, "火星土豆": 0}

@@ -1,5 +1,6 @@
 """The shop: what shoppers see (mobile first)."""
 from app.web.shop import (  # noqa: F401  (each module registers its routes on bp)
+    full_pages,
     views_account,
     views_aftersales,
     views_auth,

@@ -17,7 +17,7 @@ from flask_login import current_user
 from app.analytics import tracking
 from app.core.db import transaction
 from app.core.errors import RateLimited
-from app.extensions import csrf
+from app.extensions import csrf, db
 from app.web.forms import client_ip
 from app.web.shop.blueprint import bp
 
@@ -39,6 +39,17 @@ def anon_id() -> str:
 def tracked() -> bool:
     """Whether this request may be tracked at all (no DNT / GPC)."""
     return not tracking.do_not_track(request.headers)
+
+
+def record_search(query: str, results: int) -> None:
+    """The search as a server-side event with how many products it found (the dashboards'
+    keywords with no results), unless the visitor asks not to be tracked or is a bot."""
+    if not tracked() or tracking.is_bot(request.user_agent.string):
+        return
+    buffered = tracking.buffer_search(query, results, anon_id=anon_id(), path=request.path,
+                                      user_id=current_user.id if current_user.is_authenticated else None)
+    if not buffered:
+        db.session.commit()
 
 
 @bp.after_request

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.analytics import tracking
 from app.analytics.models import Event
 from app.catalog.models import Category, Sku
 from app.core.clock import utcnow
+from app.core.db import transaction
 from app.extensions import db
 from app.merchants.models import Merchant
 
@@ -106,6 +108,8 @@ def test_search_is_recorded_with_an_anonymous_id(client, make_product):
     cookie = resp.headers.get("Set-Cookie", "")
     assert "aid=" in cookie  # the tracking cookie (app/web/shop/views_tracking.py)
     client.get("/search?q=耳机&sort=price_asc")
+    with transaction():
+        assert tracking.flush_buffer() == 2  # buffered in Redis like the client's events
     events = db.session.scalars(sa.select(Event).where(Event.type == "search")).all()
     assert [e.query for e in events] == ["耳机", "耳机"]
     assert events[0].anon_id and events[0].anon_id == events[1].anon_id and events[0].user_id is None
