@@ -218,6 +218,9 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
 
     chain = referrals.snapshot_for(buyer.id)
     for shop in q.shops:
+        # Before the order joins the session: this query would flush it, and its `items`
+        # would then be loaded from the database (empty) on the first append.
+        fees = categories.platform_fee_bp([line.product.id for line in shop.lines], shop.merchant.platform_fee_bp)
         order = Order(
             order_no=_unique(numbers.new_order_no, Order.order_no), buyer_id=buyer.id,
             merchant_id=shop.merchant.id, payment=payment, status=OrderStatus.PENDING_PAYMENT,
@@ -227,7 +230,6 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
             pay_expires_at=now + timeout,
         )
         db.session.add(order)
-        fees = categories.platform_fee_bp([line.product.id for line in shop.lines], shop.merchant.platform_fee_bp)
         for line in shop.lines:
             image = line.product.main_image
             order.items.append(OrderItem(
