@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.money import InvalidAmount, format_yuan, yuan_to_fen
 from app.core.pagination import paginate
@@ -19,11 +18,11 @@ from app.distribution import policies, queries, withdrawals
 from app.distribution import rules as distribution_rules
 from app.distribution.labels import METHOD_LABELS
 from app.distribution.models import Withdrawal
-from app.extensions import db
 from app.web.distributor.access import distributor_required, me
 from app.web.distributor.blueprint import bp
 from app.web.distributor.forms import WithdrawForm
 from app.web.forms import attach_errors
+from app.web.withdrawal_steps import confirm_or_submit
 
 PER_PAGE = 10
 
@@ -84,15 +83,6 @@ def withdrawal_fee():
     return render_template("distributor/_fee.html", preview=preview)
 
 
-def _dry_run(data: dict) -> tuple[int, int]:
-    """(amount, fee) of the request as the service would make it; DomainError when it would refuse."""
-    try:
-        withdrawal = withdrawals.request(me(), data)
-        return withdrawal.amount_fen, withdrawal.fee_fen
-    finally:
-        db.session.rollback()
-
-
 @bp.post("/withdrawals")
 @distributor_required
 def withdrawal_request():
@@ -104,12 +94,10 @@ def withdrawal_request():
         return _page(form)
     data = form.service_data()
     try:
-        if form.confirm.data != "1":
-            amount, fee = _dry_run(data)
-            return render_template("distributor/withdraw_confirm.html", form=form, amount_fen=amount, fee_fen=fee,
-                                   net_fen=amount - fee, method_labels=METHOD_LABELS)
-        with transaction():
-            withdrawal = withdrawals.request(me(), data)
+        confirm_page, withdrawal = confirm_or_submit(form, lambda: withdrawals.request(me(), data),
+                                                     "distributor/withdraw_confirm.html", METHOD_LABELS)
+        if confirm_page is not None:
+            return confirm_page
     except DomainError as exc:
         if not attach_errors(form, exc, "amount"):
             flash(exc.message, "danger")

@@ -18,7 +18,6 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import Length
 
-from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.models import StateChange
 from app.core.money import format_yuan
@@ -32,6 +31,7 @@ from app.finance.withdrawal_states import MERCHANT_WITHDRAWAL_LIFECYCLE
 from app.web.forms import attach_errors
 from app.web.merchant.blueprint import bp
 from app.web.merchant.context import merchant_required
+from app.web.withdrawal_steps import confirm_or_submit
 
 PER_PAGE = 10
 
@@ -98,15 +98,6 @@ def funds_withdrawal_fee():
     return render_template("merchant/funds/_fee.html", preview=preview)
 
 
-def _dry_run(data: dict) -> tuple[int, int]:
-    """(amount, fee) as the service would make them; DomainError when it would refuse."""
-    try:
-        withdrawal = withdrawals.request(current_user, g.merchant.id, data)
-        return withdrawal.amount_fen, withdrawal.fee_fen
-    finally:
-        db.session.rollback()
-
-
 @bp.post("/funds/withdrawals")
 @merchant_required()
 def funds_withdrawal_request():
@@ -117,12 +108,11 @@ def funds_withdrawal_request():
         return _page(form)
     data = form.service_data()
     try:
-        if form.confirm.data != "1":
-            amount, fee = _dry_run(data)
-            return render_template("merchant/funds/withdraw_confirm.html", form=form, amount_fen=amount, fee_fen=fee,
-                                   net_fen=amount - fee, method_labels=METHOD_SHORT)
-        with transaction():
-            withdrawal = withdrawals.request(current_user, g.merchant.id, data)
+        confirm_page, withdrawal = confirm_or_submit(
+            form, lambda: withdrawals.request(current_user, g.merchant.id, data),
+            "merchant/funds/withdraw_confirm.html", METHOD_SHORT)
+        if confirm_page is not None:
+            return confirm_page
     except DomainError as exc:
         if exc.status == 403:
             abort(403)
