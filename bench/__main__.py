@@ -2,7 +2,7 @@
 
 Each benchmark measures two things in the same run and prints their ratio,
 so the number means something on any machine. Uses its own PostgreSQL
-database (BENCH_DATABASE_URL, default shop_bench) and Redis db 14.
+database (BENCH_DATABASE_URL, default shop_bench) and Redis db (BENCH_REDIS_URL, default 12).
 """
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from urllib.parse import urlparse
 import psycopg
 import sqlalchemy as sa
 
-os.environ.setdefault("TEST_DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/shop_bench"))
-os.environ.setdefault("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+from bench import BENCH_DB, BENCH_REDIS
+
+# The app's TestConfig reads these: point them at the bench's own, whatever the shell says.
+os.environ["TEST_DATABASE_URL"] = BENCH_DB
+os.environ["TEST_REDIS_URL"] = BENCH_REDIS
 
 from flask_migrate import upgrade
 

@@ -39,7 +39,7 @@ answer (the time to sell out). The drain (all N answered) is printed too.
 
 Also run by `make bench` (bench/__main__.py), which exits non-zero on any oversold unit,
 5xx, unanswered buyer or rows that disagree. Database: FLASH_DATABASE_URL, default the
-bench database's name + `_flash`; Redis: TEST_REDIS_URL (the bench's db 14).
+bench database's name + `_flash`; Redis: BENCH_REDIS_URL (default db 12).
 """
 from __future__ import annotations
 
@@ -67,9 +67,11 @@ from urllib.parse import urlparse
 
 import psycopg
 
+from bench import BENCH_DB
+from bench import BENCH_REDIS as REDIS_URL
+
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/shop_bench")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
 SKU_PRICE_FEN = 9900
 EVENT_PRICE_FEN = 990
 REFUSED_P99_TARGET_MS = 50.0

@@ -36,12 +36,13 @@ from urllib.parse import quote, urlparse
 import requests
 import sqlalchemy as sa
 
+from bench import BENCH_DB
+from bench import BENCH_REDIS as REDIS_URL
 from bench.flash_sale import create_database, plain
 from bench.server import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/shop_bench")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
 SMALL, LARGE = 40, 20_000
 WORDS = ["连衣裙", "T恤", "运动鞋", "蓝牙耳机", "保温杯", "坚果礼盒", "茶叶", "充电宝", "双肩包", "面霜",
          "牛仔裤", "羽绒服", "机械键盘", "台灯", "枕头", "咖啡豆", "橄榄油", "儿童绘本", "瑜伽垫", "雨伞"]
@@ -235,8 +236,10 @@ def run(seconds: int = 6, connections: int = 100, workers: int = 2, threads: int
         print(f"{name:<12} {qa:>8} {qb:>8} {ta:>8.1f} {tb:>8.1f} {tb / ta:>11.2f}{'' if qa == qb else '  QUERIES DIFFER'}")
 
     settings = {"workers": workers, "threads": threads}
+    # Hello world before and after the shop's rows, the higher counting: right after the
+    # seed the machine is still busy (autovacuum of 20,000 rows), which once cut it by 3x.
     with gunicorn("bench.hello_app:app", **settings) as base:
-        hello = load(base, ["/"], seconds, connections)
+        hellos = [load(base, ["/"], seconds, connections)]
     env = {"APP_ENV": "testing", "TEST_DATABASE_URL": plain(url), "TEST_REDIS_URL": REDIS_URL,
            "RATELIMIT_ENABLED": "0", "LOG_JSON": "0", "PAGE_CACHE_ENABLED": "1" if cache else "0"}
     results = {}
@@ -249,12 +252,15 @@ def run(seconds: int = 6, connections: int = 100, workers: int = 2, threads: int
             for path in paths:
                 requests.get(base + path, headers={"User-Agent": BROWSER}, timeout=30)
             results[name] = load(base, paths, seconds, connections)
+    with gunicorn("bench.hello_app:app", **settings) as base:
+        hellos.append(load(base, ["/"], seconds, connections))
+    hello = max(hellos, key=lambda h: h["rps"])
 
     print(f"\nStorefront under load: wrk {connections} connections x {seconds} s per row, gunicorn gthread "
           f"{workers} workers x {threads} threads, page cache {'on (Redis)' if cache else 'OFF'}")
     print(f"{'target':<22} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'vs hello':>9} {'non-2xx':>8}")
     print(f"{'hello world':<22} {hello['rps']:>9.0f} {hello['p50']:>9.1f} {hello['p99']:>9.1f} {1:>9.2f} "
-          f"{hello['errors']:>8}")
+          f"{hello['errors']:>8}  (before {hellos[0]['rps']:.0f}, after {hellos[1]['rps']:.0f} req/s; the higher counts)")
     for name, r in results.items():
         print(f"{name:<22} {r['rps']:>9.0f} {r['p50']:>9.1f} {r['p99']:>9.1f} {r['rps'] / hello['rps']:>9.2f} "
               f"{r['errors']:>8}{'  socket errors: ' + r['socket_errors'] if r['socket_errors'] else ''}")
