@@ -57,7 +57,8 @@ def effective_price():
     return sa.case((live, Product.promotion_price_fen), else_=Product.price_fen)
 
 
-def search(filters: ProductFilters, page, per_page=20) -> Page:
+def _listing(filters: ProductFilters) -> sa.Select:
+    """The visible products `filters` pick, in the order they ask for."""
     stmt = visible_products().options(selectinload(Product.images))
     q = (filters.q or "").strip().lower()
     if q:
@@ -82,7 +83,18 @@ def search(filters: ProductFilters, page, per_page=20) -> Page:
         "price_desc": (price.desc(), Product.id.desc()),
         "newest": (Product.listed_at.desc().nulls_last(), Product.id.desc()),
     }[filters.sort if filters.sort in SORTS else "sales"]
-    return paginate(stmt.order_by(*order), page, per_page)
+    return stmt.order_by(*order)
+
+
+def search(filters: ProductFilters, page, per_page=20) -> Page:
+    """One page of the listing, with the total (for paging)."""
+    return paginate(_listing(filters), page, per_page)
+
+
+def top(filters: ProductFilters, limit: int) -> list[Product]:
+    """The first `limit` products of the listing, without counting the rest (a shelf
+    that links to the full list: the count would scan every visible product)."""
+    return list(db.session.scalars(_listing(filters).limit(limit)).unique())
 
 
 def next_promotion_change(now: datetime | None = None) -> datetime | None:

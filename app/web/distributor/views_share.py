@@ -48,7 +48,7 @@ def _file_name(product, ext: str, kind: str = "qr") -> str:
 def share_page():
     product = _product()
     q = (request.args.get("q") or "").strip()[:50]
-    picks = catalog.search(ProductFilters(q=q), 1, PICKER_SIZE).items
+    picks = catalog.top(ProductFilters(q=q), PICKER_SIZE)
     return render_template("distributor/share.html", distributor=g.distributor, product=product, q=q, picks=picks,
                            link=shop_link(g.distributor, product.id if product else None),
                            price_fen=share.price_fen(product) if product else None)
