@@ -108,11 +108,15 @@ def leaf_ids_under(category_id: int) -> list[int]:
     return out
 
 
-def _inherited(product_ids: list[int], attribute: str, default: int) -> dict[int, int]:
+def _inherited(product_ids: list[int] | dict[int, int], attribute: str, default: int) -> dict[int, int]:
     """product id -> `attribute` of the nearest category up its tree that sets it, else
-    `default`. Two queries whatever the number of products."""
-    from_products = dict(db.session.execute(sa.select(Product.id, Product.category_id)
-                                            .where(Product.id.in_(product_ids))).all())
+    `default`. Two queries whatever the number of products; one when `product_ids` maps
+    each product to its category already (the caller has the products loaded)."""
+    if isinstance(product_ids, dict):
+        from_products = product_ids
+    else:
+        from_products = dict(db.session.execute(sa.select(Product.id, Product.category_id)
+                                                .where(Product.id.in_(product_ids))).all())
     nodes = {c.id: c for c in all_categories()}
     result = {}
     for product_id, category_id in from_products.items():
@@ -130,11 +134,12 @@ def aftersale_window_days(product_ids: list[int]) -> dict[int, int]:
     return _inherited(product_ids, "aftersale_window_days", platform_settings.get("aftersale_window_days"))
 
 
-def platform_fee_bp(product_ids: list[int], shop_rate_bp: int | None = None) -> dict[int, int]:
+def platform_fee_bp(product_ids: list[int] | dict[int, int], shop_rate_bp: int | None = None) -> dict[int, int]:
     """product id -> the platform's fee on its sales in basis points: the shop's own rate
     when the platform set one (`shop_rate_bp`), else the nearest category up the tree
     that sets one, else the `platform_fee_bp` setting. Checkout keeps it on each order
-    item, so a later change never touches an order already placed."""
+    item, so a later change never touches an order already placed. `product_ids` may be
+    {product id: category id} when the products are loaded already."""
     if shop_rate_bp is not None:
         return {product_id: int(shop_rate_bp) for product_id in product_ids}
     return _inherited(product_ids, "platform_fee_bp", platform_settings.get("platform_fee_bp"))

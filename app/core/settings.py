@@ -156,14 +156,30 @@ define(SettingDefinition(
 ))
 
 
+STORED = "platform_settings"
+
+
+def _stored() -> dict[str, Any]:
+    """Every stored value, read in one SELECT once per database transaction (savepoints
+    count as their own): a checkout asks for three settings, most of which have no row, and
+    the session's identity map cannot remember a missing row. `put` drops the copy."""
+    session = db.session()
+    current = session.get_nested_transaction() or session.get_transaction()
+    cached = session.info.get(STORED)
+    if cached is not None and current is not None and cached[0] is current:
+        return cached[1]
+    values = {row.key: row.value for row in session.scalars(db.select(PlatformSetting))}
+    session.info[STORED] = (session.get_nested_transaction() or session.get_transaction(), values)
+    return values
+
+
 def get(key: str) -> Any:
     definition = DEFINITIONS[key]
-    row = db.session.get(PlatformSetting, key)
-    return definition.default if row is None else row.value
+    return _stored().get(key, definition.default)
 
 
 def all_values() -> dict[str, Any]:
-    stored = {row.key: row.value for row in db.session.scalars(db.select(PlatformSetting))}
+    stored = _stored()
     return {key: stored.get(key, d.default) for key, d in DEFINITIONS.items()}
 
 
@@ -203,5 +219,6 @@ def put(key: str, raw: Any, actor) -> Any:
     row.value = value
     row.updated_by_id = getattr(actor, "id", None)
     db.session.flush()
+    db.session.info.pop(STORED, None)
     audit.record(actor, "settings.update", ("PlatformSetting", key), {key: [before, value]})
     return value

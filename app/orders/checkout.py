@@ -169,7 +169,8 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
            from_cart: bool = False, expected_total_fen: int | None = None, held: HeldLine | None = None) -> Payment:
     """Create the Payment and its Orders (status pending_payment) for `items`.
 
-    With `held` (see HeldLine), `items` must be exactly that line.
+    With `held` (see HeldLine), `items` must be exactly that line, and the caller must
+    have looked the key up (`payments.by_idempotency_key`) in this transaction.
 
     Returns the existing Payment when this key was used before by this buyer.
     With `expected_total_fen` (the total the buyer was shown), a total that differs
@@ -178,7 +179,8 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.match(key):
         raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=OrderError.INVALID_IDEMPOTENCY_KEY)
-    existing = payments.by_idempotency_key(buyer.id, key)
+    # A holder (flash sale) has looked the key up in this transaction already.
+    existing = payments.by_idempotency_key(buyer.id, key) if held is None else None
     if existing is not None:
         return existing
     items = clean_items(items)
@@ -220,7 +222,8 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     for shop in q.shops:
         # Before the order joins the session: this query would flush it, and its `items`
         # would then be loaded from the database (empty) on the first append.
-        fees = categories.platform_fee_bp([line.product.id for line in shop.lines], shop.merchant.platform_fee_bp)
+        fees = categories.platform_fee_bp({line.product.id: line.product.category_id for line in shop.lines},
+                                          shop.merchant.platform_fee_bp)
         order = Order(
             order_no=_unique(numbers.new_order_no, Order.order_no), buyer_id=buyer.id,
             merchant_id=shop.merchant.id, payment=payment, status=OrderStatus.PENDING_PAYMENT,

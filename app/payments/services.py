@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.core.clock import utcnow
+from app.core.db import upsert
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import enqueue_after_commit
 from app.core.lifecycle import try_move
@@ -37,6 +38,7 @@ from app.core.urls import external_url
 from app.extensions import db
 from app.orders import numbers
 from app.orders import services as order_services
+from app.orders.errors import OrderError
 from app.orders.models import Order
 from app.orders.states import OrderStatus
 from app.payments import providers
@@ -105,18 +107,18 @@ def by_idempotency_key(buyer_id: int, key: str) -> Payment | None:
 def open_payment(out_trade_no: str, buyer_id: int, amount_fen: int, idempotency_key: str) -> tuple[Payment, bool]:
     """A new pending payment for a checkout, and True; or, when a racing submit with the
     same idempotency key committed first, that payment and False (the caller answers
-    with it and creates nothing). Inserted in a savepoint: the caller's transaction goes on."""
-    payment = Payment(out_trade_no=out_trade_no, buyer_id=buyer_id, amount_fen=amount_fen,
-                      idempotency_key=idempotency_key)
-    try:
-        with db.session.begin_nested():
-            db.session.add(payment)
-    except IntegrityError:
-        existing = by_idempotency_key(buyer_id, idempotency_key)
-        if existing is None:
-            raise
-        return existing, False
-    return payment, True
+    with it and creates nothing). One INSERT .. ON CONFLICT DO NOTHING on the buyer's key:
+    the caller's transaction goes on either way, with no savepoint to open and release."""
+    payment = db.session.scalar(
+        upsert(Payment).values(out_trade_no=out_trade_no, buyer_id=buyer_id, amount_fen=amount_fen,
+                               idempotency_key=idempotency_key)
+        .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(Payment))
+    if payment is not None:
+        return payment, True
+    existing = by_idempotency_key(buyer_id, idempotency_key)
+    if existing is None:  # the other submit has not committed yet, or rolled back: the buyer may retry
+        raise Conflict(_("系统繁忙，请重试"), code=OrderError.BUSY)
+    return existing, False
 
 
 def _regroup(old: Payment, orders: list[Order], amount: int) -> Payment:

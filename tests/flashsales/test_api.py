@@ -37,6 +37,24 @@ def test_a_winner_gets_201_like_a_checkout_and_a_repeat_gets_the_same(client, ma
     assert [(i["item_id"], i["price_fen"], i["sold_percent"], i["running"]) for i in listed] == [(item_id, 1990, 50, True)]
 
 
+def test_a_winners_request_reads_each_thing_once(client, make_flash_sale, make_user, make_address, api_token,
+                                                 count_queries):
+    """The winner's checkout is the flash sale's cost (docs/flash-sales.md): the settings
+    in one read, the key looked up once, and the answer
+    made before the commit instead of read back after it."""
+    _sale, item = make_flash_sale(stock=2, limit=1)
+    buyer = make_user()
+    headers, address = api_token(buyer), make_address(buyer)
+    item_id, address_id = item.id, address.id
+    db.session.remove()
+    with count_queries() as statements:
+        answer = client.post(f"{BASE}/{item_id}/buy", json=body(address_id), headers=headers)
+    assert answer.status_code == 201
+    assert len([s for s in statements if "FROM platform_settings" in s]) == 1
+    assert len([s for s in statements if "FROM payments" in s and "idempotency_key =" in s]) == 1
+    assert len(statements) <= 25, "\n".join(statements)
+
+
 def test_losers_and_bad_input_get_their_codes(client, make_flash_sale, make_user, make_address, api_token):
     _s1, sold = make_flash_sale(stock=1, limit=1)
     _s2, later = make_flash_sale(stock=1, starts_in=timedelta(hours=2))

@@ -188,9 +188,8 @@ def submit(data):
         payment = checkout.submit(buyer, [(i["sku_id"], i["quantity"]) for i in data["items"]],
                                   data["address_id"], data["notes"], data["idempotency_key"],
                                   from_cart=data["from_cart"], expected_total_fen=data["expected_total_fen"])
-        payment_id = payment.id
-    db.session.expire_all()
-    return checkout_payload(db.session.get(Payment, payment_id))
+        answer = checkout_payload(payment)  # before the commit: no reading it all back after
+    return answer
 
 
 @blp.get("")
