@@ -80,8 +80,9 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-# Indexes made by hand in revisions, for one database only (not in the models).
-HAND_MADE_INDEXES = {"ix_products_search_trgm"}
+# Indexes made by hand in revisions, not in the models (for one database only, or
+# written differently for each).
+HAND_MADE_INDEXES = {"ix_products_search_trgm", "ix_products_by_listed"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

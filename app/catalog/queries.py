@@ -16,7 +16,7 @@ from app.catalog.models import Category, Product, Sku
 from app.catalog.states import ProductStatus
 from app.core.clock import as_utc, utcnow
 from app.core.errors import NotFound
-from app.core.pagination import Page, paginate
+from app.core.pagination import Page, Slice, paginate, slice_of
 from app.extensions import db
 from app.merchants.models import Merchant
 from app.merchants.states import MerchantStatus
@@ -89,6 +89,11 @@ def _listing(filters: ProductFilters) -> sa.Select:
 def search(filters: ProductFilters, page, per_page=20) -> Page:
     """One page of the listing, with the total (for paging)."""
     return paginate(_listing(filters), page, per_page)
+
+
+def shelf(filters: ProductFilters, page, per_page=20) -> Slice:
+    """One page of the listing without the total (a shelf scrolled for more: home's 热销榜)."""
+    return slice_of(_listing(filters), page, per_page)
 
 
 def top(filters: ProductFilters, limit: int) -> list[Product]:

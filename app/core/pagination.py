@@ -1,5 +1,5 @@
 """Pagination of list pages: a fixed number of queries whatever the page size
-(one for the rows, one for the total)."""
+(one for the rows, one for the total; a `Slice` has no total and needs only the first)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,3 +65,24 @@ def paginate(stmt: sa.Select, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE, *
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(rows.scalars().unique() if scalars else rows.all())
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+@dataclass
+class Slice:
+    """One page of a list without its total: for a list shown by scrolling (a shelf), where
+    counting would read every row the list could hold just to say whether more follow."""
+    items: list[Any]
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def slice_of(stmt: sa.Select, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE) -> Slice:
+    """One query: the page's rows and one more, which only says whether a next page exists."""
+    page, per_page = clamp(page, per_page)
+    items = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)).unique())
+    return Slice(items=items[:per_page], page=page, per_page=per_page, has_next=len(items) > per_page)

@@ -26,7 +26,7 @@ def _home_blocks() -> tuple[dict, datetime | None]:
     shops = [(merchant, logo_name(merchant)) for merchant in queries.open_shops(8)]
     promotions = catalog.top(catalog.ProductFilters(promotion=True, sort="sales"), 10)
     new_arrivals = catalog.top(catalog.ProductFilters(sort="newest"), 6)
-    best_sellers = catalog.search(catalog.ProductFilters(sort="sales"), 1, 20)
+    best_sellers = catalog.shelf(catalog.ProductFilters(sort="sales"), 1, 20)
     ends = [p.promotion_ends_at for p in promotions if p.promotion_ends_at]
     top = render_template("shop/_home_top.html", top_categories=category_tree()[:10])
     blocks = render_template("shop/_home_blocks.html", shops=shops, promotions=promotions,

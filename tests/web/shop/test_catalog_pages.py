@@ -184,6 +184,24 @@ def test_home_and_categories_show_the_catalogue(client, make_product, make_categ
     assert client.get("/categories?id=abc").status_code == 200
 
 
+def test_homes_best_sellers_scroll_on_without_counting_the_catalogue(client, make_product, make_category,
+                                                                    count_queries):
+    """热销榜 shows 20 and a 加载更多 link when there are more, found by reading one product
+    more than it shows instead of counting every visible product."""
+    leaf = make_category()
+    for n in range(20):
+        make_product(category=leaf, title=f"热销{n:02d}", sales=100 + n)
+    with count_queries() as statements:
+        html = client.get("/").get_data(as_text=True)
+    assert "热销19" in html and "热销00" in html and "加载更多" not in html
+    assert not [s for s in statements if "count(" in s.lower()]
+    make_product(category=leaf, title="热销冷门", sales=1)
+    best_sellers = client.get("/").get_data(as_text=True).split("热销榜", 1)[1]
+    assert "加载更多" in best_sellers and "热销冷门" not in best_sellers and "sort=sales&amp;page=2" in best_sellers
+    second = client.get("/search?sort=sales&page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "热销冷门" in second and "没有更多了" in second
+
+
 def test_search_bar_posts_to_search(client):
     html = client.get("/").get_data(as_text=True)
     assert 'role="search" action="/search"' in html
