@@ -24,6 +24,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts import addresses
 from app.accounts.models import Address, User
@@ -219,6 +220,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
             raise stock.OutOfStock([stock.Shortfall(line.sku.id, line.quantity, line.sku.stock) for line in short])
 
     chain = referrals.snapshot_for(buyer.id)
+    placed: list[Order] = []
     for shop in q.shops:
         # Before the order joins the session: this query would flush it, and its `items`
         # would then be loaded from the database (empty) on the first append.
@@ -233,6 +235,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
             pay_expires_at=now + timeout,
         )
         db.session.add(order)
+        placed.append(order)
         for line in shop.lines:
             image = line.product.main_image
             order.items.append(OrderItem(
@@ -252,6 +255,9 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
         # commit, so a flash sale's buyers queue on them as briefly as possible.
         stock.reserve(items, ref=("payment", payment.out_trade_no))
     db.session.flush()
+    # `payment.orders` is read-only (the orders point at the payment): fill it with what
+    # was just made rather than read it back.
+    set_committed_value(payment, "orders", sorted(placed, key=lambda o: o.id))
 
     schedule_after_commit(tasks.cancel_unpaid_payment, payment.id, at=now + timeout + timedelta(seconds=5))
     return payment
