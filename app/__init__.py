@@ -9,7 +9,7 @@ from app.config import Config, config_from_env, trusted_hosts
 from app.core import page_cache
 from app.extensions import babel, csrf, db, init_limiter, login_manager, migrate, redis_holder
 from app.receivers import connect_all
-from app.web import errors, i18n, input_limits, logging_setup, security_headers, templating
+from app.web import errors, i18n, input_limits, logging_setup, security_headers, session_cookie, templating
 from app.web.auth import init_login
 from app.web.blueprints import register_blueprints
 
@@ -25,6 +25,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     logging_setup.init_app(app)
     security_headers.init_app(app)
+    session_cookie.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

@@ -70,14 +70,20 @@ def unstorable_field(value, name: str = "") -> str | None:
 def _unstorable_place() -> str | None:
     if UNSTORABLE.search(request.path):
         return "path"
+    for key, value in request.args.items(multi=True):
+        if UNSTORABLE.search(key) or UNSTORABLE.search(value):
+            return key
+    if not request.want_form_data_parsed:
+        # No Content-Type (every plain GET): neither a form nor JSON is read from such a
+        # body, so there is nothing more to check (and no per-request parsing to pay for).
+        return None
     if request.mimetype != "multipart/form-data":
         # Parse the form from a cached copy of the body: gateway webhooks (Alipay's is a
         # urlencoded form) verify their signatures over the raw bytes, which parsing consumes.
         request.get_data(cache=True)
-    for source in (request.args, request.form):
-        for key, value in source.items(multi=True):
-            if UNSTORABLE.search(key) or UNSTORABLE.search(value):
-                return key
+    for key, value in request.form.items(multi=True):
+        if UNSTORABLE.search(key) or UNSTORABLE.search(value):
+            return key
     if request.is_json:
         return unstorable_field(request.get_json(silent=True))
     return None

@@ -50,5 +50,9 @@ def init_app(app: Flask) -> None:
             "ip": request.remote_addr,
         }
         response.headers["X-Request-Id"] = fields["request_id"] or ""
-        log.info(" ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": fields})
+        if log.isEnabledFor(logging.INFO):
+            # The record made directly: `log.info` would first walk the stack for the
+            # caller's file and line, which no formatter here prints.
+            log.handle(log.makeRecord(log.name, logging.INFO, "", 0, " ".join(f"{k}={v}" for k, v in fields.items()),
+                                      (), None, extra={"fields": fields}))
         return response

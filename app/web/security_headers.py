@@ -14,8 +14,9 @@ files, error pages), set by Flask-Talisman.
 """
 from __future__ import annotations
 
-from flask import Flask
-from flask_talisman import Talisman
+import flask_talisman
+from flask import Flask, request
+from werkzeug.datastructures import Headers
 
 SELF = "'self'"
 CONTENT_SECURITY_POLICY = {
@@ -31,6 +32,49 @@ CONTENT_SECURITY_POLICY = {
 }
 PERMISSIONS_POLICY = {"browsing-topics": "()", "camera": "()", "microphone": "()", "geolocation": "()"}
 HSTS_MAX_AGE_SECONDS = 365 * 86400
+
+
+class Talisman(flask_talisman.Talisman):
+    """Flask-Talisman with each endpoint's header values worked out once per process.
+
+    Talisman builds the same values again on every answer: the view's options merged with
+    the defaults (four times a request) and the policies joined into strings, about 50 µs
+    of a stored storefront page's answer (bench/request_cost.py, docs/caching.md). Without
+    a nonce they depend on the endpoint alone, so an endpoint's first answer gets them
+    from Talisman's own code and later answers copy them. HSTS depends on the request
+    (HTTPS or not) and is still set per answer by Talisman. Overrides private methods of
+    flask-talisman 1.1.0 (pinned); tests/web/test_security_headers.py checks the headers
+    are a plain Talisman's."""
+
+    def __init__(self, app: Flask | None = None, **kwargs) -> None:
+        self._options_by_endpoint: dict[str | None, dict] = {}
+        self._headers_by_endpoint: dict[str | None, Headers] = {}
+        super().__init__(app, **kwargs)
+
+    def _get_local_options(self) -> dict:
+        endpoint = request.endpoint
+        options = self._options_by_endpoint.get(endpoint)
+        if options is None:
+            options = self._options_by_endpoint[endpoint] = super()._get_local_options()
+        return options
+
+    def _set_response_headers(self, response):
+        options = self._get_local_options()
+        if options["content_security_policy_nonce_in"]:
+            return super()._set_response_headers(response)  # a nonce per answer: nothing to keep
+        fixed = self._headers_by_endpoint.get(request.endpoint)
+        if fixed is None:
+            fixed = Headers()
+            self._set_feature_policy_headers(fixed, options)
+            self._set_permissions_policy_headers(fixed, options)
+            self._set_document_policy_headers(fixed, options)
+            self._set_frame_options_headers(fixed, options)
+            self._set_content_security_policy_headers(fixed, options)
+            self._set_referrer_policy_headers(fixed)
+            self._headers_by_endpoint[request.endpoint] = fixed
+        response.headers.update(fixed)
+        self._set_hsts_headers(response.headers)
+        return response
 
 
 def init_app(app: Flask) -> None:

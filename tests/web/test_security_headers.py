@@ -95,3 +95,41 @@ def test_production_refuses_a_plain_http_public_address():
     with pytest.raises(RuntimeError, match="https"):
         create_app(ProdConfig, SECRET_KEY="production-test-secret", PUBLIC_BASE_URL="http://shop.example.com",
                    SQLALCHEMY_DATABASE_URI=TestConfig.SQLALCHEMY_DATABASE_URI)
+
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+                    "Permissions-Policy", "Strict-Transport-Security", "Feature-Policy", "Document-Policy",
+                    "X-XSS-Protection", "X-Download-Options")
+
+
+def security_headers(resp) -> dict[str, list[str]]:
+    return {name: resp.headers.getlist(name) for name in SECURITY_HEADERS if name in resp.headers}
+
+
+def test_headers_worked_out_once_per_endpoint_are_a_plain_talismans(production_app, monkeypatch, tmp_path):
+    """app.web.security_headers.Talisman keeps each endpoint's header values: every answer,
+    the first of its endpoint and the later ones, HTTPS or not, carries what a plain
+    Flask-Talisman with the same options sets."""
+    import flask_talisman
+
+    from app import create_app
+    from app.config import ProdConfig, TestConfig
+    from app.extensions import db
+    from app.web import security_headers as module
+
+    monkeypatch.setattr(module, "Talisman", flask_talisman.Talisman)
+    plain = create_app(ProdConfig, SECRET_KEY="production-test-secret", PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+                       SQLALCHEMY_DATABASE_URI=TestConfig.SQLALCHEMY_DATABASE_URI, REDIS_URL=TestConfig.REDIS_URL,
+                       RATELIMIT_STORAGE_URI=TestConfig.REDIS_URL, SANDBOX_PAY_SECRET=None, LOG_JSON=False,
+                       OUTBOX_DIR=str(tmp_path / "outbox"), UPLOAD_DIR=str(tmp_path / "uploads"))
+    assert type(production_app.extensions["talisman"]) is not flask_talisman.Talisman  # the one under test
+    ours, theirs = production_app.test_client(), plain.test_client()
+    for base in (PUBLIC_BASE_URL, "http://shop.example.com"):
+        for path in ("/login", "/", "/healthz", "/static/css/theme.css", "/api/v1/products", "/no-such-page",
+                     "/login", "/healthz"):
+            mine, reference = ours.get(path, base_url=base), theirs.get(path, base_url=base)
+            assert mine.status_code == reference.status_code, (base, path)
+            assert security_headers(mine) == security_headers(reference), (base, path)
+            assert "Content-Security-Policy" in security_headers(mine)
+    with plain.app_context():
+        db.engine.dispose()

@@ -205,3 +205,86 @@ def test_product_page_queries_do_not_grow_with_skus_or_catalogue(client, make_pr
     for _ in range(10):
         make_product(merchant=merchant)
     assert cold(f"/products/{big.id}") == first
+
+
+def test_a_stored_page_gives_each_new_visitor_a_working_csrf_token(app, listed, monkeypatch, count_queries):
+    """wrk's case and a first visit's: no cookies at all. The stored copy is cut where the
+    token was; each answer has the visitor's own token in every place, and it passes
+    CSRF on the visitor's next POST (and another visitor's does not)."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    product = listed[0]
+    sku_id = db.session.scalar(sa.select(Sku.id).where(Sku.product_id == product.id).order_by(Sku.id))
+    path = f"/products/{product.id}"
+    miss = app.test_client().get(path)  # rendered and stored
+    rendered = miss.get_data(as_text=True)
+    visitor, other = app.test_client(), app.test_client()
+    with count_queries() as statements:
+        hit = visitor.get(path)
+    assert catalogue_queries(statements) == []  # it came from the store
+    html = hit.get_data(as_text=True)
+    assert hit.status_code == 200 and hit.headers["Content-Type"] == miss.headers["Content-Type"] == "text/html; charset=utf-8"
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    first = re.search(r'name="csrf-token" content="([^"]+)"', rendered).group(1)
+    assert token != first and html.count(token) == rendered.count(first) >= 3  # meta, hx-headers, the buy form
+    assert html.replace(token, "") == rendered.replace(first, "")
+    other_token = re.search(r'name="csrf-token" content="([^"]+)"', page(other, path)).group(1)
+    assert other_token != token
+    line = {"sku_id": sku_id, "quantity": "1"}
+    assert visitor.post("/cart/add", data=line).status_code == 400  # no token
+    assert visitor.post("/cart/add", data={**line, "csrf_token": other_token}).status_code == 400
+    accepted = visitor.post("/cart/add", data={**line, "csrf_token": token})
+    assert accepted.status_code == 302 and "/login" in accepted.headers["Location"]  # signed out: sign in first
+
+
+def test_one_copy_per_page_and_a_copy_made_before_a_change_is_never_served(app, client, listed, redis_client):
+    """A stored page carries the generations read before it was rendered. A render that
+    read them before a change and is stored after it (a reader racing a commit) is not
+    served: the next visitor gets the page rendered again. And a change replaces the copy
+    rather than leaving one per generation behind."""
+    from app.core import page_cache
+    from app.web.shop.full_pages import SLOT
+
+    product, owner, merchant, category = listed
+    path = f"/products/{product.id}"
+    assert "59.90" in prices(page(client, path))
+    stored = len(redis_client.keys("pc:page:*"))
+    with transaction():
+        products.save(owner, merchant.id, product_form.read(form(category.id, price="39.90")), product_id=product.id)
+    assert "39.90" in prices(page(client, path)) and len(redis_client.keys("pc:page:*")) == stored
+    # The racing reader: generations read (a miss is prepared), then a change commits, then
+    # the page it rendered from the rows before the change is stored.
+    with app.test_request_context(path):
+        from flask import g
+
+        g.page_cache_ttl = 60
+        slot, _ = page_cache.page_lookup("shop.product_page", [], product.id)
+        with transaction():
+            products.save(owner, merchant.id, product_form.read(form(category.id, price="29.90")),
+                          product_id=product.id)
+        page_cache.page_store(slot, {"parts": [b"<html>stale 39.90</html>"], "search": None})
+        g.pop(SLOT, None)
+    html = page(client, path)
+    assert "stale" not in html and "29.90" in prices(html)
+
+
+def test_the_embedded_defaults_in_process_cache_serves_whole_pages_too(app, listed, monkeypatch):
+    """No Redis (`make run`): the same lookup (one get_many) on the in-process SimpleCache."""
+    from app import create_app
+    from app.config import TestConfig
+    from app.extensions import limiter
+
+    embedded = create_app(TestConfig, REDIS_URL=None, RATELIMIT_STORAGE_URI="memory://", JOBS_INLINE=True,
+                          PAGE_CACHE_ENABLED=True)
+    try:
+        path = f"/products/{listed[0].id}"
+        first = page(embedded.test_client(), path)
+
+        def not_rendered(**kwargs):
+            raise AssertionError("the stored page should have answered")
+
+        monkeypatch.setitem(embedded.view_functions, "shop.product_page", not_rendered)
+        second = page(embedded.test_client(), path)
+        tokens = [re.search(r'name="csrf-token" content="([^"]+)"', h).group(1) for h in (first, second)]
+        assert tokens[0] != tokens[1] and second.replace(tokens[1], "") == first.replace(tokens[0], "")
+    finally:
+        limiter.init_app(app)  # Flask-Limiter keeps the last app's storage: give the session app its own back
