@@ -235,7 +235,10 @@ def _buy_in_db(buyer: User, item_id: int, quantity: int, address_id, key: str) -
         .values(quantity=FlashSaleBuyer.quantity + quantity).execution_options(synchronize_session=False)).rowcount
     if mine != 1:
         raise limit_reached()
-    # The item's row last: winners queue on it only for the rest of this transaction.
+    db.session.add(FlashSaleOrder(item_id=item.id, order_id=order_ids[0], buyer_id=buyer.id, quantity=quantity))
+    db.session.flush()
+    # The item's row last: winners queue on it only from here to the commit (a refusal
+    # rolls back the order's units recorded above with everything else).
     taken = db.session.execute(
         sa.update(FlashSaleItem).where(FlashSaleItem.id == item.id, FlashSaleItem.held.is_(True),
                                        FlashSaleItem.released_units.is_(None),
@@ -243,6 +246,4 @@ def _buy_in_db(buyer: User, item_id: int, quantity: int, address_id, key: str) -
         .values(stock_sold=FlashSaleItem.stock_sold + quantity).execution_options(synchronize_session=False)).rowcount
     if taken != 1:
         raise sold_out()
-    db.session.add(FlashSaleOrder(item_id=item.id, order_id=order_ids[0], buyer_id=buyer.id, quantity=quantity))
-    db.session.flush()
     return payment, True
