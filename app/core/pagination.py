@@ -76,10 +76,6 @@ class Slice:
     per_page: int
     has_next: bool
 
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
 
 def slice_of(stmt: sa.Select, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE) -> Slice:
     """One query: the page's rows and one more, which only says whether a next page exists."""
