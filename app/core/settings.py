@@ -164,13 +164,16 @@ def _stored() -> dict[str, Any]:
     count as their own): a checkout asks for three settings, most of which have no row, and
     the session's identity map cannot remember a missing row. `put` drops the copy."""
     session = db.session()
-    current = session.get_nested_transaction() or session.get_transaction()
     cached = session.info.get(STORED)
-    if cached is not None and current is not None and cached[0] is current:
+    if cached is not None and cached[0] is _innermost_transaction(session):
         return cached[1]
     values = {row.key: row.value for row in session.scalars(db.select(PlatformSetting))}
-    session.info[STORED] = (session.get_nested_transaction() or session.get_transaction(), values)
+    session.info[STORED] = (_innermost_transaction(session), values)  # begun by the SELECT if none was
     return values
+
+
+def _innermost_transaction(session):
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 def get(key: str) -> Any:
