@@ -8,15 +8,17 @@ SKUs, and one platform event created and published through app/flashsales/servic
 S units per SKU (one for the API, one for the baseline), per-buyer limit 1, its start
 moved back by hand so it is running (as tests/flashsales/conftest.py does), and Redis
 loaded with redis_sync. N buyers, each with their own API token (issued by the accounts
-service) and address. The app runs under gunicorn (workers = min(4, 2 x cpus), 8
-threads each, gthread) on PostgreSQL and Redis.
+service) and address. The app runs under gunicorn with the Procfile's settings (2
+workers x 4 threads, gthread; bench.WORKERS / THREADS) on PostgreSQL and Redis.
 
 The load generator is one asyncio event loop in this process: every buyer is a
-coroutine with its own TCP connection, released together by one asyncio.Event, that
-writes a pre-built HTTP/1.1 request and reads the whole answer (a minimal client on
+coroutine with its own TCP connection, opened before the release (a buyer's page is open
+while the countdown runs, and the baseline's connections are opened before its release
+too), released together by one asyncio.Event, that writes a pre-built HTTP/1.1 request
+and reads the whole answer (a minimal client on
 asyncio streams: no library on the hot path, a few tens of microseconds of CPU per
 request). A buyer's latency is client-observed, from the moment its coroutine starts
-connecting and sending to the moment the last byte of the answer is read, so it
+sending to the moment the last byte of the answer is read, so it
 includes the wait in the listen queue and in gunicorn's thread pool. The client's
 own CPU time over the run is printed next to the wall time, and the server's (the
 gunicorn workers', read from /proc) with it: the client must be a small share.
@@ -35,7 +37,7 @@ as one `flash_sale_hold` movement.)
 Orders/s, on both sides: accepted / time from the release to the last accepted
 answer (the time to sell out). The drain (all N answered) is printed too.
 
-    python -m bench.flash_sale [--stock 100] [--buyers 2000] [--workers 4] [--threads 8]
+    python -m bench.flash_sale [--stock 100] [--buyers 2000] [--workers 2] [--threads 4]
 
 Also run by `make bench` (bench/__main__.py), which exits non-zero on any oversold unit,
 5xx, unanswered buyer or rows that disagree. Database: FLASH_DATABASE_URL, default the
@@ -67,7 +69,7 @@ from urllib.parse import urlparse
 
 import psycopg
 
-from bench import BENCH_DB
+from bench import BENCH_DB, THREADS, WORKERS
 from bench import BENCH_REDIS as REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -311,13 +313,19 @@ class Answer:
     ms: float
 
 
-async def _buy(port: int, request: bytes, go: asyncio.Event, timeout: float) -> Answer:
+async def _buy(port: int, request: bytes, go: asyncio.Event, timeout: float,
+               opened: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None) -> Answer:
+    """One buyer: wait for `go`, send, read the whole answer. With `opened` (a connection
+    made before the release) the clock starts at the send; without, at the connect."""
     await go.wait()
     started = time.perf_counter()
-    writer = None
+    writer = opened[1] if opened else None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            if opened:
+                reader = opened[0]
+            else:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
@@ -344,6 +352,7 @@ class Run:
     released: float
     client_cpu_s: float = 0.0
     server_cpu_s: float = 0.0
+    opened_s: float = 0.0  # opening every buyer's connection, before the release
 
     @property
     def accepted(self) -> list[Answer]:
@@ -389,20 +398,27 @@ def pct(values: list[float], q: float) -> float:
 
 
 def api_run(port: int, seeded: Seeded, server_pids: list[int], timeout: float = 60.0) -> Run:
+    """Every buyer's connection is opened first (the page is open and the countdown is
+    running, as the baseline's connections are opened before its release), then all the
+    requests are sent at once."""
     requests = [_request(port, seeded.api_item_id, token,
                          json.dumps({"quantity": 1, "address_id": address_id,
                                      "idempotency_key": uuid.uuid4().hex}).encode())
                 for _user, token, address_id in seeded.buyers]
 
     async def main() -> Run:
+        opening = time.perf_counter()
+        connections = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port) for _ in requests))
+        opened_s = time.perf_counter() - opening
         go = asyncio.Event()
-        tasks = [asyncio.create_task(_buy(port, r, go, timeout)) for r in requests]
+        tasks = [asyncio.create_task(_buy(port, r, go, timeout, c)) for r, c in zip(requests, connections, strict=True)]
         await asyncio.sleep(0)  # every buyer is waiting on `go`
         server_cpu, client_cpu = cpu_seconds(server_pids), own_cpu_seconds()
         released = time.perf_counter()
         go.set()
         answers = await asyncio.gather(*tasks)
-        return Run(list(answers), released, own_cpu_seconds() - client_cpu, cpu_seconds(server_pids) - server_cpu)
+        return Run(list(answers), released, own_cpu_seconds() - client_cpu, cpu_seconds(server_pids) - server_cpu,
+                   opened_s)
 
     return asyncio.run(main())
 
@@ -600,10 +616,9 @@ def server_times(log_path: str, start: int, end: int) -> dict[int, list[float]]:
     return times
 
 
-def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, threads: int = 8) -> tuple[list, list]:
+def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: int = THREADS) -> tuple[list, list]:
     """Run the flash sale and its baseline. Returns (rows for bench/__main__'s table,
     problems: oversold units, 5xx, unanswered buyers, rows that disagree)."""
-    workers = workers or min(4, 2 * (os.cpu_count() or 1))
     url = scratch_url()
     started = time.perf_counter()
     create_database(url)
@@ -634,6 +649,7 @@ def run(stock: int = 100, buyers: int = 2000, workers: int | None = None, thread
           f"Redis, {os.cpu_count()} cpus ({urlparse(plain(url)).path.lstrip('/')})")
     problems = check("API  POST /api/v1/flash-sales/<item>/buy", api, seeded,
                      final_state(url, seeded.api_item_id, seeded.api_sku_id), redis_left(seeded.api_item_id))
+    print(f"    the {buyers} connections were opened in {api.opened_s:.2f} s before the release (not counted)")
     print(f"    load generator: {api.client_cpu_s:.2f} s CPU over {api.drain_s:.2f} s "
           f"({api.client_cpu_s / api.drain_s:.0%} of one core, {api.client_cpu_s / buyers * 1e6:.0f} us a buyer); "
           f"gunicorn workers {api.server_cpu_s:.2f} s CPU ({api.server_cpu_s / buyers * 1000:.2f} ms a request)")
@@ -672,8 +688,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stock", type=int, default=100)
     parser.add_argument("--buyers", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--threads", type=int, default=THREADS)
     args = parser.parse_args()
     _rows, problems = run(args.stock, args.buyers, args.workers, args.threads)
     sys.exit(1 if problems else 0)

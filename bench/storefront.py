@@ -36,7 +36,7 @@ from urllib.parse import quote, urlparse
 import requests
 import sqlalchemy as sa
 
-from bench import BENCH_DB
+from bench import BENCH_DB, THREADS, WORKERS
 from bench import BENCH_REDIS as REDIS_URL
 from bench.flash_sale import create_database, plain
 from bench.server import gunicorn
@@ -202,7 +202,7 @@ def load(base: str, paths: list[str], seconds: int, connections: int) -> dict:
             "errors": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
-def run(seconds: int = 6, connections: int = 100, workers: int = 2, threads: int = 4, cache: bool = True) -> list:
+def run(seconds: int = 6, connections: int = 100, workers: int = WORKERS, threads: int = THREADS, cache: bool = True) -> list:
     started = time.monotonic()
     ensure_wrk()
     url = scratch_url()
@@ -273,8 +273,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--threads", type=int, default=THREADS)
     parser.add_argument("--no-cache", action="store_true")
     args = parser.parse_args()
     run(args.seconds, args.connections, args.workers, args.threads, cache=not args.no_cache)
