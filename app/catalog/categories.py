@@ -20,6 +20,7 @@ from app.catalog.states import MAX_CATEGORY_DEPTH
 from app.core import audit, page_cache
 from app.core import settings as platform_settings
 from app.core.bounds import to_int
+from app.core.db import once_per_transaction
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 
@@ -66,8 +67,27 @@ def get(category_id: int) -> Category:
     return category
 
 
-def all_categories() -> list[Category]:
-    return list(db.session.scalars(sa.select(Category).order_by(Category.depth, Category.sort, Category.id)))
+TREE = "all_categories"
+# What the tree's readers need of each category, read as plain rows: a copy kept for the
+# transaction cannot go stale the way ORM objects do after `expire_all`.
+TREE_COLUMNS = (Category.id, Category.parent_id, Category.name, Category.depth, Category.sort, Category.icon,
+                Category.active, Category.aftersale_window_days, Category.platform_fee_bp)
+
+
+def all_categories() -> list[sa.Row]:
+    """Every category (the TREE_COLUMNS, read-only rows) in display order, read once per
+    database transaction: a checkout asks twice, for what the storefront shows and for
+    the platform's fee. A flush that adds, changes or deletes a category drops the copy."""
+    return once_per_transaction(
+        TREE, lambda: db.session.execute(sa.select(*TREE_COLUMNS)
+                                         .order_by(Category.depth, Category.sort, Category.id)).all())
+
+
+@sa.event.listens_for(sa.orm.Session, "after_flush")
+def _forget_tree(session, _flush_context) -> None:
+    if TREE in session.info and any(isinstance(o, Category)
+                                    for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(TREE, None)
 
 
 def tree(active_only: bool = False) -> list[dict]:

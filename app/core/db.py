@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -63,6 +64,29 @@ def upsert(model):
     database in use (PostgreSQL, or the embedded SQLite): same statement, both dialects."""
     dialect = db.session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def once_per_transaction(key: str, load: Callable[[], Any]) -> Any:
+    """`load()`'s answer, computed once per database transaction and kept in the session
+    (a savepoint counts as a transaction of its own, so a rolled-back one leaves nothing
+    behind). For reference data many services read in one request (the platform settings,
+    the category tree): the identity map keeps rows but not the SELECT that found them.
+    Whoever changes what `load` reads calls `forget_for_transaction(key)`."""
+    session = db.session()
+    cached = session.info.get(key)
+    if cached is not None and cached[0] is _innermost_transaction(session):
+        return cached[1]
+    value = load()
+    session.info[key] = (_innermost_transaction(session), value)  # begun by `load` if none was
+    return value
+
+
+def forget_for_transaction(key: str) -> None:
+    db.session().info.pop(key, None)
+
+
+def _innermost_transaction(session):
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 class TimestampMixin:

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.core import audit
+from app.core.db import forget_for_transaction, once_per_transaction
 from app.core.errors import ValidationError
 from app.core.models import PlatformSetting
 from app.extensions import db
@@ -160,20 +161,11 @@ STORED = "platform_settings"
 
 
 def _stored() -> dict[str, Any]:
-    """Every stored value, read in one SELECT once per database transaction (savepoints
-    count as their own): a checkout asks for three settings, most of which have no row, and
-    the session's identity map cannot remember a missing row. `put` drops the copy."""
-    session = db.session()
-    cached = session.info.get(STORED)
-    if cached is not None and cached[0] is _innermost_transaction(session):
-        return cached[1]
-    values = {row.key: row.value for row in session.scalars(db.select(PlatformSetting))}
-    session.info[STORED] = (_innermost_transaction(session), values)  # begun by the SELECT if none was
-    return values
-
-
-def _innermost_transaction(session):
-    return session.get_nested_transaction() or session.get_transaction()
+    """Every stored value, read in one SELECT once per database transaction: a checkout
+    asks for three settings, most of which have no row, and the session's identity map
+    cannot remember a missing row. `put` drops the copy."""
+    return once_per_transaction(
+        STORED, lambda: {row.key: row.value for row in db.session.scalars(db.select(PlatformSetting))})
 
 
 def get(key: str) -> Any:
@@ -222,6 +214,6 @@ def put(key: str, raw: Any, actor) -> Any:
     row.value = value
     row.updated_by_id = getattr(actor, "id", None)
     db.session.flush()
-    db.session.info.pop(STORED, None)
+    forget_for_transaction(STORED)
     audit.record(actor, "settings.update", ("PlatformSetting", key), {key: [before, value]})
     return value
