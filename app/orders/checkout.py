@@ -158,11 +158,18 @@ def _address_snapshot(address: Address) -> dict:
             "detail": address.detail}
 
 
-def _unique(make, column) -> str:
+def _fresh_numbers(shops: int) -> tuple[str, list[str]]:
+    """A payment number and `shops` order numbers, none of them taken, checked in one
+    statement (a collision draws them all again). The unique columns stay the guard; the
+    check keeps a collision from aborting the buyer's transaction."""
     for _attempt in range(5):
-        value = make()
-        if not db.session.scalar(sa.select(sa.literal(1)).where(column == value)):
-            return value
+        trade_no = numbers.new_out_trade_no()
+        order_nos = [numbers.new_order_no() for _shop in range(shops)]
+        taken = db.session.scalar(sa.select(sa.literal(1)).where(sa.or_(
+            sa.exists().where(Payment.out_trade_no == trade_no),
+            sa.exists().where(Order.order_no.in_(order_nos)))))
+        if not taken and len(set(order_nos)) == shops:
+            return trade_no, order_nos
     raise Conflict(_("系统繁忙，请重试"), code=OrderError.BUSY)
 
 
@@ -209,8 +216,8 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     stock_state = StockState.HELD if held is not None else \
         StockState.RESERVED if mode == StockDeduction.ON_ORDER else StockState.NONE
     timeout = timedelta(minutes=platform_settings.get("order_payment_timeout_minutes"))
-    payment, created = payments.open_payment(_unique(numbers.new_out_trade_no, Payment.out_trade_no), buyer.id,
-                                             q.amount_fen, key)
+    trade_no, order_nos = _fresh_numbers(len(q.shops))
+    payment, created = payments.open_payment(trade_no, buyer.id, q.amount_fen, key)
     if not created:  # the same submit raced us and committed first: answer with its payment
         return payment
 
@@ -221,13 +228,13 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
 
     chain = referrals.snapshot_for(buyer.id)
     placed: list[Order] = []
-    for shop in q.shops:
+    for shop, order_no in zip(q.shops, order_nos, strict=True):
         # Before the order joins the session: this query would flush it, and its `items`
         # would then be loaded from the database (empty) on the first append.
         fees = categories.platform_fee_bp({line.product.id: line.product.category_id for line in shop.lines},
                                           shop.merchant.platform_fee_bp)
         order = Order(
-            order_no=_unique(numbers.new_order_no, Order.order_no), buyer_id=buyer.id,
+            order_no=order_no, buyer_id=buyer.id,
             merchant_id=shop.merchant.id, payment=payment, status=OrderStatus.PENDING_PAYMENT,
             address=_address_snapshot(address), items_fen=shop.items_fen, shipping_fen=shop.shipping_fen,
             amount_fen=shop.amount_fen, note=notes.get(str(shop.merchant.id), ""), referral_snapshot=chain,

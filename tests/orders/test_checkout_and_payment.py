@@ -54,6 +54,37 @@ def test_checkout_across_two_shops_makes_one_payment_and_an_order_per_shop(make_
     assert sorted(m.delta for m in moves) == [-2, -1]
 
 
+def test_numbers_already_taken_are_drawn_again_in_one_check(make_user, make_product, place_order, monkeypatch,
+                                                           count_queries):
+    """A payment number or an order number already in use is drawn again (all of them,
+    checked in one statement), so a collision never aborts the buyer's checkout."""
+    buyer = make_user()
+    a, b = make_product(stocks=(5,)), make_product(stocks=(5,))
+    earlier = place_order(buyer, [(a.skus[0].id, 1)])
+    taken_order_no = orders_of(earlier)[0].order_no
+    draws = iter([earlier.out_trade_no, "P261207100000000000A"])
+    order_draws = iter([taken_order_no, "261207100000000001", "261207100000000002", "261207100000000003"])
+    monkeypatch.setattr(checkout.numbers, "new_out_trade_no", lambda: next(draws))
+    monkeypatch.setattr(checkout.numbers, "new_order_no", lambda: next(order_draws))
+    with count_queries() as statements:
+        payment = place_order(buyer, [(a.skus[0].id, 1), (b.skus[0].id, 1)])
+    assert payment.out_trade_no == "P261207100000000000A"
+    assert sorted(o.order_no for o in orders_of(payment)) == ["261207100000000002", "261207100000000003"]
+    assert len([s for s in statements if "order_no IN" in s]) == 2  # the first draw and the second
+
+
+def test_numbers_that_keep_colliding_give_busy_and_make_nothing(make_user, make_product, place_order, monkeypatch):
+    buyer = make_user()
+    product = make_product(stocks=(5,))
+    earlier = place_order(buyer, [(product.skus[0].id, 1)])
+    monkeypatch.setattr(checkout.numbers, "new_out_trade_no", lambda: earlier.out_trade_no)
+    with pytest.raises(Conflict) as refused:
+        place_order(buyer, [(product.skus[0].id, 1)])
+    assert refused.value.code == "busy"
+    assert db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.buyer_id == buyer.id)) == 1
+    assert stock_of(product.skus[0].id) == 4
+
+
 def test_same_idempotency_key_creates_nothing_twice(make_user, make_product, place_order):
     buyer = make_user()
     product = make_product(stocks=(5,))
