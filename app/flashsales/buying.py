@@ -221,21 +221,20 @@ def _buy_in_db(buyer: User, item_id: int, quantity: int, address_id, key: str) -
     if item.stock_sold + quantity > item.stock_total:  # a read first: most losers stop here
         raise sold_out()
 
-    payment = checkout.submit(buyer, [(item.sku_id, quantity)], address_id, {}, key,
-                              held=HeldLine(item.sku_id, quantity, item.price_fen))
-    order_ids = [o.id for o in payment.orders]
-    if db.session.scalar(sa.select(FlashSaleOrder.id).where(FlashSaleOrder.order_id.in_(order_ids))):
+    payment, created = checkout.submit_held(buyer, HeldLine(item.sku_id, quantity, item.price_fen), address_id, key)
+    if not created:
         return payment, False  # a racing submit with this key made it (and took its units)
 
-    db.session.execute(upsert(FlashSaleBuyer).values(item_id=item.id, buyer_id=buyer.id, quantity=0)
-                       .on_conflict_do_nothing(index_elements=["item_id", "buyer_id"]))
-    mine = db.session.execute(
-        sa.update(FlashSaleBuyer).where(FlashSaleBuyer.item_id == item.id, FlashSaleBuyer.buyer_id == buyer.id,
-                                        FlashSaleBuyer.quantity + quantity <= item.per_buyer_limit)
-        .values(quantity=FlashSaleBuyer.quantity + quantity).execution_options(synchronize_session=False)).rowcount
-    if mine != 1:
+    # The buyer's units: a first row, or the row there plus these, only within the limit
+    # (no row comes back when the limit would be passed).
+    row = upsert(FlashSaleBuyer).values(item_id=item.id, buyer_id=buyer.id, quantity=quantity)
+    mine = db.session.scalar(row.on_conflict_do_update(
+        index_elements=["item_id", "buyer_id"], set_={"quantity": FlashSaleBuyer.quantity + row.excluded.quantity},
+        where=FlashSaleBuyer.quantity + row.excluded.quantity <= item.per_buyer_limit).returning(FlashSaleBuyer.quantity))
+    if mine is None:
         raise limit_reached()
-    db.session.add(FlashSaleOrder(item_id=item.id, order_id=order_ids[0], buyer_id=buyer.id, quantity=quantity))
+    db.session.add(FlashSaleOrder(item_id=item.id, order_id=payment.orders[0].id, buyer_id=buyer.id,
+                                  quantity=quantity))
     db.session.flush()
     # The item's row last: winners queue on it only from here to the commit (a refusal
     # rolls back the order's units recorded above with everything else).

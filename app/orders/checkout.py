@@ -174,23 +174,34 @@ def _fresh_numbers(shops: int) -> tuple[str, list[str]]:
 
 
 def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | None, idempotency_key: str,
-           from_cart: bool = False, expected_total_fen: int | None = None, held: HeldLine | None = None) -> Payment:
+           from_cart: bool = False, expected_total_fen: int | None = None) -> Payment:
     """Create the Payment and its Orders (status pending_payment) for `items`.
-
-    With `held` (see HeldLine), `items` must be exactly that line, and the caller must
-    have looked the key up (`payments.by_idempotency_key`) in this transaction.
 
     Returns the existing Payment when this key was used before by this buyer.
     With `expected_total_fen` (the total the buyer was shown), a total that differs
     now (a price or a shipping fee changed meanwhile) is refused with Conflict
     `total_changed` and nothing is created, so nobody pays an amount they did not see."""
+    return _submit(buyer, items, address_id, notes, idempotency_key, from_cart, expected_total_fen)[0]
+
+
+def submit_held(buyer: User, held: HeldLine, address_id, idempotency_key: str) -> tuple[Payment, bool]:
+    """Checkout for one held line (see HeldLine): (the payment, True when made here).
+    The caller must have looked the key up (`payments.by_idempotency_key`) in this
+    transaction; False means a racing submit with the same key committed first, so
+    nothing was made here and the caller takes nothing either."""
+    return _submit(buyer, [(held.sku_id, held.quantity)], address_id, {}, idempotency_key, held=held)
+
+
+def _submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | None, idempotency_key: str,
+            from_cart: bool = False, expected_total_fen: int | None = None,
+            held: HeldLine | None = None) -> tuple[Payment, bool]:
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.match(key):
         raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=OrderError.INVALID_IDEMPOTENCY_KEY)
     # A holder (flash sale) has looked the key up in this transaction already.
     existing = payments.by_idempotency_key(buyer.id, key) if held is None else None
     if existing is not None:
-        return existing
+        return existing, False
     items = clean_items(items)
     notes = {str(k): (v or "").strip() for k, v in (notes or {}).items()}
     for text in notes.values():
@@ -201,8 +212,6 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     except (TypeError, ValueError):
         raise ValidationError(_("请选择收货地址"), code=OrderError.ADDRESS_REQUIRED,
                               fields={"address_id": _("请选择收货地址")}) from None
-    if held is not None and items != [(held.sku_id, held.quantity)]:
-        raise ValidationError(_("商品信息不完整"), code=OrderError.INVALID_ITEMS)
     q = quote(items)
     if held is not None:
         q.shops[0].lines[0].unit_price_fen = held.unit_price_fen
@@ -219,7 +228,7 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     trade_no, order_nos = _fresh_numbers(len(q.shops))
     payment, created = payments.open_payment(trade_no, buyer.id, q.amount_fen, key)
     if not created:  # the same submit raced us and committed first: answer with its payment
-        return payment
+        return payment, False
 
     if mode == StockDeduction.ON_PAYMENT:
         short = [line for line in q.problems if line.problem in (order_lines.SOLD_OUT, order_lines.ABOVE_STOCK)]
@@ -267,4 +276,4 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
     set_committed_value(payment, "orders", sorted(placed, key=lambda o: o.id))
 
     schedule_after_commit(tasks.cancel_unpaid_payment, payment.id, at=now + timeout + timedelta(seconds=5))
-    return payment
+    return payment, True

@@ -90,7 +90,8 @@ class SkuInfo:
 
 
 def load_skus(sku_ids: Iterable[int]) -> dict[int, SkuInfo]:
-    """SKUs with product, images and shop, in four queries whatever their number."""
+    """SKUs with product, images and shop (joined to the product), in three queries
+    whatever their number, and the category tree (read once per transaction)."""
     ids = sorted({int(i) for i in sku_ids})
     if not ids:
         return {}
@@ -98,10 +99,8 @@ def load_skus(sku_ids: Iterable[int]) -> dict[int, SkuInfo]:
         sa.select(Sku).where(Sku.id.in_(ids))
         .options(selectinload(Sku.product).selectinload(Product.images))
     ).all()
-    merchant_ids = {s.product.merchant_id for s in skus}
-    merchants = {m.id: m for m in db.session.scalars(sa.select(Merchant).where(Merchant.id.in_(merchant_ids)))}
     visible = categories.visible_category_ids()
-    return {s.id: SkuInfo(s, merchants[s.product.merchant_id], s.product.category_id not in visible) for s in skus}
+    return {s.id: SkuInfo(s, s.product.merchant, s.product.category_id not in visible) for s in skus}
 
 
 def build_line(info: SkuInfo, quantity: int, now: datetime | None = None) -> Line:

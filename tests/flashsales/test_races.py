@@ -146,3 +146,26 @@ def test_with_redis_stopped_postgresql_alone_keeps_every_rule(redis_server, app_
     assert item_numbers(item_id) == (5, 5) and orders_of(item_id) == 5
     assert db.session.scalar(sa.select(sa.func.max(FlashSaleBuyer.quantity))) <= 2
     assert db.session.get(Sku, sku_id).stock == 15
+
+
+def test_one_key_sent_eight_times_at_once_buys_once(redis_server, app_on, make_flash_sale, make_user, make_address):
+    """A double submit with Redis down (PostgreSQL decides): whoever loses the race on the
+    payment's key takes no unit, even though the limit (3) would allow more."""
+    _sale, item = make_flash_sale(stock=5, limit=3, load=False)
+    item_id = item.id
+    buyer = make_user()
+    buyer_id, address_id = buyer.id, make_address(buyer).id
+    db.session.remove()
+    shop = app_on(redis_server)
+    redis_server.kill()
+
+    def buy(_i: int):
+        with transaction():
+            return buying.buy(db.session.get(User, buyer_id), item_id, 1, address_id, "same-key-for-all-8").id
+
+    results = at_once(8, buy, app=shop)
+    payment_ids = {r for r in results if isinstance(r, int)}
+    assert len(payment_ids) == 1, results
+    assert all(isinstance(r, int) or (isinstance(r, DomainError) and r.code == "busy") for r in results), results
+    assert item_numbers(item_id) == (5, 1) and orders_of(item_id) == 1
+    assert db.session.scalar(sa.select(FlashSaleBuyer.quantity).where(FlashSaleBuyer.buyer_id == buyer_id)) == 1
