@@ -12,6 +12,7 @@ from app.receivers import connect_all
 from app.web import errors, i18n, input_limits, logging_setup, security_headers, session_cookie, templating
 from app.web.auth import init_login
 from app.web.blueprints import register_blueprints
+from app.web.shop import full_pages
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
@@ -38,6 +39,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     templating.init_app(app)
     input_limits.init_app(app)  # before the blueprints: their rules use its `int` converter
     register_blueprints(app)
+    full_pages.init_app(app)  # the WSGI layer answering visitors without a session from memory
     errors.init_app(app)
     register_cli(app)
     connect_all()  # domain signals to their receivers (app/receivers.py)

@@ -64,6 +64,11 @@ class Config:
     # set, else in process. Off in tests unless a test turns it on (most tests write rows
     # directly, not through the services that invalidate it).
     PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+    # Each web process keeps the pages it last gave visitors without a session for at most
+    # this long (app/web/shop/page_copies.py): a change made in another process shows
+    # within it; one made in this process at once. At most PAGE_COPY_LIMIT pages a process.
+    PAGE_COPY_SECONDS = env_float("PAGE_COPY_SECONDS", 1.0)
+    PAGE_COPY_LIMIT = env_int("PAGE_COPY_LIMIT", 256)
     OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
     DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 120)  # months of demo orders and visits (app/demo_history.py)
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))

@@ -15,9 +15,11 @@ the same seconds add to it). `calls` is the number of function calls a request m
 
 Each page twice:
 
-- `new`: no cookies at all, which is what every wrk request is (wrk keeps none),
-- `returning`: the cookies a browser holds after three visits (session, `aid`) sent
-  back, which is what it sends from then on.
+- `new`: no cookies at all, which is what every wrk request is (wrk keeps none): since
+  the page copies (app/web/shop/page_copies.py) it is answered before Flask,
+- `returning`: the cookies a browser holds once it has asked for a CSRF token (its first
+  POST: the session) and made three visits (`aid` too, from a search) sent back, which is
+  what it sends from then on: answered by Flask from the shared page cache.
 
 bench/hello_app.py is measured the same way as the yardstick. Then, for the home page and
 both visitors, what each app-wide or shop hook costs per request (the before/after_request
@@ -122,9 +124,12 @@ def cookies_given(headers: list) -> list[str]:
 
 
 def browser_cookies(app, path: str, visits: int = 3) -> tuple[str, list[list[str]]]:
-    """The Cookie header a browser sends after `visits` visits to `path` (each sending
-    what the ones before set), and the cookies each visit set."""
+    """The Cookie header a browser sends after it asked for a CSRF token and made `visits`
+    visits to `path` (each sending what the ones before set), and the cookies each visit set."""
     jar, given = SimpleCookie(), []
+    for key, value in call(app.wsgi_app, environs("/csrf-token", None, 1)[0])[1]:  # the first POST's token
+        if key.lower() == "set-cookie":
+            jar.load(value)
     for _ in range(visits):
         cookie = "; ".join(f"{k}={m.value}" for k, m in jar.items()) or None
         _status, headers, _ = call(app.wsgi_app, environs(path, cookie, 1)[0])

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -16,9 +17,15 @@ from bench.flash_sale import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str  # the base URL
+    pid: int  # gunicorn's master: its children are the workers (bench.flash_sale.worker_pids)
+
+
 @contextmanager
 def gunicorn(app_path: str, *, workers: int, threads: int, env: dict | None = None, ready_path: str = "/"):
-    """Yield the base URL of `gunicorn app_path` (gthread workers) once `ready_path`
+    """Yield `Served` for `gunicorn app_path` (gthread workers) once `ready_path`
     answers 200 on every worker thread; stopped on the way out."""
     port = free_port()
     command = [str(Path(sys.executable).with_name("gunicorn")), "--worker-class", "gthread",
@@ -42,7 +49,7 @@ def gunicorn(app_path: str, *, workers: int, threads: int, env: dict | None = No
             time.sleep(0.1)  # polling a starting server: there is no event to wait on
         for _ in range(workers * threads * 2):  # every worker imports the app lazily: warm them all
             requests.get(base + ready_path, timeout=10)
-        yield base
+        yield Served(base, process.pid)
     finally:
         process.terminate()
         try:

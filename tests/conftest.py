@@ -110,9 +110,12 @@ def _database(request, app):
 
 @pytest.fixture(autouse=True)
 def _redis(app):
-    """An empty test Redis database for every test (queues, rate limits)."""
+    """An empty test Redis database for every test (queues, rate limits), and no page or
+    search event held in process from an earlier test (app/web/shop/page_copies.py)."""
     client = app.extensions["redis"].client
+    app.extensions["held_searches"].push_now()  # an earlier test's, before the flush
     client.flushdb()
+    app.extensions["page_copies"].forget()
     yield client
     client.flushdb()
 

@@ -237,16 +237,29 @@ def record_server_event(kind: str, *, user_id: int | None = None, anon_id: str |
     return event
 
 
+def search_row(query: str, results: int, *, user_id: int | None, anon_id: str | None, path: str | None) -> dict:
+    """A storefront search as a buffered event row (what `buffer_search` keeps)."""
+    return {"type": "search", "created_at": utcnow(), "path": path[:MAX_PATH] if path else None,
+            "query": query[:100], "props": {"results": results}, "user_id": user_id, "anon_id": valid_anon_id(anon_id)}
+
+
 def buffer_search(query: str, results: int, *, user_id: int | None, anon_id: str | None, path: str | None) -> bool:
     """A storefront search, kept like the client's events (the Redis buffer that
     `flush_buffer` writes), so a search costs no transaction of its own. False when it was
     added to the caller's transaction instead (jobs inline, Redis unreachable): commit it."""
-    row = {"type": "search", "created_at": utcnow(), "path": path[:MAX_PATH] if path else None,
-           "query": query[:100], "props": {"results": results}, "user_id": user_id, "anon_id": valid_anon_id(anon_id)}
+    row = search_row(query, results, user_id=user_id, anon_id=anon_id, path=path)
     if _buffer([row]):
         return True
     _write([row])
     return False
+
+
+def keep_rows(rows: list[dict]) -> None:
+    """Event rows into the Redis buffer, or, when they cannot be buffered (jobs inline,
+    Redis unreachable), written in a transaction of their own (app.analytics.held_events)."""
+    if not _buffer(rows):
+        with transaction():
+            _write(rows)
 
 
 def _buffer(rows: list[dict]) -> bool:

@@ -54,6 +54,7 @@ ALL = "gen:all"
 LISTING = "gen:listing"
 RETRY_AFTER_SECONDS = 10
 PENDING_KEY = "page_cache_pending"
+ON_CHANGE = "page_cache_on_change"  # in app.extensions: called on every bump
 DOWN_UNTIL = "page_cache_down_until"  # in app.extensions: Redis failed, render without it until then
 
 
@@ -205,10 +206,18 @@ def everything_changed() -> None:
     _mark(ALL)
 
 
+def on_change(app: Flask, callback: Callable[[], None]) -> None:
+    """Call `callback` whenever this app moves a generation on (copies of pages kept
+    outside this cache, in process: app/web/shop/page_copies.py)."""
+    app.extensions.setdefault(ON_CHANGE, []).append(callback)
+
+
 def bump(keys: Iterable[str]) -> None:
     """Move the generations on now (what the after-commit hook does). While Redis is
     known to be down the bump is skipped rather than waited for: the entries it would
     have retired are kept at most their timeout."""
+    for callback in current_app.extensions.get(ON_CHANGE, ()):
+        callback()
     if time.monotonic() < current_app.extensions.get(DOWN_UNTIL, 0.0):
         log.error("page cache down: generations %s not bumped", ", ".join(keys))
         return

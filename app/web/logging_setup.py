@@ -20,8 +20,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+REQUEST_LOG = logging.getLogger("app.request")
+
+
+def log_request(fields: dict) -> None:
+    """One line for one answered request (also used by answers made before Flask:
+    app/web/shop/page_copies.py)."""
+    if REQUEST_LOG.isEnabledFor(logging.INFO):
+        # The record made directly: `log.info` would first walk the stack for the
+        # caller's file and line, which no formatter here prints.
+        REQUEST_LOG.handle(REQUEST_LOG.makeRecord(REQUEST_LOG.name, logging.INFO, "", 0,
+                                                  " ".join(f"{k}={v}" for k, v in fields.items()),
+                                                  (), None, extra={"fields": fields}))
+
+
 def init_app(app: Flask) -> None:
-    log = logging.getLogger("app.request")
+    log = REQUEST_LOG
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter() if app.config.get("LOG_JSON") else logging.Formatter("%(message)s"))
@@ -39,20 +53,15 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/static/"):
             return response
         started = g.get("request_started")
-        user = g.get("log_user_id")
         fields = {
             "request_id": g.get("request_id"),
             "method": request.method,
             "path": request.path,
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "user_id": user,
+            "user_id": g.get("log_user_id"),
             "ip": request.remote_addr,
         }
         response.headers["X-Request-Id"] = fields["request_id"] or ""
-        if log.isEnabledFor(logging.INFO):
-            # The record made directly: `log.info` would first walk the stack for the
-            # caller's file and line, which no formatter here prints.
-            log.handle(log.makeRecord(log.name, logging.INFO, "", 0, " ".join(f"{k}={v}" for k, v in fields.items()),
-                                      (), None, extra={"fields": fields}))
+        log_request(fields)
         return response

@@ -234,6 +234,21 @@ def test_the_beacon_endpoint_takes_text_plain_without_csrf_and_answers_204(app, 
     assert [(r.type, r.anon_id) for r in client_events()] == [("page_view", cookie.value), ("impression", cookie.value)]
 
 
+def test_a_visitor_without_an_id_gets_one_from_its_first_beacon(client, run_jobs):
+    """Pages shared by visitors without a session set no cookie (app/web/shop/page_copies.py):
+    the first beacon does, and its events carry the id; not for one who asks not to be tracked."""
+    body = json.dumps({"events": [view()]})
+    headers = {"Content-Type": "text/plain", "User-Agent": BROWSER}
+    answer = client.post("/t/events", data=body, headers=headers)
+    cookie = client.get_cookie("aid")
+    assert answer.status_code == 204 and cookie is not None and tracking.valid_anon_id(cookie.value)
+    run_jobs()
+    assert [r.anon_id for r in client_events()] == [cookie.value]
+    quiet = client.application.test_client()
+    assert quiet.post("/t/events", data=body, headers={**headers, "DNT": "1"}).status_code == 204
+    assert quiet.get_cookie("aid") is None
+
+
 def test_the_beacon_refuses_bad_and_oversized_bodies(client, redis_client):
     headers = {"Content-Type": "text/plain", "User-Agent": BROWSER}
     assert client.post("/t/events", data="nope", headers=headers).status_code == 400

@@ -6,6 +6,8 @@ admin approves it in 商家提现 and marks it paid from the sandbox account wit
 transfer reference; the shop then reads ¥300 withdrawn."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -49,6 +51,8 @@ def test_a_shop_withdraws_and_finance_pays_it(open_context, make_user, make_merc
 
     # --- and asks for ¥300 ------------------------------------------------------------------------
     merchant.locator("#withdraw-link").click()
+    expect(merchant).to_have_url(re.compile(r"/merchant/funds/withdrawals$"))
+    merchant.wait_for_load_state()  # HTMX set up: typing before it misses the fee preview's trigger
     merchant.locator("#amount").fill("300")
     expect(merchant.locator("#fee-preview")).to_contain_text("实际到账 ¥300.00")
     merchant.locator("label[for=method-alipay]").click()

@@ -51,6 +51,50 @@
     });
   }
 
+  // CSRF token on demand. Pages shared by visitors without a session (a first visit)
+  // come with the token left out (app/web/shop/full_pages.py); before the first POST
+  // the page asks for one (which starts the session) and puts it wherever it belongs.
+  // Those pages post only forms (HTMX or not), so the form's submit is where to wait.
+  var tokenRequest = null;
+  function tokenMeta() { return document.querySelector('meta[name="csrf-token"]'); }
+  function pageToken() { var meta = tokenMeta(); return meta ? meta.content : "x"; }
+  function withToken() {
+    if (pageToken()) return Promise.resolve(pageToken());
+    if (!tokenRequest) {
+      tokenRequest = fetch(tokenMeta().getAttribute("data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("token " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          tokenMeta().content = data.token;
+          document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": data.token }));
+          document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+            if (!input.value) input.value = data.token;
+          });
+          return data.token;
+        })
+        .catch(function (error) {
+          tokenRequest = null;
+          var box = document.getElementById("toasts") || document.body;
+          showToast(box.getAttribute("data-error-message") || "Request failed", "danger");
+          throw error;
+        });
+    }
+    return tokenRequest;
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var input = form.querySelector('input[name="csrf_token"]');
+    if (!input || input.value) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var submitter = event.submitter;
+    withToken().then(function () {
+      if (submitter) { form.requestSubmit(submitter); } else { form.requestSubmit(); }
+    }, function () {});
+  }, true);
+
   // Confirm dialog for any form or button with data-confirm.
   var pendingForm = null;
   document.addEventListener("submit", function (event) {

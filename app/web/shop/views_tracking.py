@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 
 from flask import g, make_response, request
 from flask_login import current_user
 
 from app.analytics import tracking
+from app.analytics.held_events import HeldEvents
 from app.core.db import transaction
 from app.core.errors import RateLimited
 from app.extensions import csrf, db
@@ -44,23 +46,42 @@ def tracked() -> bool:
 def record_search(query: str, results: int) -> None:
     """The search as a server-side event with how many products it found (the dashboards'
     keywords with no results), unless the visitor asks not to be tracked or is a bot."""
-    if not tracked() or tracking.is_bot(request.user_agent.string):
+    search_event(query, results, headers=request.headers, path=request.path, anon=anon_id,
+                 user_id=current_user.id if current_user.is_authenticated else None)
+
+
+def search_event(query: str, results: int, *, headers, path: str, anon: Callable[[], str],
+                 user_id: int | None, hold: HeldEvents | None = None) -> None:
+    """`record_search` with the request's parts given (also used without a request: the
+    page copies, app/web/shop/page_copies.py, which `hold` the event to keep it with
+    others). `anon()` is asked only when it is recorded."""
+    if tracking.do_not_track(headers) or tracking.is_bot(headers.get("User-Agent")):
         return
-    buffered = tracking.buffer_search(query, results, anon_id=anon_id(), path=request.path,
-                                      user_id=current_user.id if current_user.is_authenticated else None)
-    if not buffered:
+    if hold is not None:
+        hold.add(tracking.search_row(query, results, anon_id=anon(), path=path, user_id=user_id))
+    elif not tracking.buffer_search(query, results, anon_id=anon(), path=path, user_id=user_id):
         db.session.commit()
+
+
+ANON_COOKIE_OPTIONS = {"max_age": 365 * 86400, "httponly": True, "samesite": "Lax"}
+
+
+def set_anon_cookie(response) -> None:
+    """The `aid` cookie made for this request (`anon_id`) on `response`."""
+    response.set_cookie(ANON_COOKIE, g.new_anon_id, secure=request.is_secure, **ANON_COOKIE_OPTIONS)
 
 
 @bp.after_request
 def give_anon_id(response):
     """Shop pages give a visitor without one an anonymous id (or the one made for it
-    during this request, e.g. by a search)."""
-    if "new_anon_id" in g or (request.method == "GET" and response.status_code == 200
-                              and response.mimetype == "text/html" and tracked()
-                              and not tracking.valid_anon_id(request.cookies.get(ANON_COOKIE))):
-        response.set_cookie(ANON_COOKIE, anon_id(), max_age=365 * 86400, httponly=True, samesite="Lax",
-                            secure=request.is_secure)
+    during this request, e.g. by a search or a beacon). A page shared by visitors without
+    a session (app/web/shop/page_copies.py) sets no cookie: their first beacon gets one."""
+    if "new_anon_id" not in g and (request.method == "GET" and response.status_code == 200
+                                   and response.mimetype == "text/html" and not g.get("sessionless")
+                                   and tracked() and not tracking.valid_anon_id(request.cookies.get(ANON_COOKIE))):
+        anon_id()
+    if "new_anon_id" in g:
+        set_anon_cookie(response)
     return response
 
 
@@ -88,7 +109,7 @@ def track_events():
         with transaction():
             tracking.record_batch(payload["events"],
                                   user_id=current_user.id if current_user.is_authenticated else None,
-                                  anon_id=tracking.valid_anon_id(request.cookies.get(ANON_COOKIE)),
+                                  anon_id=anon_id() if tracked() else tracking.valid_anon_id(request.cookies.get(ANON_COOKIE)),
                                   user_agent=request.user_agent.string, dnt=not tracked())
     except tracking.InvalidBatch:
         return make_response("", 400)

@@ -9,38 +9,18 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app.catalog import categories, product_form, product_review, product_sale, products
+from app.catalog import categories, product_form, product_sale, products
 from app.catalog.models import Category, Product, Sku
 from app.core.db import transaction
 from app.extensions import db
 from app.inventory import services as stock
 from app.orders import cart
-from tests.factories import png_bytes
-
-SPECS = [{"name": "颜色", "values": ["红", "蓝"]}]
-
-
-def form(category_id, price="59.90", stock_each=10, title="缓存测试T恤"):
-    skus = [{"spec_values": {"颜色": c}, "price": price, "stock": stock_each, "code": f"C-{c}"} for c in ("红", "蓝")]
-    return {"title": title, "subtitle": "", "category_id": category_id, "description": "<p>详情</p>",
-            "tags": "", "specs": SPECS, "skus": skus}
+from tests.web.shop.conftest import form
 
 
 @pytest.fixture(autouse=True)
 def cache_on(app, monkeypatch):
     monkeypatch.setitem(app.config, "PAGE_CACHE_ENABLED", True)
-
-
-@pytest.fixture
-def listed(make_user, make_merchant, make_category):
-    """A product put on sale through the services (edit, submit, approve), and its owner."""
-    owner, admin = make_user(), make_user(admin_role="operator")
-    merchant, category = make_merchant(owner=owner), make_category(name="缓存类目")
-    with transaction():
-        product = products.save(owner, merchant.id, product_form.read(form(category.id)), new_images=[png_bytes()])
-        product_review.submit(owner, merchant.id, product.id)
-        product_review.approve(admin, product.id)
-    return product, owner, merchant, category
 
 
 def page(client, path: str) -> str:
@@ -52,6 +32,16 @@ def page(client, path: str) -> str:
 def prices(html: str) -> str:
     """The page's text without tags (a price is drawn as ¥<span>59</span>.90)."""
     return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
+
+
+def with_session(client):
+    """A visitor holding a session (signed out): the one cookie-less first visits lack."""
+    assert client.get("/csrf-token").status_code == 200
+    return client
+
+
+def token_in(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]*)"', html).group(1)
 
 
 def catalogue_queries(statements: list[str]) -> list[str]:
@@ -156,7 +146,7 @@ def test_no_visitor_sees_another_visitors_data_through_the_cache(app, listed, ma
     with transaction():
         cart.add(alice.id, sku_id, 3)
     as_alice, as_bob, anonymous = (login(alice, on=app.test_client()), login(bob, on=app.test_client()),
-                                   app.test_client())
+                                   with_session(app.test_client()))
     path = f"/products/{product.id}?sku={sku_id}&qty=2"
     alice_html = page(as_alice, path)  # fills the cache
     assert 'id="cart-badge-nav"' in alice_html and re.search(r'cart-badge-nav[^>]*>\s*1\s*<', alice_html)
@@ -165,12 +155,14 @@ def test_no_visitor_sees_another_visitors_data_through_the_cache(app, listed, ma
     bob_html, anon_html = page(as_bob, path), page(anonymous, path)
     assert not re.search(r'cart-badge-nav[^>]*>\s*1\s*<', bob_html)
     assert "/login" in anon_html and "/login" not in bob_html  # each sees their own sign-in state
-    # Two signed-out visitors get the same stored page, each with their own CSRF token.
-    other_anon_html = page(app.test_client(), path)
+    # Two signed-out visitors get the same stored page, each with their own CSRF token,
+    # and a visitor without a session the same page with none.
+    other_anon_html = page(with_session(app.test_client()), path)
     tokens = [re.search(r'name="csrf-token" content="([^"]+)"', h).group(1)
               for h in (alice_html, bob_html, anon_html, other_anon_html)]
     assert len(set(tokens)) == 4 and "csrf-token" not in tokens[3]
     assert other_anon_html.replace(tokens[3], "") == anon_html.replace(tokens[2], "")
+    assert page(app.test_client(), path) == anon_html.replace(tokens[2], "")
     # ?sku=&qty= picks the choice for that request only
     assert 'value="2"' in anon_html and 'value="2"' not in page(anonymous, f"/products/{product.id}")
 
@@ -207,27 +199,27 @@ def test_product_page_queries_do_not_grow_with_skus_or_catalogue(client, make_pr
     assert cold(f"/products/{big.id}") == first
 
 
-def test_a_stored_page_gives_each_new_visitor_a_working_csrf_token(app, listed, monkeypatch, count_queries):
-    """wrk's case and a first visit's: no cookies at all. The stored copy is cut where the
-    token was; each answer has the visitor's own token in every place, and it passes
-    CSRF on the visitor's next POST (and another visitor's does not)."""
+def test_a_stored_page_gives_each_visitor_with_a_session_a_working_csrf_token(app, listed, monkeypatch,
+                                                                              count_queries):
+    """The stored copy is cut where the token was; each answer has the visitor's own token
+    in every place, and it passes CSRF on the visitor's next POST (and another visitor's
+    does not)."""
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     product = listed[0]
     sku_id = db.session.scalar(sa.select(Sku.id).where(Sku.product_id == product.id).order_by(Sku.id))
     path = f"/products/{product.id}"
-    miss = app.test_client().get(path)  # rendered and stored
+    miss = with_session(app.test_client()).get(path)  # rendered and stored
     rendered = miss.get_data(as_text=True)
-    visitor, other = app.test_client(), app.test_client()
+    visitor, other = with_session(app.test_client()), with_session(app.test_client())
     with count_queries() as statements:
         hit = visitor.get(path)
     assert catalogue_queries(statements) == []  # it came from the store
     html = hit.get_data(as_text=True)
     assert hit.status_code == 200 and hit.headers["Content-Type"] == miss.headers["Content-Type"] == "text/html; charset=utf-8"
-    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    first = re.search(r'name="csrf-token" content="([^"]+)"', rendered).group(1)
+    token, first = token_in(html), token_in(rendered)
     assert token != first and html.count(token) == rendered.count(first) >= 3  # meta, hx-headers, the buy form
     assert html.replace(token, "") == rendered.replace(first, "")
-    other_token = re.search(r'name="csrf-token" content="([^"]+)"', page(other, path)).group(1)
+    other_token = token_in(page(other, path))
     assert other_token != token
     line = {"sku_id": sku_id, "quantity": "1"}
     assert visitor.post("/cart/add", data=line).status_code == 400  # no token
@@ -277,14 +269,14 @@ def test_the_embedded_defaults_in_process_cache_serves_whole_pages_too(app, list
                           PAGE_CACHE_ENABLED=True)
     try:
         path = f"/products/{listed[0].id}"
-        first = page(embedded.test_client(), path)
+        first = page(with_session(embedded.test_client()), path)
 
         def not_rendered(**kwargs):
             raise AssertionError("the stored page should have answered")
 
         monkeypatch.setitem(embedded.view_functions, "shop.product_page", not_rendered)
-        second = page(embedded.test_client(), path)
-        tokens = [re.search(r'name="csrf-token" content="([^"]+)"', h).group(1) for h in (first, second)]
+        second = page(with_session(embedded.test_client()), path)
+        tokens = [token_in(h) for h in (first, second)]
         assert tokens[0] != tokens[1] and second.replace(tokens[1], "") == first.replace(tokens[0], "")
     finally:
         limiter.init_app(app)  # Flask-Limiter keeps the last app's storage: give the session app its own back
