@@ -77,12 +77,13 @@ def test_a_visitor_with_a_session_signed_in_or_in_english_is_never_given_the_cop
     english = app.test_client()
     english.set_cookie("lang", "en")
     assert 'lang="en"' in page(english, path) and 'lang="zh-CN"' in shared
-    # Nor are requests the page does not share: HTMX, made-up arguments, HEAD, another user's 404.
+    # Nor are requests the page does not share: HTMX, made-up arguments, a 404, another host.
     assert app.extensions["page_copies"].copies
     kept = set(app.extensions["page_copies"].copies)
     app.test_client().get("/?utm_source=x")
     app.test_client().get("/search?q=x", headers={"HX-Request": "true"})
     app.test_client().get("/products/999999")
+    assert app.test_client().get("/", headers={"Host": "evil.example"}).status_code == 400  # TRUSTED_HOSTS
     assert set(app.extensions["page_copies"].copies) == kept
 
 
