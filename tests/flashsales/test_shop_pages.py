@@ -3,6 +3,7 @@ going to the payment page, and the home page's 限时秒杀 block."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -68,3 +69,32 @@ def test_the_home_block_lists_running_events_in_a_fixed_number_of_queries(client
         html = client.get("/").get_data(as_text=True)
     assert html.count('class="flash-card"') == 4
     assert len(more) == len(few)
+
+
+def test_with_the_page_cache_the_event_page_is_a_copy_of_a_second_for_first_visits_and_never_stored(
+        app, monkeypatch, make_flash_sale, redis_client):
+    """During a 秒杀 its product page is the hottest: visitors without a session get a process
+    copy (app/web/shop/page_copies.py) at most LIVE_COPY_SECONDS old, so the progress moves
+    within a second; visitors holding a session get it rendered each time, never from the
+    shared page cache (it would keep the progress for the product body's two minutes)."""
+    monkeypatch.setitem(app.config, "PAGE_CACHE_ENABLED", True)
+    _sale, item = make_flash_sale(stock=10)
+    path = f"/products/{item.product_id}"
+    first = app.test_client().get(path)
+    assert "立即秒杀" in first.get_data(as_text=True) and "已抢 0%" in first.get_data(as_text=True)
+    assert app.test_client().get(path).data == first.data  # the copy (its key too)
+    assert redis_client.keys(f"pc:page:shop.product_page:*:{item.product_id}:*") == []
+    db.session.execute(sa.update(FlashSaleItem).where(FlashSaleItem.id == item.id).values(stock_sold=4))
+    db.session.commit()  # sold behind the page cache's back: no generation moves
+
+    def progress() -> str:
+        return re.search(r"已抢 \d+%", app.test_client().get(path).get_data(as_text=True)).group(0)
+
+    deadline = time.monotonic() + 5
+    while progress() != "已抢 40%":
+        assert time.monotonic() < deadline, "the copy outlived LIVE_COPY_SECONDS"
+        time.sleep(0.05)
+    holder = app.test_client()
+    holder.get("/csrf-token")  # a visitor holding a session: rendered, its own key each time
+    keys = {re.search(r'name="key" value="([^"]+)"', holder.get(path).get_data(as_text=True)).group(1) for _ in range(2)}
+    assert len(keys) == 2 and redis_client.keys(f"pc:page:shop.product_page:*:{item.product_id}:*") == []

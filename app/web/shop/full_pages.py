@@ -5,10 +5,9 @@ A signed-out visitor with no flashed message sees on home, 分类, 搜索 and a 
 exactly what every other such visitor sees with the same locale and URL, except the
 CSRF token: the page is stored cut where the token was and each answer gets the visitor's
 own token. Signed-in visitors, HTMX requests, answers other than 200 and pages
-that say they are not to be shared (`not_shared()`: a product page with a live 秒杀
-block, whose buy form carries a one-off key) are rendered every time, from the shared
-fragments. A page is kept as long as the shortest-lived fragment it was made of, with the
-generations that invalidate it.
+that show live numbers (`live()`: a product page with a 秒杀 block, its progress read on
+every request) are rendered every time, from the shared fragments. A page is kept as long
+as the shortest-lived fragment it was made of, with the generations that invalidate it.
 
 A visitor without a session (no cookie but `aid`: a first visit, a crawler) gets the page
 with the token left out (`page_token`), so the answer is the same for all of them and
@@ -51,9 +50,11 @@ HELD_SEARCH_SECONDS, HELD_SEARCHES_MOST = 0.5, 100
 TOKEN_MARK = "csrf-token-on-demand-7c1e"  # plain ASCII: no filter (escape, tojson) changes it
 
 
-def not_shared() -> None:
-    """This answer carries something made for this request alone: do not keep it."""
-    g.full_page_not_shared = True
+def live(seconds: float) -> None:
+    """This answer shows live numbers (a 秒杀's progress, whether it has started): never
+    stored in the shared page cache, and kept as a process copy for visitors without a
+    session for at most `seconds`."""
+    g.full_page_live = seconds
 
 
 def _shareable_request() -> bool:
@@ -108,7 +109,8 @@ def serve_stored_page():
 def keep_page(response):
     slot = g.pop(SLOT, None)
     sessionless = g.get("sessionless", False)
-    shared = (response.status_code == 200 and response.mimetype == "text/html" and not g.get("full_page_not_shared")
+    live_for = g.get("full_page_live")
+    shared = (response.status_code == 200 and response.mimetype == "text/html"
               # a token made for this visitor all the same (by a form): this answer is theirs alone
               and not (sessionless and "csrf_token" in g))
     parts = None
@@ -119,10 +121,11 @@ def keep_page(response):
         body = response.get_data()
         token = g.get("csrf_token")
         parts = body.split(token.encode()) if token else [body]
-    if slot and shared:
+    if slot and shared and live_for is None:
         page_cache.page_store(slot, {"parts": parts or [response.get_data()], "search": g.get("full_page_search")})
     if sessionless and shared:
-        page_copies.offer(request.environ, g.get(page_cache.PAGE_TTL, float("inf")), g.get("full_page_search"))
+        keep_for = min(g.get(page_cache.PAGE_TTL, float("inf")), float("inf") if live_for is None else live_for)
+        page_copies.offer(request.environ, keep_for, g.get("full_page_search"))
     return response
 
 

@@ -120,6 +120,8 @@ def _walk(nodes):
 # generation, app.core.page_cache); the timeout bounds what nothing announces: the stock
 # counts shown between in stock and sold out, sales, the latest reviews.
 PRODUCT_TIMEOUT_SECONDS = 120
+# A product page with a 秒杀 block shows its progress: a process copy of it lives at most this long.
+LIVE_COPY_SECONDS = 1
 LIVE = "<!--live-->"
 
 
@@ -173,8 +175,11 @@ def product_page(product_id: int):
         lowest = min((r["promotion_price_fen"] or r["price_fen"] for r in sku_rows), default=0)
         share_fen = commissions.share_earning_fen(current_user.id, db.session.get(Product, product_id), lowest)
     flash_items = flash_queries.for_product(product_id)
-    if flash_items:  # live numbers and a one-off key in its buy form
-        full_pages.not_shared()
+    if flash_items:
+        # Live numbers. The buy form's one-off key may be shared by the visitors without a
+        # session a copy goes to: a key counts per buyer, and buying needs a sign-in, which
+        # brings a page of one's own.
+        full_pages.live(LIVE_COPY_SECONDS)
     together_html = page_cache.fragment("product.together", lambda: _render_together(product_id),
                                         timeout=PRODUCT_TIMEOUT_SECONDS, vary=(product_id,))
     return render_template("shop/catalog/product.html", parts=body["parts"],
