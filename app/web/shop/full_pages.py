@@ -20,21 +20,16 @@ The cut copy is bytes (the rendered body split at the token): an answer is its p
 joined with the token, with no decoding, replacing or encoding of the ~30 KB page."""
 from __future__ import annotations
 
-import uuid
-
 from flask import Flask, current_app, g, jsonify, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from werkzeug.datastructures import EnvironHeaders
-from werkzeug.http import dump_cookie, parse_cookie
 
-from app.analytics import tracking
 from app.analytics.held_events import HeldEvents
 from app.core import page_cache
 from app.core.htmx import is_htmx
 from app.web.shop import page_copies
 from app.web.shop.blueprint import bp
-from app.web.shop.views_tracking import ANON_COOKIE, ANON_COOKIE_OPTIONS, record_search, search_event
+from app.web.shop.views_tracking import copied_search_recorder, record_search
 
 # The pages kept whole and the arguments each reads: a URL with any other argument is
 # rendered from the fragments instead, so made-up query strings cannot multiply the copies.
@@ -138,31 +133,8 @@ def csrf_token_for_page():
     return response
 
 
-def _record_copied_search(held: HeldEvents):
-    def record(environ: dict, search: tuple[str, int]) -> list[tuple[str, str]]:
-        """A search answered from a process copy, recorded as `serve_stored_page` does
-        but held to be kept with others (`held`), without a request or app context: the
-        copy's answer is made without Flask. The `aid` cookie a visitor without one is
-        given with it."""
-        cookie = tracking.valid_anon_id(parse_cookie(environ.get("HTTP_COOKIE", "")).get(ANON_COOKIE))
-        made: list[str] = []
-
-        def anon() -> str:
-            if not cookie and not made:
-                made.append(uuid.uuid4().hex)
-            return cookie or made[0]
-
-        search_event(*search, headers=EnvironHeaders(environ), anon=anon, user_id=None, hold=held,
-                     path=environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"))
-        if not made:
-            return []
-        secure = environ.get("wsgi.url_scheme") == "https"
-        return [("Set-Cookie", dump_cookie(ANON_COOKIE, made[0], secure=secure, **ANON_COOKIE_OPTIONS))]
-    return record
-
-
 def init_app(app: Flask) -> None:
     """The WSGI layer that answers visitors without a session from memory, and the batch
     its searches are kept in (app.extensions["held_searches"])."""
     held = app.extensions["held_searches"] = HeldEvents(app, seconds=HELD_SEARCH_SECONDS, most=HELD_SEARCHES_MOST)
-    page_copies.init_app(app, _record_copied_search(held))
+    page_copies.init_app(app, copied_search_recorder(held))

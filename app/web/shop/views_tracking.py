@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from flask import g, make_response, request
 from flask_login import current_user
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.http import dump_cookie, parse_cookie
 
 from app.analytics import tracking
 from app.analytics.held_events import HeldEvents
@@ -69,6 +71,29 @@ ANON_COOKIE_OPTIONS = {"max_age": 365 * 86400, "httponly": True, "samesite": "La
 def set_anon_cookie(response) -> None:
     """The `aid` cookie made for this request (`anon_id`) on `response`."""
     response.set_cookie(ANON_COOKIE, g.new_anon_id, secure=request.is_secure, **ANON_COOKIE_OPTIONS)
+
+
+def copied_search_recorder(held: HeldEvents) -> Callable[[dict, tuple[str, int]], list[tuple[str, str]]]:
+    def record(environ: dict, search: tuple[str, int]) -> list[tuple[str, str]]:
+        """A search answered from a process copy (app/web/shop/page_copies.py), recorded as
+        `record_search` does but held to be kept with others (`held`), without a request or
+        app context: the copy's answer is made without Flask. Returns the headers to add:
+        the `aid` cookie a visitor without one is given."""
+        cookie = tracking.valid_anon_id(parse_cookie(environ.get("HTTP_COOKIE", "")).get(ANON_COOKIE))
+        made: list[str] = []
+
+        def anon() -> str:
+            if not cookie and not made:
+                made.append(uuid.uuid4().hex)
+            return cookie or made[0]
+
+        search_event(*search, headers=EnvironHeaders(environ), anon=anon, user_id=None, hold=held,
+                     path=environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"))
+        if not made:
+            return []
+        secure = environ.get("wsgi.url_scheme") == "https"
+        return [("Set-Cookie", dump_cookie(ANON_COOKIE, made[0], secure=secure, **ANON_COOKIE_OPTIONS))]
+    return record
 
 
 @bp.after_request
