@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.catalog import categories
 from app.catalog.models import Product, Sku
@@ -90,14 +90,14 @@ class SkuInfo:
 
 
 def load_skus(sku_ids: Iterable[int]) -> dict[int, SkuInfo]:
-    """SKUs with product, images and shop (joined to the product), in three queries
-    whatever their number, and the category tree (read once per transaction)."""
+    """SKUs with product and shop (joined), then their images, in two queries whatever
+    their number, and the category tree (read once per transaction)."""
     ids = sorted({int(i) for i in sku_ids})
     if not ids:
         return {}
     skus = db.session.scalars(
         sa.select(Sku).where(Sku.id.in_(ids))
-        .options(selectinload(Sku.product).selectinload(Product.images))
+        .options(joinedload(Sku.product).selectinload(Product.images))
     ).all()
     visible = categories.visible_category_ids()
     return {s.id: SkuInfo(s, s.product.merchant, s.product.category_id not in visible) for s in skus}

@@ -55,7 +55,7 @@ def test_a_winners_request_reads_each_thing_once(client, make_flash_sale, make_u
     assert len([s for s in statements if "FROM payments" in s and "idempotency_key =" in s]) == 1
     assert len([s for s in statements if "FROM categories" in s]) == 1
     assert len([s for s in statements if "order_no IN" in s]) == 1
-    assert len(statements) <= 19, "\n".join(statements)
+    assert len(statements) <= 18, "\n".join(statements)
 
 
 def test_losers_and_bad_input_get_their_codes(client, make_flash_sale, make_user, make_address, api_token):
