@@ -96,6 +96,9 @@ def test_the_token_on_demand_passes_csrf_and_starts_the_session(app, listed, mon
     assert token_in(html) == "" and 'name="csrf_token" value=""' in html and visitor.get_cookie("session") is None
     line = {"sku_id": sku_id, "quantity": "1"}
     assert visitor.post("/cart/add", data=line).status_code == 400  # the page alone cannot post
+    # Without JavaScript: the refusal (页面已过期) starts the session, so a reload carries a token.
+    assert visitor.get_cookie("session") is not None and token_in(page(visitor, f"/products/{product.id}"))
+    visitor = app.test_client()
     answer = visitor.get("/csrf-token")
     token = answer.get_json()["token"]
     assert answer.headers["Cache-Control"] == "no-store" and visitor.get_cookie("session") is not None
