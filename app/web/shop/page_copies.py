@@ -42,10 +42,11 @@ from werkzeug.http import parse_cookie
 
 from app.core import page_cache
 from app.web.logging_setup import log_request
+from app.web.shop.views_tracking import ANON_COOKIE
 
 OFFER = "shop.page_copy"  # in the WSGI environ: Flask's mark, {"seconds": ..., "search": ...}
 EXTENSION = "page_copies"
-FREE_COOKIES = frozenset({"aid"})  # the one cookie a visitor without a session may carry
+FREE_COOKIES = frozenset({ANON_COOKIE})  # the one cookie a visitor without a session may carry
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,8 @@ def search_event(query: str, results: int, *, headers, path: str, anon: Callable
 ANON_COOKIE_OPTIONS = {"max_age": 365 * 86400, "httponly": True, "samesite": "Lax"}
 
 
-def set_anon_cookie(response) -> None:
-    """The `aid` cookie made for this request (`anon_id`) on `response`."""
-    response.set_cookie(ANON_COOKIE, g.new_anon_id, secure=request.is_secure, **ANON_COOKIE_OPTIONS)
+def set_anon_cookie(response, value: str) -> None:
+    response.set_cookie(ANON_COOKIE, value, secure=request.is_secure, **ANON_COOKIE_OPTIONS)
 
 
 def copied_search_recorder(held: HeldEvents) -> Callable[[dict, tuple[str, int]], list[tuple[str, str]]]:
@@ -101,12 +100,10 @@ def give_anon_id(response):
     """Shop pages give a visitor without one an anonymous id (or the one made for it
     during this request, e.g. by a search or a beacon). A page shared by visitors without
     a session (app/web/shop/page_copies.py) sets no cookie: their first beacon gets one."""
-    if "new_anon_id" not in g and (request.method == "GET" and response.status_code == 200
-                                   and response.mimetype == "text/html" and not g.get("sessionless")
-                                   and tracked() and not tracking.valid_anon_id(request.cookies.get(ANON_COOKIE))):
-        anon_id()
-    if "new_anon_id" in g:
-        set_anon_cookie(response)
+    if "new_anon_id" in g or (request.method == "GET" and response.status_code == 200
+                              and response.mimetype == "text/html" and not g.get("sessionless")
+                              and tracked() and not tracking.valid_anon_id(request.cookies.get(ANON_COOKIE))):
+        set_anon_cookie(response, anon_id())  # the id made for this request, or a new one
     return response
 
 
