@@ -37,6 +37,10 @@ as one `flash_sale_hold` movement.)
 Orders/s, on both sides: accepted / time from the release to the last accepted
 answer (the time to sell out). The drain (all N answered) is printed too.
 
+The floor. Flask's hello world under the same gunicorn settings gets the same N
+connections released at once: its p99 is what no Flask endpoint can beat on this
+machine, printed (and put in the table) beside the refused p99.
+
     python -m bench.flash_sale [--stock 100] [--buyers 2000] [--workers 2] [--threads 4]
 
 Also run by `make bench` (bench/__main__.py), which exits non-zero on any oversold unit,
@@ -405,6 +409,24 @@ def api_run(port: int, seeded: Seeded, server_pids: list[int], timeout: float = 
                          json.dumps({"quantity": 1, "address_id": address_id,
                                      "idempotency_key": uuid.uuid4().hex}).encode())
                 for _user, token, address_id in seeded.buyers]
+    return burst(port, requests, server_pids, timeout)
+
+
+def hello_run(buyers: int, workers: int, threads: int, timeout: float = 60.0) -> Run:
+    """The floor under any refusal: Flask's hello world (bench/hello_app.py) under the same
+    gunicorn settings, `buyers` connections opened first and released at once, as the
+    buyers are. No Flask endpoint answers the last of them sooner than this on this
+    machine, so the refused p99 is printed beside it."""
+    from bench.server import gunicorn  # bench.server imports this module
+
+    with gunicorn("bench.hello_app:app", workers=workers, threads=threads) as served:
+        port = int(urlparse(served.url).port)
+        request = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+        return burst(port, [request] * buyers, worker_pids(served.pid), timeout)
+
+
+def burst(port: int, requests: list[bytes], server_pids: list[int], timeout: float) -> Run:
+    """Open one connection per request, then send them all at once (one asyncio.Event)."""
 
     async def main() -> Run:
         opening = time.perf_counter()
@@ -651,6 +673,7 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+    hello = hello_run(buyers, workers, threads)
     after = baseline_run(url, seeded, workers * threads, seeded.baseline_item_ids[1], seeded.baseline_sku_ids[1])
     print(f"flash sale: {buyers} buyers at once for one item of {stock} units (limit 1 each), "
           f"POST /api/v1/flash-sales/<item>/buy; gunicorn {workers} workers x {threads} threads on PostgreSQL + "
@@ -672,6 +695,13 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
           f"p99 {pct(paced_ms, 0.99):.1f} ms")
     if paced.server_errors or paced.unanswered:
         problems.append(f"paced refusals: {paced.server_errors} 5xx, {paced.unanswered} unanswered")
+    hello_ms = [a.ms for a in hello.answers if a.status == 200]
+    print(f"  the floor: Flask's hello world, same gunicorn settings, the same {buyers} connections released at "
+          f"once: {len(hello_ms)} answered 200, p50 {pct(hello_ms, 0.5):.1f} ms p99 {pct(hello_ms, 0.99):.1f} ms, "
+          f"all in {hello.drain_s * 1000:.0f} ms; gunicorn workers {hello.server_cpu_s:.2f} s CPU "
+          f"({hello.server_cpu_s / buyers * 1000:.2f} ms a request)")
+    if len(hello_ms) != buyers:
+        problems.append(f"hello world: {buyers - len(hello_ms)} of {buyers} not answered 200")
     for name, run_, n in (("before", before, 0), ("after", after, 1)):
         problems += check(f"SQL  baseline {name} the API run (same reservation + rows, psycopg)", run_, seeded,
                           final_state(url, seeded.baseline_item_ids[n], seeded.baseline_sku_ids[n]))
@@ -687,6 +717,8 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
         print(f"  PROBLEM: {problem}")
     rows = [("flash sale accepted orders/s: raw SQL vs API", baseline.orders_per_s, api.orders_per_s, "/s"),
             ("flash sale refused p99, all at once: target vs API", REFUSED_P99_TARGET_MS, refused_p99, "ms"),
+            # the same burst to Flask's hello world: what no endpoint can beat on this machine
+            ("flash sale refused p99, all at once: hello world vs API", pct(hello_ms, 0.99), refused_p99, "ms"),
             # the same refusals arriving at 100/s: what one costs when nobody queues before it
             ("flash sale refused p99, paced 100/s: target vs API", REFUSED_P99_TARGET_MS, pct(paced_ms, 0.99), "ms")]
     return rows, problems

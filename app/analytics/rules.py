@@ -23,14 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from mlxtend.frequent_patterns import association_rules, fpgrowth
 from scipy import sparse
 
 from app.core import settings
 from app.core.money import BP_PER_UNIT, prorate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ class MinedRule:
 def mine(baskets: Sequence[frozenset[int]], thresholds: Thresholds) -> list[MinedRule]:
     """The one-to-one rules among `baskets` that clear `thresholds`, strongest first (lift,
     then confidence, then support; ties by product ids, so the order is stable)."""
+    # pandas and mlxtend are imported where they are used: the web processes import this
+    # module (to enqueue the recompute) and never mine (docs/decisions.md).
+    from mlxtend.frequent_patterns import association_rules, fpgrowth  # noqa: PLC0415
+
     baskets = [b for b in baskets if b]
     n = len(baskets)
     if n < thresholds.min_baskets or n == 0:
@@ -120,6 +126,8 @@ def _one_hot(baskets: list[frozenset[int]]) -> pd.DataFrame:
     here because mlxtend.preprocessing loads scikit-learn, two seconds of start-up for every
     process that imports the job). Columns are the product ids as strings: mlxtend refuses
     a sparse frame with integer names that do not start at 0."""
+    import pandas as pd  # noqa: PLC0415 (see mine)
+
     products = sorted({p for basket in baskets for p in basket})
     column = {p: n for n, p in enumerate(products)}
     cells = [(row, column[p]) for row, basket in enumerate(baskets) for p in basket]

@@ -137,7 +137,7 @@ def buy(buyer: User | Buyer, item_id, quantity, address_id, idempotency_key: str
     if outcome != fastpath.Take.TAKEN:
         return _buy_in_db(_user_of(buyer), item_id, quantity, address_id, key)[0]
     try:
-        payment, created = _buy_in_db(_user_of(buyer), item_id, quantity, address_id, key)
+        payment, created = _buy_in_db(_user_of(buyer), item_id, quantity, address_id, key, fresh_key=True)
     except BaseException:
         _undo(client, item_id, buyer_id, quantity, key)
         raise
@@ -199,12 +199,18 @@ def _sale_id_of(item_id: int) -> int:
     return db.session.scalar(sa.select(FlashSaleItem.flash_sale_id).where(FlashSaleItem.id == item_id)) or 0
 
 
-def _buy_in_db(buyer: User, item_id: int, quantity: int, address_id, key: str) -> tuple[Payment, bool]:
+def _buy_in_db(buyer: User, item_id: int, quantity: int, address_id, key: str,
+               fresh_key: bool = False) -> tuple[Payment, bool]:
     """The PostgreSQL steps (winners of the Lua take, or everyone when Redis is away).
-    Returns (payment, created here)."""
-    existing = payments.by_idempotency_key(buyer.id, key)
-    if existing is not None:
-        return existing, False
+    Returns (payment, created here).
+
+    `fresh_key`: the Lua take found no marker for this key, so the lookup by key is
+    skipped (a statement off every winner); a payment the key made before anyway (its
+    marker lost with a Redis restart) still comes back, from `open_payment`'s conflict."""
+    if not fresh_key:
+        existing = payments.by_idempotency_key(buyer.id, key)
+        if existing is not None:
+            return existing, False
     row = db.session.execute(sa.select(FlashSaleItem, FlashSale).join(FlashSale)
                              .where(FlashSaleItem.id == item_id)).first()
     if row is None or row.FlashSale.status in (FlashSaleStatus.DRAFT, FlashSaleStatus.PENDING_REVIEW,
@@ -233,9 +239,9 @@ def _buy_in_db(buyer: User, item_id: int, quantity: int, address_id, key: str) -
         where=FlashSaleBuyer.quantity + row.excluded.quantity <= item.per_buyer_limit).returning(FlashSaleBuyer.quantity))
     if mine is None:
         raise limit_reached()
-    db.session.add(FlashSaleOrder(item_id=item.id, order_id=payment.orders[0].id, buyer_id=buyer.id,
-                                  quantity=quantity))
-    db.session.flush()
+    # A plain INSERT (nothing reads the row back in this request): no unit-of-work flush.
+    db.session.execute(sa.insert(FlashSaleOrder).values(item_id=item.id, order_id=payment.orders[0].id,
+                                                        buyer_id=buyer.id, quantity=quantity))
     # The item's row last: winners queue on it only from here to the commit (a refusal
     # rolls back the order's units recorded above with everything else).
     taken = db.session.execute(

@@ -186,9 +186,9 @@ def submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict | 
 
 def submit_held(buyer: User, held: HeldLine, address_id, idempotency_key: str) -> tuple[Payment, bool]:
     """Checkout for one held line (see HeldLine): (the payment, True when made here).
-    The caller must have looked the key up (`payments.by_idempotency_key`) in this
-    transaction; False means a racing submit with the same key committed first, so
-    nothing was made here and the caller takes nothing either."""
+    The key is not looked up first (the holder knows whether it is new): False means a
+    payment with this key exists already (a racing submit committed first, or an earlier
+    one), so nothing was made here and the caller takes nothing either."""
     return _submit(buyer, [(held.sku_id, held.quantity)], address_id, {}, idempotency_key, held=held)
 
 
@@ -198,7 +198,7 @@ def _submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict |
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.match(key):
         raise ValidationError(_("提交标识无效，请刷新页面后重试"), code=OrderError.INVALID_IDEMPOTENCY_KEY)
-    # A holder (flash sale) has looked the key up in this transaction already.
+    # A holder (flash sale) knows whether the key is new; open_payment's conflict catches one that is not.
     existing = payments.by_idempotency_key(buyer.id, key) if held is None else None
     if existing is not None:
         return existing, False
@@ -259,8 +259,9 @@ def _submit(buyer: User, items: list[tuple[int, int]], address_id, notes: dict |
                 spec_text=line.sku.spec_text, image_key=image.thumb_key if image else None,
                 unit_price_fen=line.unit_price_fen, quantity=line.quantity, paid_fen=line.subtotal_fen,
                 platform_fee_bp=fees[line.product.id]))
-        db.session.flush()
-        db.session.add(OrderEvent(order_id=order.id, actor_id=buyer.id, from_status=None,
+        # The timeline's first row and the analytics event go in the same flush as the
+        # order (the relationship gives the event its order id): one flush per checkout.
+        db.session.add(OrderEvent(order=order, actor_id=buyer.id, from_status=None,
                                   to_status=OrderStatus.PENDING_PAYMENT))
         db.session.add(Event(type="order", user_id=buyer.id, merchant_id=shop.merchant.id,
                              props={"order_no": order.order_no, "amount_fen": order.amount_fen}))

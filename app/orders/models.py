@@ -155,6 +155,8 @@ class OrderEvent(db.Model):
     note: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    order = relationship("Order")
+
 
 class Shipment(db.Model):
     __tablename__ = "shipments"

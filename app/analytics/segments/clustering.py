@@ -24,9 +24,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import StandardScaler
 
 from app.analytics.segments.features import BEHAVIOUR, Features
 from app.analytics.segments.models import RunState
@@ -49,6 +46,10 @@ class Outcome:
 
 def prepare(features: Features) -> np.ndarray:
     """The matrix k-means sees: logged, standardised, the mix weighted as one figure."""
+    # scikit-learn is imported where it is used: every web process imports this module (the
+    # CLI's demo data, the segment pages) and none clusters; at the top it cost each one
+    # a second of start-up and its memory (docs/decisions.md).
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
     values = features.values.copy()
     for name in LOGGED:
         i = BEHAVIOUR.index(name)
@@ -60,6 +61,9 @@ def prepare(features: Features) -> np.ndarray:
 
 
 def cluster(features: Features) -> Outcome:
+    from sklearn.cluster import KMeans  # noqa: PLC0415 (see prepare)
+    from sklearn.metrics import silhouette_score  # noqa: PLC0415
+
     n = len(features)
     if n < MIN_CUSTOMERS:
         return Outcome(RunState.TOO_FEW)
