@@ -69,6 +69,9 @@ class Config:
     # within it; one made in this process at once. At most PAGE_COPY_LIMIT pages a process.
     PAGE_COPY_SECONDS = env_float("PAGE_COPY_SECONDS", 1.0)
     PAGE_COPY_LIMIT = env_int("PAGE_COPY_LIMIT", 256)
+    # Searches answered from those pages are held this long at most and kept together
+    # (app/analytics/held_events.py): a timer thread keeps them.
+    HELD_SEARCH_SECONDS = 0.5
     OUTBOX_DIR = env("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
     DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 120)  # months of demo orders and visits (app/demo_history.py)
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))

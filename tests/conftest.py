@@ -74,6 +74,9 @@ def _request_or_app_scope():
 def _truncate_all() -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     with db.engine.begin() as conn:
+        # A lock held by a connection some test left open fails the test in 30 s
+        # rather than stopping the whole run.
+        conn.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
@@ -101,11 +104,21 @@ def _database(request, app):
     try:
         yield
     finally:
-        db.session.remove()
-        db.session = original
-        outer.rollback()
-        conn.close()
-        ctx.pop()
+        # Every step runs even when one before it raises: a connection left open here
+        # would hold the test's row locks idle in transaction, and the next `live_db`
+        # test's TRUNCATE would wait on them for ever instead of failing.
+        try:
+            db.session.remove()
+        finally:
+            db.session = original
+            try:
+                outer.rollback()
+            except Exception:
+                conn.invalidate()  # the server ends the transaction with the connection
+                raise
+            finally:
+                conn.close()
+                ctx.pop()
 
 
 @pytest.fixture(autouse=True)

@@ -112,6 +112,10 @@ def app_on(app, outbox):
 
     def make(server: RedisServer, **overrides):
         url = server.url()
+        # Searches held for this app are kept at the end of the test, in its own thread:
+        # with `server` stopped they are written to PostgreSQL, and the held batch's timer
+        # thread would write them on the test's one connection while the test uses it.
+        overrides.setdefault("HELD_SEARCH_SECONDS", 3600)
         new = create_app(TestConfig, REDIS_URL=url, RATELIMIT_STORAGE_URI=url, OUTBOX_DIR=str(outbox.path),
                          UPLOAD_DIR=app.config["UPLOAD_DIR"], **overrides)
         made.append(new)
@@ -121,6 +125,7 @@ def app_on(app, outbox):
         yield make
     finally:
         for other in made:
+            other.extensions["held_searches"].push_now()
             other.extensions["redis"].client.close()
         # Flask-Limiter keeps one storage per Limiter object, so the last app bound wins:
         # give the session app's storage back to the process-wide limiter.

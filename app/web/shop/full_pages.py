@@ -38,8 +38,8 @@ CACHED_ENDPOINTS = {"shop.home": (), "shop.categories": ("id",),
                     "shop.product_page": ("sku", "qty")}
 SLOT = "full_page_slot"
 # Searches answered from page copies are kept together: one push for up to this many, at
-# most this late (app/analytics/held_events.py).
-HELD_SEARCH_SECONDS, HELD_SEARCHES_MOST = 0.5, 100
+# most HELD_SEARCH_SECONDS late (app/analytics/held_events.py).
+HELD_SEARCHES_MOST = 100
 # Where a page rendered for a visitor without a session had its token: cut out before the
 # answer leaves (a page stored from it is cut there, as at a real token).
 TOKEN_MARK = "csrf-token-on-demand-7c1e"  # plain ASCII: no filter (escape, tojson) changes it
@@ -136,5 +136,6 @@ def csrf_token_for_page():
 def init_app(app: Flask) -> None:
     """The WSGI layer that answers visitors without a session from memory, and the batch
     its searches are kept in (app.extensions["held_searches"])."""
-    held = app.extensions["held_searches"] = HeldEvents(app, seconds=HELD_SEARCH_SECONDS, most=HELD_SEARCHES_MOST)
+    held = app.extensions["held_searches"] = HeldEvents(app, seconds=app.config["HELD_SEARCH_SECONDS"],
+                                                        most=HELD_SEARCHES_MOST)
     page_copies.init_app(app, copied_search_recorder(held))

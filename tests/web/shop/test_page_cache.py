@@ -266,7 +266,7 @@ def test_the_embedded_defaults_in_process_cache_serves_whole_pages_too(app, list
     from app.extensions import limiter
 
     embedded = create_app(TestConfig, REDIS_URL=None, RATELIMIT_STORAGE_URI="memory://", JOBS_INLINE=True,
-                          PAGE_CACHE_ENABLED=True)
+                          PAGE_CACHE_ENABLED=True, HELD_SEARCH_SECONDS=3600)  # see tests/redis_server.py's app_on
     try:
         path = f"/products/{listed[0].id}"
         first = page(with_session(embedded.test_client()), path)
@@ -279,4 +279,5 @@ def test_the_embedded_defaults_in_process_cache_serves_whole_pages_too(app, list
         tokens = [token_in(h) for h in (first, second)]
         assert tokens[0] != tokens[1] and second.replace(tokens[1], "") == first.replace(tokens[0], "")
     finally:
+        embedded.extensions["held_searches"].push_now()
         limiter.init_app(app)  # Flask-Limiter keeps the last app's storage: give the session app its own back
