@@ -10,6 +10,7 @@ from app.core import page_cache
 from app.extensions import babel, csrf, db, init_limiter, login_manager, migrate, redis_holder
 from app.receivers import connect_all
 from app.web import errors, i18n, input_limits, logging_setup, security_headers, session_cookie, templating
+from app.web.api import flash_refusals
 from app.web.auth import init_login
 from app.web.blueprints import register_blueprints
 from app.web.shop import full_pages
@@ -40,6 +41,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     input_limits.init_app(app)  # before the blueprints: their rules use its `int` converter
     register_blueprints(app)
     full_pages.init_app(app)  # the WSGI layer answering visitors without a session from memory
+    flash_refusals.init_app(app)  # the WSGI layer answering 秒杀 buyers Redis refuses, from memory
     errors.init_app(app)
     register_cli(app)
     connect_all()  # domain signals to their receivers (app/receivers.py)

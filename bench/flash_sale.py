@@ -22,8 +22,9 @@ sending to the moment the last byte of the answer is read, so it
 includes the wait in the listen queue and in gunicorn's thread pool. The client's
 own CPU time over the run is printed next to the wall time, and the server's (the
 gunicorn workers', read from /proc) with it: the client must be a small share.
-The app's own request log (the `ms=` of app.request, before_request to after_request)
-gives the time a request spent inside Flask, to separate queueing from work.
+The app's own request log (the `ms=` of app.request, before_request to after_request,
+or for a refusal answered before Flask its time in that layer) gives the time a request
+spent in the app, to separate queueing from work.
 
 Baseline. The same reservation and the same rows in raw SQL over psycopg at the same
 concurrency: every buyer is a thread, sharing workers x threads connections (opened
@@ -687,7 +688,7 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
     inside = server_times(log_path, warm_log_bytes, burst_log_bytes)
     os.unlink(log_path)
     for status, values in sorted(inside.items()):
-        print(f"    inside Flask, status {status}: p50 {pct(values, 0.5):.2f} ms p99 {pct(values, 0.99):.2f} ms "
+        print(f"    inside the app, status {status}: p50 {pct(values, 0.5):.2f} ms p99 {pct(values, 0.99):.2f} ms "
               f"mean {statistics.fmean(values):.2f} ms ({len(values)} requests)")
     paced_ms = [a.ms for a in paced.refused]
     print(f"    then {len(paced.answers)} losers again, paced at 100/s (nobody queues): "

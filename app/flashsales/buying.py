@@ -188,6 +188,12 @@ def _gate() -> _Gate:
     return current_app.extensions.setdefault(GATE_KEY, _Gate())
 
 
+def gate_client():
+    """The Redis client a buy asks first now, or None (no Redis, or it failed moments ago
+    and PostgreSQL decides alone until FLASH_REDIS_RECHECK_SECONDS have passed)."""
+    return _gate().client()
+
+
 def _undo(client, item_id: int, buyer_id: int, quantity: int, key: str) -> None:
     try:
         fastpath.undo(client, item_id, buyer_id, quantity, key)

@@ -35,8 +35,9 @@ class Take(IntEnum):
 
 
 # KEYS: left, buyers, meta, request marker. ARGV: buyer id, quantity, now (ms), marker ttl (s).
-# Checks in order: loaded, window, replay, stock, per-buyer limit; then takes.
-TAKE_LUA = """
+# Checks in order: loaded, window, replay, stock, per-buyer limit. The take script is these
+# checks and then the take; the check script (`check`, read-only) stops where it would take.
+_CHECKS_LUA = """
 local meta = redis.call('HMGET', KEYS[3], 'starts', 'ends', 'limit')
 if not meta[1] then return 5 end
 local now = tonumber(ARGV[3])
@@ -48,11 +49,14 @@ local left = tonumber(redis.call('GET', KEYS[1]) or '0')
 if left < q then return 0 end
 local had = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if had + q > tonumber(meta[3]) then return 2 end
+"""
+TAKE_LUA = _CHECKS_LUA + """
 redis.call('DECRBY', KEYS[1], q)
 redis.call('HINCRBY', KEYS[2], ARGV[1], q)
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
 return 1
 """
+CHECK_LUA = _CHECKS_LUA + "return 1\n"
 
 # Undo a take whose checkout failed. KEYS: left, buyers, request marker. ARGV: buyer, quantity.
 UNDO_LUA = """
@@ -94,6 +98,7 @@ class _Scripts:
 
     def __init__(self, client: Redis) -> None:
         self.take = client.register_script(TAKE_LUA)
+        self.check = client.register_script(CHECK_LUA)
         self.undo = client.register_script(UNDO_LUA)
         self.give_back = client.register_script(GIVE_BACK_LUA)
 
@@ -106,13 +111,24 @@ def _scripts(client: Redis) -> _Scripts:
     return scripts
 
 
+def _take_keys(item_id: int, buyer_id: int, request_key: str) -> list[str]:
+    return [_key(item_id, "left"), _key(item_id, "buyers"), _key(item_id, "meta"),
+            _key(item_id, f"req:{int(buyer_id)}:{request_key}")]
+
+
 def take(client: Redis, item_id: int, buyer_id: int, quantity: int, request_key: str, now: datetime) -> Take:
     """Try to take `quantity` units of the item for the buyer; raises RedisError when Redis
     does not answer (the caller falls back to PostgreSQL)."""
-    keys = [_key(item_id, "left"), _key(item_id, "buyers"), _key(item_id, "meta"),
-            _key(item_id, f"req:{int(buyer_id)}:{request_key}")]
-    return Take(int(_scripts(client).take(keys=keys, args=[int(buyer_id), int(quantity), _ms(now),
-                                                            REQUEST_TTL_SECONDS])))
+    return Take(int(_scripts(client).take(keys=_take_keys(item_id, buyer_id, request_key),
+                                          args=[int(buyer_id), int(quantity), _ms(now), REQUEST_TTL_SECONDS])))
+
+
+def check(client: Redis, item_id: int, buyer_id: int, quantity: int, request_key: str, now: datetime) -> Take:
+    """What `take` would answer now, taking nothing (TAKEN: it would take). Read-only, so
+    a caller may act on a refusal and leave everything else to `take`; raises RedisError
+    when Redis does not answer."""
+    return Take(int(_scripts(client).check(keys=_take_keys(item_id, buyer_id, request_key),
+                                           args=[int(buyer_id), int(quantity), _ms(now), REQUEST_TTL_SECONDS])))
 
 
 def undo(client: Redis, item_id: int, buyer_id: int, quantity: int, request_key: str) -> None:

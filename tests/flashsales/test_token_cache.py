@@ -46,7 +46,7 @@ def test_a_losers_whole_request_runs_no_sql_even_to_authenticate(client, make_fl
     db.session.remove()
     with count_queries() as statements:
         answer = client.post(f"{BASE}/{item_id}/buy", json=body(loser_address), headers=lh)
-    assert code(answer) == (409, "sold_out") and statements == []
+    assert code(answer) == (409, "sold_out") and statements == [], statements
 
 
 def test_a_token_not_in_the_cache_is_checked_in_postgresql_and_then_remembered(client, make_flash_sale, make_user,

@@ -41,6 +41,7 @@ from flask import Flask
 from werkzeug.http import parse_cookie
 
 from app.core import page_cache
+from app.web.caught_answers import run_and_catch
 from app.web.logging_setup import log_request
 from app.web.shop.views_tracking import ANON_COOKIE
 
@@ -110,22 +111,10 @@ class PageCopies:
         return [copy.body]
 
     def _pass_and_keep(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        sent: list = []
-
-        def remember(status, headers, exc_info=None):
-            sent[:] = [status, headers]
-            return start_response(status, headers, exc_info)
-
-        body = self.wsgi_app(environ, remember)
-        offer = environ.get(OFFER)
-        if offer is None or not sent:
-            return body
-        try:
-            chunks = list(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-        status, headers = sent
+        chunks, sent = run_and_catch(self.wsgi_app, environ, start_response, lambda env: OFFER in env)
+        if sent is None:
+            return chunks
+        offer, (status, headers) = environ[OFFER], sent
         kept = [(name, value) for name, value in headers if name.lower() not in ("x-request-id", "set-cookie")]
         cookies = [value for name, value in headers if name.lower() == "set-cookie"]
         if all(value.split("=", 1)[0] in FREE_COOKIES for value in cookies):

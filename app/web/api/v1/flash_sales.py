@@ -9,13 +9,16 @@ payment and takes nothing more. Rules: app/flashsales/buying.py, docs/flash-sale
 """
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.core.bounds import MAX_INT
 from app.core.db import transaction
+from app.core.errors import DomainError
 from app.flashsales import buying, queries
+from app.web.api import flash_refusals
 from app.web.api.security import api_identity
 from app.web.api.v1.access import bearer_operation
 from app.web.api.v1.errors import invalid_body
@@ -83,7 +86,12 @@ def buy(data, item_id: int):
     units left, and takes them); PostgreSQL stays the truth and decides alone when
     Redis is unavailable. The caller's token may be vouched for by the token cache
     (Redis); the token is checked in PostgreSQL before anything is bought or shown."""
-    with transaction():
-        payment = buying.buy(api_identity(), item_id, data["quantity"], data["address_id"], data["idempotency_key"])
-        answer = checkout_payload(payment)  # before the commit: no reading it all back after
+    try:
+        with transaction():
+            payment = buying.buy(api_identity(), item_id, data["quantity"], data["address_id"],
+                                 data["idempotency_key"])
+            answer = checkout_payload(payment)  # before the commit: no reading it all back after
+    except DomainError as refused:  # the same for every buyer so refused: may be answered before Flask
+        flash_refusals.offer(request.environ, refused.code)
+        raise
     return answer
