@@ -142,6 +142,7 @@ def test_what_flask_would_answer_otherwise_goes_to_flask(app, client, make_flash
         (headers, {"quantity": 1, "idempotency_key": uuid.uuid4().hex}, 422),
         (headers, {**body(address_id), "idempotency_key": "short"}, 422),
         (headers, {**body(address_id), "address_id": True}, 422),
+        (headers, {**body(address_id), "address_id": 2**40}, 422),
     ]
     with flask_requests(app) as handled:
         for sent_headers, sent, status in cases:

@@ -41,6 +41,7 @@ from redis.exceptions import RedisError
 from werkzeug.http import parse_cookie
 
 from app.accounts.services import cached_user_id_for_api_token
+from app.core.bounds import MAX_INT
 from app.core.clock import utcnow
 from app.flashsales import buying, fastpath
 from app.flashsales.errors import FlashSaleError
@@ -54,7 +55,6 @@ PATH = re.compile(r"/api/v1/flash-sales/([1-9][0-9]{0,17})/buy")
 PREFIX = "/api/v1/flash-sales/"
 MAX_BODY = 1024  # a buy's body is under 150 bytes; a longer one is Flask's to read
 FIELDS = frozenset({"quantity", "address_id", "idempotency_key"})
-MAX_ID = 2**63 - 1
 OFFER = "api.flash_refusal"  # in the WSGI environ: Flask's mark, the refusal's code
 EXTENSION = "flash_refusals"
 REFUSED = {  # what the check script answers -> the code Flask answers it with (buying.LOSERS)
@@ -79,7 +79,7 @@ class Refusal:
 
 
 def _whole_id(value) -> bool:
-    return type(value) is int and 1 <= value <= MAX_ID
+    return type(value) is int and 1 <= value <= MAX_INT  # the schema's id_field
 
 
 def _buy(body: bytes) -> tuple[int, str] | None:
