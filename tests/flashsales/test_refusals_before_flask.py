@@ -4,6 +4,7 @@ gives, for exactly the requests Flask would refuse so, and nothing else.
 Whether Flask handled a request is read from Flask's own `request_started` signal."""
 from __future__ import annotations
 
+import json
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -150,9 +151,12 @@ def test_what_flask_would_answer_otherwise_goes_to_flask(app, client, make_flash
             assert answer.status_code == status, (sent, answer.get_json())
         not_json = client.post(url, data="quantity=1", headers={**headers, "Content-Type": "text/plain"})
         assert not_json.status_code == 422
+        almost = client.post(url, data=json.dumps(body(address_id)),
+                             headers={**headers, "Content-Type": "application/jsonx"})
+        assert almost.status_code == 422
         unknown_item = client.post(f"{BASE}/999999/buy", json=body(address_id), headers=headers)
         assert unknown_item.status_code in (404, 409)
-    assert len(handled) == len(cases) + 2
+    assert len(handled) == len(cases) + 3
 
 
 def test_a_unit_given_back_goes_to_the_next_buyer_through_flask(app, client, make_flash_sale, make_user,

@@ -151,8 +151,8 @@ class FlashRefusals:
 
     def _refusal(self, item_id: int, environ: dict) -> Refusal | None:
         """The refusal Redis makes now, or None: Flask's to answer."""
-        if not environ.get("CONTENT_TYPE", "").startswith("application/json"):
-            return None
+        if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != "application/json":
+            return None  # (webargs reads other types' bodies differently, or not at all)
         token = _token(environ)
         body = _read_body(environ) if token else None
         buy = _buy(body) if body is not None else None
