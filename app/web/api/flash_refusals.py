@@ -47,6 +47,7 @@ from app.flashsales import buying, fastpath
 from app.flashsales.errors import FlashSaleError
 from app.flashsales.states import MAX_LIMIT
 from app.orders.checkout import IDEMPOTENCY_KEY
+from app.web.api.security import token_in
 from app.web.caught_answers import run_and_catch
 from app.web.i18n import LANG_COOKIE
 from app.web.logging_setup import log_request
@@ -96,11 +97,6 @@ def _buy(body: bytes) -> tuple[int, str] | None:
     if not isinstance(key, str) or not IDEMPOTENCY_KEY.match(key.strip()):
         return None
     return quantity, key.strip()
-
-
-def _token(environ: dict) -> str | None:
-    scheme, _sep, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def _language(environ: dict, languages) -> str:
@@ -153,7 +149,7 @@ class FlashRefusals:
         """The refusal Redis makes now, or None: Flask's to answer."""
         if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != "application/json":
             return None  # (webargs reads other types' bodies differently, or not at all)
-        token = _token(environ)
+        token = token_in(environ.get("HTTP_AUTHORIZATION", ""))
         body = _read_body(environ) if token else None
         buy = _buy(body) if body is not None else None
         if buy is None:

@@ -14,8 +14,12 @@ BEARER = [{"bearer": []}]  # for `@blp.doc(security=BEARER)`
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, token = header.partition(" ")
+    return token_in(request.headers.get("Authorization", ""))
+
+
+def token_in(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value, or None."""
+    scheme, _sep, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
