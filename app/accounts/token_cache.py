@@ -17,7 +17,7 @@ Guarantees:
   `cached_token_required`) gives the view the user id; before anything is bought or a
   payment is shown, the token is checked again in PostgreSQL (`BearerIdentity.user()`),
   so a revoked token can at worst be told `sold_out`, never buy.
-- Redis errors are a miss (PostgreSQL decides), never an error; after one, this process
+- Redis errors are a miss (PostgreSQL decides), never an error; after one, this app
   leaves the cache alone for TOKEN_CACHE_RECHECK_SECONDS so a hung Redis does not cost
   every request a socket timeout.
 """
@@ -38,7 +38,7 @@ from app.core.jobs import get_redis
 log = logging.getLogger(__name__)
 TOMBSTONE = b"-"
 RECHECK_SECONDS = 5.0
-_down_until = 0.0  # this process stops asking Redis until then (monotonic)
+DOWN_UNTIL = "token_cache_down_until"  # in app.extensions: this app stops asking Redis until then (monotonic)
 
 
 def digest(raw: str) -> str:
@@ -50,17 +50,17 @@ def _key(token_digest: str) -> str:
 
 
 def _client():
-    if time.monotonic() < _down_until:
+    if time.monotonic() < current_app.extensions.get(DOWN_UNTIL, 0.0):
         return None
     return get_redis()
 
 
 def _failed(exc: BaseException) -> None:
-    global _down_until
-    if _down_until < time.monotonic():
+    recheck = float(current_app.config.get("TOKEN_CACHE_RECHECK_SECONDS", RECHECK_SECONDS))
+    if current_app.extensions.get(DOWN_UNTIL, 0.0) < time.monotonic():
         log.warning("API token cache: Redis unavailable (%s); PostgreSQL decides for %.0f s",
-                    type(exc).__name__, RECHECK_SECONDS)
-    _down_until = time.monotonic() + float(current_app.config.get("TOKEN_CACHE_RECHECK_SECONDS", RECHECK_SECONDS))
+                    type(exc).__name__, recheck)
+    current_app.extensions[DOWN_UNTIL] = time.monotonic() + recheck
 
 
 def remember(token_digest: str, user_id: int, expires_at: datetime) -> None:

@@ -196,7 +196,7 @@ def test_with_redis_stopped_every_buy_goes_to_flask(redis_server, app_on, make_f
     winner_headers, winner_address = api_token(winner), make_address(winner).id
     headers, address_id, item_id = api_token(loser), make_address(loser).id, item.id
     db.session.remove()
-    shop = app_on(redis_server, TOKEN_CACHE_RECHECK_SECONDS=0)  # no breaker left open for the next test
+    shop = app_on(redis_server)
     with shop.app_context():
         from app.flashsales import redis_sync
         redis_sync.rebuild_sale(sale_id)

@@ -135,8 +135,8 @@ def test_with_redis_unreachable_postgresql_decides_alone(app, client, make_flash
 
 @pytest.fixture(autouse=True)
 def _close_the_breakers(app):
-    """The breakers are per process (and per app): a test that took Redis away must not
-    leave them open for the next."""
+    """The breakers are per app, and the session's app lives across tests: a test that
+    took its Redis away must not leave them open for the next."""
     yield
-    token_cache._down_until = 0.0
+    app.extensions.pop(token_cache.DOWN_UNTIL, None)
     app.extensions.pop(buying.GATE_KEY, None)
