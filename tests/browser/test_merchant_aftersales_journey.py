@@ -98,7 +98,9 @@ def test_the_shop_approves_receives_restocks_and_rejects(open_context, shop_with
     expect(page.locator(".order-held")).to_contain_text("买家申请了退款")
     page.locator(".order-held").get_by_role("link").click()
     expect(page).to_have_url(re.compile(f"/merchant/aftersales/{refund_only.aftersale_no}$"))
+    page.wait_for_load_state()  # HTMX set up: a click before it posts the form without HTMX
     page.locator("#aftersale-actions").get_by_role("button", name="拒绝").click()
+    expect(page.locator("#reject-form")).to_have_class(re.compile(r"\bshow\b"))  # opened, not still sliding
     page.locator("#aftersale-actions").get_by_role("button", name="确认拒绝").click()
     expect(page.locator("#aftersale-actions")).to_contain_text("请填写拒绝理由")
     page.locator("#reject-reason").fill("已与买家电话沟通，买家同意收货")
