@@ -40,7 +40,10 @@ answer (the time to sell out). The drain (all N answered) is printed too.
 
 The floor. Flask's hello world under the same gunicorn settings gets the same N
 connections released at once: its p99 is what no Flask endpoint can beat on this
-machine, printed (and put in the table) beside the refused p99.
+machine, printed (and put in the table) beside the refused p99. Under it, the buyers'
+own requests go to bench/bare_refusal.py, a bare asyncio server that answers each with
+the same 409 and does nothing else: its p99 is this machine's and this load generator's
+share, which no server written in Python gets under.
 
     python -m bench.flash_sale [--stock 100] [--buyers 2000] [--workers 2] [--threads 4]
 
@@ -426,6 +429,26 @@ def hello_run(buyers: int, workers: int, threads: int, timeout: float = 60.0) ->
         return burst(port, [request] * buyers, worker_pids(served.pid), timeout)
 
 
+def bare_run(seeded: Seeded, timeout: float = 60.0) -> Run:
+    """The machine's floor (bench/bare_refusal.py): the buyers' own requests, released at
+    once to a bare asyncio server that answers each with the same 409 and does nothing
+    else. What is left of a refusal's p99 here is this machine and this load generator."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bench.bare_refusal", str(port)], cwd=ROOT,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        if process.stdout.readline().strip() != "ready":
+            raise RuntimeError("bench.bare_refusal did not start")
+        requests = [_request(port, seeded.api_item_id, token,
+                             json.dumps({"quantity": 1, "address_id": address_id,
+                                         "idempotency_key": uuid.uuid4().hex}).encode())
+                    for _user, token, address_id in seeded.buyers]
+        return burst(port, requests, [process.pid], timeout)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def burst(port: int, requests: list[bytes], server_pids: list[int], timeout: float) -> Run:
     """Open one connection per request, then send them all at once (one asyncio.Event)."""
 
@@ -675,6 +698,7 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
         except subprocess.TimeoutExpired:
             process.kill()
     hello = hello_run(buyers, workers, threads)
+    bare = bare_run(seeded)
     after = baseline_run(url, seeded, workers * threads, seeded.baseline_item_ids[1], seeded.baseline_sku_ids[1])
     print(f"flash sale: {buyers} buyers at once for one item of {stock} units (limit 1 each), "
           f"POST /api/v1/flash-sales/<item>/buy; gunicorn {workers} workers x {threads} threads on PostgreSQL + "
@@ -703,6 +727,13 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
           f"({hello.server_cpu_s / buyers * 1000:.2f} ms a request)")
     if len(hello_ms) != buyers:
         problems.append(f"hello world: {buyers - len(hello_ms)} of {buyers} not answered 200")
+    bare_ms = [a.ms for a in bare.answers if a.status == 409]
+    print(f"  under it: a bare asyncio server answering every buyer's request with the same 409 (no Flask, no "
+          f"Redis), released at once: {len(bare_ms)} answered, p50 {pct(bare_ms, 0.5):.1f} ms p99 "
+          f"{pct(bare_ms, 0.99):.1f} ms, all in {bare.drain_s * 1000:.0f} ms; server {bare.server_cpu_s:.2f} s CPU, "
+          f"load generator {bare.client_cpu_s:.2f} s CPU")
+    if len(bare_ms) != buyers:
+        problems.append(f"bare server: {buyers - len(bare_ms)} of {buyers} not answered")
     for name, run_, n in (("before", before, 0), ("after", after, 1)):
         problems += check(f"SQL  baseline {name} the API run (same reservation + rows, psycopg)", run_, seeded,
                           final_state(url, seeded.baseline_item_ids[n], seeded.baseline_sku_ids[n]))
@@ -720,6 +751,8 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
             ("flash sale refused p99, all at once: target vs API", REFUSED_P99_TARGET_MS, refused_p99, "ms"),
             # the same burst to Flask's hello world: what no endpoint can beat on this machine
             ("flash sale refused p99, all at once: hello world vs API", pct(hello_ms, 0.99), refused_p99, "ms"),
+            # the same burst to a server that only answers 409: this machine's and this client's share
+            ("flash sale refused p99, all at once: bare server vs API", pct(bare_ms, 0.99), refused_p99, "ms"),
             # the same refusals arriving at 100/s: what one costs when nobody queues before it
             ("flash sale refused p99, paced 100/s: target vs API", REFUSED_P99_TARGET_MS, pct(paced_ms, 0.99), "ms")]
     return rows, problems
