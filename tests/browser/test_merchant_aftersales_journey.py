@@ -79,6 +79,7 @@ def test_the_shop_approves_receives_restocks_and_rejects(open_context, shop_with
     expect(page.locator("#aftersale-status")).to_contain_text("待买家退货")
     expect(page.locator("#toasts")).to_contain_text("已同意")
     expect(page.locator("#aftersale-timeline")).to_contain_text("商家同意退货，等待买家寄回")
+    expect(page.locator("#nav-badge-merchant-aftersales_list")).to_have_text("2")  # the sidebar follows
 
     # the buyer ships it back; the shop confirms the parcel and puts it back on the shelf
     with transaction():

@@ -2,4 +2,7 @@
 without importing the package that imports them (no import cycle)."""
 from flask import Blueprint
 
+from app.core.htmx import announce_queues_changed
+
 bp = Blueprint("admin", __name__)
+bp.after_request(announce_queues_changed)

@@ -44,3 +44,11 @@ def dashboard():
         users_total=counts[0], users_today=counts[1], users_yesterday=counts[2], users_banned=counts[3],
         failed_messages=failed or 0, chart_days=list(per_day.keys()), chart_counts=list(per_day.values()),
     )
+
+
+@bp.get("/nav/badges")
+@admin_required()
+def nav_badges():
+    """The sidebar's queue counts, out of band (the sidebar asks after each write: see
+    app.core.htmx.announce_queues_changed); only the queues this admin may see."""
+    return render_template("admin/_sidebar.html", nav_badges_oob=True)

@@ -11,7 +11,7 @@ from app.core import money
 from app.core.bounds import to_int
 from app.merchants import penalties
 from app.web.merchant.blueprint import bp
-from app.web.merchant.context import load_current, switch_to
+from app.web.merchant.context import load_current, merchant_required, switch_to
 
 NOTICE_LIMIT = 5
 
@@ -46,6 +46,14 @@ def dashboard_figures(merchant) -> list[dict]:
         {"label": _("待回复评价"), "value": f.unreplied_reviews, "icon": "chat-square-text",
          "url": url_for("merchant.reviews_list", filter="unreplied")},
     ]
+
+
+@bp.get("/nav/badges")
+@merchant_required()
+def nav_badges():
+    """The current shop's sidebar counts, out of band (the sidebar asks after each write:
+    see app.core.htmx.announce_queues_changed)."""
+    return render_template("merchant/_sidebar.html", nav_badges_oob=True)
 
 
 @bp.post("/switch")

@@ -91,7 +91,8 @@ def test_sidebar_shows_the_open_dispute_count_to_admins_who_see_after_sales(app,
     c, _ = admin_client(app, make_user, login, "finance")
     html = text(c.get("/admin/"))
     assert "售后纠纷" in html and 'href="/admin/disputes"' in html
-    assert '<span>售后纠纷</span><span class="badge rounded-pill text-bg-danger ms-auto">2</span>' in html
+    assert ('<span>售后纠纷</span><span class="badge rounded-pill text-bg-danger ms-auto" id="nav-badge-admin-disputes">2'
+            '</span>') in html
 
 
 # --- the queue and the list ---------------------------------------------------------------------------

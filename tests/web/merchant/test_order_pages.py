@@ -244,4 +244,4 @@ def test_sidebar_shows_orders_to_ship(shop, order_in):
     order_in(product)
     order_in(product)
     html = text(client.get("/merchant/products"))
-    assert "订单管理" in html and 'text-bg-danger ms-auto">2<' in html
+    assert "订单管理" in html and 'id="nav-badge-merchant-orders_list">2<' in html
