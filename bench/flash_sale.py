@@ -670,6 +670,18 @@ def server_times(log_path: str, start: int, end: int) -> dict[int, list[float]]:
     return times
 
 
+def floor(label: str, run_: Run, status: int, problems: list[str]) -> list[float]:
+    """Print a floor run (every request answered `status`) and return its latencies."""
+    ms = [a.ms for a in run_.answers if a.status == status]
+    print(f"  {label}: {len(ms)} of {len(run_.answers)} answered {status}, p50 {pct(ms, 0.5):.1f} ms "
+          f"p99 {pct(ms, 0.99):.1f} ms, all in {run_.drain_s * 1000:.0f} ms; server {run_.server_cpu_s:.2f} s CPU "
+          f"({run_.server_cpu_s / len(run_.answers) * 1000:.2f} ms a request), load generator "
+          f"{run_.client_cpu_s:.2f} s CPU")
+    if len(ms) != len(run_.answers):
+        problems.append(f"{label.split(':')[0]}: {len(run_.answers) - len(ms)} not answered {status}")
+    return ms
+
+
 def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: int = THREADS) -> tuple[list, list]:
     """Run the flash sale and its baseline. Returns (rows for bench/__main__'s table,
     problems: oversold units, 5xx, unanswered buyers, rows that disagree)."""
@@ -720,20 +732,10 @@ def run(stock: int = 100, buyers: int = 2000, workers: int = WORKERS, threads: i
           f"p99 {pct(paced_ms, 0.99):.1f} ms")
     if paced.server_errors or paced.unanswered:
         problems.append(f"paced refusals: {paced.server_errors} 5xx, {paced.unanswered} unanswered")
-    hello_ms = [a.ms for a in hello.answers if a.status == 200]
-    print(f"  the floor: Flask's hello world, same gunicorn settings, the same {buyers} connections released at "
-          f"once: {len(hello_ms)} answered 200, p50 {pct(hello_ms, 0.5):.1f} ms p99 {pct(hello_ms, 0.99):.1f} ms, "
-          f"all in {hello.drain_s * 1000:.0f} ms; gunicorn workers {hello.server_cpu_s:.2f} s CPU "
-          f"({hello.server_cpu_s / buyers * 1000:.2f} ms a request)")
-    if len(hello_ms) != buyers:
-        problems.append(f"hello world: {buyers - len(hello_ms)} of {buyers} not answered 200")
-    bare_ms = [a.ms for a in bare.answers if a.status == 409]
-    print(f"  under it: a bare asyncio server answering every buyer's request with the same 409 (no Flask, no "
-          f"Redis), released at once: {len(bare_ms)} answered, p50 {pct(bare_ms, 0.5):.1f} ms p99 "
-          f"{pct(bare_ms, 0.99):.1f} ms, all in {bare.drain_s * 1000:.0f} ms; server {bare.server_cpu_s:.2f} s CPU, "
-          f"load generator {bare.client_cpu_s:.2f} s CPU")
-    if len(bare_ms) != buyers:
-        problems.append(f"bare server: {buyers - len(bare_ms)} of {buyers} not answered")
+    hello_ms = floor("the floor: Flask's hello world, same gunicorn settings, the same connections released at once",
+                     hello, 200, problems)
+    bare_ms = floor("under it: a bare asyncio server answering every buyer's request with the same 409 (no Flask, "
+                    "no Redis), released at once", bare, 409, problems)
     for name, run_, n in (("before", before, 0), ("after", after, 1)):
         problems += check(f"SQL  baseline {name} the API run (same reservation + rows, psycopg)", run_, seeded,
                           final_state(url, seeded.baseline_item_ids[n], seeded.baseline_sku_ids[n]))
