@@ -23,6 +23,9 @@ from typing import Any
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.job import JobStatus as RQStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -31,7 +34,9 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 PENDING_KEY = "after_commit_jobs"
 # Keyword arguments that are RQ's (how to run the job), not the function's: dropped inline.
-RQ_OPTIONS = frozenset({"job_timeout"})
+RQ_OPTIONS = frozenset({"job_timeout", "job_id"})
+# What RQ still holds to run (a finished, failed or stopped job is not).
+WAITING = frozenset({RQStatus.QUEUED, RQStatus.SCHEDULED, RQStatus.DEFERRED, RQStatus.STARTED})
 QUEUE_NAMES = ("high", "default", "low")
 
 
@@ -42,6 +47,20 @@ def get_redis():
 
 def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=get_redis())
+
+
+def waiting_in_queue(job_id: str) -> bool:
+    """Whether RQ holds the job sent with `job_id=job_id` still to run (queued, scheduled,
+    deferred or running). False when it has no such job (never sent, lost with Redis,
+    expired), when it has finished or failed, when jobs run inline, or when Redis does
+    not answer (the caller sends it again, which then fails the usual way)."""
+    redis = get_redis()
+    if redis is None or current_app.config.get("JOBS_INLINE"):
+        return False
+    try:
+        return Job.fetch(job_id, connection=redis).get_status() in WAITING
+    except (NoSuchJobError, RedisError):
+        return False
 
 
 def enqueue_after_commit(func: Callable, *args: Any, queue: str = "default", retry: bool = True, **kwargs: Any) -> None:

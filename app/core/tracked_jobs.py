@@ -19,7 +19,8 @@ Guarantees:
   `done`; an exception makes it `failed` with a short reason for the person (the
   traceback goes to the log). It is not retried: a person starts a failed job again.
 - `sweep_tracked_jobs` fails a running job that has not moved for `STALLED_AFTER` (its
-  worker died), and re-sends queued ones older than `RESEND_AFTER`.
+  worker died), and re-sends queued ones older than `RESEND_AFTER` that RQ no longer
+  holds (each is sent under its own RQ job id, `rq_job_id`).
 Who may see a row is the caller's business: `for_shop` / `for_platform` give the
 scoped queries (a shop's rows never come out of the platform's and the other way).
 """
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.clock import utcnow
 from app.core.db import TimestampMixin, UTCDateTime, run_in_unit_of_work
 from app.core.errors import DomainError, NotFound
-from app.core.jobs import enqueue_after_commit, send_committed_jobs
+from app.core.jobs import enqueue_after_commit, send_committed_jobs, waiting_in_queue
 from app.core.labels import StatusLabels, Tone
 from app.core.lifecycle import Lifecycle, act, try_move
 from app.extensions import db
@@ -175,8 +176,19 @@ def create(kind: str, title: str, *, merchant_id: int | None, requested_by_id: i
                      params=params or {})
     db.session.add(job)
     db.session.flush()
-    enqueue_after_commit(run_tracked, job.id, queue="low", retry=False, job_timeout=RUN_LIMIT_SECONDS)
+    _send_after_commit(job.id)
     return job
+
+
+def rq_job_id(job_id: int) -> str:
+    """The id its RQ job is sent under, so the sweep can tell one still waiting in the
+    queue from one that was lost."""
+    return f"tracked-job-{job_id}"
+
+
+def _send_after_commit(job_id: int) -> None:
+    enqueue_after_commit(run_tracked, job_id, queue="low", retry=False, job_timeout=RUN_LIMIT_SECONDS,
+                         job_id=rq_job_id(job_id))
 
 
 def run_tracked(job_id: int) -> None:
@@ -210,17 +222,20 @@ def _fail(job_id: int, reason: str) -> None:
 
 def sweep_tracked_jobs() -> dict:
     """Periodic: fail jobs whose worker died (running, no progress for STALLED_AFTER) and
-    re-send queued jobs whose first sending was lost."""
+    re-send queued jobs whose first sending was lost. A queued job RQ still holds (behind
+    a long backlog on the `low` queue) is left where it is: sending it again would only
+    stack copies of it in the queue."""
     now = utcnow()
     stalled = db.session.scalars(sa.select(TrackedJob.id).where(
         TrackedJob.status == JobStatus.RUNNING, TrackedJob.moved_at < now - STALLED_AFTER)).all()
     for job_id in stalled:
         _fail(job_id, str(_l("任务中断，请重新发起")))
-    waiting = db.session.scalars(sa.select(TrackedJob.id).where(
+    old = db.session.scalars(sa.select(TrackedJob.id).where(
         TrackedJob.status == JobStatus.QUEUED, TrackedJob.created_at < now - RESEND_AFTER)).all()
-    for job_id in waiting:
-        enqueue_after_commit(run_tracked, job_id, queue="low", retry=False, job_timeout=RUN_LIMIT_SECONDS)
-    return {"failed": len(stalled), "resent": len(waiting)}
+    lost = [job_id for job_id in old if not waiting_in_queue(rq_job_id(job_id))]
+    for job_id in lost:
+        _send_after_commit(job_id)
+    return {"failed": len(stalled), "resent": len(lost), "waiting": len(old) - len(lost)}
 
 
 def for_shop(kind: str, merchant_id: int) -> sa.Select:

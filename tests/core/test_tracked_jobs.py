@@ -21,6 +21,7 @@ from app.core.tracked_jobs import (
     for_shop,
     get_scoped,
     handler,
+    rq_job_id,
     run_tracked,
     sweep_tracked_jobs,
 )
@@ -107,7 +108,7 @@ def test_the_sweep_fails_stalled_jobs_and_resends_lost_ones(run_jobs):
     db.session.add_all([stalled, lost, fresh])
     db.session.commit()
     with transaction():
-        assert sweep_tracked_jobs() == {"failed": 1, "resent": 1}
+        assert sweep_tracked_jobs() == {"failed": 1, "resent": 1, "waiting": 0}
     run_jobs()
     for row in (stalled, lost, fresh):
         db.session.refresh(row)
@@ -115,6 +116,27 @@ def test_the_sweep_fails_stalled_jobs_and_resends_lost_ones(run_jobs):
     assert (lost.status, lost.done) == (JobStatus.DONE, 20)
     assert fresh.status == JobStatus.QUEUED  # not old enough to be called lost
     assert handled == [lost.id]
+
+
+def test_the_sweep_leaves_a_job_still_waiting_in_the_queue_and_resends_it_once_lost(run_jobs):
+    """A long backlog on `low`: the job's RQ copy is still queued after RESEND_AFTER, so the
+    sweep adds no second copy; when that copy is lost (Redis emptied), it sends one."""
+    job_id = _start(n=10)
+    queue = get_queue("low")
+    assert queue.job_ids == [rq_job_id(job_id)]
+    db.session.execute(sa.update(TrackedJob).where(TrackedJob.id == job_id)
+                       .values(created_at=utcnow() - timedelta(minutes=10)))
+    db.session.commit()
+    for _ in range(2):  # two sweeps, five minutes apart
+        with transaction():
+            assert sweep_tracked_jobs() == {"failed": 0, "resent": 0, "waiting": 1}
+    assert queue.job_ids == [rq_job_id(job_id)]
+
+    queue.connection.flushdb()  # the queued copy is lost with Redis's data
+    with transaction():
+        assert sweep_tracked_jobs() == {"failed": 0, "resent": 1, "waiting": 0}
+    assert queue.job_ids == [rq_job_id(job_id)]
+    assert run_jobs() == 1 and handled == [job_id]
 
 
 def test_a_handler_stops_when_the_sweep_gave_up_on_its_job(app):
