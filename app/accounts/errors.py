@@ -44,6 +44,7 @@ class AccountError(StrEnum):
     LAST_SIGN_IN_METHOD = "last_sign_in_method"
     NO_PHONE = "no_phone"
     NOT_BOUND = "not_bound"
+    PHONE_REQUIRED = "phone_required"
     PHONE_TAKEN = "phone_taken"
     PROVIDER_NOT_CONFIGURED = "provider_not_configured"
     PROVIDER_UNAVAILABLE = "provider_unavailable"

@@ -188,3 +188,11 @@ def needs_phone(user: User) -> bool:
     if not user.identities:
         return False
     return bool(platform_settings.get("require_phone_for_third_party"))
+
+
+def refuse_without_phone(user: User) -> None:
+    """Forbidden (`phone_required`) while `needs_phone(user)`: what the web's phone gate
+    does for the shop's pages, for the API's calls (all but seeing one's account, binding
+    the phone and signing out)."""
+    if needs_phone(user):
+        raise Forbidden(_("请先绑定手机号"), code=AccountError.PHONE_REQUIRED)

@@ -6,6 +6,7 @@ from functools import wraps
 from flask import g, request
 from flask_babel import gettext as _
 
+from app.accounts import identities
 from app.accounts import services as accounts
 from app.accounts.models import User
 from app.core.errors import Unauthorized
@@ -25,8 +26,10 @@ def token_in(authorization: str) -> str | None:
     return token.strip()
 
 
-def token_required(view):
-    """Load the user from the bearer token into `g.api_user`, or answer 401."""
+def token_required(view, *, before_phone: bool = False):
+    """Load the user from the bearer token into `g.api_user`, or answer 401; a user who
+    must bind a phone first gets 403 `phone_required` (identities.refuse_without_phone)
+    unless the operation is one of the few open `before_phone`."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -35,6 +38,8 @@ def token_required(view):
             raise Unauthorized(_("请先登录"), code="unauthorized")
         g.api_user = user
         g.log_user_id = user.id
+        if not before_phone:
+            identities.refuse_without_phone(user)
         return view(*args, **kwargs)
 
     return wrapped
@@ -55,12 +60,15 @@ class BearerIdentity:
         self._user = user
 
     def user(self) -> User:
+        """The User (checked in PostgreSQL), or 401; 403 `phone_required` while they must
+        bind a phone first (as `token_required`)."""
         if self._user is None:
             user = accounts.user_for_api_token(self._raw)
             if user is None or user.id != self.id:
                 accounts.forget_api_token(self._raw)
                 raise Unauthorized(_("请先登录"), code="unauthorized")
             self._user = user
+        identities.refuse_without_phone(self._user)
         return self._user
 
 

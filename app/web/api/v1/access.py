@@ -9,6 +9,8 @@ takes them).
 """
 from __future__ import annotations
 
+from functools import partial
+
 from app.web.api.merchant_security import SECURITY, api_key_required
 from app.web.api.security import BEARER, cached_token_required, token_required
 from app.web.api.v1.errors import error_responses
@@ -22,11 +24,34 @@ def _secured(check, security, blp, statuses):
     return decorator
 
 
-def bearer_operation(blp, *statuses: int | tuple[int, str], cached: bool = False):
-    """The bearer token's user (`api_user()`), or 401 `unauthorized`. With `cached`, the
+PHONE_REQUIRED = ("phone_required: the account signed in through WeChat or Alipay and the platform asks such "
+                  "accounts for a phone; bind one first (POST /api/v1/me/phone)")
+
+
+def bearer_operation(blp, *statuses: int | tuple[int, str], cached: bool = False, before_phone: bool = False):
+    """The bearer token's user (`api_user()`), or 401 `unauthorized`; 403 `phone_required`
+    while the user must bind a phone first, unless `before_phone` (the operations that
+    user still needs: their account, binding the phone, signing out). With `cached`, the
     caller's identity (`api_identity()`) may come from the token cache in Redis and the
-    User is loaded only when the view asks for it (see `cached_token_required`)."""
-    return _secured(cached_token_required if cached else token_required, BEARER, blp, statuses)
+    User is loaded only when the view asks for it (see `cached_token_required`), which is
+    also when the phone is asked for."""
+    if cached:
+        check = cached_token_required
+    else:
+        check = partial(token_required, before_phone=before_phone)
+    if not before_phone:
+        statuses = _with_phone_required(statuses)
+    return _secured(check, BEARER, blp, statuses)
+
+
+def _with_phone_required(statuses: tuple) -> tuple:
+    """`statuses` with 403 naming `phone_required` (beside the 403's own codes, if any)."""
+    for n, status in enumerate(statuses):
+        code, description = status if isinstance(status, tuple) else (status, None)
+        if code == 403:
+            merged = f"{description}; {PHONE_REQUIRED}" if description else PHONE_REQUIRED
+            return (*statuses[:n], (403, merged), *statuses[n + 1:])
+    return (*statuses, (403, PHONE_REQUIRED))
 
 
 def api_key_operation(blp, *statuses: int | tuple[int, str]):

@@ -163,7 +163,7 @@ def password_reset(data):
 
 
 @blp.post("/logout")
-@bearer_operation(blp)
+@bearer_operation(blp, before_phone=True)
 @blp.response(204)
 def logout():
     """Revoke the token used for this request."""

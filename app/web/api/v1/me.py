@@ -15,7 +15,7 @@ blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in use
 
 
 @blp.get("")
-@bearer_operation(blp)
+@bearer_operation(blp, before_phone=True)
 @blp.response(200, UserSchema)
 def me():
     return user_payload(api_user())
@@ -42,7 +42,7 @@ class BindPhoneIn(PhoneCodeSchema):
 
 
 @blp.post("/phone")
-@bearer_operation(blp, 409, 422)
+@bearer_operation(blp, 409, 422, before_phone=True)
 @blp.arguments(BindPhoneIn)
 @blp.response(200, UserSchema)
 def bind_phone(data):
