@@ -2,7 +2,8 @@
 
 Guarantees:
 - Only the account's owner deletes it, after confirming with their password (or,
-  for an account without one, an SMS code sent to its own phone).
+  for an account without one, an SMS code sent to its own phone). Five wrong passwords
+  in 15 minutes stop the confirmation for the rest of them (429).
 - It is refused, saying why, while something is still under way: orders not yet
   finished, withdrawals not yet paid, commission left to withdraw, a shop the
   user owns that is not closed, a shop application in review, an admin role.
@@ -29,9 +30,9 @@ from app.accounts.models import Address, ApiToken, Identity, SignInEvent, User, 
 from app.accounts.services import bump_session_version
 from app.accounts.states import USER_LIFECYCLE, AdminRole, CodePurpose, UserStatus
 from app.analytics import events as analytics_events
-from app.core import audit, storage
+from app.core import audit, ratelimit, storage
 from app.core.clock import utcnow
-from app.core.errors import Conflict, ValidationError
+from app.core.errors import Conflict, RateLimited, ValidationError
 from app.core.lifecycle import move
 from app.core.money import format_yuan
 from app.distribution import distributors, withdrawals
@@ -99,10 +100,19 @@ def send_code(user: User, ip: str | None) -> None:
     codes.send_sms_code(user.phone, CodePurpose.CLOSE_ACCOUNT, ip)
 
 
+# Wrong passwords at the confirmation, per account: a stolen session or API token must not
+# be able to guess its way to deleting the account (a code has its own attempt limit).
+FAILED_CONFIRM_LIMIT = "5/15minute"
+
+
 def _confirm(user: User, password: str | None, code: str | None) -> None:
     method = confirmation_method(user)
     if method == "password":
+        too_many = _("密码错误次数过多，请 15 分钟后再试")
+        if not ratelimit.test("delete-confirm-fail", FAILED_CONFIRM_LIMIT, str(user.id)):
+            raise RateLimited(too_many)
         if not check_password_hash(user.password_hash, password or ""):
+            ratelimit.hit("delete-confirm-fail", FAILED_CONFIRM_LIMIT, str(user.id), too_many)
             message = _("密码不正确")
             raise ValidationError(message, code=AccountError.WRONG_PASSWORD, fields={"password": message})
     elif method == "sms":
