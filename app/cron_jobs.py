@@ -18,6 +18,7 @@ from app.finance.tasks import reconcile_yesterday
 from app.flashsales.tasks import sweep as sweep_flash_sales
 from app.inventory.alerts import sweep_unnotified_alerts
 from app.maintenance.tasks import purge_expired_codes, purge_expired_tokens
+from app.merchants.document_retention import sweep_expired_documents
 from app.merchants.penalties import lift_expired_suspensions
 from app.notifications.tasks import resend_stuck_outbound
 from app.orders.tasks import refresh_tracking, sweep_auto_confirm, sweep_complete, sweep_unpaid
@@ -49,3 +50,4 @@ cron.register(expire_old_reports, queue_name="low", cron="53 3 * * *")  # report
 cron.register(refresh_segments, queue_name="low", cron="37 19 * * *", job_timeout=3600)  # customer segments, 03:37 Shanghai
 cron.register(reconcile_yesterday, queue_name="low", cron="30 19 * * *", job_timeout=1800)  # 对账 of yesterday: 03:30 Shanghai
 cron.register(sweep_flash_sales, queue_name="high", interval=60)  # 秒杀: end due events, Redis rebuilt from PostgreSQL
+cron.register(sweep_expired_documents, queue_name="low", cron="47 3 * * *")  # shops' ID documents past their keeping time

@@ -144,6 +144,8 @@ def save_draft(user: User, data: dict, documents: dict[str, bytes] | None = None
         setattr(application, f"{kind}_key", file.key)
         if old:
             storage.delete_stored(old)
+    if stored:
+        application.documents_erased_at = None  # new images: kept for their own time (document_retention)
     db.session.flush()
     return application
 

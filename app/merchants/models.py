@@ -39,6 +39,8 @@ class MerchantApplication(TimestampMixin, db.Model):
     licence_key: Mapped[str | None] = mapped_column(sa.String(200))
     id_front_key: Mapped[str | None] = mapped_column(sa.String(200))
     id_back_key: Mapped[str | None] = mapped_column(sa.String(200))
+    # When the three images were erased at the end of their keeping time (document_retention.py).
+    documents_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # field name -> reason, from the latest rejection; shown next to the fields.
     rejection_reasons: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     rejection_note: Mapped[str | None] = mapped_column(sa.Text)
