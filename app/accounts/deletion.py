@@ -94,9 +94,12 @@ def confirmation_method(user: User) -> str | None:
 
 
 def send_code(user: User, ip: str | None) -> None:
-    """An SMS code to the account's own phone, for an account without a password."""
+    """An SMS code to the account's own phone, for an account without a password (one
+    with a password confirms with it: no message is sent for nothing)."""
     if not user.phone:
         raise ValidationError(_("账号没有绑定手机号"), code=AccountError.NO_PHONE)
+    if confirmation_method(user) != "sms":
+        raise ValidationError(_("请用登录密码确认注销"), code=AccountError.INVALID_METHOD)
     codes.send_sms_code(user.phone, CodePurpose.CLOSE_ACCOUNT, ip)
 
 

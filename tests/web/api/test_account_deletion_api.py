@@ -41,6 +41,8 @@ def test_what_stands_in_the_way_and_how_to_confirm(client, make_user, api_token,
 def test_deleting_with_the_password_ends_every_token(client, make_user, api_token):
     user = make_user(phone="13766660011")
     headers, other_device = api_token(user), api_token(user)
+    no_code = client.post(f"{URL}/code", headers=headers)  # it has a password: no SMS sent for nothing
+    assert no_code.status_code == 422 and code(no_code) == "invalid_method"
     wrong = client.post(URL, json={"password": "not-it-123"}, headers=headers)
     assert wrong.status_code == 422 and code(wrong) == "wrong_password" and "password" in wrong.get_json()["error"]["fields"]
     assert fresh(user.id).status == "active"

@@ -89,7 +89,8 @@ def deletion_state():
 
 
 @blp.post("/deletion/code")
-@bearer_operation(blp, (422, "no_phone"), (429, "too many codes"), before_phone=True)
+@bearer_operation(blp, (422, "no_phone, invalid_method (the account confirms with its password)"),
+                  (429, "too many codes"), before_phone=True)
 @blp.response(202)
 def deletion_code():
     """Send the confirmation code to the account's own phone (accounts without a password)."""
