@@ -22,6 +22,10 @@ from app.merchants.models import Merchant
 from app.merchants.states import MerchantStatus
 
 SORTS = ("sales", "price_asc", "price_desc", "newest")
+# The storefront's list pages count their products up to here and say "2000+" past it:
+# the count is most of what a broad search costs on a large catalogue (docs/caching.md),
+# and nobody scrolls that far. The API counts exactly (its clients page through everything).
+COUNT_UP_TO = 2000
 
 
 @dataclass
@@ -86,9 +90,10 @@ def _listing(filters: ProductFilters) -> sa.Select:
     return stmt.order_by(*order)
 
 
-def search(filters: ProductFilters, page, per_page=20) -> Page:
-    """One page of the listing, with the total (for paging)."""
-    return paginate(_listing(filters), page, per_page)
+def search(filters: ProductFilters, page, per_page=20, count_up_to: int | None = None) -> Page:
+    """One page of the listing, with the total (for paging); with `count_up_to`, a total
+    counted no further than that (`Page.capped`)."""
+    return paginate(_listing(filters), page, per_page, count_up_to=count_up_to)
 
 
 def shelf(filters: ProductFilters, page, per_page=20) -> Slice:

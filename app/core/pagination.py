@@ -21,6 +21,7 @@ class Page:
     page: int
     per_page: int
     total: int
+    capped: bool = False  # more than `total` rows: the count stopped there (`count_up_to`)
 
     @property
     def pages(self) -> int:
@@ -59,12 +60,22 @@ def clamp(page: Any, per_page: Any) -> tuple[int, int]:
     return page, per_page
 
 
-def paginate(stmt: sa.Select, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE, *, scalars: bool = True) -> Page:
+def paginate(stmt: sa.Select, page: Any = 1, per_page: Any = DEFAULT_PER_PAGE, *, scalars: bool = True,
+             count_up_to: int | None = None) -> Page:
+    """One page and the total. With `count_up_to`, the count reads at most that many rows
+    and one more (a storefront search over a large catalogue: "2000+"), so its cost stops
+    growing with the catalogue; `capped` says the total is a floor, and the pages beyond
+    it are not offered."""
     page, per_page = clamp(page, per_page)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    counted = stmt.order_by(None)
+    if count_up_to is not None:
+        counted = counted.limit(count_up_to + 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    capped = count_up_to is not None and total > count_up_to
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(rows.scalars().unique() if scalars else rows.all())
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=min(total, count_up_to) if capped else total,
+                capped=capped)
 
 
 @dataclass

@@ -71,12 +71,13 @@ SEARCH_ARGS = ("q", "category_id", "min_price", "max_price", "promotion", "sort"
 
 
 def _render_search(filters: ProductFilters, args: dict, scrolling: bool) -> tuple[dict, datetime | None]:
-    page = queries.search(filters, request.args.get("page", 1), PER_PAGE)
     expires_at = queries.next_promotion_change()
-    if scrolling:
-        html = render_template("shop/catalog/_grid_page.html", page=page, next_url_args=args,
+    if scrolling:  # the next cards only: whether more follow, not how many
+        more = queries.shelf(filters, request.args.get("page", 1), PER_PAGE)
+        html = render_template("shop/catalog/_grid_page.html", page=more, next_url_args=args,
                                endpoint="shop.search", endpoint_kwargs={})
-        return {"html": html, "total": page.total}, expires_at
+        return {"html": html}, expires_at
+    page = queries.search(filters, request.args.get("page", 1), PER_PAGE, count_up_to=queries.COUNT_UP_TO)
     tree = category_tree()
     current_category = None
     if filters.category_id:

@@ -23,8 +23,9 @@ def shop_page(merchant_id: int):
     merchant = shops.get_merchant(merchant_id)  # unknown: the branded 404 page, "店铺不存在"
     if not shops.is_open(merchant):
         return render_template("shop/shops/state.html", merchant=merchant, logo=logo_name(merchant))
-    page = queries.search(queries.ProductFilters(merchant_id=merchant.id, sort="sales"), request.args.get("page", 1), 20)
-    if is_htmx() and request.args.get("page"):
-        return render_template("shop/catalog/_grid_page.html", page=page, next_url_args={},
-                               endpoint="shop.shop_page", endpoint_kwargs={"merchant_id": merchant.id})
+    listing = queries.ProductFilters(merchant_id=merchant.id, sort="sales")
+    if is_htmx() and request.args.get("page"):  # the next cards only: whether more follow, not how many
+        return render_template("shop/catalog/_grid_page.html", page=queries.shelf(listing, request.args["page"], 20),
+                               next_url_args={}, endpoint="shop.shop_page", endpoint_kwargs={"merchant_id": merchant.id})
+    page = queries.search(listing, request.args.get("page", 1), 20, count_up_to=queries.COUNT_UP_TO)
     return render_template("shop/shops/show.html", merchant=merchant, logo=logo_name(merchant), page=page)

@@ -86,6 +86,27 @@ def test_pagination_and_infinite_scroll_partial(client, make_product, make_merch
     assert body.count('class="product-card"') == 5
 
 
+def test_a_broad_list_counts_only_so_far_and_scrolling_counts_nothing(client, make_product, make_merchant,
+                                                                       make_category, count_queries, monkeypatch):
+    """Past `COUNT_UP_TO` products a list page says "N+" (its count reads no further, so it
+    costs the same on any catalogue); the pages loaded by scrolling say only whether more
+    follow, and count nothing."""
+    from app.catalog import queries
+
+    monkeypatch.setattr(queries, "COUNT_UP_TO", 4)  # the storefront's 2000, small enough to reach here
+    merchant, category = make_merchant(), make_category()
+    for i in range(4):
+        make_product(merchant=merchant, category=category, title=f"封顶商品{i}")
+    assert "共 4 件" in client.get("/search?q=封顶商品").get_data(as_text=True)
+    make_product(merchant=merchant, category=category, title="封顶商品4")
+    assert "共 4+ 件" in client.get("/search?q=封顶商品").get_data(as_text=True)
+    assert "共 4+ 件" in client.get(f"/shops/{merchant.id}").get_data(as_text=True)
+    for path in ("/search?q=封顶商品&page=2", f"/shops/{merchant.id}?page=2"):
+        with count_queries() as statements:
+            assert client.get(path, headers={"HX-Request": "true"}).status_code == 200
+        assert statements and not [s for s in statements if "count(" in s.lower()], path
+
+
 def test_list_pages_run_a_fixed_number_of_queries(client, make_product, make_merchant, make_category, count_queries):
     merchant, category = make_merchant(), make_category()
 
